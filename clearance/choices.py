@@ -1,0 +1,73 @@
+"""Fixed vocabularies of the campaign: stages, disposal methods, categories, metrics."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TownKind(models.TextChoices):
+    SUBDISTRICT = "subdistrict", _("Subdistrict")
+    TOWN = "town", _("Town")
+    DEVELOPMENT_ZONE = "development_zone", _("Development zone")
+
+
+class Stage(models.IntegerChoices):
+    """Progress stages in campaign order; the integer order is the stage order."""
+
+    SURVEYED = 10, _("Surveyed")
+    NEGOTIATING = 20, _("Negotiating")
+    SIGNED = 30, _("Signed")
+    VACATED = 40, _("Vacated")
+    DEMOLISHED = 50, _("Demolished")
+    CLOSED = 60, _("Closed out")
+
+
+class Disposal(models.TextChoices):
+    UPGRADE = "upgrade", _("Upgrade in place")
+    SHUT_DOWN = "shut_down", _("Shut down")
+    VACATE = "vacate", _("Vacate and reclaim")
+    MERGE = "merge", _("Merge and reorganise")
+    MOVE_TO_PARK = "move_to_park", _("Move into a park")
+
+
+# Disposal methods under which the enterprise stays where it is: it can be
+# closed out once it has signed, without a 腾退 event. Every other method (and
+# an enterprise without a method yet) must be vacated before it is closed out.
+DISPOSALS_CLOSED_WITHOUT_VACATING = frozenset({Disposal.UPGRADE, Disposal.MERGE})
+
+
+class Category(models.TextChoices):
+    """Categories an enterprise can carry; each is a boolean field of Enterprise."""
+
+    TWO_HIGH_ONE_LOW = "is_two_high_one_low", _("Two highs, one low")
+    HIGH_CONSUMPTION = "is_high_consumption", _("High consumption, low efficiency")
+    LOW_SCATTERED = "is_low_scattered", _("Low-end, scattered, disorderly, polluting")
+    FACTORY_IN_FACTORY = "is_factory_in_factory", _("Factory within a factory")
+    TENANT = "is_tenant", _("Tenant enterprise")
+
+
+class Metric(models.TextChoices):
+    """The three figures Jiaxing sets yearly targets for (keys as in the API)."""
+
+    ENTERPRISES_RECTIFIED = "enterprises_rectified", _("Enterprises rectified and closed out")
+    LAND_VACATED_MU = "land_vacated_mu", _("Low-efficiency land vacated")
+    ENERGY_FREED_TCE = "energy_freed_tce", _("Energy freed")
+
+
+METRIC_UNITS = {
+    Metric.ENTERPRISES_RECTIFIED: _("enterprises"),
+    Metric.LAND_VACATED_MU: _("mu"),
+    Metric.ENERGY_FREED_TCE: _("tce"),
+}
+
+
+class MemberRole(models.TextChoices):
+    HEAD = "head", _("Paired bureau head")
+    LEADER = "leader", _("Task force leader")
+    MEMBER = "member", _("Member")
+    LIAISON = "liaison", _("Liaison")
+
+
+class PhotoPhase(models.TextChoices):
+    BEFORE = "before", _("Before")
+    DURING = "during", _("During")
+    AFTER = "after", _("After")

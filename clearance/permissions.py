@@ -1,0 +1,41 @@
+"""Who may see or change what: the one place the roles of DOMAIN.md are decided."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from .models import Town
+
+LEADERS_GROUP = "leaders"
+OFFICIALS_GROUP = "officials"
+
+
+def is_admin(user: AbstractBaseUser) -> bool:
+    """Admins (工作组 管理员) do everything."""
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def is_leader(user: AbstractBaseUser) -> bool:
+    """Leaders read every page and export and write nothing."""
+    return user.is_authenticated and not is_admin(user) and user.groups.filter(name=LEADERS_GROUP).exists()
+
+
+def writable_towns(user: AbstractBaseUser) -> QuerySet[Town]:
+    """Return the towns whose sites, enterprises and events USER may change.
+
+    An official may write for the towns whose active task force (that of an
+    active pairing) they belong to; admins for every town; leaders for none.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Town.objects.none()
+    if is_admin(user):
+        return Town.objects.all()
+    if is_leader(user):
+        return Town.objects.none()
+    return Town.objects.filter(
+        pairings__ended_on__isnull=True, pairings__task_force__members__user=user
+    ).distinct()
+
+
+def can_write_town(user: AbstractBaseUser, town: Town) -> bool:
+    """Return whether USER may record progress and edit records of TOWN."""
+    return writable_towns(user).filter(pk=town.pk).exists()
