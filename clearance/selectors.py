@@ -72,3 +72,9 @@ def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]
 def empty_figures() -> dict[str, Decimal | int]:
     """Return the figures of a scope with no events."""
     return {key: (ZERO if key in (Metric.LAND_VACATED_MU, Metric.ENERGY_FREED_TCE) else 0) for key in FIGURE_KEYS}
+
+
+def latest_period() -> tuple[int, int] | None:
+    """Return (year, month) of the latest dated event, or None when nothing is recorded yet."""
+    last = Event.objects.order_by("-occurred_on").values_list("occurred_on", flat=True).first()
+    return (last.year, last.month) if last else None
