@@ -486,23 +486,21 @@ class Event(models.Model):
                     }
                 )
         for other_stage, other_date in others.items():
-            earlier_stage_later_date = other_stage < stage and other_date > self.occurred_on
-            later_stage_earlier_date = other_stage > stage and other_date < self.occurred_on
-            if earlier_stage_later_date or later_stage_earlier_date:
-                raise ValidationError(
-                    {
-                        "occurred_on": ValidationError(
-                            _("%(stage)s on %(date)s conflicts with %(other)s on %(other_date)s: stages must be dated in order."),
-                            code="dates_out_of_order",
-                            params={
-                                "stage": stage.label,
-                                "date": self.occurred_on.isoformat(),
-                                "other": Stage(other_stage).label,
-                                "other_date": other_date.isoformat(),
-                            },
-                        )
-                    }
-                )
+            if other_stage < stage and other_date > self.occurred_on:
+                message = _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
+            elif other_stage > stage and other_date < self.occurred_on:
+                message = _("%(stage)s on %(date)s is later than %(other)s on %(other_date)s: stages must be dated in order.")
+            else:
+                continue
+            params = {
+                "stage": stage.label,
+                "date": self.occurred_on.isoformat(),
+                "other": Stage(other_stage).label,
+                "other_date": other_date.isoformat(),
+            }
+            raise ValidationError(
+                {"occurred_on": ValidationError(message, code="dates_out_of_order", params=params)}
+            )
 
 
 def stage_prerequisites(stage: Stage, disposal: str) -> tuple[Stage, ...]:

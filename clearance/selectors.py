@@ -11,6 +11,7 @@ from .choices import Metric, Stage
 from .models import Event, Site
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 FIGURE_KEYS = (*Metric.values, "signed", "vacated")
 
 
@@ -53,7 +54,7 @@ def events_between(start: date, end: date) -> QuerySet[Event]:
 def city_figures(*, year: int, month: int) -> dict[str, Decimal | int]:
     """Return the city's figures for the period ending with MONTH of YEAR (one query)."""
     start, end = period_bounds(year=year, month=month)
-    return events_between(start, end).aggregate(**_figure_aggregates())
+    return _to_cents(events_between(start, end).aggregate(**_figure_aggregates()))
 
 
 def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]]:
@@ -66,7 +67,12 @@ def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]
         .values("event_town")
         .annotate(**_figure_aggregates())
     )
-    return {row.pop("event_town"): row for row in rows}
+    return {row.pop("event_town"): _to_cents(row) for row in rows}
+
+
+def _to_cents(figures: dict) -> dict:
+    """Round sums of areas and energy to 0.01: SQLite sums decimals as floats."""
+    return {key: value.quantize(CENT) if isinstance(value, Decimal) else value for key, value in figures.items()}
 
 
 def empty_figures() -> dict[str, Decimal | int]:

@@ -1,0 +1,103 @@
+"""Harness for the browser tests: Debian's Chromium, the live server, the demo, screenshots."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in this thread; without this the
+# database teardown of live_server tests raises SynchronousOnlyOperation.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SKIP_MESSAGE = (
+    "Chromium not found at /usr/bin/chromium: browser tests skipped "
+    "(apt-get install -y chromium fonts-wqy-microhei)"
+)
+DEMO_PASSWORD = "demo-pass-2022"
+BROWSER_DIR = Path(__file__).resolve().parent
+SCREENSHOTS = BROWSER_DIR.parents[1] / "screenshots"
+# A phone held upright (iPhone X/11 Pro size): officials record progress on site.
+PHONE = {
+    "viewport": {"width": 375, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of this folder `browser`; skip them all where Chromium is missing."""
+    # tryfirst: the marker must be on before `-m "not browser"` deselects.
+    chromium_missing = not CHROMIUM.exists()
+    for item in items:
+        if BROWSER_DIR not in Path(item.path).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if chromium_missing:
+            item.add_marker(pytest.mark.skip(reason=SKIP_MESSAGE))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium (Playwright's own browsers cannot be downloaded here)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Browse as a user in Pinghu would: Chinese first, China's time zone."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """Load the Pinghu demo and its users (live_server tests flush the database after each test)."""
+    call_command("load_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def phone_page(browser, browser_context_args):
+    """Return a page in a phone-sized context (375×812, touch)."""
+    context = browser.new_context(**{**browser_context_args, **PHONE})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot of PAGE as screenshots/NAME.png and return its path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def submit_login(page, live_server, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Open the login page, fill the form as USERNAME and press its submit button."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    form = page.locator("form", has=page.locator("input[name='password']"))
+    form.locator("input[name='username']").fill(username)
+    form.locator("input[name='password']").fill(password)
+    form.locator("button:not([type='button']):not([type='reset']), input[type='submit']").first.click()
+
+
+def login(page, live_server, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form as USERNAME and wait for the home page."""
+    submit_login(page, live_server, username, password)
+    page.wait_for_url(f"{live_server.url}/")
