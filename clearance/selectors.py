@@ -1,14 +1,20 @@
 """Reads that aggregate: the campaign's figures, computed by the database from dated events."""
 
 import calendar
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.conf import settings
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import Metric, Stage
-from .models import Event, Site
+from .models import BulletinFigure, County, Event, Site, Target, Town
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -84,3 +90,254 @@ def latest_period() -> tuple[int, int] | None:
     """Return (year, month) of the latest dated event, or None when nothing is recorded yet."""
     last = Event.objects.order_by("-occurred_on").values_list("occurred_on", flat=True).first()
     return (last.year, last.month) if last else None
+
+
+# Completion, lights and rankings ------------------------------------------------
+
+LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED = "green", "yellow", "red"
+DECIMAL_METRICS = frozenset({Metric.LAND_VACATED_MU.value, Metric.ENERGY_FREED_TCE.value})
+
+
+def round_half_up(value: Fraction | None, places: int = 1) -> float | None:
+    """Round an exact value for display the way reports do (四舍五入); None stays None."""
+    if value is None:
+        return None
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def time_progress(month: int) -> Fraction:
+    """Return 序时进度 for the as-of MONTH: month ÷ 12 × 100, exact."""
+    return Fraction(month * 100, 12)
+
+
+def completion(actual: Decimal | int, target: Decimal | None) -> Fraction | None:
+    """Return actual ÷ target × 100 exactly; None when there is no target or it is 0."""
+    if target is None or target == 0:
+        return None
+    return Fraction(Decimal(actual)) * 100 / Fraction(Decimal(target))
+
+
+def light(completion_value: Fraction | None, progress: Fraction) -> str | None:
+    """Green at or above time progress, yellow within the band below it, red further behind; None without a target."""
+    if completion_value is None:
+        return None
+    if completion_value >= progress:
+        return LIGHT_GREEN
+    band = Fraction(str(settings.CLEARANCE_YELLOW_BAND_POINTS))
+    return LIGHT_YELLOW if completion_value >= progress - band else LIGHT_RED
+
+
+def competition_ranks(values: dict[Any, Fraction | None]) -> dict[Any, int | None]:
+    """Rank KEYS by value, highest first; equal values share a rank (1, 2, 2, 4); None is unranked."""
+    ranked = sorted((value for value in values.values() if value is not None), reverse=True)
+    first_position = {}
+    for position, value in enumerate(ranked, start=1):
+        first_position.setdefault(value, position)
+    return {key: (None if value is None else first_position[value]) for key, value in values.items()}
+
+
+@dataclass
+class MetricFigure:
+    """One metric of one scope: actual, target, exact completion, light and (where ranked) rank."""
+
+    metric: str
+    actual: Decimal | int
+    target: Decimal | None
+    completion: Fraction | None
+    light: str | None
+    rank: int | None = None
+
+    @property
+    def completion_pct(self) -> float | None:
+        return round_half_up(self.completion)
+
+    def as_json(self, *, with_rank: bool) -> dict:
+        data = {
+            "actual": _json_number(self.metric, self.actual),
+            "target": None if self.target is None else _json_number(self.metric, self.target),
+            "completion_pct": self.completion_pct,
+            "light": self.light,
+        }
+        if with_rank:
+            data["rank"] = self.rank
+        return data
+
+
+def _json_number(metric: str, value: Decimal | int) -> float | int:
+    """Counts as integers; areas and energy as numbers with two decimals."""
+    if metric in DECIMAL_METRICS:
+        return float(Decimal(value).quantize(CENT))
+    return int(value)
+
+
+@dataclass
+class ScopeSummary:
+    """The figures of the city, a town or a county against its targets."""
+
+    name: str
+    metrics: dict[str, MetricFigure]
+    signed: int | None = None
+    vacated: int | None = None
+    pk: int | None = None
+    score: Fraction | None = None
+    rank: int | None = None
+
+    @property
+    def score_pct(self) -> float | None:
+        return round_half_up(self.score)
+
+
+@dataclass
+class CampaignSummary:
+    """Everything the dashboard and /api/summary/ show for one as-of month."""
+
+    year: int
+    month: int
+    time_progress: Fraction
+    city: ScopeSummary
+    towns: list[ScopeSummary] = field(default_factory=list)
+    counties: list[ScopeSummary] = field(default_factory=list)
+
+    @property
+    def time_progress_pct(self) -> float:
+        return round_half_up(self.time_progress)
+
+    def as_json(self) -> dict:
+        """Return the summary in the shape DOMAIN.md fixes for /api/summary/."""
+        return {
+            "year": self.year,
+            "month": self.month,
+            "time_progress_pct": self.time_progress_pct,
+            "metrics": {key: figure.as_json(with_rank=False) for key, figure in self.city.metrics.items()},
+            "signed": self.city.signed,
+            "vacated": self.city.vacated,
+            "towns": [
+                {
+                    "name": town.name,
+                    "rank": town.rank,
+                    "score": round_half_up(town.score),
+                    "metrics": {key: figure.as_json(with_rank=True) for key, figure in town.metrics.items()},
+                    "signed": town.signed,
+                    "vacated": town.vacated,
+                }
+                for town in self.towns
+            ],
+            "counties": [
+                {
+                    "name": county.name,
+                    "metrics": {key: figure.as_json(with_rank=True) for key, figure in county.metrics.items()},
+                }
+                for county in self.counties
+            ],
+        }
+
+
+def _scope(name: str, figures: dict, targets: dict, progress: Fraction, **extra) -> ScopeSummary:
+    metrics = {}
+    for metric in Metric.values:
+        target = targets.get(metric)
+        value = completion(figures[metric], target)
+        metrics[metric] = MetricFigure(metric, figures[metric], target, value, light(value, progress))
+    return ScopeSummary(name=name, metrics=metrics, **extra)
+
+
+def _rank_scopes(scopes: list[ScopeSummary], *, overall: bool) -> list[ScopeSummary]:
+    """Give each metric its rank; with OVERALL also the score and overall rank, ranked scopes first."""
+    for metric in Metric.values:
+        ranks = competition_ranks({index: scope.metrics[metric].completion for index, scope in enumerate(scopes)})
+        for index, scope in enumerate(scopes):
+            scope.metrics[metric].rank = ranks[index]
+    if not overall:
+        return scopes
+    for scope in scopes:
+        completions = [figure.completion for figure in scope.metrics.values() if figure.completion is not None]
+        scope.score = sum(completions, Fraction(0)) / len(completions) if completions else None
+    ranks = competition_ranks({index: scope.score for index, scope in enumerate(scopes)})
+    for index, scope in enumerate(scopes):
+        scope.rank = ranks[index]
+    # Stable sort keeps the towns' display order among equals and among the unranked.
+    return sorted(scopes, key=lambda scope: (scope.rank is None, scope.rank or 0))
+
+
+def _targets(year: int) -> dict[int | None, dict[str, Decimal]]:
+    """Return the year's targets keyed by town id (None for the city) and metric, in one query."""
+    targets: dict[int | None, dict[str, Decimal]] = {}
+    for town_id, metric, value in Target.objects.filter(year=year).order_by().values_list("town_id", "metric", "value"):
+        targets.setdefault(town_id, {})[metric] = value
+    return targets
+
+
+def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decimal, Decimal | None]]]:
+    """Return each county's latest bulletin figure per metric of YEAR at or before MONTH, in one query."""
+    latest_month = (
+        BulletinFigure.objects.filter(
+            county=OuterRef("county"), metric=OuterRef("metric"), year=year, month__lte=month
+        )
+        .order_by("-month")
+        .values("month")[:1]
+    )
+    rows = BulletinFigure.objects.filter(year=year, month=Subquery(latest_month)).values_list(
+        "county_id", "metric", "actual", "target"
+    )
+    figures: dict[int, dict[str, tuple[Decimal, Decimal | None]]] = {}
+    for county_id, metric, actual, target in rows:
+        figures.setdefault(county_id, {})[metric] = (actual, target)
+    return figures
+
+
+def campaign_summary(*, year: int, month: int) -> CampaignSummary:
+    """Return the city, towns (ranked) and counties (ranked per metric) as of the end of MONTH in YEAR.
+
+    Runs a fixed number of queries whatever the number of towns, sites,
+    enterprises and events: the database sums, Python only ranks the towns.
+    """
+    progress = time_progress(month)
+    targets = _targets(year)
+    city_actual = city_figures(year=year, month=month)
+    city = _scope(
+        _("the city"), city_actual, targets.get(None, {}), progress,
+        signed=city_actual["signed"], vacated=city_actual["vacated"],
+    )
+    actual_by_town = town_figures(year=year, month=month)
+    towns = []
+    for town in Town.objects.all():
+        figures = actual_by_town.get(town.pk) or empty_figures()
+        towns.append(
+            _scope(town.name, figures, targets.get(town.pk, {}), progress,
+                   pk=town.pk, signed=figures["signed"], vacated=figures["vacated"])
+        )
+    bulletins = _bulletin_figures(year, month)
+    counties = []
+    for county in County.objects.all():
+        if county.is_home:
+            figures, county_targets = city_actual, targets.get(None, {})
+        else:
+            published = bulletins.get(county.pk, {})
+            figures = {metric: published.get(metric, (ZERO, None))[0] for metric in Metric.values}
+            county_targets = {metric: row[1] for metric, row in published.items() if row[1] is not None}
+        counties.append(_scope(county.name, figures, county_targets, progress, pk=county.pk))
+    return CampaignSummary(
+        year=year,
+        month=month,
+        time_progress=progress,
+        city=city,
+        towns=_rank_scopes(towns, overall=True),
+        counties=_rank_scopes(counties, overall=False),
+    )
+
+
+def default_period() -> tuple[int, int]:
+    """Return the dashboard's default (year, month): the latest month with events in the latest year with targets.
+
+    Without targets, the latest month with events; with no events at all, the current month.
+    """
+    today = timezone.localdate()
+    target_year = Target.objects.filter(town__isnull=True).order_by("-year").values_list("year", flat=True).first()
+    events = Event.objects.order_by("-occurred_on")
+    if target_year is not None:
+        last = events.filter(occurred_on__year=target_year).values_list("occurred_on", flat=True).first()
+        if last is not None:
+            return last.year, last.month
+        return (target_year, today.month) if target_year == today.year else (target_year, 12)
+    return latest_period() or (today.year, today.month)

@@ -1,0 +1,50 @@
+"""The JSON interface other tools read: /api/summary/."""
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from . import selectors
+from .models import MAX_YEAR, MIN_YEAR
+
+
+class PeriodError(ValueError):
+    """A year or month in the query string that is not a valid period."""
+
+
+def _whole_number(raw: str, message: str) -> int:
+    text = raw.strip()
+    # ASCII digits only: int() would also take "+8", "٨" and "1_2".
+    if not (text.isascii() and text.isdigit()) or len(text) > 4:
+        raise PeriodError(message)
+    return int(text)
+
+
+def parse_period(params) -> tuple[int, int]:
+    """Return (year, month) from PARAMS, defaulting to the dashboard's period; raise PeriodError when invalid."""
+    year = _whole_number(params["year"], _("The year must be a whole number.")) if "year" in params else None
+    month = _whole_number(params["month"], _("The month must be a whole number.")) if "month" in params else None
+    if year is None or month is None:
+        default_year, default_month = selectors.default_period()
+        year = default_year if year is None else year
+        if month is None:
+            month = default_month if year == default_year else 12
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError(_("The year must be between %(low)s and %(high)s.") % {"low": MIN_YEAR, "high": MAX_YEAR})
+    if not 1 <= month <= 12:
+        raise PeriodError(_("The month must be between 1 and 12."))
+    return year, month
+
+
+class SummaryApiView(View):
+    """The city, towns and counties as of a month, in the JSON shape DOMAIN.md fixes."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        try:
+            year, month = parse_period(request.GET)
+        except PeriodError as error:
+            return JsonResponse({"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False})
+        summary = selectors.campaign_summary(year=year, month=month)
+        return JsonResponse(summary.as_json(), json_dumps_params={"ensure_ascii": False})
