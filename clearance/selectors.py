@@ -8,13 +8,27 @@ from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Metric, Stage
-from .models import BulletinFigure, County, Event, Site, Target, Town
+from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -341,3 +355,89 @@ def default_period() -> tuple[int, int]:
             return last.year, last.month
         return (target_year, today.month) if target_year == today.year else (target_year, 12)
     return latest_period() or (today.year, today.month)
+
+
+def monthly_trend(*, year: int, month: int, town: Town | None = None) -> list[dict]:
+    """Return, for each month 1…MONTH of YEAR, the cumulative figures to the end of that month (one query).
+
+    With TOWN, only that town's events count.
+    """
+    start, end = period_bounds(year=year, month=month)
+    events = events_between(start, end)
+    if town is not None:
+        events = events.filter(Q(enterprise__town=town) | Q(site__town=town))
+    rows = events.annotate(month=ExtractMonth("occurred_on")).order_by().values("month").annotate(**_figure_aggregates())
+    by_month = {row.pop("month"): _to_cents(row) for row in rows}
+    running = empty_figures()
+    trend = []
+    for each_month in range(1, month + 1):
+        for key, value in by_month.get(each_month, {}).items():
+            running[key] += value
+        trend.append({"month": each_month, **running})
+    return trend
+
+
+def with_enterprise_stage(enterprises: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
+    """Annotate `stage`: the most advanced stage an enterprise has reached (None before any event)."""
+    return enterprises.annotate(stage=_enterprise_stage_subquery(OuterRef("pk")))
+
+
+def _enterprise_stage_subquery(enterprise_ref) -> Subquery:
+    return Subquery(
+        Event.objects.filter(enterprise=enterprise_ref).order_by().values("enterprise").annotate(top=Max("stage")).values("top")[:1],
+        output_field=IntegerField(),
+    )
+
+
+NOT_STARTED = 0  # an enterprise with no event yet, for the least-advanced rule
+
+
+def with_site_stage(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Annotate `stage`: 腾退 once the site's own event is recorded, else the least advanced stage of its enterprises.
+
+    0 (NOT_STARTED) where an enterprise has no event yet; None for a site without enterprises.
+    """
+    least_advanced = Subquery(
+        Enterprise.objects.filter(site=OuterRef("pk"))
+        .annotate(reached=Coalesce(_enterprise_stage_subquery(OuterRef("pk")), Value(NOT_STARTED)))
+        .order_by("reached")
+        .values("reached")[:1],
+        output_field=IntegerField(),
+    )
+    site_vacated = Exists(Event.objects.filter(site=OuterRef("pk")))
+    return sites.annotate(
+        stage=Case(When(site_vacated, then=Value(int(Stage.VACATED))), default=least_advanced, output_field=IntegerField())
+    )
+
+
+def _within(site_ref, prefix: str = "") -> Q:
+    """Enterprises on a site or on parcels inside it (areas nest up to three levels)."""
+    return (
+        Q(**{f"{prefix}site": site_ref})
+        | Q(**{f"{prefix}site__parent": site_ref})
+        | Q(**{f"{prefix}site__parent__parent": site_ref})
+    )
+
+
+def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Annotate enterprise_count, signed_count and vacated_count, counting the enterprises on the site and inside it.
+
+    A stage counts once reached, whatever its date (the site page shows progress to date).
+    """
+
+    def counted(queryset: QuerySet) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    site = OuterRef("pk")
+    # Subqueries rather than joins: joining events and enterprises at once would multiply the counts.
+    return sites.annotate(
+        enterprise_count=counted(Enterprise.objects.filter(_within(site))),
+        signed_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.SIGNED)),
+        vacated_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.VACATED)),
+    )

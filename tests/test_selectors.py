@@ -143,3 +143,57 @@ def test_figures_take_one_query_whatever_the_number_of_events(django_assert_num_
     assert figures["enterprises_rectified"] == enterprises
     assert figures["land_vacated_mu"] == Decimal("10.00") * enterprises
     assert by_town[town.pk]["enterprises_rectified"] == enterprises
+
+
+def test_monthly_trend_is_cumulative_and_filters_by_town():
+    town, other = TownFactory(), TownFactory()
+    closed_enterprise(site=SiteFactory(town=town), energy="2", signed=date(2022, 1, 5), vacated=date(2022, 1, 6), closed=date(2022, 1, 7))
+    closed_enterprise(site=SiteFactory(town=town), energy="3", signed=date(2022, 3, 5), vacated=date(2022, 3, 6), closed=date(2022, 3, 7))
+    closed_enterprise(site=SiteFactory(town=other), energy="4", signed=date(2022, 2, 5), vacated=date(2022, 2, 6), closed=date(2022, 2, 7))
+
+    city = selectors.monthly_trend(year=2022, month=4)
+    mine = selectors.monthly_trend(year=2022, month=4, town=town)
+
+    assert [row["enterprises_rectified"] for row in city] == [1, 2, 3, 3]
+    assert [row["energy_freed_tce"] for row in city] == [Decimal("2.00"), Decimal("6.00"), Decimal("9.00"), Decimal("9.00")]
+    assert [row["enterprises_rectified"] for row in mine] == [1, 1, 2, 2]
+    assert [row["month"] for row in mine] == [1, 2, 3, 4]
+
+
+def test_site_stage_is_the_least_advanced_enterprise_or_vacated_once_recorded():
+    from clearance.models import Site
+
+    town = TownFactory()
+    mixed, empty, cleared = SiteFactory(town=town), SiteFactory(town=town), SiteFactory(town=town)
+    ahead, behind = EnterpriseFactory(site=mixed), EnterpriseFactory(site=mixed)
+    close_out(ahead, signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    services.event_record(enterprise=behind, stage=Stage.NEGOTIATING, on=date(2022, 3, 1), user=None)
+    only = EnterpriseFactory(site=cleared)
+    close_out(only, signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    services.event_record(site=cleared, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
+    not_started = SiteFactory(town=town)
+    EnterpriseFactory(site=not_started)
+
+    stages = dict(selectors.with_site_stage(Site.objects.all()).values_list("pk", "stage"))
+
+    assert stages == {mixed.pk: Stage.NEGOTIATING, empty.pk: None, cleared.pk: Stage.VACATED, not_started.pk: 0}
+    assert selectors.with_enterprise_stage(type(ahead).objects.filter(pk=ahead.pk)).get().stage == Stage.VACATED
+
+
+def test_site_progress_counts_enterprises_on_its_parcels_without_multiplying():
+    from clearance.models import Site
+
+    town = TownFactory()
+    cluster = SiteFactory(town=town, name="徐家埭工业集聚点")
+    parcel = SiteFactory(town=town, parent=cluster)
+    for index in range(3):
+        enterprise = EnterpriseFactory(site=parcel if index else cluster)
+        services.event_record(enterprise=enterprise, stage=Stage.SIGNED, on=date(2022, 3, 1), user=None)
+        if index == 2:
+            services.event_record(enterprise=enterprise, stage=Stage.VACATED, on=date(2022, 3, 2), user=None)
+    EnterpriseFactory(site=parcel)
+
+    progress = {row.pk: row for row in selectors.with_site_progress(Site.objects.all())}
+
+    assert (progress[cluster.pk].enterprise_count, progress[cluster.pk].signed_count, progress[cluster.pk].vacated_count) == (4, 3, 1)
+    assert (progress[parcel.pk].enterprise_count, progress[parcel.pk].signed_count, progress[parcel.pk].vacated_count) == (3, 2, 1)
