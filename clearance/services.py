@@ -69,7 +69,8 @@ def _save(obj: models.Model, *, user: User | None, bump_version: bool = False) -
 def _upsert(model: type[models.Model], *, key: dict, fields: dict, user: User | None, versioned: bool = False) -> Upsert:
     """Create the row identified by KEY with FIELDS, or update the fields that differ; save nothing when none do."""
     stored = dict(_as_stored(model, name, value) for name, value in fields.items())
-    obj = model.objects.select_for_update().filter(**key).first()
+    # order_by(): a default ordering across a nullable relation would put FOR UPDATE on an outer join.
+    obj = model.objects.select_for_update().filter(**key).order_by("pk").first()
     if obj is None:
         obj = model(**key, **stored)
         _save(obj, user=user)
@@ -154,7 +155,7 @@ def pairing_change(*, town: Town, new_head: BureauHead, on: date, user: User | N
     task force, so they keep their access while the old head's team loses it
     in the same transaction.
     """
-    old = Pairing.objects.active().select_for_update().filter(town=town).first()
+    old = Pairing.objects.active().select_for_update().filter(town=town).order_by("pk").first()
     carried_members = []
     if old is not None:
         if on < old.started_on:
@@ -269,9 +270,9 @@ def enterprise_update(*, enterprise: Enterprise, expected_version: int, user: Us
 def _lock_subject(*, enterprise: Enterprise | None, site: Site | None) -> None:
     """Serialise writes to one enterprise's or site's events, so the stage rules see a settled state."""
     if enterprise is not None:
-        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).order_by("pk").first()
     if site is not None:
-        Site.objects.select_for_update().filter(pk=site.pk).first()
+        Site.objects.select_for_update().filter(pk=site.pk).order_by("pk").first()
 
 
 @transaction.atomic
