@@ -39,3 +39,15 @@ def writable_towns(user: AbstractBaseUser) -> QuerySet[Town]:
 def can_write_town(user: AbstractBaseUser, town: Town) -> bool:
     """Return whether USER may record progress and edit records of TOWN."""
     return writable_towns(user).filter(pk=town.pk).exists()
+
+
+ROLE_ADMIN, ROLE_LEADER, ROLE_OFFICIAL = "admin", "leader", "official"
+
+
+def user_role(user: AbstractBaseUser) -> str:
+    """Return the role of DOMAIN.md a signed-in USER acts in: admin, leader, or else official."""
+    if is_admin(user):
+        return ROLE_ADMIN
+    if is_leader(user):
+        return ROLE_LEADER
+    return ROLE_OFFICIAL

@@ -1,6 +1,6 @@
 """Thin views: each asks a selector for its data and a template to show it."""
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -14,15 +14,6 @@ ROLE_LABELS = {
     "leader": _("Leader"),
     "official": _("Official"),
 }
-
-
-def _user_role(user) -> str:
-    """Return "admin", "leader" or "official": the role of DOMAIN.md the signed-in USER acts in."""
-    if permissions.is_admin(user):
-        return "admin"
-    if permissions.is_leader(user):
-        return "leader"
-    return "official"
 
 
 def _city_figure_rows(*, year: int, month: int) -> list[dict]:
@@ -49,7 +40,7 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        role = _user_role(user)
+        role = permissions.user_role(user)
         context.update(role=role, role_label=ROLE_LABELS[role], period=None, figures=[])
         if role == "official":
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -66,12 +57,10 @@ class SiteDetailView(DetailView):
     template_name = "clearance/site_detail.html"
 
     def get_queryset(self) -> QuerySet[Site]:
-        # One query per relation whatever the number of enterprises; each
-        # enterprise's most advanced stage comes from the same grouped query.
-        enterprises = (
-            Enterprise.objects.annotate(latest_stage=Max("events__stage")).order_by("name")
-        )
-        return Site.objects.select_related("town", "parent").prefetch_related(
+        # One query per relation whatever the number of enterprises: the
+        # stages are subqueries of the same SELECTs, not a query per row.
+        enterprises = selectors.with_enterprise_stage(Enterprise.objects.order_by("name"))
+        return selectors.with_site_stage(Site.objects.select_related("town", "parent")).prefetch_related(
             Prefetch("children", queryset=Site.objects.order_by("name")),
             Prefetch("enterprises", queryset=enterprises),
             Prefetch("events", queryset=Event.objects.select_related("recorded_by")),

@@ -29,7 +29,7 @@ def bootstrap_widget(field: BoundField) -> str:
 
 @register.filter
 def stage_label(value: int | None) -> str:
-    """Return the translated label of the stage stored as VALUE, or "" for none."""
-    if value is None or value == "":
+    """Return the translated label of the stage stored as VALUE, or "" before any stage (None or 0)."""
+    if not value:
         return ""
     return Stage(int(value)).label
