@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from .views import dashboard, progress
 
 app_name = "clearance"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site_detail"),
-    path("enterprises/<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    path("", dashboard.HomeView.as_view(), name="home"),
+    path("sites/<int:pk>/", progress.SiteDetailView.as_view(), name="site_detail"),
+    path("enterprises/<int:pk>/", progress.EnterpriseDetailView.as_view(), name="enterprise_detail"),
 ]

@@ -1,13 +1,11 @@
-"""Thin views: each asks a selector for its data and a template to show it."""
+"""Pages leaders read: the home page (the dashboard to come)."""
 
-from django.db.models import Prefetch, QuerySet
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import TemplateView
 
-from . import permissions, selectors
-from .choices import METRIC_UNITS, Metric
-from .models import Enterprise, Event, Site
+from .. import permissions, selectors
+from ..choices import METRIC_UNITS, Metric
 
 ROLE_LABELS = {
     "admin": _("Administrator"),
@@ -50,28 +48,3 @@ class HomeView(TemplateView):
             context["period"] = {"year": year, "month": month, "month_name": MONTHS[month]}
             context["figures"] = _city_figure_rows(year=year, month=month)
         return context
-
-
-class SiteDetailView(DetailView):
-    model = Site
-    template_name = "clearance/site_detail.html"
-
-    def get_queryset(self) -> QuerySet[Site]:
-        # One query per relation whatever the number of enterprises: the
-        # stages are subqueries of the same SELECTs, not a query per row.
-        enterprises = selectors.with_enterprise_stage(Enterprise.objects.order_by("name"))
-        return selectors.with_site_stage(Site.objects.select_related("town", "parent")).prefetch_related(
-            Prefetch("children", queryset=Site.objects.order_by("name")),
-            Prefetch("enterprises", queryset=enterprises),
-            Prefetch("events", queryset=Event.objects.select_related("recorded_by")),
-        )
-
-
-class EnterpriseDetailView(DetailView):
-    model = Enterprise
-    template_name = "clearance/enterprise_detail.html"
-
-    def get_queryset(self) -> QuerySet[Enterprise]:
-        return Enterprise.objects.select_related("town", "site", "responsible_group").prefetch_related(
-            Prefetch("events", queryset=Event.objects.select_related("recorded_by").order_by("stage")),
-        )

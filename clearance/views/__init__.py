@@ -1,0 +1,1 @@
+"""Thin views, by area: each asks selectors for its data and services for its writes."""
