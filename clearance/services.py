@@ -1,14 +1,19 @@
 """Every write of the campaign: views, admin actions, commands and the demo call these."""
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
 
 from .choices import MemberRole, Metric, Stage
 from .models import (
@@ -20,6 +25,7 @@ from .models import (
     Enterprise,
     Event,
     Pairing,
+    Photo,
     Site,
     TaskForce,
     TaskForceMember,
@@ -241,6 +247,12 @@ def enterprise_upsert(*, town: Town, name: str, user: User | None = None, **fiel
 
 
 @transaction.atomic
+def enterprise_upsert_by_code(*, credit_code: str, user: User | None = None, **fields) -> Upsert:
+    """Create or update the enterprise with CREDIT_CODE: the code is the key, so its name and town may change."""
+    return _upsert(Enterprise, key={"credit_code": credit_code}, fields=fields, user=user, versioned=True)
+
+
+@transaction.atomic
 def site_update(*, site: Site, expected_version: int, user: User, **fields) -> Site:
     """Change FIELDS of SITE as edited on a page loaded at EXPECTED_VERSION; refuse a stale edit."""
     current = Site.objects.select_for_update().get(pk=site.pk)
@@ -361,3 +373,208 @@ def event_delete(*, event: Event, expected_version: int, user: User | None) -> N
     if user is not None and user.is_authenticated:
         current._history_user = user
     current.delete()
+
+
+# Sites and enterprises created on the pages ----------------------------------
+
+
+@transaction.atomic
+def site_create(*, town: Town, name: str, area_mu: Decimal, user: User | None, **fields) -> Site:
+    """Create the site NAME of TOWN (area in 亩; FIELDS: parent, land_use, deadline, notes, …)."""
+    site = Site(town=town, name=name, area_mu=area_mu, **fields)
+    _save(site, user=user)
+    return site
+
+
+def _refuse_vacated_site(site: Site) -> None:
+    """An enterprise cannot move onto a site already recorded as vacated: the land is meant to be empty."""
+    if Event.objects.filter(site=site).exists():
+        raise ValidationError(
+            {
+                "site": ValidationError(
+                    _("%(site)s has been recorded as vacated; no enterprise can be added to it.") % {"site": site.name},
+                    code="site_vacated",
+                )
+            }
+        )
+
+
+@transaction.atomic
+def enterprise_create(*, site: Site, name: str, user: User | None, **fields) -> Enterprise:
+    """Create the enterprise NAME on SITE, in the site's town (FIELDS: categories, disposal, energy, plan, …)."""
+    _lock_subject(enterprise=None, site=site)
+    _refuse_vacated_site(site)
+    enterprise = Enterprise(town=site.town, site=site, name=name, **fields)
+    _save(enterprise, user=user)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_edit(*, enterprise: Enterprise, expected_version: int, user: User, **fields) -> Enterprise:
+    """Change FIELDS of ENTERPRISE as edited on its page; refuse a stale edit and a move onto a vacated site."""
+    site = fields.get("site")
+    if site is not None and site.pk != enterprise.site_id:
+        _lock_subject(enterprise=None, site=site)
+        _refuse_vacated_site(site)
+    return enterprise_update(enterprise=enterprise, expected_version=expected_version, user=user, **fields)
+
+
+# Photos ---------------------------------------------------------------------
+
+# Pillow's name for each accepted format and the extension it is stored under.
+# HEIC (iPhones) is opened through pillow-heif and stored as JPEG, which every browser shows.
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "jpg"}
+
+
+register_heif_opener()
+
+
+def photo_check(upload) -> str:
+    """Return the Pillow format of UPLOAD; refuse a file over the size limit or not a JPEG, PNG, WebP or HEIC image.
+
+    The content decides, never the file name: a text file called .jpg is refused.
+    """
+    name = getattr(upload, "name", "") or ""
+    limit = settings.CLEARANCE_PHOTO_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            _("%(name)s is larger than the limit of %(limit)s MB.")
+            % {"name": name, "limit": f"{limit / 1024 / 1024:g}"},
+            code="photo_too_big",
+        )
+    not_a_photo = ValidationError(
+        _("%(name)s is not a JPEG, PNG, WebP or HEIC photo.") % {"name": name}, code="photo_not_image"
+    )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format, pixels = image.format, image.width * image.height
+            image.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise not_a_photo from error
+    finally:
+        upload.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise not_a_photo
+    if pixels > settings.CLEARANCE_PHOTO_MAX_PIXELS:
+        raise ValidationError(
+            _("%(name)s has too many pixels to be processed.") % {"name": name}, code="photo_too_many_pixels"
+        )
+    return image_format
+
+
+def _photo_renditions(upload, image_format: str):
+    """Return (image, thumbnail) as files named only by their format: the client's name never becomes a path."""
+    upload.seek(0)
+    with Image.open(upload) as opened:
+        image = ImageOps.exif_transpose(opened)
+        if image.mode not in ("RGB", "L"):
+            background = Image.new("RGB", image.size, "white")
+            rgba = image.convert("RGBA")
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            image = background
+        elif image.mode == "L":
+            image = image.convert("RGB")
+        if image_format == "HEIF":
+            converted = io.BytesIO()
+            image.save(converted, "JPEG", quality=90)
+            original = ContentFile(converted.getvalue(), name="photo.jpg")
+        else:
+            upload.seek(0)
+            original = ContentFile(upload.read(), name=f"photo.{PHOTO_FORMATS[image_format]}")
+        side = settings.CLEARANCE_PHOTO_THUMBNAIL_PX
+        image.thumbnail((side, side))
+        small = io.BytesIO()
+        image.save(small, "JPEG", quality=80)
+    return original, ContentFile(small.getvalue(), name="thumb.jpg")
+
+
+@transaction.atomic
+def photo_add(*, event: Event, upload, phase: str, user: User | None, caption: str = "") -> Photo:
+    """Attach the photo UPLOAD to EVENT with a thumbnail, stored under MEDIA_ROOT with random names."""
+    image_format = photo_check(upload)
+    original, thumbnail = _photo_renditions(upload, image_format)
+    photo = Photo(event=event, phase=phase, caption=caption[:200], uploaded_by=user)
+    photo.image.save(original.name, original, save=False)
+    photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    try:
+        _save(photo, user=user)
+    except Exception:
+        _photo_files_delete([photo])
+        raise
+    return photo
+
+
+def _photo_files_delete(photos) -> None:
+    for photo in photos:
+        for field in (photo.image, photo.thumbnail):
+            if field.name:
+                field.storage.delete(field.name)
+
+
+@transaction.atomic
+def event_record_with_photos(
+    *, stage: Stage, on: date, user: User | None, enterprise: Enterprise | None = None, site: Site | None = None,
+    note: str = "", photos=(), phase: str = "during",
+) -> Event:
+    """Record STAGE on ON for ENTERPRISE or SITE with PHOTOS, all or nothing (see event_record for the rules)."""
+    event = event_record(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
+    photos_add(event=event, uploads=photos, phase=phase, user=user)
+    return event
+
+
+@transaction.atomic
+def photos_add(*, event: Event, uploads, phase: str, user: User | None) -> list[Photo]:
+    """Attach every one of UPLOADS to EVENT; when one is refused none is kept, files included."""
+    added: list[Photo] = []
+    try:
+        for upload in uploads:
+            added.append(photo_add(event=event, upload=upload, phase=phase, user=user))
+    except BaseException:
+        # The rows roll back with the transaction; the files written so far must go too.
+        _photo_files_delete(added)
+        raise
+    return added
+
+
+@transaction.atomic
+def event_edit(
+    *, event: Event, expected_version: int, user: User | None, on: date, note: str, photos=(), phase: str = "during"
+) -> Event:
+    """Correct the date and note of EVENT as seen at EXPECTED_VERSION and attach further PHOTOS, all or nothing."""
+    corrected = event_correct(event=event, expected_version=expected_version, user=user, on=on, note=note)
+    photos_add(event=corrected, uploads=photos, phase=phase, user=user)
+    return corrected
+
+
+@transaction.atomic
+def events_record_bulk(
+    *, site: Site, enterprises, stage: Stage, on: date, user: User | None, note: str = ""
+) -> list[Event]:
+    """Record STAGE on ON for each of ENTERPRISES of SITE in one transaction: all of them, or none.
+
+    Every enterprise is checked, so the refusal names each one that cannot take the stage.
+    """
+    enterprises = list(enterprises)
+    if not enterprises:
+        raise ValidationError(_("Choose at least one enterprise."), code="no_enterprise")
+    strangers = [enterprise.name for enterprise in enterprises if enterprise.site_id != site.pk]
+    if strangers:
+        raise ValidationError(
+            _("These enterprises are not on %(site)s: %(names)s.") % {"site": site.name, "names": "、".join(strangers)},
+            code="enterprise_other_site",
+        )
+    events, problems = [], []
+    for enterprise in enterprises:
+        try:
+            events.append(event_record(stage=stage, on=on, user=user, enterprise=enterprise, note=note))
+        except ValidationError as error:
+            problems.append(
+                ValidationError(
+                    _("%(name)s: %(reason)s") % {"name": enterprise.name, "reason": " ".join(error.messages)},
+                    code="bulk_item_refused",
+                )
+            )
+    if problems:
+        raise ValidationError(problems)
+    return events

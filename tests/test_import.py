@@ -1,0 +1,241 @@
+"""import_ledger: the template of DOMAIN.md, all or nothing, every bad row named, idempotent."""
+
+import io
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+from openpyxl import Workbook
+
+from clearance import selectors
+from clearance.choices import Disposal, Stage
+from clearance.ledger import ENTERPRISE_COLUMNS, SITE_COLUMNS, ledger_sheets, ledger_template, ledger_workbook
+from clearance.models import Enterprise, Event, Site
+from clearance.validators import credit_code_check_character
+
+from .factories import SiteFactory, TownFactory
+
+pytestmark = pytest.mark.django_db
+
+CODE = "91330482MA2B8XXXX" + credit_code_check_character("91330482MA2B8XXXX")
+
+
+def site_row(name="原胜利钢厂地块", town="曹桥街道", area="20.43", parent="", land_use="工业", vacated=""):
+    return [name, town, area, parent, land_use, vacated]
+
+
+def enterprise_row(name="某贸易公司", code="", town="曹桥街道", site="原胜利钢厂地块", types="高耗低效、租赁企业",
+                   disposal="腾退收回", use="120", freed="80.5", signed="2022-03-01", vacated="2022-03-20", closed=""):
+    return [name, code, town, site, types, disposal, use, freed, signed, vacated, closed]
+
+
+def write_xlsx(path, sites, enterprises, *, site_header=SITE_COLUMNS, enterprise_header=ENTERPRISE_COLUMNS):
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, header, rows in (("地块", site_header, sites), ("企业", enterprise_header, enterprises)):
+        sheet = workbook.create_sheet(name)
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(row)
+    file = path / "台账.xlsx"
+    workbook.save(file)
+    return file
+
+
+def run_import(file, *args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_ledger", str(file), *args, stdout=out, stderr=err)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    return status, out.getvalue(), err.getvalue()
+
+
+def row_counts():
+    return {model.__name__: model.objects.count() for model in apps.get_app_config("clearance").get_models()}
+
+
+@pytest.fixture
+def towns():
+    return TownFactory(name="曹桥街道"), TownFactory(name="林埭镇")
+
+
+@pytest.fixture
+def ledger(tmp_path, towns):
+    sites = [
+        site_row(name="六店区域", area="360.50", land_use=""),
+        site_row(parent="六店区域", vacated="2022-04-01"),
+        site_row(name="龙牌糟厂地块", area="8.20", parent="六店区域"),
+    ]
+    enterprises = [
+        enterprise_row(closed="2022-03-28"),
+        enterprise_row(name="某针织厂", types="低散乱污、厂中厂、租赁企业", disposal="关停淘汰", freed="12", closed="2022-03-25"),
+        enterprise_row(name="平湖市龙牌糟厂", code=CODE, site="龙牌糟厂地块", types="", disposal="提升入园", signed="", vacated=""),
+    ]
+    return write_xlsx(tmp_path, sites, enterprises)
+
+
+def test_a_good_ledger_is_imported_with_its_events_and_figures(ledger, towns):
+    status, out, err = run_import(ledger)
+
+    assert (status, err) == (0, "")
+    assert "地块：新增 3，更新 0，未变 0" in out
+    parcel = Site.objects.get(name="原胜利钢厂地块")
+    assert (parcel.parent.name, parcel.area_mu, parcel.town) == ("六店区域", Decimal("20.43"), towns[0])
+    knit = Enterprise.objects.get(name="某针织厂")
+    assert (knit.is_low_scattered, knit.is_factory_in_factory, knit.is_tenant, knit.is_high_consumption) == (True, True, True, False)
+    assert knit.disposal == Disposal.SHUT_DOWN
+    assert Enterprise.objects.get(credit_code=CODE).name == "平湖市龙牌糟厂"
+    figures = selectors.city_figures(year=2022, month=4)
+    assert (figures["enterprises_rectified"], figures["land_vacated_mu"], figures["energy_freed_tce"]) == (
+        2, Decimal("20.43"), Decimal("92.50"))
+
+
+def test_a_folder_of_csv_files_with_a_bom_is_imported(tmp_path, towns):
+    (tmp_path / "地块.csv").write_text(
+        ",".join(SITE_COLUMNS) + "\n" + ",".join(site_row()) + "\n", encoding="utf-8-sig")
+    (tmp_path / "企业.csv").write_text(
+        ",".join(ENTERPRISE_COLUMNS) + "\n" + ",".join(enterprise_row()) + "\n", encoding="utf-8-sig")
+
+    status, out, err = run_import(tmp_path)
+
+    assert status == 0, err
+    assert Enterprise.objects.get().events.count() == 2
+
+
+def test_excel_date_cells_are_read_as_dates(tmp_path, towns):
+    file = write_xlsx(tmp_path, [site_row()], [enterprise_row(signed=datetime(2022, 5, 6), vacated=date(2022, 5, 9))])
+    assert run_import(file)[0] == 0
+    assert list(Event.objects.order_by("stage").values_list("occurred_on", flat=True)) == [date(2022, 5, 6), date(2022, 5, 9)]
+
+
+def test_importing_the_same_ledger_twice_changes_nothing_and_adds_no_history(ledger):
+    run_import(ledger)
+    counts = row_counts()
+    history = {model.__name__: model.history.count() for model in (Site, Enterprise, Event)}
+
+    status, out, _ = run_import(ledger)
+
+    assert status == 0
+    assert "企业：新增 0，更新 0，未变 3" in out
+    assert row_counts() == counts
+    assert {model.__name__: model.history.count() for model in (Site, Enterprise, Event)} == history
+
+
+def test_a_corrected_date_moves_the_figure_and_keeps_history_for_the_importer(tmp_path, towns, django_user_model):
+    admin = django_user_model.objects.create_user("importer")
+    first = write_xlsx(tmp_path, [site_row()], [enterprise_row(closed="2022-07-31")])
+    run_import(first, "--user", "importer")
+    assert selectors.city_figures(year=2022, month=7)["enterprises_rectified"] == 1
+
+    corrected = write_xlsx(tmp_path, [site_row()], [enterprise_row(closed="2022-08-01", freed="90")])
+    status, out, _ = run_import(corrected, "--user", "importer")
+
+    assert status == 0
+    assert selectors.city_figures(year=2022, month=7)["enterprises_rectified"] == 0
+    assert selectors.city_figures(year=2022, month=8)["energy_freed_tce"] == Decimal("90.00")
+    closed = Event.objects.get(stage=Stage.CLOSED)
+    assert [(h.occurred_on, h.history_user) for h in closed.history.order_by("history_date")] == [
+        (date(2022, 7, 31), admin), (date(2022, 8, 1), admin)]
+
+
+def test_dry_run_reports_but_writes_nothing(ledger):
+    before = row_counts()
+    status, out, _ = run_import(ledger, "--dry-run")
+    assert status == 0
+    assert "企业：新增 3，更新 0，未变 0" in out
+    assert row_counts() == before
+
+
+TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("sites", "enterprises", "expected"),
+    [
+        pytest.param([site_row()], [enterprise_row(town="乍浦镇")], "企业 第 2 行 镇街道：未知的镇街道“乍浦镇”。", id="unknown-town"),
+        pytest.param([site_row()], [enterprise_row(town="林埭镇")],
+                     "企业 第 2 行 所在地块：地块“原胜利钢厂地块”属于曹桥街道，不属于林埭镇。", id="site-of-another-town"),
+        pytest.param([site_row(area="-3")], [], "地块 第 2 行 面积(亩)：面积必须是大于 0 的亩数。", id="negative-area"),
+        pytest.param([site_row(area="二十亩")], [], "地块 第 2 行 面积(亩)：“二十亩”不是数字。", id="area-not-a-number"),
+        pytest.param([site_row()], [enterprise_row(signed="2022-13-01")],
+                     "企业 第 2 行 签约日期：“2022-13-01”不是 YYYY-MM-DD 格式的日期。", id="bad-date"),
+        pytest.param([site_row()], [enterprise_row(signed=TOMORROW, vacated="")], "企业 第 2 行 签约日期：日期不能晚于今天。", id="future-date"),
+        pytest.param([site_row()], [enterprise_row(signed="2022-03-21", vacated="2022-03-20")],
+                     "企业 第 2 行 腾退日期：腾退日期 2022-03-20 早于签约日期 2022-03-21：各节点须按顺序。", id="dates-out-of-order"),
+        pytest.param([site_row()], [enterprise_row(signed="", closed="2022-04-01")],
+                     "企业 第 2 行 腾退日期：须先记录“签约”，才能记录“腾退”。", id="stage-without-prerequisite"),
+        pytest.param([site_row()], [enterprise_row(code="91330482MA2B8XXXX0")],
+                     "企业 第 2 行 统一社会信用代码：该统一社会信用代码的校验码不正确。", id="invalid-credit-code"),
+        pytest.param([site_row(), site_row(area="21")], [], "地块 第 3 行 面积(亩)：面积与第 2 行不一致（20.43 亩）。", id="area-differs"),
+        pytest.param([site_row()], [enterprise_row(), enterprise_row()], "企业 第 3 行 企业名称：同一企业已在第 2 行。", id="duplicate-key"),
+        pytest.param([site_row()], [enterprise_row(site="不存在的地块")], "企业 第 2 行 所在地块：曹桥街道没有地块“不存在的地块”。", id="unknown-site"),
+        pytest.param([site_row()], [enterprise_row(types="高耗能")], "企业 第 2 行 企业类型：未知的企业类型“高耗能”，可用：两高一低、高耗低效、低散乱污、厂中厂、租赁企业。", id="unknown-type"),
+    ],
+)
+def test_each_bad_row_is_named_exit_status_1_and_nothing_changes(tmp_path, towns, sites, enterprises, expected):
+    SiteFactory(town=towns[1], name="林埭一号地块")
+    good_site = site_row(name="好地块", area="5")
+    # Good rows after the bad ones: the import is all or nothing, so they are not written either.
+    file = write_xlsx(tmp_path, [*sites, good_site], [*enterprises, enterprise_row(name="好企业", site="好地块")])
+    before = row_counts()
+
+    status, out, err = run_import(file)
+
+    assert status == 1
+    assert expected in err.splitlines()
+    assert err.splitlines()[0] == "台账未导入，数据库未作任何改动。请修正以下各行后重新导入："
+    assert row_counts() == before
+
+
+def test_a_missing_required_column_is_named_on_the_header_row(tmp_path, towns):
+    header = [column for column in ENTERPRISE_COLUMNS if column != "所在地块"]
+    file = write_xlsx(tmp_path, [site_row()], [], enterprise_header=header)
+    status, _, err = run_import(file)
+    assert status == 1
+    assert "企业 第 1 行 所在地块：缺少必填列“所在地块”。" in err.splitlines()  # the header is row 1
+
+
+def test_every_bad_row_is_reported_not_only_the_first(tmp_path, towns):
+    file = write_xlsx(tmp_path, [site_row(area="0"), site_row(name="乙", town="火星镇")], [])
+    _, _, err = run_import(file)
+    assert [line.split("：")[0] for line in err.splitlines()[1:]] == ["地块 第 2 行 面积(亩)", "地块 第 3 行 镇街道"]
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_cleanly(tmp_path, towns):
+    file = tmp_path / "台账.xlsx"
+    file.write_bytes(b"this is not a zip")
+    status, _, err = run_import(file)
+    assert status == 1
+    assert "不是 Excel .xlsx 文件" in err
+
+
+def test_the_template_has_the_headers_and_imports_its_example_row(tmp_path, towns):
+    SiteFactory(town=towns[0], name="六店区域", area_mu=Decimal("360.5"))
+    file = tmp_path / "模板.xlsx"
+    file.write_bytes(ledger_template())
+    status, _, err = run_import(file)
+    assert status == 0, err
+    assert Enterprise.objects.get().name == "示例企业"
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_figures(ledger, tmp_path):
+    run_import(ledger)
+    exported = tmp_path / "导出.xlsx"
+    exported.write_bytes(ledger_workbook(ledger_sheets()))
+    before = [selectors.city_figures(year=2022, month=month) for month in range(1, 13)]
+    sheets = ledger_sheets()
+
+    Event.objects.filter(site__isnull=False).delete()
+    Event.objects.all().delete()
+    Enterprise.objects.all().delete()
+    Site.objects.filter(parent__isnull=False).delete()
+    Site.objects.all().delete()
+    assert run_import(exported)[0] == 0
+
+    assert [selectors.city_figures(year=2022, month=month) for month in range(1, 13)] == before
+    assert ledger_sheets() == sheets
