@@ -61,7 +61,10 @@ def _save(obj: models.Model, *, user: User | None, bump_version: bool = False) -
     """Validate OBJ fully, attribute its history row to USER and save it."""
     if bump_version:
         obj.version = (obj.version or 0) + 1
-    obj.full_clean()
+    # Constraints are left to the database (a violation becomes a ValidationError
+    # below); Django would otherwise run one query per constraint per save.
+    # Every check constraint has its twin with a clear message in clean() or a field validator.
+    obj.full_clean(validate_constraints=False)
     if user is not None and user.is_authenticated:
         obj._history_user = user
     try:
@@ -298,7 +301,7 @@ def event_record(
     the future and a stage out of order (see models.stage_prerequisites).
     """
     _lock_subject(enterprise=enterprise, site=site)
-    existing = Event.objects.filter(enterprise=enterprise, site=site, stage=stage).first()
+    existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
     if existing is not None:
         raise ValidationError(
             {
@@ -309,6 +312,14 @@ def event_record(
                 )
             }
         )
+    return _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
+
+
+def _existing_event(*, enterprise: Enterprise | None, site: Site | None, stage: Stage) -> Event | None:
+    return Event.objects.filter(enterprise=enterprise, site=site, stage=stage).order_by().first()
+
+
+def _event_create(*, stage, on, user, enterprise, site, note) -> Event:
     event = Event(enterprise=enterprise, site=site, stage=stage, occurred_on=on, note=note, recorded_by=user)
     _save(event, user=user)
     return event
@@ -321,9 +332,10 @@ def event_upsert(
 ) -> Upsert:
     """Record STAGE on ON, or move the existing event of that stage to ON; leave it alone when already so."""
     _lock_subject(enterprise=enterprise, site=site)
-    existing = Event.objects.filter(enterprise=enterprise, site=site, stage=stage).first()
+    existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
     if existing is None:
-        return Upsert(event_record(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note), True, True)
+        event = _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
+        return Upsert(event, created=True, changed=True)
     if existing.occurred_on == on:
         return Upsert(existing)
     return Upsert(event_correct(event=existing, expected_version=existing.version, on=on, user=user), changed=True)
