@@ -269,6 +269,11 @@ class Site(models.Model):
         errors = {}
         if self.area_mu is not None and self.area_mu <= 0:
             errors["area_mu"] = ValidationError(_("The area must be a positive number of mu."), code="area_not_positive")
+        if self.pk and self.town_id and self._town_changed() and (self.enterprises.exists() or self.children.exists()):
+            errors["town"] = ValidationError(
+                _("Move the enterprises and parcels of this site first: it cannot change town while it has any."),
+                code="site_town_has_members",
+            )
         if self.parent_id:
             if self.town_id and self.parent.town_id != self.town_id:
                 errors["parent"] = ValidationError(
@@ -280,6 +285,10 @@ class Site(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def _town_changed(self) -> bool:
+        stored = Site.objects.filter(pk=self.pk).values_list("town_id", flat=True).first()
+        return stored is not None and stored != self.town_id
 
     def _parent_chain_contains_self(self) -> bool:
         seen, node = set(), self.parent
@@ -485,6 +494,7 @@ class Event(models.Model):
                         )
                     }
                 )
+        self._clean_against_site_vacated(stage, others)
         for other_stage, other_date in others.items():
             if other_stage < stage and other_date > self.occurred_on:
                 message = _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
@@ -500,6 +510,30 @@ class Event(models.Model):
             }
             raise ValidationError(
                 {"occurred_on": ValidationError(message, code="dates_out_of_order", params=params)}
+            )
+
+
+    def _clean_against_site_vacated(self, stage: Stage, others: dict) -> None:
+        """Once its site is vacated, an enterprise must stay out by that date: 腾退/销号 cannot move past it."""
+        if stage not in (Stage.VACATED, Stage.CLOSED):
+            return
+        site_vacated_on = (
+            Event.objects.filter(site_id=self.enterprise.site_id).values_list("occurred_on", flat=True).first()
+        )
+        if site_vacated_on is None or self.occurred_on <= site_vacated_on:
+            return
+        out_otherwise = any(
+            other in (Stage.VACATED, Stage.CLOSED) and on <= site_vacated_on for other, on in others.items()
+        )
+        if not out_otherwise:
+            raise ValidationError(
+                {
+                    "occurred_on": ValidationError(
+                        _("%(site)s was vacated on %(date)s; this enterprise must be out by then."),
+                        code="after_site_vacated",
+                        params={"site": self.enterprise.site.name, "date": site_vacated_on.isoformat()},
+                    )
+                }
             )
 
 

@@ -194,3 +194,28 @@ def test_empty_credit_codes_do_not_collide():
     services.enterprise_upsert(town=site.town, name="甲", site=site, credit_code="")
     services.enterprise_upsert(town=site.town, name="乙", site=site, credit_code="")
     assert list(Enterprise.objects.values_list("credit_code", flat=True)) == [None, None]
+
+
+def test_an_enterprise_cannot_leave_after_its_site_was_recorded_vacated():
+    site = SiteFactory(name="原胜利钢厂地块")
+    enterprise = EnterpriseFactory(site=site)
+    close_out(enterprise, signed=date(2022, 2, 1), vacated=date(2022, 2, 20))
+    services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 1), user=None)
+    vacated = enterprise.events.get(stage=Stage.VACATED)
+
+    with pytest.raises(ValidationError) as caught:
+        services.event_correct(event=vacated, expected_version=vacated.version, on=date(2022, 5, 1), user=None)
+    # Closing out later is fine: the enterprise was out (vacated) by the site's date.
+    services.event_record(enterprise=enterprise, stage=Stage.CLOSED, on=date(2022, 5, 1), user=None)
+
+    assert messages_of(caught.value) == ["原胜利钢厂地块已于 2022-03-01 腾退，该企业须在此之前腾出。"]
+    assert enterprise.events.get(stage=Stage.VACATED).occurred_on == date(2022, 2, 20)
+
+
+def test_a_site_with_enterprises_cannot_change_town():
+    site = SiteFactory(town=TownFactory(name="曹桥街道"))
+    EnterpriseFactory(site=site)
+    site.town = TownFactory(name="新仓镇")
+    with pytest.raises(ValidationError) as caught:
+        site.full_clean()
+    assert messages_of(caught.value) == ["该地块上还有企业或子地块，不能改变所属镇街道；请先迁出。"]
