@@ -64,7 +64,14 @@ def _save(obj: models.Model, *, user: User | None, bump_version: bool = False) -
     # Constraints are left to the database (a violation becomes a ValidationError
     # below); Django would otherwise run one query per constraint per save.
     # Every check constraint has its twin with a clear message in clean() or a field validator.
-    obj.full_clean(validate_constraints=False)
+    # A foreign key given as a saved object needs no existence query; the database checks it anyway.
+    given_objects = [
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.many_to_one and field.is_cached(obj) and getattr(obj, field.name) is not None
+        and getattr(obj, field.name).pk is not None
+    ]
+    obj.full_clean(exclude=given_objects, validate_constraints=False)
     if user is not None and user.is_authenticated:
         obj._history_user = user
     try:
