@@ -1,6 +1,7 @@
 """Who may see or change what: the one place the roles of DOMAIN.md are decided."""
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from .models import Town
@@ -51,3 +52,23 @@ def user_role(user: AbstractBaseUser) -> str:
     if is_leader(user):
         return ROLE_LEADER
     return ROLE_OFFICIAL
+
+
+def writable_town_ids(user: AbstractBaseUser) -> frozenset[int]:
+    """Return the ids of the towns USER may write for, in one query (pages check many rows against it)."""
+    return frozenset(writable_towns(user).values_list("pk", flat=True))
+
+
+class TownWriteRequiredMixin:
+    """Refuse with 403, for GET and POST alike, a user who may not write for the town of the view's object.
+
+    The view defines get_permission_town(); signing in is enforced before (LoginRequiredMiddleware).
+    """
+
+    def get_permission_town(self) -> Town:
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_write_town(request.user, self.get_permission_town()):
+            raise PermissionDenied("You may not change records of this town.")
+        return super().dispatch(request, *args, **kwargs)

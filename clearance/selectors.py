@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -16,6 +17,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -27,8 +29,8 @@ from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Metric, Stage
-from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
+from .choices import Metric, PhotoPhase, Stage
+from .models import BulletinFigure, County, Enterprise, Event, Photo, Site, Target, Town
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -441,3 +443,245 @@ def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
         signed_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.SIGNED)),
         vacated_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.VACATED)),
     )
+
+
+# Pages where progress is recorded ----------------------------------------------
+
+
+def with_enterprise_overdue(enterprises: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
+    """Annotate `is_overdue`: the plan deadline has passed and the enterprise has not been closed out."""
+    closed = Exists(Event.objects.filter(enterprise=OuterRef("pk"), stage=Stage.CLOSED))
+    return enterprises.annotate(
+        is_overdue=Case(
+            When(Q(plan_deadline__lt=timezone.localdate()) & ~closed, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def with_site_overdue(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Annotate `is_overdue`: the site's deadline has passed and the site has not been recorded as vacated."""
+    vacated = Exists(Event.objects.filter(site=OuterRef("pk")))
+    return sites.annotate(
+        is_overdue=Case(
+            When(Q(deadline__lt=timezone.localdate()) & ~vacated, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def workspace_sites(*, town: Town) -> QuerySet[Site]:
+    """Return TOWN's sites with stage, progress counts (child parcels included) and overdue flag."""
+    sites = Site.objects.filter(town=town).select_related("parent").order_by("name")
+    return with_site_overdue(with_site_progress(with_site_stage(sites)))
+
+
+def workspace_enterprises(*, town: Town) -> QuerySet[Enterprise]:
+    """Return TOWN's enterprises with their stage and overdue flag, site and attack group joined."""
+    enterprises = Enterprise.objects.filter(town=town).select_related("site", "responsible_group").order_by("name")
+    return with_enterprise_overdue(with_enterprise_stage(enterprises))
+
+
+def site_page_queryset() -> QuerySet[Site]:
+    """Return sites ready for their page: stage, progress, overdue, town and parent; children and enterprises prefetched.
+
+    A fixed number of queries however many enterprises and events a site has.
+    """
+    children = with_site_progress(with_site_stage(Site.objects.order_by("name")))
+    enterprises = with_enterprise_overdue(with_enterprise_stage(Enterprise.objects.order_by("name")))
+    return with_site_overdue(with_site_progress(with_site_stage(Site.objects.select_related("town", "parent")))).prefetch_related(
+        Prefetch("children", queryset=children),
+        Prefetch("enterprises", queryset=enterprises),
+        Prefetch("events", queryset=Event.objects.select_related("recorded_by")),
+    )
+
+
+def enterprise_page_queryset() -> QuerySet[Enterprise]:
+    """Return enterprises ready for their page: stage, overdue, town, site, attack group; events with photos."""
+    events = Event.objects.select_related("recorded_by").prefetch_related("photos").order_by("stage")
+    return with_enterprise_overdue(
+        with_enterprise_stage(Enterprise.objects.select_related("town", "site", "responsible_group"))
+    ).prefetch_related(Prefetch("events", queryset=events))
+
+
+def _events_within(site: Site) -> Q:
+    """Events of SITE, of the parcels inside it, and of the enterprises on any of them."""
+    return _within(site) | _within(site, "enterprise__")
+
+
+def site_timeline(*, site: Site, limit: int | None = None) -> list[Event]:
+    """Return the events of SITE, its parcels and their enterprises, newest first, with photos (two queries)."""
+    events = (
+        Event.objects.filter(_events_within(site))
+        .select_related("enterprise", "site", "recorded_by")
+        .prefetch_related("photos")
+        .order_by("-occurred_on", "-stage", "-pk")
+    )
+    return list(events[:limit] if limit else events)
+
+
+def site_photos(*, site: Site) -> QuerySet[Photo]:
+    """Return the photos of the events of SITE, its parcels and their enterprises, oldest first."""
+    return (
+        Photo.objects.filter(_within(site, "event__") | _within(site, "event__enterprise__"))
+        .select_related("event", "event__enterprise")
+        .order_by("event__occurred_on", "uploaded_at", "pk")
+    )
+
+
+def photos_by_phase(photos) -> list[tuple[str, str, list[Photo]]]:
+    """Group PHOTOS by phase in the order before, during, after: (value, label, photos) for each phase."""
+    groups = {phase: [] for phase in PhotoPhase.values}
+    for photo in photos:
+        groups.setdefault(photo.phase, []).append(photo)
+    return [(phase, PhotoPhase(phase).label, groups[phase]) for phase in PhotoPhase.values]
+
+
+@dataclass
+class HistoryEntry:
+    """One change of a record as its page shows it: who, when, what, and each field's old and new value."""
+
+    when: Any
+    user: Any
+    kind: str  # "+" created, "~" changed, "-" deleted
+    subject: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+
+def change_history(records: QuerySet, *, describe, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest LIMIT historical RECORDS, newest first, each diffed against the record before it.
+
+    DESCRIBE(record) names the record's subject. Two queries: the latest
+    records, then every earlier version of the same rows; foreign keys come
+    with RECORDS' select_related, so the diff reads no more.
+    """
+    latest = list(records.order_by("-history_date", "-history_id")[:limit])
+    ids = {record.id for record in latest}
+    earlier: dict[int, list] = {}
+    for record in records.model.objects.filter(id__in=ids).select_related(*_history_relations(records)).order_by(
+        "history_date", "history_id"
+    ):
+        earlier.setdefault(record.id, []).append(record)
+    entries = []
+    for record in latest:
+        versions = earlier.get(record.id, [])
+        position = next((i for i, each in enumerate(versions) if each.history_id == record.history_id), 0)
+        changes = []
+        if record.history_type == "~" and position > 0:
+            delta = record.diff_against(versions[position - 1], foreign_keys_are_objs=True)
+            for change in delta.changes:
+                field_object = records.model._meta.get_field(change.field)
+                changes.append((field_object.verbose_name, _history_value(field_object, change.old),
+                                _history_value(field_object, change.new)))
+            if not changes:
+                continue  # a save that changed nothing shown (the version only)
+        entries.append(
+            HistoryEntry(when=record.history_date, user=record.history_user, kind=record.history_type,
+                         subject=describe(record), changes=changes)
+        )
+    return entries
+
+
+def _history_relations(records: QuerySet) -> list[str]:
+    related = records.query.select_related
+    return list(related) if isinstance(related, dict) else []
+
+
+def _history_value(field_object, value):
+    """Show a stored value as the page does: the label of a choice, the name of a related row, — for nothing."""
+    if value is None or value == "":
+        return "—"
+    if getattr(field_object, "choices", None):
+        return dict(field_object.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _event_subject(record) -> str:
+    stage = Stage(record.stage).label
+    subject = record.enterprise or record.site
+    return f"{subject} · {stage}" if subject else str(stage)
+
+
+def site_history(*, site: Site, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest changes of SITE and of the events of it and its enterprises, deleted events included."""
+    site_records = Site.history.filter(id=site.pk).select_related("history_user", "town", "parent")
+    event_records = Event.history.filter(Q(site_id=site.pk) | Q(enterprise__site=site)).select_related(
+        "history_user", "enterprise", "site"
+    )
+    entries = change_history(site_records, describe=lambda record: record.name, limit=limit)
+    entries += change_history(event_records, describe=_event_subject, limit=limit)
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest changes of ENTERPRISE and of its events, deleted events included."""
+    records = Enterprise.history.filter(id=enterprise.pk).select_related(
+        "history_user", "town", "site", "responsible_group"
+    )
+    event_records = Event.history.filter(enterprise_id=enterprise.pk).select_related("history_user", "enterprise")
+    entries = change_history(records, describe=lambda record: record.name, limit=limit)
+    entries += change_history(event_records, describe=_event_subject, limit=limit)
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+# The dashboard, the town page and the battle board ---------------------------------
+
+# Imported here because this section was appended to a shared module; the lead may hoist them.
+from django.db.models.functions import ExtractYear  # noqa: E402
+
+from .models import Pairing  # noqa: E402
+
+
+def campaign_years() -> list[int]:
+    """Return the years that have a target or a dated event, oldest first (one query)."""
+    target_years = Target.objects.order_by().values_list("year", flat=True)
+    event_years = Event.objects.order_by().annotate(year=ExtractYear("occurred_on")).values_list("year", flat=True)
+    return sorted(set(target_years.union(event_years)))
+
+
+def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | None:
+    """Return each town's overall rank at the end of the month before MONTH, keyed by town id.
+
+    None in January: the period starts afresh each year, so there is no earlier ranking to compare with.
+    """
+    if month == 1:
+        return None
+    return {town.pk: town.rank for town in campaign_summary(year=year, month=month - 1).towns}
+
+
+def rank_change(*, rank: int | None, previous: int | None) -> int | None:
+    """Return the places climbed since the previous ranking (negative: fallen); None unless ranked both times."""
+    if rank is None or previous is None:
+        return None
+    return previous - rank
+
+
+def completion_gap(figure: MetricFigure, progress: Fraction) -> Fraction | None:
+    """Return completion minus 序时进度 in percentage points, exactly (negative: behind time); None without a target."""
+    return None if figure.completion is None else figure.completion - progress
+
+
+def home_county_id() -> int | None:
+    """Return the id of the county whose figures are computed (this city), or None (one query)."""
+    return County.objects.filter(is_home=True).values_list("pk", flat=True).first()
+
+
+def town_pairing(*, town: Town) -> Pairing | None:
+    """Return TOWN's active pairing with head, bureau, task force, its members and member bureaus (three queries)."""
+    return (
+        Pairing.objects.active()
+        .filter(town=town)
+        .select_related("head__bureau", "task_force")
+        .prefetch_related("task_force__members", "task_force__member_bureaus")
+        .first()
+    )
+
+
+def board_sites() -> QuerySet[Site]:
+    """Return every site for the battle board with town and parent, stage, progress counts and overdue flag (one query)."""
+    sites = Site.objects.select_related("town", "parent").order_by("town__display_order", "town__name", "name")
+    return with_site_overdue(with_site_progress(with_site_stage(sites)))

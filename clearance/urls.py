@@ -7,7 +7,23 @@ from .views import dashboard, progress
 app_name = "clearance"
 
 urlpatterns = [
-    path("", dashboard.HomeView.as_view(), name="home"),
+    path("", dashboard.DashboardView.as_view(), name="home"),
+    path("towns/<int:pk>/", dashboard.TownDetailView.as_view(), name="town_detail"),
+    path("towns/<int:pk>/board/", dashboard.TownBoardView.as_view(), name="town_board"),
+    path("board/", dashboard.BoardView.as_view(), name="board"),
+    path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
     path("sites/<int:pk>/", progress.SiteDetailView.as_view(), name="site_detail"),
     path("enterprises/<int:pk>/", progress.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    path("sites/<int:pk>/edit/", progress.SiteUpdateView.as_view(), name="site_update"),
+    path("sites/<int:pk>/events/new/", progress.SiteEventCreateView.as_view(), name="site_event_create"),
+    path("sites/<int:pk>/events/bulk/", progress.SiteEventsBulkView.as_view(), name="site_events_bulk"),
+    path("sites/<int:pk>/enterprises/new/", progress.EnterpriseCreateView.as_view(), name="enterprise_create"),
+    path("enterprises/<int:pk>/edit/", progress.EnterpriseUpdateView.as_view(), name="enterprise_update"),
+    path("enterprises/<int:pk>/events/new/", progress.EnterpriseEventCreateView.as_view(), name="enterprise_event_create"),
+    path("events/<int:pk>/edit/", progress.EventUpdateView.as_view(), name="event_update"),
+    path("events/<int:pk>/delete/", progress.EventDeleteView.as_view(), name="event_delete"),
+    path("workspace/", progress.WorkspaceView.as_view(), name="workspace"),
+    path("workspace/<int:town_pk>/sites/", progress.WorkspaceSitesView.as_view(), name="workspace_sites"),
+    path("workspace/<int:town_pk>/enterprises/", progress.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),
+    path("workspace/<int:town_pk>/sites/new/", progress.SiteCreateView.as_view(), name="site_create"),
 ]

@@ -135,6 +135,13 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 # many points is yellow, further behind is red. Places differ (some use 10/30).
 CLEARANCE_YELLOW_BAND_POINTS = float(os.environ.get("CLEARANCE_YELLOW_BAND_POINTS", "10"))
 
+# Photos recorded with progress: the largest upload accepted (a phone photo is
+# 2–8 MB; HEIC less), the most pixels decoded, and the thumbnails' longest side.
+CLEARANCE_PHOTO_MAX_BYTES = int(float(os.environ.get("CLEARANCE_PHOTO_MAX_MB", "15")) * 1024 * 1024)
+CLEARANCE_PHOTO_MAX_PIXELS = 60_000_000
+CLEARANCE_PHOTO_THUMBNAIL_PX = 480
+CLEARANCE_PHOTOS_PER_UPLOAD = 10
+
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY") else None
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)

@@ -1,12 +1,14 @@
 """Root URLs: the app, the admin, sign-in pages and language switching."""
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
+from django.views.static import serve
 
 from clearance.api import SummaryApiView
 
@@ -20,5 +22,8 @@ urlpatterns = [
     path("", include("clearance.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Photos of sites are for signed-in users only (LoginRequiredMiddleware covers this view), in production too:
+# the tracker runs on a closed network with modest traffic, so Django serves them itself.
+urlpatterns += [
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]

@@ -198,9 +198,12 @@ def test_home_official_sees_towns_of_their_task_force(client, official):
     response = client.get("/")
 
     html = response.content.decode()
+    writable = re.search(r"<ul[^>]*data-writable-towns>(.*?)</ul>", html, re.DOTALL).group(1)
     assert response.context["writable_towns"] == [caoqiao]
-    assert '<span class="badge text-bg-light border">曹桥街道</span>' in html
-    assert linda.name not in html
+    assert re.findall(r'<a class="badge text-bg-light border" href="([^"]+)">([^<]+)</a>', writable) == [
+        (reverse("clearance:town_detail", args=[caoqiao.pk]), "曹桥街道")
+    ]
+    assert linda.name not in writable
 
 
 def test_home_shows_city_figures_of_latest_period(client, leader, campaign):
@@ -222,7 +225,7 @@ def test_home_figures_in_english_with_units_and_period(client, leader, campaign)
     response = client.get("/", **ENGLISH)
 
     html = response.content.decode()
-    assert "January–August 2022" in html
+    assert "2022, months 1–8" in html
     assert figure_text(html, "energy_freed_tce") == "1,244.75"
     assert re.search(r'class="figure-value">20\.43</span>\s*<span class="figure-unit">mu</span>', html)
     assert re.search(r'class="figure-value">2</span>\s*<span class="figure-unit">enterprises</span>', html)
@@ -235,7 +238,7 @@ def test_home_without_events_says_nothing_recorded(client, leader):
     response = client.get("/", **ENGLISH)
 
     html = response.content.decode()
-    assert response.context["period"] is None
+    assert response.context["has_events"] is False
     assert "data-empty-figures" in html
     assert "Nothing has been recorded yet." in html
     assert "data-figure=" not in html
@@ -312,14 +315,17 @@ def test_site_detail_queries_do_not_grow_with_enterprises(client, leader, admin_
     place = _site_with_enterprises(count, admin_user)
     client.force_login(leader)
 
-    # session, user, site with town and parent, children, enterprises with stage, site events
-    with django_assert_num_queries(6):
+    # session, user, site with town, parent, stage and counts, children, enterprises with stage, site events,
+    # leader check, timeline events and their photos, gallery photos, site history ×2, event history ×2
+    with django_assert_num_queries(14):
         response = client.get(place.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()
     assert len(response.context["site"].enterprises.all()) == count
-    assert html.count('<span class="text-nowrap text-secondary">Signed</span>') == count
-    assert html.count('href="/enterprises/') == count
+    assert html.count(f'data-enterprise-stage="{Stage.SIGNED.value}">Signed</span>') == count
+    assert html.count('data-enterprise="') == count
+    # Every enterprise's 签约 is on the timeline, linked to the enterprise.
+    assert len(re.findall(r'<a class="text-break-cjk" href="/enterprises/\d+/" data-subject>', html)) == count
     assert f'data-enterprise-count>{count}</span>' in html
     assert f'data-site-stage="{Stage.SIGNED.value}"' in html
 
@@ -340,8 +346,9 @@ def test_enterprise_detail_shows_plan_categories_energy_and_events(
     record(firm, Stage.VACATED, date(2022, 4, 2), admin_user)
     client.force_login(leader)
 
-    # session, user, enterprise with town, site and group, events with their recorder
-    with django_assert_num_queries(4):
+    # session, user, enterprise with town, site, group and stage, events with their recorder, their photos,
+    # leader check, enterprise history ×2, event history ×2
+    with django_assert_num_queries(10):
         response = client.get(firm.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()
@@ -352,9 +359,10 @@ def test_enterprise_detail_shows_plan_categories_energy_and_events(
     assert '<span class="badge text-bg-light border">Tenant enterprise</span>' in html
     assert "1,234.50 tce" in html
     assert "2,000.00 tce" in html
-    assert re.findall(r'data-stage="(\d+)"', html) == [str(Stage.SIGNED.value), str(Stage.VACATED.value)]
-    assert '<time class="ms-2" datetime="2022-03-01">March 1, 2022</time>' in html
-    assert '<time class="ms-2" datetime="2022-04-02">April 2, 2022</time>' in html
+    # The timeline, newest first.
+    assert re.findall(r'data-stage="(\d+)"', html) == [str(Stage.VACATED.value), str(Stage.SIGNED.value)]
+    assert '<time class="fw-semibold text-nowrap" datetime="2022-03-01">2022-03-01</time>' in html
+    assert '<time class="fw-semibold text-nowrap" datetime="2022-04-02">2022-04-02</time>' in html
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, ""), (0, ""), (Stage.SIGNED.value, "Signed")])

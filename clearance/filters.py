@@ -1,0 +1,103 @@
+"""django-filter filter sets of the pages' tables."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Category, Disposal, Stage
+from .models import Enterprise, Site, Town
+from .selectors import NOT_STARTED
+
+
+# The "my towns" workspace ----------------------------------------------------
+
+STAGE_NONE = "none"
+
+
+def _yes_no() -> forms.Select:
+    return forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+
+
+def _stage_choices(*, none_label) -> list[tuple[str, str]]:
+    return [(STAGE_NONE, none_label), *((str(value), label) for value, label in Stage.choices)]
+
+
+def _filter_stage(queryset, name, value):
+    """Keep rows at the stage VALUE; "none" keeps those with no progress yet."""
+    if value == STAGE_NONE:
+        return queryset.filter(Q(stage__isnull=True) | Q(stage=NOT_STARTED))
+    return queryset.filter(stage=int(value))
+
+
+class SiteFilter(django_filters.FilterSet):
+    """Filters of the workspace's site table: name, stage, overdue."""
+
+    name = django_filters.CharFilter(label=_("Name contains"), lookup_expr="icontains")
+    stage = django_filters.ChoiceFilter(
+        label=_("Stage"), choices=_stage_choices(none_label=_("No progress yet")), method=_filter_stage,
+        empty_label=_("Any"),
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue"), field_name="is_overdue", widget=_yes_no()
+    )
+
+    class Meta:
+        model = Site
+        fields = ["name", "stage", "overdue"]
+
+
+class EnterpriseFilter(django_filters.FilterSet):
+    """Filters of the workspace's enterprise table: name, stage, disposal, category, tenant, overdue."""
+
+    name = django_filters.CharFilter(label=_("Name contains"), lookup_expr="icontains")
+    stage = django_filters.ChoiceFilter(
+        label=_("Stage"), choices=_stage_choices(none_label=_("No progress yet")), method=_filter_stage,
+        empty_label=_("Any"),
+    )
+    disposal = django_filters.ChoiceFilter(label=_("Disposal"), choices=Disposal.choices, empty_label=_("Any"))
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=Category.choices, method="filter_category", empty_label=_("Any")
+    )
+    tenant = django_filters.BooleanFilter(
+        label=_("Tenant"), field_name="is_tenant", widget=_yes_no()
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue"), field_name="is_overdue", widget=_yes_no()
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = ["name", "stage", "disposal", "category", "tenant", "overdue"]
+
+    def filter_category(self, queryset, name, value):
+        # Each category is a boolean field named by the choice's value.
+        return queryset.filter(**{Category(value).value: True})
+
+
+# The battle board (作战图) -----------------------------------------------------
+
+
+class BoardFilter(django_filters.FilterSet):
+    """Filters of the battle board: town, and the disposal method or category of an enterprise on the site."""
+
+    town = django_filters.ModelChoiceFilter(
+        label=_("Township"), queryset=Town.objects.all(), empty_label=_("All townships")
+    )
+    disposal = django_filters.ChoiceFilter(
+        label=_("Disposal"), choices=Disposal.choices, method="filter_disposal", empty_label=_("Any")
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=Category.choices, method="filter_category", empty_label=_("Any")
+    )
+
+    class Meta:
+        model = Site
+        fields = ["town", "disposal", "category"]
+
+    def filter_disposal(self, queryset, name, value):
+        return queryset.filter(Exists(Enterprise.objects.filter(site=OuterRef("pk"), disposal=value)))
+
+    def filter_category(self, queryset, name, value):
+        # Each category is a boolean field named by the choice's value (validated against the choices).
+        return queryset.filter(Exists(Enterprise.objects.filter(site=OuterRef("pk"), **{Category(value).value: True})))

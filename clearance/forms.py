@@ -1,0 +1,259 @@
+"""Forms of the pages where officials record progress and edit sites and enterprises."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
+from .models import AttackGroup, Enterprise, Site
+
+SITE_SUBJECT = "site"
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+
+
+def _stage_names() -> dict:
+    return {stage.name.lower(): stage.label for stage in Stage}
+
+
+def stage_rule(disposal: str) -> str:
+    """Return, in words, when an enterprise under DISPOSAL may be closed out (the rule of models.stage_prerequisites)."""
+    names = _stage_names()
+    if disposal in DISPOSALS_CLOSED_WITHOUT_VACATING:
+        return _("%(disposal)s: the enterprise stays in place, so %(closed)s needs only %(signed)s.") % {
+            "disposal": Disposal(disposal).label, **names
+        }
+    if disposal:
+        return _("%(disposal)s: %(closed)s needs %(vacated)s first.") % {"disposal": Disposal(disposal).label, **names}
+    return _("No disposal method yet: %(closed)s needs %(vacated)s first.") % names
+
+
+def stage_rules() -> list[str]:
+    """Return the stage rules, the common ones first, then one line per disposal method."""
+    names = _stage_names()
+    return [
+        _("%(surveyed)s, %(negotiating)s and %(signed)s may be recorded in any order; %(vacated)s needs %(signed)s "
+          "and %(demolished)s needs %(vacated)s. Dates follow the order of the stages and cannot be in the future.")
+        % names,
+        *(stage_rule(disposal) for disposal in Disposal.values),
+        _("A site records only %(vacated)s, once every enterprise on it has been vacated or closed out.") % names,
+    ]
+
+
+def closing_rule_summary() -> str:
+    """Return in one sentence which disposal methods let an enterprise be closed out without being vacated."""
+    keep = "、".join(str(Disposal(value).label) for value in Disposal.values if value in DISPOSALS_CLOSED_WITHOUT_VACATING)
+    return _("Under %(methods)s %(closed)s needs only %(signed)s; under the other methods %(vacated)s first.") % {
+        "methods": keep, **_stage_names()
+    }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos at once, each checked by its content (services.photo_check), none required."""
+
+    widget = MultipleFileInput(attrs={"accept": PHOTO_ACCEPT})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Photos"))
+        kwargs.setdefault(
+            "help_text",
+            _("JPEG, PNG, WebP or HEIC; up to %(count)s photos of %(size)s MB each.")
+            % {
+                "count": settings.CLEARANCE_PHOTOS_PER_UPLOAD,
+                "size": f"{settings.CLEARANCE_PHOTO_MAX_BYTES / 1024 / 1024:g}",
+            },
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = data if isinstance(data, (list, tuple)) else [data]
+        files = [super(PhotosField, self).clean(upload, initial) for upload in uploads if upload]
+        if len(files) > settings.CLEARANCE_PHOTOS_PER_UPLOAD:
+            raise ValidationError(
+                _("At most %(count)s photos at a time."),
+                code="too_many_photos",
+                params={"count": settings.CLEARANCE_PHOTOS_PER_UPLOAD},
+            )
+        errors = []
+        for upload in files:
+            try:
+                services.photo_check(upload)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class PhaseField(forms.ChoiceField):
+    """What the photos show: before, during or after the work; during when not given."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Photos show"), choices=PhotoPhase.choices, initial=PhotoPhase.DURING, required=False, **kwargs
+        )
+
+    def clean(self, value):
+        return super().clean(value) or PhotoPhase.DURING
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date", "max": timezone.localdate().isoformat()}, format="%Y-%m-%d")
+
+
+class EventRecordForm(forms.Form):
+    """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises."""
+
+    subject = forms.ChoiceField(label=_("Enterprise or site"))
+    stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
+    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = PhotosField()
+    phase = PhaseField()
+
+    def __init__(self, *args, site: Site | None = None, enterprises=(), enterprise: Enterprise | None = None, **kwargs):
+        """On a site page give SITE and its ENTERPRISES (already fetched, so no query); else give ENTERPRISE."""
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("occurred_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget = _date_widget()
+        self.fields["stage"].choices = [("", _("Choose…")), *Stage.choices]
+        self.site, self.enterprise = site, enterprise
+        self.enterprises = {str(each.pk): each for each in enterprises}
+        if site is None:
+            del self.fields["subject"]
+            self.fields["stage"].help_text = stage_rule(enterprise.disposal)
+        else:
+            self.fields["subject"].choices = [
+                ("", _("Choose…")),
+                *((pk, each.name) for pk, each in self.enterprises.items()),
+                (SITE_SUBJECT, _("The site itself (%(vacated)s only)") % {"vacated": Stage.VACATED.label}),
+            ]
+
+    def subject_kwargs(self) -> dict:
+        """Return enterprise= or site= for services.event_record, from the choice made."""
+        if self.site is None:
+            return {"enterprise": self.enterprise}
+        subject = self.cleaned_data["subject"]
+        if subject == SITE_SUBJECT:
+            return {"site": self.site}
+        return {"enterprise": self.enterprises[subject]}
+
+
+class EventsBulkForm(forms.Form):
+    """One stage and date for several enterprises of one site."""
+
+    prefix = "bulk"
+
+    enterprises = forms.TypedMultipleChoiceField(label=_("Enterprises"), coerce=int)
+    stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
+    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, enterprises=(), **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("occurred_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget = _date_widget()
+        self.fields["stage"].choices = [("", _("Choose…")), *Stage.choices]
+        self.by_pk = {each.pk: each for each in enterprises}
+        self.fields["enterprises"].choices = [(pk, each.name) for pk, each in self.by_pk.items()]
+        self.fields["enterprises"].widget = forms.CheckboxSelectMultiple(choices=self.fields["enterprises"].choices)
+        self.fields["enterprises"].error_messages["required"] = _("Choose at least one enterprise.")
+
+    def chosen(self) -> list[Enterprise]:
+        return [self.by_pk[pk] for pk in self.cleaned_data["enterprises"]]
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the record the page was loaded at, for optimistic concurrency."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class EventEditForm(VersionedForm):
+    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("Add photos"))
+    phase = PhaseField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget = _date_widget()
+
+
+class EventDeleteForm(VersionedForm):
+    pass
+
+
+class VersionedModelForm(forms.ModelForm):
+    """A model form that carries the version it was loaded at (absent when creating)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+
+    def changed_fields(self) -> dict:
+        """Return the model fields of the form with their cleaned values, for the services."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class SiteForm(VersionedModelForm):
+    class Meta:
+        model = Site
+        fields = ["name", "area_mu", "parent", "land_use", "ownership_notes", "deadline", "notes"]
+        widgets = {
+            "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ownership_notes": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, town, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The town is fixed: a site never moves between towns (its enterprises would stay behind).
+        self.instance.town = town
+        parents = Site.objects.filter(town=town).order_by("name")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["area_mu"].widget.attrs.update(inputmode="decimal", step="0.01", min="0.01")
+
+
+CATEGORY_FIELDS = [category.value for category in Category]
+
+
+class EnterpriseForm(VersionedModelForm):
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name", "site", "credit_code", *CATEGORY_FIELDS, "disposal", "annual_energy_tce", "energy_freed_tce",
+            "responsible_group", "plan_deadline", "plan_notes",
+        ]
+        widgets = {
+            "plan_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "plan_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, town, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.town = town
+        self.fields["site"].queryset = Site.objects.filter(town=town).order_by("name")
+        self.fields["responsible_group"].queryset = AttackGroup.objects.filter(
+            task_force__pairing__town=town
+        ).order_by("name")
+        self.fields["disposal"].help_text = closing_rule_summary()
+        for name in ("annual_energy_tce", "energy_freed_tce"):
+            self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01", min="0")

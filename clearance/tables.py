@@ -1,0 +1,381 @@
+"""django-tables2 tables of the pages: sortable, paginated, exportable."""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import django_tables2 as tables
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django_tables2.data import TableListData
+from django_tables2.export import TableExport
+from django_tables2.rows import BoundRow
+from django_tables2.utils import OrderBy
+
+from .choices import METRIC_UNITS, Metric
+from .models import Enterprise, Site
+from .selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
+from .templatetags.clearance_tags import stage_label
+
+
+# The "my towns" workspace ----------------------------------------------------
+
+
+class _StageColumn(tables.Column):
+    """A stage stored as its integer, shown by its label (sorted by the integer: the campaign order)."""
+
+    def render(self, value):
+        return stage_label(value) or _("No progress yet")
+
+
+class _DeadlineColumn(tables.Column):
+    """A deadline, marked when overdue (the row's `is_overdue` annotation)."""
+
+    def render(self, value, record):
+        text = value.isoformat()
+        if getattr(record, "is_overdue", False):
+            return format_html('<span class="badge text-bg-danger" data-overdue>{} · {}</span>', text, _("Overdue"))
+        return text
+
+    def value(self, value):
+        return value.isoformat() if value else ""
+
+
+class SiteTable(tables.Table):
+    """A town's sites with their progress, counting the enterprises on child parcels too."""
+
+    name = tables.Column(verbose_name=_("Site"), linkify=True, attrs={"td": {"class": "cell-name"}})
+    parent = tables.Column(
+        verbose_name=_("Containing area"), linkify=True, order_by=("parent__name",), attrs={"td": {"class": "cell-wrap"}}
+    )
+    area_mu = tables.Column(verbose_name=_("Area (mu)"), attrs={"td": {"class": "text-end text-nowrap"}})
+    enterprise_count = tables.Column(verbose_name=_("Enterprises"), attrs={"td": {"class": "text-end"}})
+    signed_count = tables.Column(verbose_name=_("Signed"), attrs={"td": {"class": "text-end"}})
+    vacated_count = tables.Column(verbose_name=_("Vacated"), attrs={"td": {"class": "text-end"}})
+    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
+    deadline = _DeadlineColumn(verbose_name=_("Deadline"), attrs={"td": {"class": "text-nowrap"}})
+
+    class Meta:
+        model = Site
+        fields = ("name", "parent", "area_mu", "enterprise_count", "signed_count", "vacated_count", "stage", "deadline")
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "sites"}
+        order_by = ("name",)
+        empty_text = _("No sites match.")
+
+    def value_area_mu(self, value):
+        return value
+
+
+class EnterpriseTable(tables.Table):
+    """A town's enterprises with their stage, plan and categories."""
+
+    name = tables.Column(verbose_name=_("Enterprise"), linkify=True, attrs={"td": {"class": "cell-name"}})
+    site = tables.Column(
+        verbose_name=_("Site"), linkify=True, order_by=("site__name",), attrs={"td": {"class": "cell-wrap"}}
+    )
+    categories = tables.Column(verbose_name=_("Categories"), empty_values=(), orderable=False)
+    disposal = tables.Column(verbose_name=_("Disposal"))
+    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
+    responsible_group = tables.Column(verbose_name=_("Responsible attack group"), order_by=("responsible_group__name",))
+    plan_deadline = _DeadlineColumn(verbose_name=_("Plan deadline"), attrs={"td": {"class": "text-nowrap"}})
+    energy_freed_tce = tables.Column(verbose_name=_("Energy freed (tce)"), attrs={"td": {"class": "text-end"}})
+    credit_code = tables.Column(verbose_name=_("Unified social credit code"), visible=False)
+
+    class Meta:
+        model = Enterprise
+        fields = (
+            "name", "site", "categories", "disposal", "stage", "responsible_group", "plan_deadline",
+            "energy_freed_tce", "credit_code",
+        )
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "enterprises"}
+        order_by = ("name",)
+        empty_text = _("No enterprises match.")
+
+    def render_categories(self, record):
+        return "、".join(str(category.label) for category in record.categories) or "—"
+
+    def value_categories(self, record):
+        return "、".join(str(category.label) for category in record.categories)
+
+    def value_energy_freed_tce(self, value):
+        return value
+
+
+# The dashboard's rankings -----------------------------------------------------
+
+LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
+# Sorted ascending, the lights run from ahead of time to furthest behind.
+LIGHT_ORDER = {LIGHT_GREEN: 0, LIGHT_YELLOW: 1, LIGHT_RED: 2}
+_NUMBER_CELL = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
+
+
+class _SortedListData(TableListData):
+    """Rows (ScopeSummary objects) sorted in Python on each column's sort value; empty values go last either way."""
+
+    def order_by(self, aliases):
+        rows = list(self.data)
+        # Least significant first: Python's sort is stable, so earlier keys break the ties of later ones.
+        for alias in reversed(list(aliases)):
+            order = OrderBy(alias)
+            bound = self.table.columns[order.bare]
+            keyed = [(_sort_value(bound, row, self.table), row) for row in rows]
+            present = [pair for pair in keyed if pair[0] is not None]
+            present.sort(key=lambda pair: pair[0], reverse=order.is_descending)
+            rows = [pair[1] for pair in present] + [pair[1] for pair in keyed if pair[0] is None]
+        self.data = rows
+
+
+def _sort_value(bound, row, table):
+    value = bound.accessor.resolve(row, quiet=True)
+    sort_value = getattr(bound.column, "sort_value", None)
+    return sort_value(value, row, table) if sort_value else value
+
+
+class _RankingColumn(tables.Column):
+    """A column of a ranking, with the metric it belongs to (GROUP, a header above it) and its UNIT for exports."""
+
+    def __init__(self, *, group=None, unit=None, **kwargs):
+        self.group, self.unit = group, unit
+        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER_CELL.items()})
+        super().__init__(**kwargs)
+
+    def sort_value(self, value, record, table):
+        return value
+
+
+class _FigureColumn(_RankingColumn):
+    """An actual or target: enterprises as a whole number, areas and energy with two decimals; numbers in exports."""
+
+    def __init__(self, *, decimals: bool, **kwargs):
+        self.decimals = decimals
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return floatformat(value, "2g" if self.decimals else "g")
+
+    def value(self, value):
+        return Decimal(value).quantize(CENT) if self.decimals else int(value)
+
+
+class _PercentColumn(_RankingColumn):
+    """A completion or score: shown to one decimal, exported as a number, sorted on the exact value."""
+
+    def render(self, value):
+        return f"{floatformat(round_half_up(value), 1)}%"
+
+    def value(self, value):
+        return round_half_up(value)
+
+
+class _CompletionColumn(_PercentColumn):
+    """A metric's completion with its light as a dot beside it (the light's own column is for exports)."""
+
+    def __init__(self, *, metric: str, **kwargs):
+        self.metric = metric
+        super().__init__(**kwargs)
+
+    def render(self, value, record):
+        light = record.metrics[self.metric].light
+        return format_html(
+            '{} <span class="light light-dot light-{}" data-light="{}" title="{}"><span class="visually-hidden">{}</span></span>',
+            super().render(value), light, light, LIGHT_LABELS[light], LIGHT_LABELS[light],
+        )
+
+
+class _LightColumn(_RankingColumn):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return format_html('<span class="light light-{}" data-light="{}">{}</span>', value, value, LIGHT_LABELS[value])
+
+    def value(self, value):
+        return str(LIGHT_LABELS[value])
+
+    def sort_value(self, value, record, table):
+        return LIGHT_ORDER.get(value)
+
+
+class _RankColumn(_RankingColumn):
+    def value(self, value):
+        return int(value)
+
+
+class _RankChangeColumn(_RankingColumn):
+    """Places climbed (↑2) or fallen (↓1) since the previous month's ranking; — when unchanged or not ranked then."""
+
+    def __init__(self, **kwargs):
+        super().__init__(accessor="pk", empty_values=(), **kwargs)
+
+    @staticmethod
+    def change(record, table) -> int | None:
+        if table.previous_ranks is None:
+            return None
+        return rank_change(rank=record.rank, previous=table.previous_ranks.get(record.pk))
+
+    def render(self, record, table):
+        change = self.change(record, table)
+        if change is None:
+            return format_html('<span data-rank-change="" title="{}">—</span>', _("No ranking the month before"))
+        if change == 0:
+            return format_html('<span data-rank-change="0" title="{}">—</span>', _("Unchanged"))
+        arrow, css, text = ("↑", "rank-up", _("Up %(places)s")) if change > 0 else ("↓", "rank-down", _("Down %(places)s"))
+        places = abs(change)
+        return format_html(
+            '<span class="{}" data-rank-change="{}" title="{}">{}{}</span>',
+            css, change, text % {"places": places}, arrow, places,
+        )
+
+    def value(self, record, table):
+        return self.change(record, table)
+
+    def sort_value(self, value, record, table):
+        return self.change(record, table)
+
+
+def _metric_columns() -> list[tuple[str, tables.Column]]:
+    """Return, for each metric, the columns actual, target, completion, light and rank (names `<metric>_<part>`)."""
+    columns = []
+    for metric in Metric:
+        prefix, group = f"metrics__{metric.value}__", metric.label
+        decimals = metric.value in DECIMAL_METRICS
+        unit = METRIC_UNITS[metric]
+        parts = [
+            ("actual", _FigureColumn(decimals=decimals, accessor=prefix + "actual", verbose_name=_("Actual"),
+                                     group=group, unit=unit)),
+            ("target", _FigureColumn(decimals=decimals, accessor=prefix + "target", verbose_name=_("Target"),
+                                     group=group, unit=unit)),
+            ("completion", _CompletionColumn(metric=metric.value, accessor=prefix + "completion",
+                                             verbose_name=_("Completion"), group=group, unit="%")),
+            # Shown as the completion's dot (sorting on it would sort on completion anyway); a column in exports.
+            ("light", _LightColumn(accessor=prefix + "light", verbose_name=_("Light"), group=group, visible=False)),
+            ("rank", _RankColumn(accessor=prefix + "rank", verbose_name=_("Rank"), group=group)),
+        ]
+        columns += [(f"{metric.value}_{part}", column) for part, column in parts]
+    return columns
+
+
+class _RankingTable(tables.Table):
+    """A ranking of ScopeSummary rows: metric columns grouped under their metric's name; numbers as numbers in exports."""
+
+    def __init__(self, data, **kwargs):
+        super().__init__(_SortedListData(list(data)), extra_columns=_metric_columns(), **kwargs)
+
+    def header_groups(self) -> list[tuple[str | None, int]]:
+        """Return (metric name or None, number of columns) for the header row above the visible columns."""
+        groups: list[tuple[str | None, int]] = []
+        for column in self.columns:
+            group = getattr(column.column, "group", None)
+            if groups and groups[-1][0] == group:
+                groups[-1] = (group, groups[-1][1] + 1)
+            else:
+                groups.append((group, 1))
+        return groups
+
+    def export_columns(self, exclude_columns=None) -> list:
+        """Return the bound columns an export has, as django-tables2 chooses them."""
+        exclude_columns = exclude_columns or ()
+        return [
+            column
+            for column in self.columns.iterall()
+            if not (column.column.exclude_from_export or column.name in exclude_columns)
+        ]
+
+    def as_values(self, exclude_columns=None):
+        """Yield the rows for exports with headers that stand alone: "<metric> <column> (<unit>)"."""
+        values = super().as_values(exclude_columns)
+        next(values)
+        yield [_export_header(column) for column in self.export_columns(exclude_columns)]
+        yield from values
+
+
+def _export_header(bound) -> str:
+    header = str(bound.header)
+    unit = getattr(bound.column, "unit", None)
+    if unit:
+        header = _("%(header)s (%(unit)s)") % {"header": header, "unit": unit}
+    group = getattr(bound.column, "group", None)
+    return f"{group} {header}" if group else header
+
+
+class TownRankingTable(_RankingTable):
+    """The towns ranked by score, each metric's actual, target, completion, light and rank; sortable on every column."""
+
+    rank = _RankColumn(verbose_name=_("Overall rank"))
+    name = tables.Column(
+        verbose_name=_("Township"),
+        # To the town's page for the same period; the city's row (pk None) links nowhere.
+        linkify=lambda record, table: table.town_url(record),
+        attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}},
+    )
+    score = _PercentColumn(verbose_name=_("Score"), unit="%")
+    rank_change = _RankChangeColumn(verbose_name=_("Change since last month"))
+    signed = _FigureColumn(decimals=False, verbose_name=_("Signed"), unit=METRIC_UNITS[Metric.ENTERPRISES_RECTIFIED])
+    vacated = _FigureColumn(decimals=False, verbose_name=_("Vacated"), unit=METRIC_UNITS[Metric.ENTERPRISES_RECTIFIED])
+
+    class Meta:
+        template_name = "clearance/includes/_dashboard_table.html"
+        sequence = ("rank", "name", "score", "rank_change", "...", "signed", "vacated")
+        attrs = {"class": "table table-sm table-hover align-middle ranking-table", "data-table": "town-ranking"}
+        row_attrs = {"data-town": lambda record: record.pk}
+        empty_text = _("No towns yet.")
+
+    def __init__(self, data, *, previous_ranks: dict | None = None, city=None, period: dict | None = None, **kwargs):
+        self.previous_ranks = previous_ranks
+        self.city = city
+        self.period = period
+        super().__init__(data, **kwargs)
+
+    def town_url(self, record) -> str | None:
+        if record.pk is None:
+            return None
+        url = reverse("clearance:town_detail", args=[record.pk])
+        return f"{url}?{urlencode(self.period)}" if self.period else url
+
+    @property
+    def city_row(self) -> BoundRow | None:
+        """The city's figures against Jiaxing's targets: the footer of the page's table, the last row of exports."""
+        return None if self.city is None else BoundRow(self.city, table=self)
+
+    def as_values(self, exclude_columns=None):
+        yield from super().as_values(exclude_columns)
+        if self.city is not None:
+            row = self.city_row
+            yield [force_str(row.get_cell_value(column.name), strings_only=True)
+                   for column in self.export_columns(exclude_columns)]
+
+
+class CountyRankingTable(_RankingTable):
+    """Jiaxing's counties, each metric ranked by completion; this city's row is computed, the others' are bulletins."""
+
+    name = tables.Column(
+        verbose_name=_("County"), attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}}
+    )
+
+    class Meta:
+        template_name = "clearance/includes/_dashboard_table.html"
+        orderable = False
+        attrs = {"class": "table table-sm align-middle ranking-table", "data-table": "county-ranking"}
+        row_attrs = {
+            "data-county": lambda record: record.pk,
+            "class": lambda record, table: "table-primary" if record.pk == table.home_county_id else "",
+        }
+        empty_text = _("No counties yet.")
+
+    def __init__(self, data, *, home_county_id: int | None = None, **kwargs):
+        self.home_county_id = home_county_id
+        super().__init__(data, **kwargs)
+
+
+class SpreadsheetExport(TableExport):
+    """Exports Excel opens cleanly: CSV with a byte-order mark (Chinese as UTF-8), xlsx with formulas escaped."""
+
+    def export(self):
+        if self.format == self.CSV:
+            return "\ufeff" + self.dataset.export(self.CSV)
+        if self.format == self.XLSX:
+            return self.dataset.export(self.XLSX, escape=True)
+        return super().export()

@@ -1,0 +1,121 @@
+/* Draw the dashboard's and town page's charts with the vendored ECharts, from the JSON the page embeds
+   with json_script: [data-chart] elements name their data (data-chart-source) and kind (trend or towns). */
+(function () {
+  "use strict";
+
+  var COLORS = { actual: "#0d6efd", pace: "#fd7e14", target: "#dc3545" };
+  var METRIC_COLORS = ["#0d6efd", "#198754", "#6f42c1"];
+
+  function embedded(element) {
+    return JSON.parse(document.getElementById(element.dataset.chartSource).textContent);
+  }
+
+  function formatNumber(value, unit) {
+    if (value === null || value === undefined) {
+      return "—";
+    }
+    return value.toLocaleString(document.documentElement.lang, { maximumFractionDigits: 2 }) + (unit ? " " + unit : "");
+  }
+
+  function trendOption(chart, key) {
+    var metric = chart.metrics.filter(function (each) { return each.key === key; })[0];
+    var series = [{
+      name: chart.labels.actual,
+      type: "bar",
+      data: metric.actual,
+      barMaxWidth: 18,
+      itemStyle: { color: COLORS.actual }
+    }];
+    if (metric.target !== null) {
+      series.push({
+        name: chart.labels.pace,
+        type: "line",
+        data: metric.pace,
+        symbol: "none",
+        lineStyle: { type: "dashed", color: COLORS.pace },
+        itemStyle: { color: COLORS.pace }
+      });
+      series.push({
+        name: chart.labels.target,
+        type: "line",
+        data: chart.months.map(function () { return metric.target; }),
+        symbol: "none",
+        lineStyle: { color: COLORS.target },
+        itemStyle: { color: COLORS.target }
+      });
+    }
+    return {
+      title: { text: metric.title, left: 0, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis", valueFormatter: function (value) { return formatNumber(value, metric.unit); } },
+      legend: { bottom: 0, textStyle: { fontSize: 11 } },
+      grid: { left: 8, right: 12, top: 40, bottom: 36, containLabel: true },
+      xAxis: { type: "category", data: chart.months, axisLabel: { fontSize: 10 } },
+      yAxis: { type: "value", axisLabel: { fontSize: 10 } },
+      series: series
+    };
+  }
+
+  function townsOption(chart, element) {
+    // One band of three bars per town: tall enough to read on a phone.
+    element.style.height = Math.max(260, chart.towns.length * 54 + 90) + "px";
+    var series = chart.series.map(function (each, index) {
+      return {
+        name: each.label,
+        type: "bar",
+        data: each.values,
+        barMaxWidth: 12,
+        itemStyle: { color: METRIC_COLORS[index % METRIC_COLORS.length] }
+      };
+    });
+    if (series.length) {
+      series[0].markLine = {
+        silent: true,
+        symbol: "none",
+        data: [{ xAxis: chart.time_progress }],
+        label: { position: "start", formatter: chart.labels.time_progress + " " + chart.time_progress.toFixed(1) + "%" },
+        lineStyle: { type: "dashed", color: COLORS.pace, width: 2 }
+      };
+    }
+    return {
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        valueFormatter: function (value) { return value === null || value === undefined ? "—" : value.toFixed(1) + "%"; }
+      },
+      legend: { top: 0, textStyle: { fontSize: 11 } },
+      grid: { left: 8, right: 28, top: 64, bottom: 28, containLabel: true },
+      xAxis: {
+        type: "value",
+        name: chart.labels.axis,
+        nameLocation: "middle",
+        nameGap: 22,
+        axisLabel: { formatter: "{value}%", fontSize: 10 }
+      },
+      yAxis: { type: "category", data: chart.towns, inverse: true, axisLabel: { fontSize: 11 } },
+      series: series
+    };
+  }
+
+  function draw() {
+    if (typeof echarts === "undefined") {
+      return;
+    }
+    var instances = [];
+    document.querySelectorAll("[data-chart]").forEach(function (element) {
+      var chart = embedded(element);
+      var option = element.dataset.chart === "towns" ? townsOption(chart, element) : trendOption(chart, element.dataset.metric);
+      var instance = echarts.init(element, null, { renderer: "canvas" });
+      instance.setOption(option);
+      instances.push(instance);
+    });
+    window.addEventListener("resize", function () {
+      instances.forEach(function (instance) { instance.resize(); });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
