@@ -669,21 +669,6 @@ class EnterpriseForm(VersionedForm):
         model = Enterprise
         fields = "__all__"
 
-    def clean(self):
-        cleaned_data = super().clean()
-        site = cleaned_data.get("site")
-        # What services.enterprise_create and enterprise_edit refuse, shown on the field.
-        if site is not None and site.pk != self.instance.site_id and Event.objects.filter(site=site).exists():
-            self.add_error(
-                "site",
-                ValidationError(
-                    _("%(site)s has been recorded as vacated; no enterprise can be added to it."),
-                    code="site_vacated",
-                    params={"site": site.name},
-                ),
-            )
-        return cleaned_data
-
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(ClearanceAdmin):

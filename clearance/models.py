@@ -379,12 +379,26 @@ class Enterprise(models.Model):
                 code="site_other_town",
                 params={"site": self.site.name, "site_town": self.site.town.name, "town": self.town.name},
             )
+        if self.site_id and self._moves_onto_vacated_site():
+            errors["site"] = ValidationError(
+                _("%(site)s has been recorded as vacated; no enterprise can be added to it."),
+                code="site_vacated",
+                params={"site": self.site.name},
+            )
         if self.responsible_group_id and self.town_id and self.responsible_group.task_force.town.pk != self.town_id:
             errors["responsible_group"] = ValidationError(
                 _("The attack group belongs to another town's task force."), code="group_other_town"
             )
         if errors:
             raise ValidationError(errors)
+
+
+    def _moves_onto_vacated_site(self) -> bool:
+        """Whether this save puts the enterprise on a site already vacated: the land is meant to be empty."""
+        if not Event.objects.filter(site_id=self.site_id).exists():
+            return False
+        stored_site = Enterprise.objects.filter(pk=self.pk).values_list("site_id", flat=True).first() if self.pk else None
+        return stored_site != self.site_id
 
 
 class Event(models.Model):

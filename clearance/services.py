@@ -405,24 +405,11 @@ def site_create(*, town: Town, name: str, area_mu: Decimal, user: User | None, *
     return site
 
 
-def _refuse_vacated_site(site: Site) -> None:
-    """An enterprise cannot move onto a site already recorded as vacated: the land is meant to be empty."""
-    if Event.objects.filter(site=site).exists():
-        raise ValidationError(
-            {
-                "site": ValidationError(
-                    _("%(site)s has been recorded as vacated; no enterprise can be added to it.") % {"site": site.name},
-                    code="site_vacated",
-                )
-            }
-        )
-
-
 @transaction.atomic
 def enterprise_create(*, site: Site, name: str, user: User | None, **fields) -> Enterprise:
     """Create the enterprise NAME on SITE, in the site's town (FIELDS: categories, disposal, energy, plan, …)."""
+    # Lock the site: its 腾退 and a new enterprise on it must not pass each other (see Enterprise.clean).
     _lock_subject(enterprise=None, site=site)
-    _refuse_vacated_site(site)
     enterprise = Enterprise(town=site.town, site=site, name=name, **fields)
     _save(enterprise, user=user)
     return enterprise
@@ -434,7 +421,6 @@ def enterprise_edit(*, enterprise: Enterprise, expected_version: int, user: User
     site = fields.get("site")
     if site is not None and site.pk != enterprise.site_id:
         _lock_subject(enterprise=None, site=site)
-        _refuse_vacated_site(site)
     return enterprise_update(enterprise=enterprise, expected_version=expected_version, user=user, **fields)
 
 

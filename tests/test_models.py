@@ -219,3 +219,17 @@ def test_a_site_with_enterprises_cannot_change_town():
     with pytest.raises(ValidationError) as caught:
         site.full_clean()
     assert messages_of(caught.value) == ["该地块上还有企业或子地块，不能改变所属镇街道；请先迁出。"]
+
+
+def test_no_enterprise_can_be_put_on_a_site_already_vacated_whatever_the_path():
+    site = SiteFactory(name="纺织企业地块")
+    enterprise = EnterpriseFactory(site=site)
+    close_out(enterprise, signed=date(2022, 4, 1), vacated=date(2022, 4, 20))
+    services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 4, 21), user=None)
+
+    with pytest.raises(ValidationError) as caught:
+        services.enterprise_upsert(town=site.town, name="新来的租户", site=site)
+    services.enterprise_upsert(town=site.town, name=enterprise.name, site=site, plan_notes="已腾退")  # staying is fine
+
+    assert messages_of(caught.value) == ["“纺织企业地块”已记录腾退，不能再添加企业。"]
+    assert site.enterprises.count() == 1

@@ -1,50 +1,319 @@
-"""Pages leaders read: the home page (the dashboard to come)."""
+"""Pages leaders read: the ranking dashboard, a town's page, the monthly bulletin and the battle board (作战图)."""
 
-from django.utils.dates import MONTHS
+from functools import cached_property
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+from django.views.generic import DetailView, TemplateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export import ExportMixin
 
 from .. import permissions, selectors
-from ..choices import METRIC_UNITS, Metric
+from ..api import PeriodError, parse_period
+from ..choices import METRIC_UNITS, Metric, Stage
+from ..filters import BoardFilter
+from ..models import Town
+from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
+from ..tables import CountyRankingTable, SiteTable, SpreadsheetExport, TownRankingTable
+
+# Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
+READ_ONLY = ["get", "head", "options"]
+EXPORT_FORMATS = (SpreadsheetExport.XLSX, SpreadsheetExport.CSV)
 
 ROLE_LABELS = {
-    "admin": _("Administrator"),
-    "leader": _("Leader"),
-    "official": _("Official"),
+    permissions.ROLE_ADMIN: _("Administrator"),
+    permissions.ROLE_LEADER: _("Leader"),
+    permissions.ROLE_OFFICIAL: _("Official"),
 }
 
+# The battle board's columns, left to right: the campaign's stages, then the sites with nothing on them.
+BOARD_STAGES = (NOT_STARTED, *Stage.values, None)
 
-def _city_figure_rows(*, year: int, month: int) -> list[dict]:
-    """Return the city's three figures for the period, in Metric order, each with its label and unit."""
-    figures = selectors.city_figures(year=year, month=month)
+
+# What the pages show, built from the selectors' results (no queries here) ---------------
+
+
+def metric_cards(scope: ScopeSummary, progress) -> list[dict]:
+    """Return one card per metric: the figure, its label and unit, and the gap to 序时进度 in points."""
     return [
         {
             "key": metric.value,
             "label": metric.label,
-            "value": figures[metric.value],
             "unit": METRIC_UNITS[metric],
-            # Enterprises are counted; areas and energy are Decimal sums shown to two decimals.
             "is_count": metric == Metric.ENTERPRISES_RECTIFIED,
+            "figure": scope.metrics[metric.value],
+            # Rounded from the exact values, like the lights, so it may differ by 0.1 from the rounded figures' difference.
+            "gap": selectors.round_half_up(selectors.completion_gap(scope.metrics[metric.value], progress)),
         }
         for metric in Metric
     ]
 
 
-class HomeView(TemplateView):
-    """The signed-in home until the dashboard exists: who you are, what you may do, the city's figures."""
+def _month_labels() -> list[str]:
+    return [capfirst(str(MONTHS_3[month])) for month in range(1, 13)]
 
-    template_name = "clearance/home.html"
+
+def trend_chart(trend: list[dict], scope: ScopeSummary) -> dict:
+    """Return the data of the trend charts: per metric, the cumulative actual by month, the target and the 序时 line.
+
+    The 序时 line is the target times month ÷ 12: where the figure should stand at each month's end.
+    """
+    metrics = []
+    for metric in Metric:
+        target = scope.metrics[metric.value].target
+        target = None if target is None else float(target)
+        metrics.append(
+            {
+                "key": metric.value,
+                "label": str(metric.label),
+                "unit": str(METRIC_UNITS[metric]),
+                "title": gettext("%(header)s (%(unit)s)") % {"header": metric.label, "unit": METRIC_UNITS[metric]},
+                "actual": [float(row[metric.value]) for row in trend],
+                "target": target,
+                "pace": None if target is None else [round(target * month / 12, 2) for month in range(1, 13)],
+            }
+        )
+    return {
+        "months": _month_labels(),
+        "metrics": metrics,
+        "labels": {
+            "actual": gettext("Cumulative actual"),
+            "target": gettext("Yearly target"),
+            "pace": gettext("Time progress"),
+        },
+    }
+
+
+def trend_fallback(chart: dict) -> list[dict]:
+    """Return the trend charts as rows for the tables screen readers get instead of the canvas."""
+    tables = []
+    for metric in chart["metrics"]:
+        rows = [
+            {
+                "month": chart["months"][index],
+                "actual": actual,
+                "pace": metric["pace"][index] if metric["pace"] else None,
+            }
+            for index, actual in enumerate(metric["actual"])
+        ]
+        tables.append({"label": metric["label"], "unit": metric["unit"], "target": metric["target"], "rows": rows})
+    return tables
+
+
+def town_completion_chart(summary: CampaignSummary) -> dict:
+    """Return the data of the bar chart of the towns' completion of each metric, in ranking order, and 序时进度."""
+    return {
+        "towns": [town.name for town in summary.towns],
+        "series": [
+            {
+                "key": metric.value,
+                "label": str(metric.label),
+                "values": [town.metrics[metric.value].completion_pct for town in summary.towns],
+            }
+            for metric in Metric
+        ],
+        "time_progress": summary.time_progress_pct,
+        "labels": {"time_progress": gettext("Time progress"), "axis": gettext("Completion (%)")},
+    }
+
+
+def board_columns(sites) -> list[dict]:
+    """Group SITES (annotated with `stage`) into the battle board's columns, each with its count."""
+    by_stage = {stage: [] for stage in BOARD_STAGES}
+    for site in sites:
+        by_stage[site.stage].append(site)
+    labels = {NOT_STARTED: _("Not started"), None: _("No enterprises"), **dict(Stage.choices)}
+    return [
+        {"key": "none" if stage is None else str(stage), "label": labels[stage], "sites": by_stage[stage]}
+        for stage in BOARD_STAGES
+    ]
+
+
+# Views ---------------------------------------------------------------------------
+
+
+class PeriodMixin:
+    """Read the as-of period from ?year=&month= (selectors.default_period when absent); a bad one gets a 400 page."""
+
+    http_method_names = READ_ONLY
+
+    def get(self, request, *args, **kwargs):
+        try:
+            self.year, self.month = parse_period(request.GET)
+        except PeriodError as error:
+            context = {"error": str(error), "years": selectors.campaign_years(), "months": list(MONTHS.items())}
+            return render(request, "clearance/dashboard_period_error.html", context, status=400)
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def summary(self) -> CampaignSummary:
+        return selectors.campaign_summary(year=self.year, month=self.month)
+
+    def period_context(self) -> dict:
+        years = selectors.campaign_years()
+        if self.year not in years:
+            years = sorted({*years, self.year})
+        last_day = selectors.period_bounds(year=self.year, month=self.month)[1]
+        return {
+            "period": {"year": self.year, "month": self.month, "month_name": MONTHS[self.month], "last_day": last_day},
+            "years": years,
+            "months": list(MONTHS.items()),
+            "summary": self.summary,
+            "yellow_band": settings.CLEARANCE_YELLOW_BAND_POINTS,
+        }
+
+
+class ExportsMixin(ExportMixin):
+    """?_export=xlsx or ?_export=csv: the page's table as a spreadsheet, numbers as numbers."""
+
+    export_class = SpreadsheetExport
+    export_formats = EXPORT_FORMATS
+    table_pagination = False
+
+
+class DashboardView(PeriodMixin, ExportsMixin, SingleTableMixin, TemplateView):
+    """The ranking dashboard: the city against Jiaxing's targets, the towns ranked, the trend, the counties."""
+
+    template_name = "clearance/dashboard.html"
+    table_class = TownRankingTable
+
+    def get_table_data(self):
+        return self.summary.towns
+
+    @cached_property
+    def previous_ranks(self) -> dict | None:
+        return selectors.previous_town_ranks(year=self.year, month=self.month)
+
+    def get_table_kwargs(self):
+        return {
+            "previous_ranks": self.previous_ranks,
+            "city": self.summary.city,
+            "period": {"year": self.year, "month": self.month},
+        }
+
+    def get_export_filename(self, export_format):
+        return f"town-ranking-{self.year}-{self.month:02d}.{export_format}"
+
+    def get_dataset_kwargs(self):
+        return {"title": gettext("Town ranking %(year)s-%(month)02d") % {"year": self.year, "month": self.month}}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         role = permissions.user_role(user)
-        context.update(role=role, role_label=ROLE_LABELS[role], period=None, figures=[])
-        if role == "official":
+        summary = self.summary
+        trend = trend_chart(selectors.monthly_trend(year=self.year, month=self.month), summary.city)
+        context.update(self.period_context())
+        context.update(
+            role=role,
+            role_label=ROLE_LABELS[role],
+            has_events=selectors.latest_period() is not None,
+            cards=metric_cards(summary.city, summary.time_progress),
+            county_table=CountyRankingTable(summary.counties, home_county_id=selectors.home_county_id()),
+            trend_chart=trend,
+            trend_fallback=trend_fallback(trend),
+            town_chart=town_completion_chart(summary),
+        )
+        if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
-        latest = selectors.latest_period()
-        if latest is not None:
-            year, month = latest
-            context["period"] = {"year": year, "month": month, "month_name": MONTHS[month]}
-            context["figures"] = _city_figure_rows(year=year, month=month)
         return context
+
+
+class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
+    """A town against its allocated targets: cards, rank, trend, its sites' progress, its pairing and task force."""
+
+    model = Town
+    template_name = "clearance/town_detail.html"
+    context_object_name = "town"
+    table_class = SiteTable
+
+    def get_table_data(self):
+        return selectors.workspace_sites(town=self.object)
+
+    def get_export_filename(self, export_format):
+        return f"town-{self.object.pk}-sites.{export_format}"
+
+    def get_dataset_kwargs(self):
+        return {"title": gettext("Sites")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        town = self.object
+        summary = self.summary
+        scope = next(each for each in summary.towns if each.pk == town.pk)
+        trend = trend_chart(selectors.monthly_trend(year=self.year, month=self.month, town=town), scope)
+        context.update(self.period_context())
+        context.update(
+            scope=scope,
+            ranked_count=sum(1 for each in summary.towns if each.rank is not None),
+            cards=metric_cards(scope, summary.time_progress),
+            trend_chart=trend,
+            trend_fallback=trend_fallback(trend),
+            pairing=selectors.town_pairing(town=town),
+        )
+        return context
+
+
+class BulletinView(PeriodMixin, TemplateView):
+    """The monthly bulletin (通报) to print on A4: the city's figures, the towns' ranking with lights, the counties."""
+
+    template_name = "clearance/bulletin.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        summary = self.summary
+        home_id = selectors.home_county_id()
+        home = next((county for county in summary.counties if county.pk == home_id), None)
+        context.update(self.period_context())
+        context.update(
+            cards=metric_cards(summary.city, summary.time_progress),
+            city_name=home.name if home else gettext("the city"),
+            home_county_id=home_id,
+            issued_on=timezone.localdate(),
+        )
+        return context
+
+
+class BoardView(FilterView):
+    """The battle board (作战图): every site as a card in the column of its stage, filterable."""
+
+    http_method_names = READ_ONLY
+    filterset_class = BoardFilter
+    template_name = "clearance/board.html"
+    town = None
+
+    def get_queryset(self):
+        sites = selectors.board_sites()
+        return sites if self.town is None else sites.filter(town=self.town)
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        if self.town is not None:
+            # A town's own board: the town is in the address, not a choice.
+            del filterset.filters["town"]
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        columns = board_columns(context["object_list"])
+        context.update(
+            board_town=self.town,
+            columns=columns,
+            site_count=sum(len(column["sites"]) for column in columns),
+            today=timezone.localdate(),
+        )
+        return context
+
+
+class TownBoardView(BoardView):
+    """One town's battle board."""
+
+    def get(self, request, *args, **kwargs):
+        self.town = get_object_or_404(Town, pk=kwargs["pk"])
+        return super().get(request, *args, **kwargs)

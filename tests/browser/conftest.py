@@ -5,7 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
 from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
 
 # Playwright's sync API runs an event loop in this thread; without this the
 # database teardown of live_server tests raises SynchronousOnlyOperation.
@@ -61,15 +67,73 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def base_url():
+    """Use no base URL: tests build theirs from live_server.url.
+
+    This replaces pytest-playwright's fallback fixture, a method of a plugin
+    object, which pytest 9 warns about.
+    """
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """Browse as a user in Pinghu would: Chinese first, China's time zone."""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
+def _snapshot_take() -> list[tuple[type, list[dict]]]:
+    """Return every row of the database, model by model (m2m tables included), as serialized data."""
+    snapshot = []
+    for model in apps.get_models(include_auto_created=True):
+        opts = model._meta
+        if opts.proxy or not opts.managed or opts.label == "sessions.Session":
+            continue
+        rows = serializers.serialize("python", model._base_manager.order_by("pk"))
+        if rows:
+            snapshot.append((model, rows))
+    return snapshot
+
+
+def _snapshot_restore(snapshot: list[tuple[type, list[dict]]]) -> None:
+    """Insert the rows of SNAPSHOT, with their primary keys, into the flushed database."""
+    with transaction.atomic():
+        # The flush after the previous test ran migrate's post_migrate signal,
+        # which recreated these two tables with other keys than the snapshot's.
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        for model, rows in snapshot:
+            # m2m values are restored from the snapshot's own through-table rows.
+            objs = [item.object for item in serializers.deserialize("python", rows)]
+            model._base_manager.bulk_create(objs)
+        # New rows of later writes must not collide with the restored keys (PostgreSQL).
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [model for model, _ in snapshot]):
+                cursor.execute(sql)
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot() -> dict:
+    """Hold the rows load_demo wrote, taken by the first test of the session that used `demo`."""
+    return {}
+
+
 @pytest.fixture
-def demo(transactional_db):
-    """Load the Pinghu demo and its users (live_server tests flush the database after each test)."""
-    call_command("load_demo", stdout=io.StringIO())
+def demo(transactional_db, _demo_snapshot):
+    """Load the Pinghu demo and its users for one test.
+
+    live_server tests flush the database after each test, and load_demo takes
+    tens of seconds here, so the first test of the session runs load_demo and
+    keeps a snapshot of the rows it wrote; later tests insert those rows again
+    in bulk, in a second or so. Fields filled on insert (auto_now_add) get the
+    time of the restore, as they would from a fresh load_demo.
+    """
+    if "rows" in _demo_snapshot:
+        _snapshot_restore(_demo_snapshot["rows"])
+    else:
+        call_command("load_demo", stdout=io.StringIO())
+        _demo_snapshot["rows"] = _snapshot_take()
 
 
 @pytest.fixture
