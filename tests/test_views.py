@@ -21,6 +21,7 @@ ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
 STATIC_TAG = re.compile(r"""{%\s*static\s+['"]([^'"]+)['"]\s*%}""")
 BASE_ASSETS = [
+    "favicon.svg",
     "vendor/bootstrap/bootstrap.min.css",
     "css/app.css",
     "vendor/bootstrap/bootstrap.bundle.min.js",
