@@ -25,12 +25,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractMonth
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Metric, PhotoPhase, Stage
-from .models import BulletinFigure, County, Enterprise, Event, Photo, Site, Target, Town
+from .models import BulletinFigure, County, Enterprise, Event, Pairing, Photo, Site, Target, Town
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -631,9 +631,7 @@ def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[Histo
 # The dashboard, the town page and the battle board ---------------------------------
 
 # Imported here because this section was appended to a shared module; the lead may hoist them.
-from django.db.models.functions import ExtractYear  # noqa: E402
 
-from .models import Pairing  # noqa: E402
 
 
 def campaign_years() -> list[int]:
