@@ -630,9 +630,6 @@ def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[Histo
 
 # The dashboard, the town page and the battle board ---------------------------------
 
-# Imported here because this section was appended to a shared module; the lead may hoist them.
-
-
 
 def campaign_years() -> list[int]:
     """Return the years that have a target or a dated event, oldest first (one query)."""
