@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 # Playwright's sync API runs an event loop in this thread; without this the
 # database teardown of live_server tests raises SynchronousOnlyOperation.
@@ -64,6 +64,20 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": str(CHROMIUM),
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """Close the database connections Django opened while Playwright ran, before it stops.
+
+    Playwright's sync API keeps an asyncio loop running in this thread, and
+    while it runs Django keeps this thread's connections in a context-local
+    store apart from the usual thread-local one. Tests after the browser tests
+    open a second connection there; left open, it makes dropping the test
+    database at the end of the session fail ("being accessed by other users").
+    """
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,56 @@
+# The project's commands: `make run` serves the demo, `make test` runs the suite.
+# Needs only GNU make and Python 3.11+; everything else goes into .venv.
+
+PYTHON ?= python3
+VENV = .venv
+VPY = $(VENV)/bin/python
+# Touched after each install, so requirements are installed again only when
+# requirements.txt is newer than the last install.
+STAMP = $(VENV)/.requirements-installed
+ADDRESS = 127.0.0.1:8000
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test check messages
+
+help:
+	@echo "make run       create .venv, migrate, load the demo and serve http://$(ADDRESS)"
+	@echo "make test      run the test suite (PostgreSQL when DATABASE_URL is set, else SQLite);"
+	@echo "               extra pytest arguments: make test ARGS=\"-m 'not browser'\""
+	@echo "make check     Django's system checks and makemigrations --check"
+	@echo "make messages  update and compile the translations (needs gettext)"
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	@touch $@
+
+venv: $(STAMP)
+
+# The development server: DEBUG on unless the caller chose, so that no
+# SECRET_KEY is needed (settings refuse to start without one when DEBUG is off).
+run check messages: export DEBUG ?= 1
+
+run: $(STAMP)
+	$(VPY) manage.py migrate --no-input
+	$(VPY) manage.py load_demo
+	@echo ""
+	@echo "  平湖市腾笼换鸟 clearance tracker: http://$(ADDRESS)/"
+	@echo "  Demo users (password demo-pass-2022):"
+	@echo "    admin     管理员 admin: everything, incl. /admin/"
+	@echo "    leader    领导 leader: reads the dashboard and every page"
+	@echo "    official  曹桥街道专班 official: records progress for 曹桥街道"
+	@echo ""
+	$(VPY) manage.py runserver $(ADDRESS)
+
+test: $(STAMP)
+	$(VPY) -m pytest $(ARGS)
+
+check: $(STAMP)
+	$(VPY) manage.py check
+	$(VPY) manage.py makemigrations --check --dry-run
+
+messages: $(STAMP)
+	$(VPY) manage.py makemessages -l zh_Hans -l en --ignore=.venv
+	$(VPY) manage.py compilemessages --ignore=.venv
