@@ -413,13 +413,18 @@ class _Rollback(Exception):
 
 
 def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]] | None = None, user=None,
-                  dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                  dry_run: bool = False, progress: Callable[[int, int], None] | None = None,
+                  row_by_row: bool = False) -> ImportReport:
     """Import a whole ledger, all or nothing; raise LedgerError naming every bad row, with nothing written.
 
     Sites are keyed by (镇街道, 地块名称), enterprises by 统一社会信用代码 when
     given, else by (镇街道, 企业名称). Re-importing the same ledger changes
     nothing; a changed value is updated in place and kept in the history,
     attributed to USER. A date left empty removes nothing.
+
+    The rows are checked in memory and written in batches (ledger_bulk);
+    ROW_BY_ROW writes each row through the services instead, the slow
+    reference the batched path is tested against.
     """
     sheets = sheets if sheets is not None else read_ledger(path)
     problems = _Collector()
@@ -437,7 +442,14 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
     total = len(site_rows) + len(enterprise_rows)
     try:
         with transaction.atomic():
-            _write(site_rows, enterprise_rows, user=user, report=report, problems=problems, progress=progress, total=total)
+            if row_by_row:
+                _write(site_rows, enterprise_rows, user=user, report=report, problems=problems, progress=progress,
+                       total=total)
+            else:
+                from .ledger_bulk import ledger_write  # ledger_bulk builds on this module
+
+                ledger_write(site_rows, enterprise_rows, user=user, report=report, problems=problems,
+                             progress=progress, total=total, dry_run=dry_run)
             if problems.problems or dry_run:
                 raise _Rollback
     except _Rollback:

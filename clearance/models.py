@@ -1,5 +1,7 @@
 """Data and invariants of the 腾笼换鸟 campaign: places, people, sites, enterprises and their dated events."""
 
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -279,7 +281,7 @@ class Site(models.Model):
                 errors["parent"] = ValidationError(
                     _("The containing area must be in the same town."), code="parent_other_town"
                 )
-            elif self.pk and self._parent_chain_contains_self():
+            elif self.pk and parent_chain_contains(self.pk, self.parent_id, self._stored_parent_id):
                 errors["parent"] = ValidationError(
                     _("A site cannot lie inside itself."), code="parent_cycle"
                 )
@@ -290,14 +292,9 @@ class Site(models.Model):
         stored = Site.objects.filter(pk=self.pk).values_list("town_id", flat=True).first()
         return stored is not None and stored != self.town_id
 
-    def _parent_chain_contains_self(self) -> bool:
-        seen, node = set(), self.parent
-        while node is not None and node.pk not in seen:
-            if node.pk == self.pk:
-                return True
-            seen.add(node.pk)
-            node = node.parent
-        return False
+    @staticmethod
+    def _stored_parent_id(pk: int) -> int | None:
+        return Site.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
 
 
 class Enterprise(models.Model):
@@ -379,26 +376,21 @@ class Enterprise(models.Model):
                 code="site_other_town",
                 params={"site": self.site.name, "site_town": self.site.town.name, "town": self.town.name},
             )
-        if self.site_id and self._moves_onto_vacated_site():
-            errors["site"] = ValidationError(
-                _("%(site)s has been recorded as vacated; no enterprise can be added to it."),
-                code="site_vacated",
-                params={"site": self.site.name},
-            )
+        if self.site_id and (problem := self._vacated_site_problem()) is not None:
+            errors["site"] = problem
         if self.responsible_group_id and self.town_id and self.responsible_group.task_force.town.pk != self.town_id:
-            errors["responsible_group"] = ValidationError(
-                _("The attack group belongs to another town's task force."), code="group_other_town"
-            )
+            errors["responsible_group"] = attack_group_problem()
         if errors:
             raise ValidationError(errors)
 
 
-    def _moves_onto_vacated_site(self) -> bool:
-        """Whether this save puts the enterprise on a site already vacated: the land is meant to be empty."""
+    def _vacated_site_problem(self) -> ValidationError | None:
         if not Event.objects.filter(site_id=self.site_id).exists():
-            return False
+            return None
         stored_site = Enterprise.objects.filter(pk=self.pk).values_list("site_id", flat=True).first() if self.pk else None
-        return stored_site != self.site_id
+        return vacated_site_problem(
+            site_vacated=True, stored_site_id=stored_site, site_id=self.site_id, site_name=self.site.name
+        )
 
 
 class Event(models.Model):
@@ -472,83 +464,156 @@ class Event(models.Model):
             )
         if not self.occurred_on:
             return
-        out_by_then = Event.objects.filter(
-            enterprise=models.OuterRef("pk"),
-            stage__in=[Stage.VACATED, Stage.CLOSED],
-            occurred_on__lte=self.occurred_on,
-        )
-        still_there = self.site.enterprises.exclude(models.Exists(out_by_then)).order_by("name")
-        count = still_there.count()
-        if count:
-            raise ValidationError(
-                _("The site cannot be vacated on %(date)s: %(count)s enterprises on it (%(names)s) have not been vacated or closed out by then."),
-                code="site_not_empty",
-                params={
-                    "date": self.occurred_on.isoformat(),
-                    "count": count,
-                    "names": "、".join(still_there.values_list("name", flat=True)[:3]),
-                },
-            )
+        out_dates = self.site.enterprises.annotate(
+            out_on=models.Min("events__occurred_on", filter=Q(events__stage__in=LEAVING_STAGES))
+        ).values_list("name", "out_on")
+        problem = site_vacate_problem(self.occurred_on, out_dates)
+        if problem is not None:
+            raise problem
 
     def _clean_enterprise_event(self):
-        """Enforce the stage order: prerequisites recorded, and dated no later than this event."""
+        """Enforce the stage order: prerequisites recorded, dated no later than this event, out by the site's 腾退."""
         others = {
             event.stage: event.occurred_on
             for event in Event.objects.filter(enterprise_id=self.enterprise_id).exclude(pk=self.pk)
         }
         stage = Stage(self.stage)
-        for required in stage_prerequisites(stage, self.enterprise.disposal):
-            if required not in others:
-                raise ValidationError(
-                    {
-                        "stage": ValidationError(
-                            _("%(stage)s needs %(required)s to be recorded first."),
-                            code="stage_out_of_order",
-                            params={"stage": stage.label, "required": Stage(required).label},
-                        )
-                    }
-                )
-        self._clean_against_site_vacated(stage, others)
-        for other_stage, other_date in others.items():
-            if other_stage < stage and other_date > self.occurred_on:
-                message = _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
-            elif other_stage > stage and other_date < self.occurred_on:
-                message = _("%(stage)s on %(date)s is later than %(other)s on %(other_date)s: stages must be dated in order.")
-            else:
-                continue
-            params = {
-                "stage": stage.label,
-                "date": self.occurred_on.isoformat(),
-                "other": Stage(other_stage).label,
-                "other_date": other_date.isoformat(),
-            }
-            raise ValidationError(
-                {"occurred_on": ValidationError(message, code="dates_out_of_order", params=params)}
+        site_vacated_on, site_name = None, ""
+        if stage in LEAVING_STAGES:
+            site_vacated_on = (
+                Event.objects.filter(site_id=self.enterprise.site_id).values_list("occurred_on", flat=True).first()
             )
+            site_name = self.enterprise.site.name if site_vacated_on else ""
+        problem = enterprise_event_problem(
+            stage, self.occurred_on, others, disposal=self.enterprise.disposal, site_vacated_on=site_vacated_on,
+            site_name=site_name,
+        )
+        if problem is not None:
+            raise problem
 
 
-    def _clean_against_site_vacated(self, stage: Stage, others: dict) -> None:
-        """Once its site is vacated, an enterprise must stay out by that date: 腾退/销号 cannot move past it."""
-        if stage not in (Stage.VACATED, Stage.CLOSED):
-            return
-        site_vacated_on = (
-            Event.objects.filter(site_id=self.enterprise.site_id).values_list("occurred_on", flat=True).first()
-        )
-        if site_vacated_on is None or self.occurred_on <= site_vacated_on:
-            return
-        out_otherwise = any(
-            other in (Stage.VACATED, Stage.CLOSED) and on <= site_vacated_on for other, on in others.items()
-        )
-        if not out_otherwise:
-            raise ValidationError(
+# The rules below are pure: the models' clean() gathers their data by query,
+# the ledger importer from what it has loaded, and both call the same function.
+
+LEAVING_STAGES = (Stage.VACATED, Stage.CLOSED)
+
+
+def stage_prerequisite_problem(stage: Stage, others: Mapping[int, date], disposal: str) -> ValidationError | None:
+    """Return the error when STAGE is recorded before its prerequisites (OTHERS: the enterprise's other stages)."""
+    for required in stage_prerequisites(stage, disposal):
+        if required not in others:
+            return ValidationError(
                 {
-                    "occurred_on": ValidationError(
-                        _("%(site)s was vacated on %(date)s; this enterprise must be out by then."),
-                        code="after_site_vacated",
-                        params={"site": self.enterprise.site.name, "date": site_vacated_on.isoformat()},
+                    "stage": ValidationError(
+                        _("%(stage)s needs %(required)s to be recorded first."),
+                        code="stage_out_of_order",
+                        params={"stage": stage.label, "required": Stage(required).label},
                     )
                 }
             )
+    return None
+
+
+def stage_dates_problem(stage: Stage, on: date, others: Mapping[int, date]) -> ValidationError | None:
+    """Return the error when STAGE on ON is dated before an earlier stage or after a later one in OTHERS."""
+    for other_stage, other_date in others.items():
+        if other_stage < stage and other_date > on:
+            message = _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
+        elif other_stage > stage and other_date < on:
+            message = _("%(stage)s on %(date)s is later than %(other)s on %(other_date)s: stages must be dated in order.")
+        else:
+            continue
+        params = {
+            "stage": stage.label,
+            "date": on.isoformat(),
+            "other": Stage(other_stage).label,
+            "other_date": other_date.isoformat(),
+        }
+        return ValidationError({"occurred_on": ValidationError(message, code="dates_out_of_order", params=params)})
+    return None
+
+
+def after_site_vacated_problem(
+    stage: Stage, on: date, others: Mapping[int, date], *, site_vacated_on: date | None, site_name: str
+) -> ValidationError | None:
+    """Return the error when 腾退/销号 on ON leaves a site vacated on SITE_VACATED_ON later than that date.
+
+    Once its site is vacated, an enterprise must stay out by that date, unless
+    another of its 腾退/销号 events (in OTHERS) already has it out by then.
+    """
+    if stage not in LEAVING_STAGES or site_vacated_on is None or on <= site_vacated_on:
+        return None
+    if any(other in LEAVING_STAGES and other_on <= site_vacated_on for other, other_on in others.items()):
+        return None
+    return ValidationError(
+        {
+            "occurred_on": ValidationError(
+                _("%(site)s was vacated on %(date)s; this enterprise must be out by then."),
+                code="after_site_vacated",
+                params={"site": site_name, "date": site_vacated_on.isoformat()},
+            )
+        }
+    )
+
+
+def enterprise_event_problem(
+    stage: Stage, on: date, others: Mapping[int, date], *, disposal: str, site_vacated_on: date | None,
+    site_name: str,
+) -> ValidationError | None:
+    """Return the first error of an enterprise's STAGE on ON: prerequisites, its site's 腾退, then date order."""
+    for problem in (
+        stage_prerequisite_problem(stage, others, disposal),
+        after_site_vacated_problem(stage, on, others, site_vacated_on=site_vacated_on, site_name=site_name),
+        stage_dates_problem(stage, on, others),
+    ):
+        if problem is not None:
+            return problem
+    return None
+
+
+def site_vacate_problem(on: date, out_dates: Iterable[tuple[str, date | None]]) -> ValidationError | None:
+    """Return the error when a site is vacated on ON while enterprises on it are not out by then.
+
+    OUT_DATES gives, per enterprise on the site, its name and the earliest date
+    of its 腾退/销号 events (None when it has neither).
+    """
+    still_there = sorted(name for name, out_on in out_dates if out_on is None or out_on > on)
+    if not still_there:
+        return None
+    return ValidationError(
+        _("The site cannot be vacated on %(date)s: %(count)s enterprises on it (%(names)s) have not been vacated or closed out by then."),
+        code="site_not_empty",
+        params={"date": on.isoformat(), "count": len(still_there), "names": "、".join(still_there[:3])},
+    )
+
+
+def vacated_site_problem(
+    *, site_vacated: bool, stored_site_id: int | None, site_id: int | None, site_name: str
+) -> ValidationError | None:
+    """Return the error when an enterprise is put on a site already vacated (the land is meant to be empty)."""
+    if not site_vacated or stored_site_id == site_id:
+        return None
+    return ValidationError(
+        _("%(site)s has been recorded as vacated; no enterprise can be added to it."),
+        code="site_vacated",
+        params={"site": site_name},
+    )
+
+
+def attack_group_problem() -> ValidationError:
+    """Return the error for an enterprise whose responsible attack group is another town's."""
+    return ValidationError(_("The attack group belongs to another town's task force."), code="group_other_town")
+
+
+def parent_chain_contains(target, parent, parent_of: Callable) -> bool:
+    """Whether TARGET is PARENT or one of its ancestors, following PARENT_OF (a site cannot lie inside itself)."""
+    seen, node = set(), parent
+    while node is not None and node not in seen:
+        if node == target:
+            return True
+        seen.add(node)
+        node = parent_of(node)
+    return False
 
 
 def stage_prerequisites(stage: Stage, disposal: str) -> tuple[Stage, ...]:

@@ -239,3 +239,230 @@ def test_export_then_import_into_an_empty_database_gives_the_same_figures(ledger
 
     assert [selectors.city_figures(year=2022, month=month) for month in range(1, 13)] == before
     assert ledger_sheets() == sheets
+
+
+# The batched write path against the per-row services ---------------------------------------------------
+
+
+def equivalence_code(index):
+    first17 = f"91330482MA2B{index:05d}"
+    return first17 + credit_code_check_character(first17)
+
+
+def equivalence_ledger(*, changed=False):
+    """Return (sites, enterprises) rows: 2 areas, 20 parcels, 200 enterprises; CHANGED edits some and adds some."""
+    towns = ("曹桥街道", "林埭镇")
+    sites = [site_row(name=f"区域{t}", town=towns[t], area="500", land_use="") for t in (0, 1)]
+    for i in range(20):
+        area = "33.5" if changed and i == 3 else f"{10 + i}.25"
+        parent = "" if (i % 3 == 0 or (changed and i == 5)) else f"区域{i % 2}"
+        land_use = "商业" if changed and i == 4 else "工业"
+        vacated = ("2022-11-30" if changed else "2022-12-01") if i >= 18 else ""
+        sites.append(site_row(name=f"地块{i:02d}", town=towns[i % 2], area=area, parent=parent, land_use=land_use,
+                              vacated=vacated))
+    disposals = ("腾退收回", "关停淘汰", "改造提升", "提升入园", "兼并重组")
+    enterprises = []
+    for i in range(210 if changed else 200):
+        site = 9 if changed and i == 7 else i % 20
+        signed = date(2022, 1, 1) + timedelta(days=i % 150)
+        disposal = disposals[i % 5]
+        leaves = i % 3 != 2 or site >= 18
+        vacated = signed + timedelta(days=10) if leaves and disposal not in ("改造提升", "兼并重组") else None
+        closed = signed + timedelta(days=20 + (5 if changed and i % 7 == 0 else 0)) if i % 2 or site >= 18 else None
+        if closed and disposal not in ("改造提升", "兼并重组") and vacated is None:
+            closed = None
+        name = "改名企业5" if changed and i == 5 else f"企业{i:03d}"
+        enterprises.append(enterprise_row(
+            name=name, code=equivalence_code(i) if i % 5 == 0 else "", town=towns[site % 2], site=f"地块{site:02d}",
+            types="高耗低效" if i % 4 else "两高一低、厂中厂", disposal=disposal, use=str(100 + i),
+            freed=str(50 + i + (1 if changed and i % 11 == 0 else 0)), signed=signed.isoformat(),
+            vacated=vacated.isoformat() if vacated else "", closed=closed.isoformat() if closed else "",
+        ))
+    return sites, enterprises
+
+
+def database_snapshot():
+    """Return every site, enterprise and event and their history rows, keyed by names rather than ids."""
+    site_names = {site.pk: (site.town.name, site.name) for site in Site.objects.select_related("town")}
+    enterprise_names = {e.pk: (e.town.name, e.name) for e in Enterprise.objects.select_related("town")}
+    site_fields = ("name", "town_id", "area_mu", "land_use", "version")
+    enterprise_fields = ("name", "town_id", "credit_code", "is_two_high_one_low", "is_high_consumption",
+                         "is_low_scattered", "is_factory_in_factory", "is_tenant", "disposal", "annual_energy_tce",
+                         "energy_freed_tce", "version")
+    event_fields = ("stage", "occurred_on", "version", "recorded_by_id", "note")
+
+    def rows(queryset, fields, refs, extra=()):
+        return sorted(
+            (tuple(getattr(row, name) for name in (*fields, *extra)) + tuple(names.get(getattr(row, ref)) for ref, names in refs))
+            for row in queryset
+        )
+
+    site_refs = (("id", site_names), ("parent_id", site_names))
+    enterprise_refs = (("id", enterprise_names), ("site_id", site_names))
+    event_refs = (("enterprise_id", enterprise_names), ("site_id", site_names))
+    history = ("history_type", "history_user_id")
+    return {
+        "sites": rows(Site.objects.all(), site_fields, site_refs),
+        "enterprises": rows(Enterprise.objects.all(), enterprise_fields, enterprise_refs),
+        "events": rows(Event.objects.all(), event_fields, event_refs),
+        "site_history": rows(Site.history.all(), site_fields, site_refs, history),
+        "enterprise_history": rows(Enterprise.history.all(), enterprise_fields, enterprise_refs, history),
+        "event_history": rows(Event.history.all(), event_fields, event_refs, history),
+    }
+
+
+def database_clear():
+    Event.objects.all().delete()
+    Enterprise.objects.all().delete()
+    while Site.objects.exists():
+        Site.objects.filter(children__isnull=True).delete()
+    for model in (Site, Enterprise, Event):
+        model.history.all().delete()
+
+
+def import_both_ways(tmp_path, user, ledgers):
+    """Import LEDGERS in turn row by row, then batched, from the same start; return both (reports, snapshot)."""
+    from clearance.ledger import LedgerError, ledger_import, read_ledger
+
+    outcomes = []
+    for row_by_row in (True, False):
+        database_clear()
+        reports = []
+        for index, (sites, enterprises) in enumerate(ledgers):
+            folder = tmp_path / f"{row_by_row}-{index}"
+            folder.mkdir()
+            file = write_xlsx(folder, sites, enterprises)
+            try:
+                reports.append(ledger_import(sheets=read_ledger(file), user=user, row_by_row=row_by_row).lines())
+            except LedgerError as error:
+                reports.append([str(problem) for problem in error.problems])
+        outcomes.append((reports, database_snapshot()))
+    return outcomes
+
+
+def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp_path, towns, django_user_model):
+    user = django_user_model.objects.create_user("importer")
+    first, changed = equivalence_ledger(), equivalence_ledger(changed=True)
+
+    by_row, batched = import_both_ways(tmp_path, user, [first, first, changed])
+
+    assert batched[0] == by_row[0]
+    assert batched[1] == by_row[1]
+    assert by_row[0] == [
+        ["地块：新增 22，更新 0，未变 0", "企业：新增 200，更新 0，未变 0", "进度记录：新增 376，更新 0，未变 0"],
+        ["地块：新增 0，更新 0，未变 22", "企业：新增 0，更新 0，未变 200", "进度记录：新增 0，更新 0，未变 376"],
+        ["地块：新增 0，更新 3，未变 19", "企业：新增 10，更新 21，未变 179", "进度记录：新增 17，更新 15，未变 361"],
+    ]
+
+
+def test_the_batched_import_names_the_same_bad_rows_as_the_services(tmp_path, towns, django_user_model):
+    user = django_user_model.objects.create_user("importer")
+    first = equivalence_ledger()
+    sites, enterprises = equivalence_ledger()
+    sites[2 + 3][5] = "2022-02-01"  # 地块03 vacated while enterprises on it are still there
+    enterprises[1][8:11] = ["2022-06-30", "", ""]  # 企业001 signed after its stored 腾退
+    enterprises[11][8:11] = [enterprises[11][8], "", "2022-05-01"]  # 企业011 (关停淘汰) closed out, never vacated
+    enterprises[19][10] = "2022-12-15"  # 企业019 (兼并重组) closed out after 地块19 was vacated on 2022-12-01
+    enterprises.append(enterprise_row(name="新来企业", town="曹桥街道", site="地块18"))  # onto a vacated site
+
+    by_row, batched = import_both_ways(tmp_path, user, [first, (sites, enterprises)])
+
+    assert batched == by_row
+    assert by_row[0][1] == [
+        "地块 第 7 行 腾退日期：地块不能在 2022-02-01 腾退：其上还有 8 家企业（企业023、企业043、企业063）届时尚未腾退或销号。",
+        "企业 第 3 行 签约日期：签约日期 2022-06-30 晚于腾退日期 2022-01-12：各节点须按顺序。",
+        "企业 第 13 行 销号日期：须先记录“腾退”，才能记录“销号”。",
+        "企业 第 21 行 销号日期：地块19已于 2022-12-01 腾退，该企业须在此之前腾出。",
+        "企业 第 202 行 所在地块：“地块18”已记录腾退，不能再添加企业。",
+    ]
+
+
+# The rules the models and the importer share -----------------------------------------------------------
+
+
+def test_stage_dates_problem_refuses_a_stage_dated_before_an_earlier_one():
+    from clearance.models import stage_dates_problem
+
+    problem = stage_dates_problem(Stage.VACATED, date(2022, 3, 1), {Stage.SIGNED: date(2022, 3, 2)})
+
+    assert problem.message_dict == {"occurred_on": ["腾退日期 2022-03-01 早于签约日期 2022-03-02：各节点须按顺序。"]}
+    assert stage_dates_problem(Stage.VACATED, date(2022, 3, 2), {Stage.SIGNED: date(2022, 3, 2)}) is None
+
+
+def test_enterprise_event_problem_checks_prerequisites_before_dates():
+    from clearance.models import enterprise_event_problem
+
+    def problem(stage, others, disposal):
+        found = enterprise_event_problem(stage, date(2022, 5, 1), others, disposal=disposal, site_vacated_on=None,
+                                         site_name="")
+        return found.message_dict if found is not None else None
+
+    assert problem(Stage.CLOSED, {Stage.SIGNED: date(2022, 6, 1)}, Disposal.SHUT_DOWN) == {
+        "stage": ["须先记录“腾退”，才能记录“销号”。"]}
+    assert problem(Stage.CLOSED, {Stage.SIGNED: date(2022, 4, 1)}, Disposal.UPGRADE) is None
+
+
+def test_after_site_vacated_problem_allows_an_enterprise_already_out_by_then():
+    from clearance.models import after_site_vacated_problem
+
+    def problem(others):
+        return after_site_vacated_problem(Stage.CLOSED, date(2022, 5, 2), others, site_vacated_on=date(2022, 5, 1),
+                                          site_name="甲地块")
+
+    assert problem({Stage.SIGNED: date(2022, 4, 1)}).message_dict == {
+        "occurred_on": ["甲地块已于 2022-05-01 腾退，该企业须在此之前腾出。"]}
+    assert problem({Stage.VACATED: date(2022, 5, 1)}) is None
+
+
+def test_site_vacate_problem_counts_and_names_the_enterprises_still_there_by_name():
+    from clearance.models import site_vacate_problem
+
+    out_dates = [("丁", None), ("乙", date(2022, 5, 2)), ("甲", date(2022, 5, 1)), ("丙", None), ("戊", None)]
+
+    problem = site_vacate_problem(date(2022, 5, 1), out_dates)
+
+    assert problem.messages == [
+        f"地块不能在 2022-05-01 腾退：其上还有 4 家企业（{'、'.join(sorted(['丁', '乙', '丙', '戊'])[:3])}）届时尚未腾退或销号。"]
+    assert site_vacate_problem(date(2022, 5, 2), [("乙", date(2022, 5, 2))]) is None
+
+
+def test_vacated_site_problem_refuses_only_a_move_onto_the_site():
+    from clearance.models import vacated_site_problem
+
+    assert vacated_site_problem(site_vacated=True, stored_site_id=None, site_id=7, site_name="甲").messages == [
+        "“甲”已记录腾退，不能再添加企业。"]
+    assert vacated_site_problem(site_vacated=True, stored_site_id=7, site_id=7, site_name="甲") is None
+    assert vacated_site_problem(site_vacated=False, stored_site_id=None, site_id=7, site_name="甲") is None
+
+
+def test_parent_chain_contains_finds_a_cycle_and_stops_on_one_elsewhere():
+    from clearance.models import parent_chain_contains
+
+    parents = {"b": "c", "c": "a", "x": "y", "y": "x"}
+
+    assert parent_chain_contains("a", "b", parents.get) is True
+    assert parent_chain_contains("a", "x", parents.get) is False
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_ledger_at_once_wait_for_each_other(tmp_path):
+    from django.db import connection
+
+    from clearance.ledger import ledger_import, read_ledger
+
+    from .test_concurrency import run_together
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises the whole file)")
+    TownFactory(name="曹桥街道")
+    TownFactory(name="林埭镇")
+    sheets = read_ledger(write_xlsx(tmp_path, *equivalence_ledger()))
+
+    results, _seconds = run_together(2, lambda index: ledger_import(sheets=sheets).lines())
+
+    assert sorted(results) == [
+        ["地块：新增 0，更新 0，未变 22", "企业：新增 0，更新 0，未变 200", "进度记录：新增 0，更新 0，未变 376"],
+        ["地块：新增 22，更新 0，未变 0", "企业：新增 200，更新 0，未变 0", "进度记录：新增 376，更新 0，未变 0"],
+    ]
+    assert (Site.objects.count(), Enterprise.objects.count(), Event.objects.count()) == (22, 200, 376)
