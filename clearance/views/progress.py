@@ -191,11 +191,51 @@ def _recorded_message(event: Event) -> str:
     }
 
 
-class SiteEventCreateView(_SiteWriteMixin, FormView):
-    """Record a stage for the site (腾退) or one of its enterprises, with photos."""
+class _RecordStageMixin:
+    """Record a stage with photos through the service, then go back to the subject's timeline."""
 
     form_class = EventRecordForm
     template_name = "clearance/event_form.html"
+
+    def subject(self) -> Site | Enterprise:
+        raise NotImplementedError
+
+    def recorded_on(self, form) -> dict:
+        """Return the enterprise= or site= the form's event is recorded on."""
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        subject = self.subject()
+        return super().get_context_data(
+            subject=subject, back_url=subject.get_absolute_url(), stage_rules=stage_rules(), **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            event = services.event_record_with_photos(
+                stage=Stage(form.cleaned_data["stage"]),
+                on=form.cleaned_data["occurred_on"],
+                user=self.request.user,
+                note=form.cleaned_data["note"],
+                photos=form.cleaned_data["photos"],
+                phase=form.cleaned_data["phase"],
+                **self.recorded_on(form),
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _recorded_message(event))
+        return HttpResponseRedirect(self.subject().get_absolute_url() + "#timeline")
+
+
+class SiteEventCreateView(_SiteWriteMixin, _RecordStageMixin, FormView):
+    """Record a stage for the site (腾退) or one of its enterprises, with photos."""
+
+    def subject(self) -> Site:
+        return self.site
+
+    def recorded_on(self, form) -> dict:
+        return form.subject_kwargs()
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -204,59 +244,18 @@ class SiteEventCreateView(_SiteWriteMixin, FormView):
             kwargs["initial"] = {"subject": self.request.GET["enterprise"]}
         return kwargs
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            subject=self.site, back_url=self.site.get_absolute_url(), stage_rules=stage_rules(), **kwargs
-        )
 
-    def form_valid(self, form):
-        try:
-            event = services.event_record_with_photos(
-                stage=Stage(form.cleaned_data["stage"]),
-                on=form.cleaned_data["occurred_on"],
-                user=self.request.user,
-                note=form.cleaned_data["note"],
-                photos=form.cleaned_data["photos"],
-                phase=form.cleaned_data["phase"],
-                **form.subject_kwargs(),
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _recorded_message(event))
-        return HttpResponseRedirect(self.site.get_absolute_url() + "#timeline")
-
-
-class EnterpriseEventCreateView(_EnterpriseWriteMixin, FormView):
+class EnterpriseEventCreateView(_EnterpriseWriteMixin, _RecordStageMixin, FormView):
     """Record a stage of one enterprise, with photos."""
 
-    form_class = EventRecordForm
-    template_name = "clearance/event_form.html"
+    def subject(self) -> Enterprise:
+        return self.enterprise
+
+    def recorded_on(self, form) -> dict:
+        return {"enterprise": self.enterprise}
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "enterprise": self.enterprise}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            subject=self.enterprise, back_url=self.enterprise.get_absolute_url(), stage_rules=stage_rules(), **kwargs
-        )
-
-    def form_valid(self, form):
-        try:
-            event = services.event_record_with_photos(
-                enterprise=self.enterprise,
-                stage=Stage(form.cleaned_data["stage"]),
-                on=form.cleaned_data["occurred_on"],
-                user=self.request.user,
-                note=form.cleaned_data["note"],
-                photos=form.cleaned_data["photos"],
-                phase=form.cleaned_data["phase"],
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _recorded_message(event))
-        return HttpResponseRedirect(self.enterprise.get_absolute_url() + "#timeline")
 
 
 class SiteEventsBulkView(_SiteWriteMixin, FormView):
