@@ -12,8 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
-from .choices import Category, Stage
+from . import selectors, services
+from .choices import Category, Metric, Stage
 from .models import (
     AttackGroup,
     Bureau,
@@ -941,9 +941,39 @@ class TargetAdmin(ClearanceAdmin):
     search_fields = ["town__name"]
     autocomplete_fields = ["town"]
 
+    actions = ["copy_allocation_to_next_year"]
+
     @admin.display(description=_("scope"), ordering="town__display_order")
     def scope(self, obj):
         return obj.town or _("city")
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for gap in selectors.target_allocation_gaps():
+                self.message_user(
+                    request,
+                    _(
+                        "%(year)s %(metric)s: the towns' allocations add up to %(towns)s, the city's target is "
+                        "%(city)s (difference %(difference)s)."
+                    )
+                    % {
+                        "year": gap.year, "metric": Metric(gap.metric).label, "towns": gap.towns, "city": gap.city,
+                        "difference": f"{gap.difference:+}",
+                    },
+                    messages.WARNING,
+                )
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Copy the towns' allocation of the selected years to the next year"))
+    def copy_allocation_to_next_year(self, request, queryset):
+        for year in sorted(set(queryset.values_list("year", flat=True))):
+            created, kept = services.targets_copy_year(from_year=year, user=request.user)
+            self.message_user(
+                request,
+                _("%(created)s town targets copied from %(year)s to %(next)s; %(kept)s already set there were kept.")
+                % {"created": created, "year": year, "next": year + 1, "kept": kept},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(BulletinFigure)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import dashboard, progress
+from .views import admin_pages, dashboard, ledger, progress
 
 app_name = "clearance"
 
@@ -26,4 +26,8 @@ urlpatterns = [
     path("workspace/<int:town_pk>/sites/", progress.WorkspaceSitesView.as_view(), name="workspace_sites"),
     path("workspace/<int:town_pk>/enterprises/", progress.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),
     path("workspace/<int:town_pk>/sites/new/", progress.SiteCreateView.as_view(), name="site_create"),
+    path("pairings/", admin_pages.PairingBoardView.as_view(), name="pairings"),
+    path("ledger/import/", ledger.LedgerImportView.as_view(), name="ledger_import"),
+    path("ledger/template.xlsx", ledger.LedgerTemplateView.as_view(), name="ledger_template"),
+    path("ledger/export.xlsx", ledger.LedgerExportView.as_view(), name="ledger_export"),
 ]

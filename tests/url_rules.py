@@ -26,6 +26,8 @@ ROLES = ("anonymous", "official", "other_official", "leader", "admin")
 READ = {"anonymous": LOGIN, "official": 200, "other_official": 200, "leader": 200, "admin": 200}
 # Writes: the task force of the record's town and admins; 403 for everyone else, on GET and POST alike.
 WRITE = {"anonymous": LOGIN, "official": 200, "other_official": 403, "leader": 403, "admin": 200}
+# Admins only (imports): everyone else gets 403.
+ADMIN_ONLY = {"anonymous": LOGIN, "official": 403, "other_official": 403, "leader": 403, "admin": 200}
 # A form that only accepts POST.
 POST_ONLY = {"anonymous": LOGIN, "official": 405, "other_official": 405, "leader": 405, "admin": 405}
 
@@ -59,6 +61,11 @@ RULES: dict[str, dict] = {
     "clearance:enterprise_event_create": {"kwargs": {"pk": "enterprise"}, "get": WRITE, "post": WRITE},
     "clearance:event_update": {"kwargs": {"pk": "event"}, "get": WRITE, "post": WRITE},
     "clearance:event_delete": {"kwargs": {"pk": "event"}, "get": WRITE, "post": WRITE},
+    # Issue 5: ledgers in and out; importing is for admins, the template and exports for every signed-in role.
+    "clearance:ledger_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:ledger_template": {"get": READ},
+    "clearance:ledger_export": {"get": READ},
+    "clearance:pairings": {"get": READ},
 }
 
 
