@@ -1,6 +1,8 @@
 """Settings for the Pinghu clearance tracker, read from the environment."""
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -25,12 +27,24 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+
+def serves_requests() -> bool:
+    """Whether this process may serve requests: anything but a management command other than runserver."""
+    argv = sys.argv
+    is_manage_py = len(argv) > 1 and Path(argv[0]).name == "manage.py"
+    return not is_manage_py or argv[1] in {"runserver", "testserver"}
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    elif serves_requests():
         # A production server must never run with a key that is in the repository.
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    else:
+        # migrate, load_demo, import_ledger … sign nothing, so a throwaway key is safe there.
+        SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -38,3 +38,23 @@ def test_database_and_hosts_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:4] == ["False", "django.db.backends.postgresql", "['a.example',", "'b.example']"]
+
+
+def test_the_wsgi_server_refuses_to_start_without_a_secret_key():
+    environment = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import pinghu.wsgi"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_management_commands_that_serve_nothing_run_without_a_secret_key(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--plan"], cwd=ROOT, env=environment, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "clearance.0001_initial" in result.stdout
