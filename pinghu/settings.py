@@ -46,7 +46,7 @@ if not SECRET_KEY:
         # migrate, load_demo, import_ledger … sign nothing, so a throwaway key is safe there.
         SECRET_KEY = secrets.token_urlsafe(50)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

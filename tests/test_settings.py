@@ -29,7 +29,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_development_starts_on_sqlite_without_configuration():
     result = run_settings(DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "django.db.backends.sqlite3", "['127.0.0.1',", "'localhost']", "zh-hans", "Asia/Shanghai", "True"]
+    assert result.stdout.split() == ["True", "django.db.backends.sqlite3", "['127.0.0.1',", "'localhost',", "'[::1]']", "zh-hans", "Asia/Shanghai", "True"]
 
 
 def test_database_and_hosts_come_from_the_environment():
