@@ -5,13 +5,13 @@ import io
 import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from clearance import services
+from clearance.management.importing import add_import_arguments, importing_user
 from clearance.ledger import LedgerError, Problem
 
 
@@ -56,18 +56,12 @@ class Command(BaseCommand):
     help = "Import Jiaxing's bulletin figures: columns 县(市、区) · 年 · 月 · 指标 · 完成数 · 目标 (.xlsx or .csv)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="the .xlsx workbook (first sheet) or .csv file")
-        parser.add_argument("--dry-run", action="store_true", help="check and report, but write nothing")
-        parser.add_argument("--user", help="username the changes are attributed to in the history")
+        add_import_arguments(parser, file_help="the .xlsx workbook (first sheet) or .csv file")
 
     def handle(self, *args, file: Path, dry_run: bool, user: str | None, **options):
         if not file.is_file():
             raise CommandError(_("%(file)s does not exist.") % {"file": file})
-        importer = None
-        if user:
-            importer = get_user_model().objects.filter(username=user).first()
-            if importer is None:
-                raise CommandError(_("There is no user %(user)s.") % {"user": user})
+        importer = importing_user(user)
         try:
             sheet, rows = read_bulletin(file)
             with transaction.atomic():

@@ -3,10 +3,10 @@
 import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from clearance.management.importing import add_import_arguments, importing_user
 from clearance.ledger import LedgerError, ledger_import
 
 
@@ -14,18 +14,12 @@ class Command(BaseCommand):
     help = "Import a ledger: an .xlsx with sheets 地块 and 企业, or a folder holding 地块.csv and 企业.csv."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="the .xlsx workbook or the folder of CSV files")
-        parser.add_argument("--dry-run", action="store_true", help="check and report, but write nothing")
-        parser.add_argument("--user", help="username the changes are attributed to in the history")
+        add_import_arguments(parser, file_help="the .xlsx workbook or the folder of CSV files")
 
     def handle(self, *args, file: Path, dry_run: bool, user: str | None, **options):
         if not file.exists():
             raise CommandError(_("%(file)s does not exist.") % {"file": file})
-        importer = None
-        if user:
-            importer = get_user_model().objects.filter(username=user).first()
-            if importer is None:
-                raise CommandError(_("There is no user %(user)s.") % {"user": user})
+        importer = importing_user(user)
         try:
             report = ledger_import(path=file, user=importer, dry_run=dry_run, progress=self._progress)
         except LedgerError as error:
