@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ClearanceConfig(AppConfig):
     default_auto_field = 'django.db.models.BigAutoField'
     name = 'clearance'
+
+    def ready(self):
+        # Registers the signal handlers that keep the monthly rollup in step with every write.
+        from . import rollups  # noqa: F401

@@ -435,7 +435,11 @@ class Event(models.Model):
             ),
             models.UniqueConstraint(fields=["site"], condition=Q(site__isnull=False), name="one_event_per_site"),
         ]
-        indexes = [models.Index(fields=["stage", "occurred_on"], name="event_stage_date_idx")]
+        indexes = [
+            models.Index(fields=["stage", "occurred_on"], name="event_stage_date_idx"),
+            # The latest dated event decides the dashboard's default month.
+            models.Index(fields=["occurred_on"], name="event_date_idx"),
+        ]
 
     def __str__(self):
         subject = self.enterprise or self.site
@@ -731,3 +735,32 @@ class BulletinFigure(models.Model):
 
     def __str__(self):
         return f"{self.county} {self.year}-{self.month:02d} {self.get_metric_display()}"
+
+
+class MonthlyFigure(models.Model):
+    """Derived, never edited: one town's figures for the events dated in one calendar month.
+
+    The dashboard sums at most twelve of these per town instead of scanning every
+    event, so its cost does not grow with the years of history. clearance.rollups
+    keeps them in step with the events in the same transaction as each write, and
+    `verify_rollups` recomputes them from the events to prove it.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="monthly_figures", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    enterprises_rectified = models.IntegerField(default=0)
+    land_vacated_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    energy_freed_tce = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    signed = models.IntegerField(default=0)
+    vacated = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly figure")
+        verbose_name_plural = _("monthly figures")
+        constraints = [models.UniqueConstraint(fields=["town", "year", "month"], name="one_monthly_figure")]
+        # The dashboard reads one year's months for every town.
+        indexes = [models.Index(fields=["year", "month"], name="monthly_figure_period_idx")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}-{self.month:02d}"

@@ -25,16 +25,29 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Metric, PhotoPhase, Stage
-from .models import BulletinFigure, County, Enterprise, Event, Pairing, Photo, Site, Target, TaskForceMember, Town
+from .models import (
+    BulletinFigure,
+    County,
+    Enterprise,
+    Event,
+    MonthlyFigure,
+    Pairing,
+    Photo,
+    Site,
+    Target,
+    TaskForceMember,
+    Town,
+)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 FIGURE_KEYS = (*Metric.values, "signed", "vacated")
+DECIMAL_METRICS = frozenset({Metric.LAND_VACATED_MU.value, Metric.ENERGY_FREED_TCE.value})
 
 
 def period_bounds(*, year: int, month: int) -> tuple[date, date]:
@@ -46,8 +59,12 @@ def _enterprise_stage(stage: Stage) -> Q:
     return Q(enterprise__isnull=False, stage=stage)
 
 
-def _figure_aggregates() -> dict:
-    """Aggregates over events giving every figure of DOMAIN.md for the events in the queryset."""
+def figure_aggregates() -> dict:
+    """Aggregates over events giving every figure of DOMAIN.md for the events in the queryset.
+
+    The one definition of the figures: the monthly rollup (clearance.rollups) is
+    computed with it, and `verify_rollups` checks the rollup against it.
+    """
     decimal = DecimalField(max_digits=16, decimal_places=2)
     return {
         Metric.ENTERPRISES_RECTIFIED.value: Count("pk", filter=_enterprise_stage(Stage.CLOSED)),
@@ -65,34 +82,33 @@ def _figure_aggregates() -> dict:
     }
 
 
-def events_between(start: date, end: date) -> QuerySet[Event]:
-    """Return the events dated START…END (inclusive), annotated for the figure aggregates."""
+def events_with_leaf_flag() -> QuerySet[Event]:
+    """Return the events annotated with `site_is_leaf`, as figure_aggregates needs."""
     has_children = Site.objects.filter(parent_id=OuterRef("site_id"))
-    return Event.objects.filter(occurred_on__gte=start, occurred_on__lte=end).annotate(
-        site_is_leaf=~Exists(has_children)
-    )
+    return Event.objects.annotate(site_is_leaf=~Exists(has_children))
+
+
+def _rollup_sums() -> dict:
+    """Sums of the monthly rollup rows giving every figure (see clearance.rollups)."""
+    return {key: Coalesce(Sum(key), Value(ZERO if key in DECIMAL_METRICS else 0)) for key in FIGURE_KEYS}
+
+
+def _rollup_of_period(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
+    return MonthlyFigure.objects.filter(year=year, month__lte=month)
 
 
 def city_figures(*, year: int, month: int) -> dict[str, Decimal | int]:
-    """Return the city's figures for the period ending with MONTH of YEAR (one query)."""
-    start, end = period_bounds(year=year, month=month)
-    return _to_cents(events_between(start, end).aggregate(**_figure_aggregates()))
+    """Return the city's figures for the period ending with MONTH of YEAR (one query over the monthly rollup)."""
+    return to_cents(_rollup_of_period(year=year, month=month).aggregate(**_rollup_sums()))
 
 
 def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]]:
     """Return each town's figures for the period, keyed by town id; towns without events are absent (one query)."""
-    start, end = period_bounds(year=year, month=month)
-    rows = (
-        events_between(start, end)
-        .annotate(event_town=Coalesce("enterprise__town_id", "site__town_id"))
-        .order_by()
-        .values("event_town")
-        .annotate(**_figure_aggregates())
-    )
-    return {row.pop("event_town"): _to_cents(row) for row in rows}
+    rows = _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**_rollup_sums())
+    return {row.pop("town_id"): to_cents(row) for row in rows}
 
 
-def _to_cents(figures: dict) -> dict:
+def to_cents(figures: dict) -> dict:
     """Round sums of areas and energy to 0.01: SQLite sums decimals as floats."""
     return {key: value.quantize(CENT) if isinstance(value, Decimal) else value for key, value in figures.items()}
 
@@ -111,7 +127,6 @@ def latest_period() -> tuple[int, int] | None:
 # Completion, lights and rankings ------------------------------------------------
 
 LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED = "green", "yellow", "red"
-DECIMAL_METRICS = frozenset({Metric.LAND_VACATED_MU.value, Metric.ENERGY_FREED_TCE.value})
 
 
 def round_half_up(value: Fraction | None, places: int = 1) -> float | None:
@@ -364,12 +379,10 @@ def monthly_trend(*, year: int, month: int, town: Town | None = None) -> list[di
 
     With TOWN, only that town's events count.
     """
-    start, end = period_bounds(year=year, month=month)
-    events = events_between(start, end)
+    rows = _rollup_of_period(year=year, month=month)
     if town is not None:
-        events = events.filter(Q(enterprise__town=town) | Q(site__town=town))
-    rows = events.annotate(month=ExtractMonth("occurred_on")).order_by().values("month").annotate(**_figure_aggregates())
-    by_month = {row.pop("month"): _to_cents(row) for row in rows}
+        rows = rows.filter(town=town)
+    by_month = {row.pop("month"): to_cents(row) for row in rows.order_by().values("month").annotate(**_rollup_sums())}
     running = empty_figures()
     trend = []
     for each_month in range(1, month + 1):
@@ -632,10 +645,10 @@ def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[Histo
 
 
 def campaign_years() -> list[int]:
-    """Return the years that have a target or a dated event, oldest first (one query)."""
+    """Return the years that have a target or a figure, oldest first (one query over small tables)."""
     target_years = Target.objects.order_by().values_list("year", flat=True)
-    event_years = Event.objects.order_by().annotate(year=ExtractYear("occurred_on")).values_list("year", flat=True)
-    return sorted(set(target_years.union(event_years)))
+    figure_years = MonthlyFigure.objects.order_by().values_list("year", flat=True)
+    return sorted(set(target_years.union(figure_years)))
 
 
 def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | None:

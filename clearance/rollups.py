@@ -1,0 +1,234 @@
+"""The monthly rollup (MonthlyFigure): each town's figures per calendar month, kept in step with the events.
+
+Why: the dashboard's period always starts on 1 January, so its figures are sums
+of whole months. Summing at most twelve rollup rows per town costs the same with
+five thousand enterprises or a million, where scanning the events would not.
+
+How it stays exact: a figure is a function of the events and of what they point
+at (the enterprise's town and energy, the site's town, area and whether it has
+parcels inside). Any save or delete of an Event, Enterprise or Site goes through
+the signal handlers below, which
+  1. lock the rows the affected events' figures depend on, so two writers of the
+     same figures take turns (the second recomputes after the first commits),
+  2. compute the affected events' contributions before the write, by the same
+     aggregates the selectors use (selectors.figure_aggregates),
+  3. compute them again after the write, and
+  4. add the difference to the rollup rows with one atomic upsert per month
+     (`x = x + delta`), so concurrent writers to the same month never lose one.
+Bulk writes that bypass signals (the ledger's set-based import, generate_scale)
+call `rebuild(town_ids)` instead. `differences()` recomputes everything from the
+events and lists any disagreement; `manage.py verify_rollups` reports it.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from .models import Enterprise, Event, MonthlyFigure, Site
+from .selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
+
+Bucket = tuple[int, int, int]  # (town id, year, month)
+
+
+def contributions(events: Q) -> dict[Bucket, dict]:
+    """Return the figures of the events matching EVENTS, per (town, year, month), as the database computes them."""
+    rows = (
+        events_with_leaf_flag()
+        .filter(events)
+        .annotate(
+            bucket_town=Coalesce("enterprise__town_id", "site__town_id"),
+            bucket_year=ExtractYear("occurred_on"),
+            bucket_month=ExtractMonth("occurred_on"),
+        )
+        .order_by()
+        .values("bucket_town", "bucket_year", "bucket_month")
+        .annotate(**figure_aggregates())
+    )
+    return {
+        (row.pop("bucket_town"), row.pop("bucket_year"), row.pop("bucket_month")): to_cents(row) for row in rows
+    }
+
+
+def _difference(after: dict[Bucket, dict], before: dict[Bucket, dict]) -> dict[Bucket, dict]:
+    """Return AFTER − BEFORE per bucket, leaving out buckets where nothing changed."""
+    deltas = {}
+    for bucket in after.keys() | before.keys():
+        new, old = after.get(bucket, empty_figures()), before.get(bucket, empty_figures())
+        delta = {key: new[key] - old[key] for key in FIGURE_KEYS}
+        if any(delta.values()):
+            deltas[bucket] = delta
+    return deltas
+
+
+def _apply(deltas: dict[Bucket, dict]) -> None:
+    """Add DELTAS to the rollup rows, creating missing ones: one upsert per month, safe under concurrent writers."""
+    if not deltas:
+        return
+    table = connection.ops.quote_name(MonthlyFigure._meta.db_table)
+    columns = ", ".join(FIGURE_KEYS)
+    increments = ", ".join(f"{key} = {table}.{key} + EXCLUDED.{key}" for key in FIGURE_KEYS)
+    placeholders = ", ".join(["%s"] * (3 + len(FIGURE_KEYS)))
+    sql = (
+        f"INSERT INTO {table} (town_id, year, month, {columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}"
+    )
+    # Sorted, so two writers touching the same months lock them in the same order.
+    params = [(*bucket, *(delta[key] for key in FIGURE_KEYS)) for bucket, delta in sorted(deltas.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+class _Tracked:
+    """The events a write may change the figures of, and their contributions before it."""
+
+    def __init__(self, events: Q, before: dict[Bucket, dict]):
+        self.events = events
+        self.before = before
+
+    def settle(self, events: Q | None = None) -> None:
+        _apply(_difference(contributions(events if events is not None else self.events), self.before))
+
+
+def _lock(model, ids: Iterable[int | None]) -> None:
+    ids = sorted({pk for pk in ids if pk is not None})
+    if ids:
+        list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _site_family(site: Site) -> set[int]:
+    """The site and its parent before and after the write: a parcel coming or going changes whether its area counts."""
+    stored_parent = Site.objects.filter(pk=site.pk).values_list("parent_id", flat=True).first() if site.pk else None
+    return {pk for pk in (site.pk, site.parent_id, stored_parent) if pk is not None}
+
+
+def _track(instance) -> _Tracked | None:
+    """Lock what INSTANCE's write may change figures through and remember the affected events' contributions."""
+    if isinstance(instance, Event):
+        _lock(Enterprise, [instance.enterprise_id])
+        _lock(Site, [instance.site_id])
+        events = Q(pk=instance.pk) if instance.pk else Q(pk__in=[])
+    elif isinstance(instance, Enterprise):
+        if instance.pk is None:
+            return None  # a new enterprise has no events yet
+        _lock(Enterprise, [instance.pk])
+        events = Q(enterprise_id=instance.pk)
+    elif isinstance(instance, Site):
+        family = _site_family(instance)
+        _lock(Site, family)
+        events = Q(site_id__in=family)
+    else:
+        return None
+    return _Tracked(events, contributions(events) if instance.pk or isinstance(instance, Site) else {})
+
+
+@receiver(pre_save, sender=Event)
+@receiver(pre_save, sender=Enterprise)
+@receiver(pre_save, sender=Site)
+def _before_save(sender, instance, raw=False, **kwargs):
+    if raw:
+        return  # loaddata: the rollups are rebuilt afterwards (verify_rollups --repair)
+    instance._rollup_tracked = _track(instance)
+
+
+@receiver(post_save, sender=Event)
+@receiver(post_save, sender=Enterprise)
+@receiver(post_save, sender=Site)
+def _after_save(sender, instance, raw=False, **kwargs):
+    tracked = getattr(instance, "_rollup_tracked", None)
+    if raw or tracked is None:
+        return
+    instance._rollup_tracked = None
+    if isinstance(instance, Event):
+        tracked.settle(Q(pk=instance.pk))  # a new event has its id only now
+    elif isinstance(instance, Site):
+        tracked.settle(tracked.events | Q(site_id=instance.pk))
+    else:
+        tracked.settle()
+
+
+@receiver(pre_delete, sender=Event)
+@receiver(pre_delete, sender=Enterprise)
+@receiver(pre_delete, sender=Site)
+def _before_delete(sender, instance, **kwargs):
+    instance._rollup_tracked = _track(instance)
+
+
+@receiver(post_delete, sender=Event)
+@receiver(post_delete, sender=Enterprise)
+@receiver(post_delete, sender=Site)
+def _after_delete(sender, instance, **kwargs):
+    tracked = getattr(instance, "_rollup_tracked", None)
+    if tracked is not None:
+        instance._rollup_tracked = None
+        tracked.settle()  # the deleted rows no longer match; what remains (a parent's event) is recomputed
+
+
+# Bulk writes and verification -----------------------------------------------------
+
+
+def _all_buckets(town_ids: Iterable[int] | None) -> dict[Bucket, dict]:
+    if town_ids is None:
+        return contributions(Q())
+    ids = list(town_ids)
+    return contributions(Q(enterprise__town_id__in=ids) | Q(site__town_id__in=ids))
+
+
+def rebuild(town_ids: Iterable[int] | None = None) -> None:
+    """Recompute the rollup rows of TOWN_IDS (every town when None) from the events, in the caller's transaction.
+
+    For writes that bypass the signal handlers (bulk inserts and updates).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Writers that applied a delta before this commit are counted by the recomputation;
+            # writers after it wait for this lock, then add their delta on top.
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(MonthlyFigure._meta.db_table)} "
+                               "IN SHARE ROW EXCLUSIVE MODE")
+        rows = MonthlyFigure.objects.all()
+        town_ids = None if town_ids is None else list(town_ids)
+        if town_ids is not None:
+            rows = rows.filter(town_id__in=town_ids)
+        rows.delete()
+        MonthlyFigure.objects.bulk_create(
+            [
+                MonthlyFigure(town_id=town, year=year, month=month, **figures)
+                for (town, year, month), figures in _all_buckets(town_ids).items()
+            ],
+            batch_size=2000,
+        )
+
+
+def stored() -> dict[Bucket, dict]:
+    """Return the rollup rows as they are, leaving out rows that are all zero (as if absent)."""
+    rows = MonthlyFigure.objects.values("town_id", "year", "month", *FIGURE_KEYS)
+    buckets = {
+        (row.pop("town_id"), row.pop("year"), row.pop("month")): to_cents(row) for row in rows
+    }
+    return {bucket: figures for bucket, figures in buckets.items() if any(figures.values())}
+
+
+def differences() -> list[dict]:
+    """Compare the rollup with a recomputation from every event; return one entry per differing figure."""
+    expected = {bucket: figures for bucket, figures in contributions(Q()).items() if any(figures.values())}
+    actual = stored()
+    found = []
+    for bucket in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(bucket, empty_figures()), actual.get(bucket, empty_figures())
+        for key in FIGURE_KEYS:
+            if Decimal(want[key]) != Decimal(have[key]):
+                town, year, month = bucket
+                found.append(
+                    {"town_id": town, "year": year, "month": month, "figure": key,
+                     "rollup": have[key], "events": want[key]}
+                )
+    return found
+
+
+def stored_count() -> int:
+    return MonthlyFigure.objects.count()
