@@ -3,9 +3,11 @@
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -62,10 +64,13 @@ INSTALLED_APPS = [
     "django_tables2",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
     "clearance",
 ]
 
 MIDDLEWARE = [
+    "clearance.timing.ServerTimingMiddleware",  # first, so it times everything; off unless TIMING_HEADERS
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,9 +79,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Lets the read-only dashboard pages read from DATABASE_REPLICA_URL's replica (pinghu/routers.py).
+    "pinghu.routers.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before axes, so the lockout page axes renders carries the policy too.
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pinghu.urls"
@@ -107,11 +118,39 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+# A read replica of the primary, for the read-only dashboard pages only (pinghu/routers.py); every write and
+# every other read goes to the primary. Unset, there is one database and no routing.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+    )
+    DATABASE_ROUTERS = ["pinghu.routers.ReplicaRouter"]
+
+# App servers keep nothing of their own, so any number of them can serve behind a load balancer: the cache is
+# shared in Redis when REDIS_URL is set (local memory, one per worker, is enough for a single development
+# server). Sessions live in the database, read through the cache when there is a shared one: a request then
+# costs no session query, and a restarted or emptied Redis signs nobody out.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pinghu"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "pinghu.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -142,12 +181,28 @@ STORAGES = {
         )
     },
 }
+# Photos go to S3-compatible object storage (MinIO, OSS, COS, S3…) when a bucket is named, so that app servers
+# share them without a shared disk. The objects stay private; pinghu/media.py serves them to signed-in users.
+# The keys come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which django-storages reads itself.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "pinghu.object_storage.PrivateS3Storage"}
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or None
+    AWS_DEFAULT_ACL = None  # the bucket's own: private
+    AWS_QUERYSTRING_AUTH = True
+    # A photo being served is spooled to disk past this size rather than held in the worker's memory.
+    AWS_S3_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # The figure rules of DOMAIN.md: a metric behind time progress by at most this
 # many points is yellow, further behind is red. Places differ (some use 10/30).
 CLEARANCE_YELLOW_BAND_POINTS = float(os.environ.get("CLEARANCE_YELLOW_BAND_POINTS", "10"))
+
+# Server-Timing and X-Query-Count headers on every response, for `manage.py bench`; off in production.
+CLEARANCE_TIMING_HEADERS = env_bool("TIMING_HEADERS")
 
 # Photos recorded with progress: the largest upload accepted (a phone photo is
 # 2–8 MB; HEIC less), the most pixels decoded, and the thumbnails' longest side.
@@ -156,11 +211,66 @@ CLEARANCE_PHOTO_MAX_PIXELS = 60_000_000
 CLEARANCE_PHOTO_THUMBNAIL_PX = 480
 CLEARANCE_PHOTOS_PER_UPLOAD = 10
 
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# HTTPS: on by default in production, so `check --deploy` passes as shipped. A plain-HTTP intranet
+# deployment sets HTTPS_ONLY=0; each part below can also be set on its own.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365) if HTTPS_ONLY else "0"))
+# Only the tracker's own host name and its subdomains are concerned, not its siblings.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY") else None
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=HTTPS_ONLY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script reads the CSRF cookie: htmx takes the token from the page (base.html).
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Sessions end SESSION_HOURS after signing in, however busy the user: saving the
+# session on every request would cost a write per page to slide the end along.
+SESSION_COOKIE_AGE = int(float(os.environ.get("SESSION_HOURS", "8")) * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE")
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Content Security Policy: every script and style sheet comes from this server
+# (static/vendor); no inline script, no eval, no <style> element. Style
+# *attributes* are allowed: ECharts writes its tooltips as HTML with style
+# attributes, and so do the progress bars and simple_history's admin
+# templates. They cannot run script, and default-src keeps CSS from loading
+# anything from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        # Bootstrap draws its icons (menu toggler, select arrows, checks) as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures an account
+# is locked for LOGIN_LOCKOUT_MINUTES from the address that failed. Keyed on the
+# pair, so one person mistyping behind an office's shared address locks nobody
+# else, and nobody elsewhere can lock a user out by typing their name wrongly.
+# Behind the proxy (BEHIND_HTTPS_PROXY) the address is the one the proxy saw.
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out account is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pinghu.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pinghu.lockout.client_address"
 
 LOGGING = {
     "version": 1,

@@ -8,9 +8,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
-from django.views.static import serve
 
 from clearance.api import SummaryApiView
+from pinghu.media import media_serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -23,7 +23,8 @@ urlpatterns = [
 ]
 
 # Photos of sites are for signed-in users only (LoginRequiredMiddleware covers this view), in production too:
-# the tracker runs on a closed network with modest traffic, so Django serves them itself.
+# the tracker runs on a closed network with modest traffic, so Django serves them itself, from the disk or
+# the object store (pinghu/media.py).
 urlpatterns += [
-    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", media_serve),
 ]

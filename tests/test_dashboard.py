@@ -476,7 +476,7 @@ def test_bulletin_prints_without_navigation_and_links_back(leader_in, towns):
 
     assert 'href="/bulletin/?year=2022&amp;month=8" data-bulletin-link' in dashboard_page
     assert '<article class="bulletin" data-bulletin>' in page
-    assert re.search(r'<button type="button" class="btn btn-outline-primary btn-sm" onclick="window.print\(\)">打印</button>', page)
+    assert re.search(r'<button type="button" class="btn btn-outline-primary btn-sm" data-print>打印</button>', page)
     assert "d-print-none" in page
 
 
