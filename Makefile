@@ -18,6 +18,8 @@ help:
 	@echo "               extra pytest arguments: make test ARGS=\"-m 'not browser'\""
 	@echo "make check     Django's system checks and makemigrations --check"
 	@echo "make messages  update and compile the translations (needs gettext)"
+	@echo "make backup    the database and the photos in one archive: make backup [BACKUP=file.tar.gz]"
+	@echo "make restore   restore an archive: make restore BACKUP=file.tar.gz [FORCE=1 to replace existing data]"
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +56,21 @@ check: $(STAMP)
 messages: $(STAMP)
 	$(VPY) manage.py makemessages -l zh_Hans -l en --ignore=.venv
 	$(VPY) manage.py compilemessages --ignore=.venv
+
+# Backups: the database (pg_dump, or a safe copy of the SQLite file) and MEDIA_ROOT
+# in one .tar.gz; BACKUP names the file (default backups/pinghu-<time>.tar.gz).
+# Restoring refuses a database or media folder that holds data unless FORCE=1.
+.PHONY: backup restore
+
+# Checked before anything is installed or run.
+ifneq ($(filter restore,$(MAKECMDGOALS)),)
+ifeq ($(BACKUP),)
+$(error usage: make restore BACKUP=file.tar.gz [FORCE=1])
+endif
+endif
+
+backup: $(STAMP)
+	$(VPY) manage.py backup $(if $(BACKUP),--output "$(BACKUP)")
+
+restore: $(STAMP)
+	$(VPY) manage.py restore "$(BACKUP)" $(if $(filter 1 yes true,$(FORCE)),--force)

@@ -1,6 +1,9 @@
 """Every write of the campaign: views, admin actions, commands and the demo call these."""
 
+import contextlib
+import errno
 import io
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -35,6 +38,7 @@ from .models import (
 )
 
 User = AbstractBaseUser
+logger = logging.getLogger(__name__)
 
 
 class StaleEditError(ValidationError):
@@ -348,12 +352,22 @@ def event_upsert(
     return Upsert(event_correct(event=existing, expected_version=existing.version, on=on, user=user), changed=True)
 
 
+def _event_for_update(event: Event) -> Event:
+    """Lock EVENT's row; refuse, as a form error rather than a crash, an event deleted since the page was loaded."""
+    current = Event.objects.select_for_update().filter(pk=event.pk).first()
+    if current is None:
+        raise ValidationError(
+            _("Someone else deleted this event after you opened it; nothing was changed."), code="event_deleted"
+        )
+    return current
+
+
 @transaction.atomic
 def event_correct(
     *, event: Event, expected_version: int, user: User | None, on: date | None = None, note: str | None = None
 ) -> Event:
     """Correct the date or note of EVENT as seen at EXPECTED_VERSION; the old values stay in the history."""
-    current = Event.objects.select_for_update().get(pk=event.pk)
+    current = _event_for_update(event)
     _lock_subject(enterprise=current.enterprise, site=current.site)
     if current.version != expected_version:
         raise StaleEditError(current)
@@ -368,7 +382,7 @@ def event_correct(
 @transaction.atomic
 def event_delete(*, event: Event, expected_version: int, user: User | None) -> None:
     """Delete EVENT unless a later stage depends on it; the deletion stays in the history."""
-    current = Event.objects.select_for_update().get(pk=event.pk)
+    current = _event_for_update(event)
     _lock_subject(enterprise=current.enterprise, site=current.site)
     if current.version != expected_version:
         raise StaleEditError(current)
@@ -391,6 +405,10 @@ def event_delete(*, event: Event, expected_version: int, user: User | None) -> N
             )
     if user is not None and user.is_authenticated:
         current._history_user = user
+        # Its photos go with it: deleted here rather than by the cascade, so that their history names USER too.
+        for photo in current.photos.all():
+            photo._history_user = user
+            photo.delete()
     current.delete()
 
 
@@ -500,14 +518,40 @@ def photo_add(*, event: Event, upload, phase: str, user: User | None, caption: s
     image_format = photo_check(upload)
     original, thumbnail = _photo_renditions(upload, image_format)
     photo = Photo(event=event, phase=phase, caption=caption[:200], uploaded_by=user)
-    photo.image.save(original.name, original, save=False)
-    photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
     try:
+        _photo_file_store(photo, "image", original)
+        _photo_file_store(photo, "thumbnail", thumbnail)
         _save(photo, user=user)
-    except Exception:
+    except Exception as error:
         _photo_files_delete([photo])
+        if isinstance(error, OSError):
+            raise _photo_not_stored(getattr(upload, "name", "") or "", error) from error
         raise
     return photo
+
+
+def _photo_file_store(photo: Photo, field_name: str, content: ContentFile) -> None:
+    """Store CONTENT as PHOTO's FIELD_NAME file under a new random name; a write cut short leaves no partial file."""
+    field = Photo._meta.get_field(field_name)
+    name = field.generate_filename(photo, content.name)
+    try:
+        stored = field.storage.save(name, content, max_length=field.max_length)
+    except OSError:
+        # A full disk stops the write part-way and Django leaves the partial file behind.
+        with contextlib.suppress(OSError):
+            field.storage.delete(name)
+        raise
+    setattr(photo, field_name, stored)
+
+
+def _photo_not_stored(name: str, error: OSError) -> ValidationError:
+    """The form error for a photo the server could not write; the administrator finds the cause in the log."""
+    logger.error("Photo %s could not be stored: %s", name, error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        message = _("%(name)s could not be stored: the server's disk is full. Nothing was saved; please tell the administrator.")
+    else:
+        message = _("%(name)s could not be stored on the server. Nothing was saved; try again, and tell the administrator if it happens again.")
+    return ValidationError({"photos": ValidationError(message % {"name": name}, code="photo_not_stored")})
 
 
 def _photo_files_delete(photos) -> None:

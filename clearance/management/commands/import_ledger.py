@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from clearance.management.importing import add_import_arguments, importing_user
@@ -27,6 +28,16 @@ class Command(BaseCommand):
             self.stderr.write(_("The ledger was not imported; nothing was changed. Fix these rows and import again:"))
             for problem in error.problems:
                 self.stderr.write(str(problem))
+            sys.exit(1)
+        except DatabaseError as error:
+            # The import's one transaction was rolled back, or (a connection lost while committing)
+            # may have been committed whole: either way, importing the same file again is safe.
+            self._end_progress()
+            self.stderr.write(
+                _("The database failed during the import (%(error)s). An import is written whole or not at all, "
+                  "and importing the same file again is safe: import it again.")
+                % {"error": str(error).strip().split("\n")[0]}
+            )
             sys.exit(1)
         self._end_progress()
         if dry_run:
