@@ -586,8 +586,12 @@ def _reference_data(admin) -> tuple[dict, dict, dict]:
 def _task_force_members(task_forces: dict, heads: dict, admin, official) -> dict:
     """Fill in 曹桥街道's member bureaus and people, and 林埭镇's 13 attack groups; return the groups by name."""
     caoqiao = task_forces[CAOQIAO]
-    # No service sets member bureaus yet; adding a bureau twice adds nothing.
-    caoqiao.member_bureaus.add(*(heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS))
+    # No service sets member bureaus yet. Only missing ones are added: the history
+    # records every add() call, even one that adds nothing, and a second run must write nothing.
+    present = set(caoqiao.member_bureaus.values_list("pk", flat=True))
+    missing = [heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS if heads[bureau].bureau.pk not in present]
+    if missing:
+        caoqiao.member_bureaus.add(*missing)
     for person, unit, role in CAOQIAO_MEMBERS:
         services.task_force_member_add(
             task_force=caoqiao, person_name=person, user_account=official if person == OFFICIAL_PERSON else None,

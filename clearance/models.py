@@ -163,7 +163,8 @@ class TaskForce(models.Model):
     member_bureaus = models.ManyToManyField(
         Bureau, blank=True, related_name="task_forces", verbose_name=_("member bureaus")
     )
-    history = HistoricalRecords()
+    # The member bureaus are kept with each version too: adding or removing one is a change like any other.
+    history = HistoricalRecords(m2m_fields=[member_bureaus])
 
     class Meta:
         verbose_name = _("task force")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import admin_pages, dashboard, ledger, progress
+from .views import admin_pages, audit, dashboard, ledger, progress
 
 app_name = "clearance"
 
@@ -30,4 +30,5 @@ urlpatterns = [
     path("ledger/import/", ledger.LedgerImportView.as_view(), name="ledger_import"),
     path("ledger/template.xlsx", ledger.LedgerTemplateView.as_view(), name="ledger_template"),
     path("ledger/export.xlsx", ledger.LedgerExportView.as_view(), name="ledger_export"),
+    path("audit/", audit.AuditView.as_view(), name="audit"),
 ]

@@ -1,57 +1,115 @@
 """Who may open which URL: the expected outcome per role, and the small world the permission matrix runs in.
 
-Every named URL of the project (but the admin's, set_language and static
-files) needs an entry here; tests/test_permission_matrix.py fails for one
-without. Outcomes: a status code, or LOGIN for a redirect to the login page.
-GET is checked for every URL; POST (with an empty body, so an allowed user
-gets the form back with its errors and nothing changes) for the forms.
+Every URL pattern of the project needs an entry here, named or not (an unnamed
+one is keyed "<unnamed ROUTE>"); tests/test_permission_matrix.py fails for one
+without. The admin's rules are generated from its registry, per model, so a
+newly registered model is covered at once (build_admin_world must make a record
+of it), while a custom admin URL or a new page of the app fails until it is
+given a rule. Outcomes: a status code, LOGIN
+for a redirect to the site's login page, ADMIN_LOGIN for one to the admin's,
+REDIRECT for any other redirect. GET and POST are checked for every URL; POST
+carries an empty body, so an allowed user gets the form back with its errors
+and nothing changes ("writes" names the rows a rule allows it to add).
+A URL takes its arguments from "kwargs" or "args" (a world attribute's pk, or
+a function of the world), or is built whole by "url".
 """
 
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from clearance import services
-from clearance.choices import Stage, TownKind
-from clearance.models import Enterprise, Event, Site, Town
+from clearance.choices import Metric, PhotoPhase, Stage, TownKind
+from clearance.models import (
+    AttackGroup,
+    Bureau,
+    BureauHead,
+    BulletinFigure,
+    County,
+    Enterprise,
+    Event,
+    Pairing,
+    Photo,
+    Site,
+    TaskForce,
+    TaskForceMember,
+    Target,
+    Town,
+)
 from clearance.permissions import LEADERS_GROUP, OFFICIALS_GROUP
 
 LOGIN = "login"
+ADMIN_LOGIN = "admin login"
+REDIRECT = "redirect"
 ROLES = ("anonymous", "official", "other_official", "leader", "admin")
+SIGNED_IN = ROLES[1:]
 
 # Every signed-in user reads every page.
 READ = {"anonymous": LOGIN, "official": 200, "other_official": 200, "leader": 200, "admin": 200}
+# A page that only reads refuses a POST from whoever is signed in.
+READ_ONLY_POST = {"anonymous": LOGIN, "official": 405, "other_official": 405, "leader": 405, "admin": 405}
 # Writes: the task force of the record's town and admins; 403 for everyone else, on GET and POST alike.
 WRITE = {"anonymous": LOGIN, "official": 200, "other_official": 403, "leader": 403, "admin": 200}
 # Admins only (imports): everyone else gets 403.
 ADMIN_ONLY = {"anonymous": LOGIN, "official": 403, "other_official": 403, "leader": 403, "admin": 200}
 # A form that only accepts POST.
 POST_ONLY = {"anonymous": LOGIN, "official": 405, "other_official": 405, "leader": 405, "admin": 405}
+# Open to everyone, signed in or not.
+EVERYONE = {role: 200 for role in ROLES}
 
-RULES: dict[str, dict] = {
+
+def staff(outcome, *, anonymous=ADMIN_LOGIN) -> dict:
+    """Django's admin: whoever is not staff is sent to the admin's login page; an admin gets OUTCOME.
+
+    A signed-in official or leader gets that page saying "you are authenticated as …, but are not
+    authorized to access this page" rather than a 403, so they may sign in as someone else.
+    """
+    return {**{role: ADMIN_LOGIN for role in ROLES}, "anonymous": anonymous, "admin": outcome}
+
+
+def model_staff(outcome) -> dict:
+    """A page of one model in the admin: as staff(), but the visitor who is not signed in meets the site's login.
+
+    Django's ModelAdmin wraps its views without the admin's login URL, so LoginRequiredMiddleware
+    sends them to LOGIN_URL first; signing in there leads back to the page (and on to the admin's login
+    for whoever is not staff).
+    """
+    return staff(outcome, anonymous=LOGIN)
+
+
+SITE_RULES: dict[str, dict] = {
     # Signing in and out: the login page is open to everyone; logging out is a POST.
-    "login": {"get": {role: 200 for role in ROLES}},
+    "login": {"get": EVERYONE, "post": EVERYONE},
     "logout": {
         "get": {**{role: 405 for role in ROLES}, "anonymous": LOGIN},
         # Signed in or not, logging out ends on the login page.
         "post": {role: LOGIN for role in ROLES},
     },
-    "api_summary": {"get": READ},
-    "clearance:home": {"get": READ},
+    # Choosing the language works for everyone, on the login page too; it redirects back. An empty POST
+    # chooses nothing (tests/test_permission_matrix.py checks that a language given is kept).
+    "set_language": {"get": {role: REDIRECT for role in ROLES}, "post": {role: REDIRECT for role in ROLES}},
+    "api_summary": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:home": {"get": READ, "post": READ_ONLY_POST},
     # Issue 4: the dashboard, the town page and the battle boards are read-only.
-    "clearance:town_detail": {"kwargs": {"pk": "town"}, "get": READ},
-    "clearance:town_board": {"kwargs": {"pk": "town"}, "get": READ},
-    "clearance:board": {"get": READ},
-    "clearance:bulletin": {"get": READ},
+    "clearance:town_detail": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:town_board": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:board": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:bulletin": {"get": READ, "post": READ_ONLY_POST},
     # Issue 3: the pages where progress is recorded (kwargs name the world's objects, all in the official's town).
-    "clearance:site_detail": {"kwargs": {"pk": "site"}, "get": READ},
-    "clearance:enterprise_detail": {"kwargs": {"pk": "enterprise"}, "get": READ},
-    "clearance:workspace": {"get": READ},
-    "clearance:workspace_sites": {"kwargs": {"town_pk": "town"}, "get": READ},
-    "clearance:workspace_enterprises": {"kwargs": {"town_pk": "town"}, "get": READ},
+    "clearance:site_detail": {"kwargs": {"pk": "site"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:enterprise_detail": {"kwargs": {"pk": "enterprise"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:workspace": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:workspace_sites": {"kwargs": {"town_pk": "town"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:workspace_enterprises": {"kwargs": {"town_pk": "town"}, "get": READ, "post": READ_ONLY_POST},
     "clearance:site_create": {"kwargs": {"town_pk": "town"}, "get": WRITE, "post": WRITE},
     "clearance:site_update": {"kwargs": {"pk": "site"}, "get": WRITE, "post": WRITE},
     "clearance:site_event_create": {"kwargs": {"pk": "site"}, "get": WRITE, "post": WRITE},
@@ -63,10 +121,106 @@ RULES: dict[str, dict] = {
     "clearance:event_delete": {"kwargs": {"pk": "event"}, "get": WRITE, "post": WRITE},
     # Issue 5: ledgers in and out; importing is for admins, the template and exports for every signed-in role.
     "clearance:ledger_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
-    "clearance:ledger_template": {"get": READ},
-    "clearance:ledger_export": {"get": READ},
-    "clearance:pairings": {"get": READ},
+    "clearance:ledger_template": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:ledger_export": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:pairings": {"get": READ, "post": READ_ONLY_POST},
+    # Issue 7: who changed the figures; every signed-in role reads it.
+    "clearance:audit": {"get": READ, "post": READ_ONLY_POST},
+    # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
+    "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
 }
+
+
+# The admin -------------------------------------------------------------------------------------------------
+
+# Sign-in logs kept by django-axes: written by signing in, never by hand, so their admin adds nothing and
+# its change form, all read-only, refuses a POST.
+SIGN_IN_LOGS = (AccessAttempt, AccessLog, AccessFailureLog)
+
+ADMIN_SITE_RULES: dict[str, dict] = {
+    "admin:index": {"get": staff(200), "post": staff(200)},
+    "admin:app_list": {"kwargs": {"app_label": lambda world: "clearance"}, "get": staff(200), "post": staff(200)},
+    # The admin's login page: a signed-in admin is sent on to the index; an empty POST gets the form's errors.
+    "admin:login": {"get": {**EVERYONE, "admin": REDIRECT}, "post": EVERYONE},
+    # Logging out of the admin is a POST and ends on the site's login page (LOGOUT_REDIRECT_URL); a signed-in
+    # user who is not staff is sent to the admin's index, and on to its login.
+    "admin:logout": {
+        "get": {**{role: REDIRECT for role in SIGNED_IN}, "anonymous": ADMIN_LOGIN, "admin": 405},
+        "post": {**{role: REDIRECT for role in SIGNED_IN}, "anonymous": ADMIN_LOGIN, "admin": LOGIN},
+    },
+    "admin:password_change": {"get": staff(200), "post": staff(200)},
+    "admin:password_change_done": {"get": staff(200), "post": staff(405)},
+    # Autocomplete answers only a GET naming the field it completes (tests/test_admin.py asks it properly).
+    "admin:autocomplete": {"get": staff(403), "post": staff(405)},
+    "admin:jsi18n": {"get": staff(200), "post": staff(405)},
+    # "View on site" redirects to the record's page.
+    "admin:view_on_site": {
+        "kwargs": {
+            "content_type_id": lambda world: ContentType.objects.get_for_model(Site).pk,
+            "object_id": lambda world: world.site.pk,
+        },
+        "get": staff(REDIRECT),
+        "post": staff(REDIRECT),
+    },
+    # Anything else under /admin/ is a 404, for staff; the others are sent to the admin's login first.
+    "<unnamed admin/(?P<url>.*)$>": {
+        "url": lambda world: "/admin/no-such-page/", "get": staff(404), "post": staff(404),
+    },
+}
+
+
+def _object_id(model):
+    return lambda world: world.admin_object(model).pk
+
+
+def admin_model_rules(model) -> dict[str, dict]:
+    """Return the rules of the pages Django's admin (and simple_history) gives a registered MODEL."""
+    opts = model._meta
+    info = f"admin:{opts.app_label}_{opts.model_name}"
+    object_id = {"object_id": _object_id(model)}
+    is_log = model in SIGN_IN_LOGS
+    rules = {
+        f"{info}_changelist": {"get": model_staff(200), "post": model_staff(200)},
+        f"{info}_add": {"get": model_staff(403 if is_log else 200), "post": model_staff(403 if is_log else 200)},
+        # The sign-in logs' change form is all read-only: a POST changes no field and goes back to the list,
+        # though Django's admin still logs it ("no fields changed").
+        f"{info}_change": {
+            "kwargs": object_id, "get": model_staff(200), "post": model_staff(REDIRECT if is_log else 200),
+            **({"writes": {"admin.LogEntry": 1}} if is_log else {}),
+        },
+        # An empty POST is not a confirmation: the page asks again and nothing is deleted.
+        f"{info}_delete": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(200)},
+        f"{info}_history": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(200)},
+        # The old change URL, kept by Django: it redirects to the change page.
+        f"<unnamed admin/{opts.app_label}/{opts.model_name}/<path:object_id>/>": {
+            "url": lambda world: f"/admin/{opts.app_label}/{opts.model_name}/{world.admin_object(model).pk}/",
+            "get": model_staff(REDIRECT),
+            "post": model_staff(REDIRECT),
+        },
+    }
+    if opts.app_label == "clearance":
+        # One past version, shown read-only: reverting would write past the services (admin.ClearanceAdmin).
+        rules[f"{info}_simple_history"] = {
+            "args": [_object_id(model), lambda world: world.admin_object(model).history.earliest().history_id],
+            "get": model_staff(200),
+            "post": model_staff(403),
+        }
+    if model is get_user_model():
+        rules[f"{info}_password_change"] = {
+            "kwargs": {"id": _object_id(model)}, "get": model_staff(200), "post": model_staff(200),
+        }
+    return rules
+
+
+def admin_rules() -> dict[str, dict]:
+    """Return the rules of every page of the admin: the site's own, and each registered model's."""
+    rules = dict(ADMIN_SITE_RULES)
+    for model in admin.site._registry:
+        rules.update(admin_model_rules(model))
+    return rules
+
+
+RULES: dict[str, dict] = {**SITE_RULES, **admin_rules()}
 
 
 @dataclass
@@ -85,9 +239,19 @@ class World:
     other_official: object
     leader: object
     admin: object
+    # One record of every model registered in the admin, keyed by model (build_admin_world fills it).
+    admin_objects: dict = field(default_factory=dict)
 
     def user(self, role: str):
         return None if role == "anonymous" else getattr(self, role)
+
+    def admin_object(self, model):
+        assert model in self.admin_objects, f"build_admin_world() makes no {model.__name__} for its admin pages"
+        return self.admin_objects[model]
+
+    @property
+    def photo(self) -> Photo:
+        return self.admin_object(Photo)
 
 
 def _user(username: str, *, group: str | None = None, superuser: bool = False):
@@ -129,3 +293,52 @@ def build_world() -> World:
         other_town=other_town, other_site=other_site, other_enterprise=other_enterprise,
         official=official, other_official=other_official, leader=leader, admin=admin,
     )
+
+
+def _png(name: str = "site.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), "green").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def build_admin_world() -> World:
+    """Build the world and a record of every model the admin lists, so each of its object pages can be opened."""
+    world = build_world()
+    admin_user = world.admin
+    county = services.county_upsert(name="平湖市", is_home=True, user=admin_user).obj
+    pairing = Pairing.objects.active().select_related("task_force").get(town=world.town)
+    task_force = pairing.task_force
+    photo = services.photo_add(
+        event=world.event, upload=_png(), phase=PhotoPhase.DURING, caption="签约现场", user=world.official
+    )
+    target = services.target_set(
+        year=2022, metric=Metric.ENTERPRISES_RECTIFIED, value=Decimal("190"), user=admin_user
+    ).obj
+    figure = services.bulletin_figure_set(
+        county=county, year=2022, month=8, metric=Metric.LAND_VACATED_MU, actual=Decimal("3163"),
+        target=Decimal("2500"), user=admin_user,
+    ).obj
+    sign_in = {"ip_address": "10.0.0.1", "username": "official-a", "user_agent": "test", "http_accept": "*/*",
+               "path_info": "/accounts/login/"}
+    world.admin_objects = {
+        Town: world.town,
+        County: county,
+        Bureau: pairing.head.bureau,
+        BureauHead: pairing.head,
+        Pairing: pairing,
+        TaskForce: task_force,
+        TaskForceMember: task_force.members.get(user=world.official),
+        AttackGroup: AttackGroup.objects.get(task_force=task_force),
+        Site: world.site,
+        Enterprise: world.enterprise,
+        Event: world.event,
+        Photo: photo,
+        Target: target,
+        BulletinFigure: figure,
+        get_user_model(): world.official,
+        Group: Group.objects.get(name=OFFICIALS_GROUP),
+        AccessAttempt: AccessAttempt.objects.create(**sign_in, get_data="", post_data="", failures_since_start=1),
+        AccessLog: AccessLog.objects.create(**sign_in),
+        AccessFailureLog: AccessFailureLog.objects.create(**sign_in),
+    }
+    return world

@@ -1,0 +1,196 @@
+"""Reads of the audit page: who changed the records behind the figures, when, and what (old → new)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import CharField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.models import DeletedObject
+
+from .choices import Metric, Stage
+from .models import Enterprise, Event, Site, Target, Town
+
+KIND_EVENT, KIND_ENTERPRISE, KIND_SITE, KIND_TARGET = "event", "enterprise", "site", "target"
+# The records every figure is computed from, in the order the page's kind filter offers them.
+AUDITED_MODELS: dict[str, type[Model]] = {
+    KIND_EVENT: Event,
+    KIND_ENTERPRISE: Enterprise,
+    KIND_SITE: Site,
+    KIND_TARGET: Target,
+}
+KIND_LABELS = {
+    KIND_EVENT: gettext_lazy("Progress event"),
+    KIND_ENTERPRISE: gettext_lazy("Enterprise"),
+    KIND_SITE: gettext_lazy("Site"),
+    KIND_TARGET: gettext_lazy("Target"),
+}
+# What an added or deleted record contributed to the figures; a change lists every field that changed.
+FIGURE_FIELDS = {
+    KIND_EVENT: ("occurred_on",),
+    KIND_ENTERPRISE: ("town", "site", "disposal", "energy_freed_tce"),
+    KIND_SITE: ("town", "parent", "area_mu"),
+    KIND_TARGET: ("value",),
+}
+# Loaded with each history row (and the row before it), so neither the diff nor the page queries per row.
+RELATIONS = {
+    KIND_EVENT: ("enterprise__town", "site__town", "recorded_by"),
+    KIND_ENTERPRISE: ("town", "site", "responsible_group"),
+    KIND_SITE: ("town", "parent"),
+    KIND_TARGET: ("town",),
+}
+
+
+@dataclass
+class AuditEntry:
+    """One change to a record behind the figures: who, when, what kind of change, and what changed."""
+
+    when: Any
+    user: Any
+    action: str  # "+" added, "~" changed, "-" deleted
+    kind: str
+    subject: str
+    town: str
+    url: str | None
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+def kind_of(history_model: type[Model]) -> str:
+    """Return the audit kind of a historical model (Event's history → "event")."""
+    return next(kind for kind, model in AUDITED_MODELS.items() if model.history.model is history_model)
+
+
+def audit_histories() -> dict[str, QuerySet]:
+    """Return the history of every audited kind, unfiltered, keyed by kind."""
+    return {kind: model.history.all() for kind, model in AUDITED_MODELS.items()}
+
+
+def history_of_town(records: QuerySet, town: Town) -> QuerySet:
+    """Keep the history rows of RECORDS that concern TOWN: an event through its enterprise or site, else its town."""
+    if kind_of(records.model) == KIND_EVENT:
+        return records.filter(Q(enterprise__town=town) | Q(site__town=town))
+    return records.filter(town=town)
+
+
+def history_between(records: QuerySet, *, since: date | None = None, until: date | None = None) -> QuerySet:
+    """Keep the history rows of RECORDS written from SINCE to UNTIL, both days included, in local time."""
+    if since is not None:
+        records = records.filter(history_date__date__gte=since)
+    if until is not None:
+        records = records.filter(history_date__date__lte=until)
+    return records
+
+
+def audit_rows(histories: dict[str, QuerySet]) -> QuerySet:
+    """Return (history_date, history_id, kind) of every row of HISTORIES, newest first, as one UNION query.
+
+    Paginating this costs a count and a slice, whatever the number of rows; audit_entries reads the page.
+    """
+    parts = [
+        records.order_by().annotate(audit_kind=Value(kind, output_field=CharField())).values_list(
+            "history_date", "history_id", "audit_kind"
+        )
+        for kind, records in histories.items()
+    ]
+    return parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
+
+
+def audit_entries(rows) -> list[AuditEntry]:
+    """Return the entries of ROWS (from audit_rows), in order: two queries per kind present, whatever the number.
+
+    One query reads the history rows with their relations and the id of the version before each;
+    one reads those versions, to diff against.
+    """
+    ids_by_kind: dict[str, list[int]] = {}
+    for _when, history_id, kind in rows:
+        ids_by_kind.setdefault(kind, []).append(history_id)
+    entries = {}
+    for kind, ids in ids_by_kind.items():
+        history = AUDITED_MODELS[kind].history
+        earlier = history.filter(id=OuterRef("id")).filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        records = list(
+            history.filter(history_id__in=ids)
+            .select_related("history_user", *RELATIONS[kind])
+            .annotate(previous_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1]))
+        )
+        previous_ids = [record.previous_id for record in records if record.previous_id is not None]
+        previous = history.filter(history_id__in=previous_ids).select_related(*RELATIONS[kind]).in_bulk()
+        for record in records:
+            entries[(kind, record.history_id)] = _entry(kind, record, previous.get(record.previous_id))
+    return [entries[(kind, history_id)] for _when, history_id, kind in rows if (kind, history_id) in entries]
+
+
+def _entry(kind: str, record, before) -> AuditEntry:
+    opts = AUDITED_MODELS[kind]._meta
+    changes = []
+    if record.history_type == "~" and before is not None:
+        for change in record.diff_against(before, foreign_keys_are_objs=True).changes:
+            field_object = opts.get_field(change.field)
+            changes.append((str(field_object.verbose_name), display_value(field_object, change.old),
+                            display_value(field_object, change.new)))
+    else:
+        # What the record brought to the figures, or took away with it; fields left empty say nothing.
+        for name in FIGURE_FIELDS[kind]:
+            value = _field_value(record, name)
+            if value in (None, ""):
+                continue
+            label, shown = str(opts.get_field(name).verbose_name), display_value(opts.get_field(name), value)
+            changes.append((label, shown, "—") if record.history_type == "-" else (label, "—", shown))
+    subject, town, url = _describe(kind, record)
+    return AuditEntry(when=record.history_date, user=record.history_user, action=record.history_type, kind=kind,
+                      subject=subject, town=town, url=url, changes=changes)
+
+
+def _describe(kind: str, record) -> tuple[str, str, str | None]:
+    """Return the subject, the town's name and the page of the record a history row is about."""
+    if kind == KIND_EVENT:
+        subject_record = _related(record, "enterprise") or _related(record, "site")
+        stage = Stage(record.stage).label
+        name = str(subject_record) if subject_record else _("(deleted)")
+        town = subject_record.town.name if subject_record else ""
+        url = subject_record.get_absolute_url() if subject_record else None
+        return f"{name} · {stage}", town, url
+    if kind == KIND_TARGET:
+        town = _related(record, "town")
+        subject = f"{record.year} {Metric(record.metric).label}"
+        return subject, town.name if town else _("City"), None
+    town = _related(record, "town")
+    url = None if record.history_type == "-" else AUDITED_MODELS[kind](pk=record.id).get_absolute_url()
+    return record.name, town.name if town else "", url
+
+
+def _field_value(record, name: str):
+    """Return the value of field NAME of a history row: the related row for a foreign key, else the stored value."""
+    return _related(record, name) if record._meta.get_field(name).is_relation else getattr(record, name)
+
+
+def _related(record, name: str):
+    """Return the related row NAME of a history row, or None when there is none (or it was deleted since)."""
+    try:
+        return getattr(record, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def display_value(field_object, value) -> str:
+    """Show a stored value as the pages do: the label of a choice, the name of a related row, — for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, DeletedObject):
+        return _("(deleted)")
+    if getattr(field_object, "choices", None):
+        return str(dict(field_object.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
