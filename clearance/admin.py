@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
@@ -14,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
 from .choices import Category, Metric, Stage
+from .forms import check_text, validate_event_date
 from .models import (
     AttackGroup,
     Bureau,
@@ -71,7 +74,35 @@ def _stage_label(value: int | None) -> str:
 # Shared admin behaviour ---------------------------------------------------------
 
 
-class ClearanceAdmin(SimpleHistoryAdmin):
+class TolerantAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete select, showing a submitted value that is no id as no choice instead of failing (a 500)."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        usable = []
+        for each in value:
+            try:
+                target.get_prep_value(each)
+            except (TypeError, ValueError):
+                continue
+            usable.append(each)
+        return super().optgroups(name, usable, attr)
+
+
+class CheckedFieldsMixin:
+    """Text fields that refuse control characters (NUL breaks PostgreSQL, the others the exports); tolerant autocompletes."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return check_text(field) if field is not None else None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = TolerantAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ClearanceAdmin(CheckedFieldsMixin, SimpleHistoryAdmin):
     """History without revert, and a rule a service enforces at save time shown as a message, not a 500."""
 
     def get_ordering(self, request):
@@ -121,6 +152,17 @@ class ClearanceAdmin(SimpleHistoryAdmin):
             return self._refuse(
                 request, error, reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
             )
+
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses NUL in a query's text (a 500 from the autocompletes); no stored text holds one.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except OverflowError as error:
+            # The date hierarchy catches only ValueError: ?deadline__year=99999999999 overflows datetime.
+            raise IncorrectLookupParameters(error) from error
 
     def changelist_view(self, request, extra_context=None):
         if request.method != "POST":
@@ -238,7 +280,8 @@ class EventTownFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in Town.objects.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        # ASCII digits only: "²".isdigit() is true, but no id.
+        if self.value() and self.value().isascii() and self.value().isdigit():
             return queryset.filter(Q(enterprise__town=self.value()) | Q(site__town=self.value()))
         return queryset
 
@@ -475,7 +518,7 @@ class PairingAdmin(ClearanceAdmin):
         return obj.is_active
 
 
-class TaskForceMemberInline(admin.TabularInline):
+class TaskForceMemberInline(CheckedFieldsMixin, admin.TabularInline):
     model = TaskForceMember
     fields = ["person_name", "role", "unit", "user"]
     autocomplete_fields = ["user"]
@@ -485,7 +528,7 @@ class TaskForceMemberInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
-class AttackGroupInline(admin.TabularInline):
+class AttackGroupInline(CheckedFieldsMixin, admin.TabularInline):
     model = AttackGroup
     fields = ["name", "leader_name"]
     extra = 0
@@ -761,7 +804,7 @@ def _preview(photo: Photo) -> str:
     return format_html('<img src="{}" alt="" style="max-height: 4em">', image.url)
 
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(CheckedFieldsMixin, admin.TabularInline):
     model = Photo
     form = PhotoForm
     fields = ["image", "phase", "caption", "preview"]
@@ -779,6 +822,12 @@ class EventForm(VersionedForm):
     class Meta:
         model = Event
         fields = ["enterprise", "site", "stage", "occurred_on", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # As on the pages and in the ledger: an event before 2000 is a typing slip.
+        if "occurred_on" in self.fields:
+            self.fields["occurred_on"].validators.append(validate_event_date)
 
     def clean(self):
         cleaned_data = super().clean()

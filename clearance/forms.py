@@ -1,14 +1,18 @@
 """Forms of the pages where officials record progress and edit sites and enterprises."""
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
-from .models import AttackGroup, Enterprise, Site
+from .models import MIN_YEAR, AttackGroup, Enterprise, Site
+from .validators import validate_no_control_characters
 
 SITE_SUBJECT = "site"
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
@@ -104,16 +108,54 @@ class PhaseField(forms.ChoiceField):
         return super().clean(value) or PhotoPhase.DURING
 
 
+# The campaign's figures start in MIN_YEAR: an event before it is a typing slip (0022 for 2022), as the ledger import says.
+EARLIEST_EVENT = date(MIN_YEAR, 1, 1)
+
+
 def _date_widget() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", "max": timezone.localdate().isoformat()}, format="%Y-%m-%d")
+    return forms.DateInput(
+        attrs={"type": "date", "min": EARLIEST_EVENT.isoformat(), "max": timezone.localdate().isoformat()},
+        format="%Y-%m-%d",
+    )
 
 
-class EventRecordForm(forms.Form):
+validate_event_date = MinValueValidator(EARLIEST_EVENT, message=_("The date is before 2000."))
+
+
+def _event_date_field() -> forms.DateField:
+    return forms.DateField(label=_("Date"), widget=_date_widget(), validators=[validate_event_date])
+
+
+def check_text(field: forms.Field) -> forms.Field:
+    """Make a text FIELD refuse control characters, in place of Django's check for NUL alone (one message, not two)."""
+    if isinstance(field, forms.CharField):
+        field.validators = [
+            *(each for each in field.validators if not isinstance(each, ProhibitNullCharactersValidator)),
+            validate_no_control_characters,
+        ]
+    return field
+
+
+def refuse_control_characters(form: forms.BaseForm) -> None:
+    """Make every text field of FORM refuse control characters."""
+    for field in form.fields.values():
+        check_text(field)
+
+
+class TextCheckedForm(forms.Form):
+    """A form whose text fields refuse control characters, which PostgreSQL or a spreadsheet export cannot store."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        refuse_control_characters(self)
+
+
+class EventRecordForm(TextCheckedForm):
     """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises."""
 
     subject = forms.ChoiceField(label=_("Enterprise or site"))
     stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
-    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    occurred_on = _event_date_field()
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     photos = PhotosField()
     phase = PhaseField()
@@ -147,14 +189,14 @@ class EventRecordForm(forms.Form):
         return {"enterprise": self.enterprises[subject]}
 
 
-class EventsBulkForm(forms.Form):
+class EventsBulkForm(TextCheckedForm):
     """One stage and date for several enterprises of one site."""
 
     prefix = "bulk"
 
     enterprises = forms.TypedMultipleChoiceField(label=_("Enterprises"), coerce=int)
     stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
-    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    occurred_on = _event_date_field()
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, enterprises=(), **kwargs):
@@ -172,14 +214,28 @@ class EventsBulkForm(forms.Form):
         return [self.by_pk[pk] for pk in self.cleaned_data["enterprises"]]
 
 
-class VersionedForm(forms.Form):
+def _say_version_error(form: forms.BaseForm) -> None:
+    """Repeat above the form an error of the version: it travels in a hidden field, whose errors no page shows."""
+    if form.has_error("version"):
+        raise ValidationError(
+            _("This page is out of date or arrived incomplete; reload it and make your change again."),
+            code="bad_version",
+        )
+
+
+class VersionedForm(TextCheckedForm):
     """Carries the version of the record the page was loaded at, for optimistic concurrency."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def clean(self):
+        cleaned_data = super().clean()
+        _say_version_error(self)
+        return cleaned_data
+
 
 class EventEditForm(VersionedForm):
-    occurred_on = forms.DateField(label=_("Date"), widget=_date_widget())
+    occurred_on = _event_date_field()
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photos = PhotosField(label=_("Add photos"))
     phase = PhaseField()
@@ -200,11 +256,17 @@ class VersionedModelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        refuse_control_characters(self)
         if self.instance.pk:
             self.fields["version"].required = True
             self.fields["version"].initial = self.instance.version
         else:
             del self.fields["version"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        _say_version_error(self)
+        return cleaned_data
 
     def changed_fields(self) -> dict:
         """Return the model fields of the form with their cleaned values, for the services."""

@@ -1,4 +1,6 @@
-"""Validators for identifiers used in the ledgers."""
+"""Validators for identifiers used in the ledgers, and for text anyone types."""
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -27,4 +29,17 @@ def validate_credit_code(value: str) -> None:
         raise ValidationError(
             _("The check character of this unified social credit code is wrong."),
             code="credit_code_check",
+        )
+
+
+# C0 control characters but tab, line feed and carriage return: PostgreSQL refuses NUL in text,
+# and an .xlsx workbook (XML) can hold none of them, so an export would fail.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def validate_no_control_characters(value) -> None:
+    """Reject text holding control characters (NUL and the like), which the database or a spreadsheet cannot store."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            _("Remove the control characters (such as NUL) from this text."), code="control_characters"
         )

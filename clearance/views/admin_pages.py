@@ -20,7 +20,8 @@ class PairingBoardView(TemplateView):
         context = super().get_context_data(**kwargs)
         head_id = self.request.GET.get("head")
         if head_id is not None:
-            head = BureauHead.objects.select_related("bureau").filter(pk=head_id).first() if head_id.isdigit() else None
+            valid = head_id.isascii() and head_id.isdigit()  # "²".isdigit() is true, but no id
+            head = BureauHead.objects.select_related("bureau").filter(pk=head_id).first() if valid else None
             if head is None:
                 raise Http404("No such bureau head.")
             context.update(head=head, head_pairings=selectors.head_pairings(head=head))

@@ -207,7 +207,8 @@ class LedgerExportView(View):
         town_id = request.GET.get("town", "")
         towns, label = None, _("all towns")
         if town_id:
-            town = Town.objects.filter(pk=town_id).first() if town_id.isdigit() else None
+            # ASCII digits only: "²".isdigit() is true, but no id.
+            town = Town.objects.filter(pk=town_id).first() if town_id.isascii() and town_id.isdigit() else None
             if town is None:
                 return HttpResponseBadRequest(_("Unknown town."))
             towns, label = Town.objects.filter(pk=town.pk), town.name

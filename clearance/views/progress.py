@@ -381,8 +381,10 @@ class SiteCreateView(permissions.TownWriteRequiredMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = {**super().get_form_kwargs(), "town": self.town}
-        if self.request.method == "GET" and self.request.GET.get("parent", "").isdigit():
-            kwargs["initial"] = {"parent": int(self.request.GET["parent"])}
+        parent = self.request.GET.get("parent", "")
+        # ASCII digits only: "²".isdigit() is true, but int() refuses it.
+        if self.request.method == "GET" and parent.isascii() and parent.isdigit():
+            kwargs["initial"] = {"parent": int(parent)}
         return kwargs
 
     def get_context_data(self, **kwargs):
