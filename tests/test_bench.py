@@ -197,6 +197,13 @@ def test_bad_sizes_are_refused_before_anything_is_touched(sizes, message):
     assert str(refused.value) == message
 
 
+def test_a_run_with_no_clients_is_refused():
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", sizes="10,20", clients=0, database_url="postgres://postgres@127.0.0.1:1/never_touched")
+
+    assert str(refused.value) == "--clients 至少应为 1。"
+
+
 def test_a_database_other_than_postgresql_is_refused():
     with pytest.raises(CommandError) as refused:
         call_command("bench", sizes="10,20", database_url="sqlite:///never-created.sqlite3")
@@ -232,6 +239,8 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
+# Once per CI run: with the suite on PostgreSQL, not again with it on SQLite.
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark runs with the PostgreSQL suite")
 @pytest.mark.skipif(not postgresql_reachable(), reason="the benchmark needs PostgreSQL on 127.0.0.1:5432")
 @pytest.mark.skipif(not gunicorn_installed(), reason="the benchmark needs gunicorn")
 def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_path):

@@ -99,11 +99,13 @@ def test_the_rollup_agrees_with_the_events_after_an_import_and_a_corrected_reimp
     elsewhere = EnterpriseFactory(site__town=TownFactory(name="新埭镇"), energy_freed_tce=Decimal("7.5"))
     close_out(elsewhere, signed=date(2022, 2, 1), vacated=date(2022, 2, 2), closed=date(2022, 2, 3))
     elsewhere_rows = list(MonthlyFigure.objects.filter(town=elsewhere.town).values())
+    assert [(row["year"], row["month"]) for row in elsewhere_rows] == [(2022, 2)]
     (tmp_path / "first").mkdir(), (tmp_path / "corrected").mkdir()
     first = write_xlsx(tmp_path / "first", *equivalence_ledger())
     corrected = write_xlsx(tmp_path / "corrected", *equivalence_ledger(changed=True))
 
     ledger_import(sheets=read_ledger(first), user=user)
+    assert rollups.differences() == []
     after_first = rollups.stored()
     ledger_import(sheets=read_ledger(corrected), user=user, dry_run=True)
     assert rollups.stored() == after_first  # a dry run writes nothing, the rollup included

@@ -59,6 +59,13 @@ class Command(BaseCommand):
                             help="also save the raw results to this file (after each size, so a stopped run keeps them)")
 
     def handle(self, *args, quick: bool, sizes: str | None, json_path: str | None, requests: int | None, **options):
+        for option, minimum in (("towns", 1), ("requests", 1), ("warmup", 1), ("clients", 1), ("workers", 1),
+                                ("record_seconds", 1), ("page_budget", 1), ("import_enterprises", 0)):
+            value = requests if option == "requests" else options[option]
+            if value is not None and value < minimum:
+                raise CommandError(
+                    _("--%(option)s must be at least %(minimum)s.") % {"option": option.replace("_", "-"), "minimum": minimum}
+                )
         if sizes:
             chosen = sizes_argument(sizes)
         else:
