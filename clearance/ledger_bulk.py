@@ -1,7 +1,6 @@
 """The ledger's set-based write path: load once, decide and validate in memory, write in batches."""
 
 import functools
-import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import ledger, rollups
+from . import ledger, pgcopy, rollups
 from .choices import Stage
 from .models import (
     LEAVING_STAGES,
@@ -563,12 +562,7 @@ class _CopyWriter(_OrmWriter):
         if not objs:
             return
         meta = model._meta
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(objs)],
-            )
-            ids = [pk for (pk,) in cursor.fetchall()]
+        ids = pgcopy.reserve_ids(meta.db_table, len(objs), meta.pk.column)
         pk_name, alias = meta.pk.attname, connection.alias
         for obj, pk in zip(objs, ids):
             obj.__dict__[pk_name] = pk
@@ -616,8 +610,7 @@ def _point_at_written(field: models.ForeignKey, objs: list) -> None:
             obj.__dict__[attname] = related.pk  # past the descriptor, which would drop the cached object
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_NULL = "\\N"
+_COPY_ESCAPES, _COPY_NULL = pgcopy.TEXT_ESCAPES, pgcopy.NULL
 
 
 def _copy_text(value) -> str:
@@ -655,13 +648,6 @@ def _copy(table: str, columns: dict[str, list], same_for_all: dict[str, object] 
     """COPY the rows given as COLUMNS (name: values), each with the values of SAME_FOR_ALL, into TABLE in one stream."""
     suffix = "".join("\t" + _copy_text(value) for value in (same_for_all or {}).values()) + "\n"
     text = "".join(line + suffix for line in map("\t".join, zip(*map(_copy_column, columns.values()))))
-    quote = connection.ops.quote_name
-    names = [*columns, *(same_for_all or {})]
-    sql = f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN"
+    sql = pgcopy.copy_statement(table, [*columns, *(same_for_all or {})])
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            raw.copy_expert(sql, io.StringIO(text))
-        else:  # psycopg 3
-            with raw.copy(sql) as copy:
-                copy.write(text)
+        pgcopy.copy_text(cursor.cursor, sql, text)

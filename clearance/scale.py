@@ -1,6 +1,5 @@
 """A large synthetic campaign for load tests, deterministic for a seed and written in bulk (COPY on PostgreSQL)."""
 
-import io
 import random
 import threading
 import time
@@ -17,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import rollups, services
+from . import pgcopy, rollups, services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Metric, Stage, TownKind
 from .demo import COUNTIES, HOME_COUNTY
 from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
@@ -571,8 +570,7 @@ class _CopyWriter(_Writer):
     does not lock it for the length of a COPY), so every other use waits first.
     """
 
-    ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-    NULL = "\\N"
+    ESCAPES, NULL = pgcopy.TEXT_ESCAPES, pgcopy.NULL
 
     def __init__(self, *, user_id: int | None, now: datetime):
         super().__init__(user_id=user_id, now=now)
@@ -652,10 +650,7 @@ class _CopyWriter(_Writer):
             # nextval in one statement: safe beside other writers, and the sequence stays ahead of every id used.
             size = self.block[model]
             self.block[model] = min(2 * size, 100_000)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                               [model._meta.db_table, size])
-                free.extend(row[0] for row in reversed(cursor.fetchall()))
+            free.extend(reversed(pgcopy.reserve_ids(model._meta.db_table, size)))
         return free.pop()
 
     def _write(self, model: type[models.Model], columns: tuple, rows: list[tuple]) -> None:
@@ -664,18 +659,13 @@ class _CopyWriter(_Writer):
 
     @staticmethod
     def _copy_sql(model: type[models.Model], columns: tuple) -> str:
-        names = ", ".join(connection.ops.quote_name(name) for name, _kind in columns)
-        return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
+        return pgcopy.copy_statement(model._meta.db_table, [name for name, _kind in columns])
 
     def _copy(self, raw_connection, sql: str, kinds: list[str], rows: list[tuple]) -> None:
         formats = [self.formats[kind] for kind in kinds]
         text = "".join(["\t".join([format_(value) for format_, value in zip(formats, row)]) + "\n" for row in rows])
         with raw_connection.cursor() as cursor:
-            if hasattr(cursor, "copy_expert"):  # psycopg2
-                cursor.copy_expert(sql, io.StringIO(text))
-            else:  # psycopg 3
-                with cursor.copy(sql) as copy:
-                    copy.write(text)
+            pgcopy.copy_text(cursor, sql, text)
 
 
 class _InsertWriter(_Writer):

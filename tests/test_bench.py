@@ -3,7 +3,6 @@
 import json
 import re
 import shutil
-import socket
 import sys
 from http.client import HTTPMessage
 from io import StringIO
@@ -18,6 +17,8 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from clearance.benchmark import PAGES, Response, failed_page, goals, parse_import_output, percentile
+
+from . import ports
 
 BENCH_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pinghu_benchtest"
 # This file's own ports, so parallel work on the machine cannot collide.
@@ -228,14 +229,7 @@ def gunicorn_installed() -> bool:
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"every port of {PORTS.start}–{PORTS.stop - 1} is taken")
+    return ports.free_port(PORTS)
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import http.client
 import io
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from clearance.ledger import ledger_import
 from clearance.management.commands.bench_import import TOWNS, write_bench_ledger
 from clearance.models import Enterprise, Event, MonthlyFigure, Photo, Site
 
+from . import ports
 from .url_rules import build_world
 
 ROOT = Path(settings.BASE_DIR)
@@ -323,14 +323,7 @@ PORTS = range(8301, 8321)
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8301–8320")
+    return ports.free_port(PORTS)
 
 
 class Server:

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from clearance import services
 from clearance.choices import Metric, PhotoPhase, Stage
 from clearance.models import Enterprise, Event, Photo
 
+from . import ports
 from .url_rules import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,17 +41,7 @@ PORTS = range(8201, 8221)
 
 
 def free_port(taken=()) -> int:
-    """Return a port of PORTS nobody listens on."""
-    for port in PORTS:
-        if port in taken:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"every port of {PORTS.start}–{PORTS.stop - 1} is taken")
+    return ports.free_port(PORTS, taken)
 
 
 def image_bytes(fmt: str = "PNG", size=(64, 48), color="teal") -> bytes:
