@@ -83,7 +83,9 @@ def _save(obj: models.Model, *, user: User | None, bump_version: bool = False) -
             obj.save()
     except IntegrityError as error:
         # A concurrent write got past validation first; report it as bad input.
-        raise ValidationError(_("This conflicts with a record saved at the same time: %(error)s") % {"error": error})
+        raise ValidationError(
+            _("This conflicts with a record saved at the same time: %(error)s") % {"error": error}, code="conflict"
+        )
 
 
 def _upsert(model: type[models.Model], *, key: dict, fields: dict, user: User | None, versioned: bool = False) -> Upsert:
@@ -146,6 +148,9 @@ def pairing_start(
     first, or use pairing_change.
     """
     Town.objects.select_for_update().get(pk=town.pk)
+    # And the head's row (always after the town's): two towns taking one head at once queue here, so the
+    # second gets the message below instead of the database's unique-constraint error.
+    BureauHead.objects.select_for_update().get(pk=head.pk)
     if Pairing.objects.active().filter(town=town).exists():
         raise ValidationError(
             _("%(town)s already has an active pairing; end it before starting another.") % {"town": town.name},
@@ -175,6 +180,9 @@ def pairing_change(*, town: Town, new_head: BureauHead, on: date, user: User | N
     task force, so they keep their access while the old head's team loses it
     in the same transaction.
     """
+    # The town row first, as pairing_start does: two changes of one town queue on it, so the second
+    # sees the pairing the first created (one lock order, no deadlock between the two functions).
+    Town.objects.select_for_update().get(pk=town.pk)
     old = Pairing.objects.active().select_for_update().filter(town=town).order_by("pk").first()
     carried_members = []
     if old is not None:

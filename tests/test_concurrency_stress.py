@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -142,8 +142,12 @@ def edit(rng: random.Random, user, ledger: Ledger) -> None:
 def repair(rng: random.Random, user, ledger: Ledger, heads) -> None:
     """Pair a random town with a random head from today."""
     town = Town.objects.order_by("?").first()
-    old = Pairing.objects.active().filter(town=town).values_list("pk", flat=True).first()
-    pairing = services.pairing_change(town=town, new_head=rng.choice(heads), on=timezone.localdate(), user=user)
+    # Which pairing this change ends is only known under the town's lock: read outside it, two threads
+    # can both see the same active pairing while only the first ends it.
+    with transaction.atomic():
+        Town.objects.select_for_update().get(pk=town.pk)
+        old = Pairing.objects.active().filter(town=town).values_list("pk", flat=True).first()
+        pairing = services.pairing_change(town=town, new_head=rng.choice(heads), on=timezone.localdate(), user=user)
     ledger.add("repaired", (town.pk, pairing.pk, old, user.pk))
 
 
@@ -250,6 +254,8 @@ def test_32_threads_writing_at_once_lose_nothing_and_every_figure_equals_the_eve
     # Every refusal was a ValidationError (a form message); no database error leaked out.
     assert ledger.unexpected == [], Counter((move, kind) for move, kind, _message in ledger.unexpected)
     assert min(successes.values()) > 0, successes
+    # Every refusal says why in the user's words: none is the database's constraint error passed through.
+    assert [key for key in ledger.refusals if key[2] in ("", "None", "conflict")] == []
 
     # Every figure, every month of both years: the rollup the pages read, the summary the API returns and
     # a plain SQL recomputation from the events agree.
