@@ -47,9 +47,12 @@ def test_bench_import_compare_json_reports_both_timings_and_writes_nothing():
     assert results["import_seconds"] > 0 and results["reimport_seconds"] > 0 and results["peak_mb"] > 0
     # Timed on 16 enterprises and on 8 for the linearity check, then scaled to 40.
     assert results["import_export_rows_measured"] == 16
-    assert results["import_export_seconds"] == pytest.approx(results["import_export_measured_seconds"] * 40 / 16, rel=1e-3)
+    # Both times are printed to the millisecond: the scaled one may differ from 2.5 × the printed one by that rounding.
+    assert results["import_export_seconds"] == pytest.approx(
+        results["import_export_measured_seconds"] * 40 / 16, abs=0.0005 * 40 / 16 + 0.0005
+    )
     assert results["import_export_linearity"] > 0
-    assert results["speedup"] == round(results["import_export_seconds"] / results["import_seconds"], 1)
+    assert results["speedup"] == pytest.approx(results["import_export_seconds"] / results["import_seconds"], abs=0.1)
     assert results["speedup"] > 0
 
 
