@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import ledger, pgcopy, rollups
+from . import ledger, pgcopy, rollups, site_tree
 from .choices import Stage
 from .models import (
     LEAVING_STAGES,
@@ -256,7 +256,9 @@ def ledger_write(site_rows, enterprise_rows, *, user, report, problems, progress
     try:
         with transaction.atomic():
             if _execute(plan, user=user):
-                # bulk_create and bulk_update send no signals, so the monthly rollup is recomputed here.
+                # bulk_create and bulk_update send no signals, so the site tree and the monthly rollup
+                # are recomputed here.
+                site_tree.rebuild(town_ids=state.town_ids)
                 rollups.rebuild(town_ids=state.town_ids)
     except IntegrityError as error:
         # Only a write made by someone else at the same time can get here (see the locks in _State).

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pgcopy, rollups, services
+from . import pgcopy, rollups, services, site_tree
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Metric, Stage, TownKind
 from .demo import COUNTIES, HOME_COUNTY
 from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
@@ -192,6 +192,7 @@ def generate_scale(
             report.targets = _targets(rng, builder.achieved, writer=writer, town_ids=town_ids, today=today)
             report.bulletin_figures = _bulletins(rng, writer=writer, today=today)
         report.history_rows = writer.history_rows + report.towns  # the services wrote the towns' own
+        site_tree.rebuild(town_ids=town_ids)
         rollups.rebuild(town_ids=town_ids)
     report.seconds = time.perf_counter() - started
     return report

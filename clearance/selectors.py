@@ -39,6 +39,7 @@ from .models import (
     Pairing,
     Photo,
     Site,
+    SiteAncestry,
     Target,
     TaskForceMember,
     Town,
@@ -425,15 +426,6 @@ def with_site_stage(sites: QuerySet[Site]) -> QuerySet[Site]:
     )
 
 
-def _within(site_ref, prefix: str = "") -> Q:
-    """Enterprises on a site or on parcels inside it (areas nest up to three levels)."""
-    return (
-        Q(**{f"{prefix}site": site_ref})
-        | Q(**{f"{prefix}site__parent": site_ref})
-        | Q(**{f"{prefix}site__parent__parent": site_ref})
-    )
-
-
 def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
     """Annotate enterprise_count, signed_count and vacated_count, counting the enterprises on the site and inside it.
 
@@ -449,12 +441,13 @@ def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
             Value(0),
         )
 
-    site = OuterRef("pk")
+    # "On the site or inside it" at any depth: through the site tree (SiteAncestry), one indexed join per count.
     # Subqueries rather than joins: joining events and enterprises at once would multiply the counts.
+    site = OuterRef("pk")
     return sites.annotate(
-        enterprise_count=counted(Enterprise.objects.filter(_within(site))),
-        signed_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.SIGNED)),
-        vacated_count=counted(Event.objects.filter(_within(site, "enterprise__"), stage=Stage.VACATED)),
+        enterprise_count=counted(Enterprise.objects.filter(site__ancestry__ancestor=site)),
+        signed_count=counted(Event.objects.filter(enterprise__site__ancestry__ancestor=site, stage=Stage.SIGNED)),
+        vacated_count=counted(Event.objects.filter(enterprise__site__ancestry__ancestor=site, stage=Stage.VACATED)),
     )
 
 
@@ -519,15 +512,29 @@ def enterprise_page_queryset() -> QuerySet[Enterprise]:
     ).prefetch_related(Prefetch("events", queryset=events))
 
 
-def _events_within(site: Site) -> Q:
-    """Events of SITE, of the parcels inside it, and of the enterprises on any of them."""
-    return _within(site) | _within(site, "enterprise__")
+@dataclass(frozen=True)
+class SiteSubtree:
+    """The ids of a site, the parcels inside it at any depth, and the enterprises on any of them."""
+
+    site_ids: tuple[int, ...]
+    enterprise_ids: tuple[int, ...]
+
+    def events(self, prefix: str = "") -> Q:
+        """Events of these sites or enterprises: two index lookups, where an OR across an event's site and
+        its enterprise's site would scan every event."""
+        return Q(**{f"{prefix}site_id__in": self.site_ids}) | Q(**{f"{prefix}enterprise_id__in": self.enterprise_ids})
 
 
-def site_timeline(*, site: Site, limit: int | None = None) -> list[Event]:
-    """Return the events of SITE, its parcels and their enterprises, newest first, with photos (two queries)."""
+def site_subtree(*, site: Site) -> SiteSubtree:
+    """Return SITE's subtree (two small indexed queries, through the site tree)."""
+    site_ids = tuple(SiteAncestry.objects.filter(ancestor=site).values_list("site_id", flat=True))
+    return SiteSubtree(site_ids, tuple(Enterprise.objects.filter(site_id__in=site_ids).values_list("pk", flat=True)))
+
+
+def site_timeline(*, subtree: SiteSubtree, limit: int | None = None) -> list[Event]:
+    """Return the events of a site's SUBTREE, newest first, with photos (two queries)."""
     events = (
-        Event.objects.filter(_events_within(site))
+        Event.objects.filter(subtree.events())
         .select_related("enterprise", "site", "recorded_by")
         .prefetch_related("photos")
         .order_by("-occurred_on", "-stage", "-pk")
@@ -535,10 +542,10 @@ def site_timeline(*, site: Site, limit: int | None = None) -> list[Event]:
     return list(events[:limit] if limit else events)
 
 
-def site_photos(*, site: Site) -> QuerySet[Photo]:
-    """Return the photos of the events of SITE, its parcels and their enterprises, oldest first."""
+def site_photos(*, subtree: SiteSubtree) -> QuerySet[Photo]:
+    """Return the photos of the events of a site's SUBTREE, oldest first."""
     return (
-        Photo.objects.filter(_within(site, "event__") | _within(site, "event__enterprise__"))
+        Photo.objects.filter(subtree.events("event__"))
         .select_related("event", "event__enterprise")
         .order_by("event__occurred_on", "uploaded_at", "pk")
     )

@@ -121,8 +121,9 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
     client.force_login(world.official)
 
     # session, user, site (stage, counts, overdue), parcels, enterprises, site event, leader check, write check,
-    # timeline events, their photos, gallery photos, site history ×2, event history ×2
-    with django_assert_num_queries(15):
+    # the subtree's sites and enterprises, timeline events, their photos, gallery photos, site history ×2,
+    # event history ×2
+    with django_assert_num_queries(17):
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()

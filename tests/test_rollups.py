@@ -1,9 +1,10 @@
 """The monthly rollup the dashboard reads always equals a recomputation from the events.
 
 Random sequences of the writes users make (record, correct, delete events; change
-an enterprise's energy or site, a site's area; add and remove parcels inside a
-vacated area) go through the services; after every sequence the rollup and a
-recomputation from the events agree, month by month, town by town.
+an enterprise's energy or site, a site's area or containing area; add and remove
+parcels inside a vacated area) go through the services; after every step the
+rollup and a recomputation from the events agree, month by month, town by town,
+and so do the site tree and the sites' parent links.
 """
 
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from clearance import rollups, selectors, services
+from clearance import rollups, selectors, services, site_tree
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, MonthlyFigure, Site
 
@@ -37,6 +38,7 @@ operations = st.one_of(
     st.tuples(st.just("move"), st.integers(0, 5), st.integers(0, 4)),
     st.tuples(st.just("add_parcel"), st.integers(0, 4), amounts),
     st.tuples(st.just("remove_parcel"),),
+    st.tuples(st.just("reparent"), st.integers(0, 4), st.integers(0, 5)),  # 5: out of any area
 )
 
 
@@ -81,6 +83,10 @@ def apply(operation, *, enterprises, sites, user):
             parcel = Site.objects.filter(name__startswith="地块", enterprises__isnull=True, events__isnull=True).first()
             if parcel is not None:
                 parcel.delete()
+        elif kind == "reparent":
+            site = Site.objects.get(pk=sites[args[0]].pk)
+            parent = sites[args[1]] if args[1] < len(sites) else None
+            services.site_update(site=site, expected_version=site.version, user=user, parent=parent)
     except ValidationError:
         pass
 
@@ -116,6 +122,7 @@ class RollupAgreesWithEvents(TestCase):
         for step, operation in enumerate(sequence):
             apply(operation, enterprises=self.enterprises, sites=self.sites, user=None)
             assert rollups.differences() == [], f"after step {step}: {operation}"
+            assert site_tree.differences() == [], f"after step {step}: {operation}"
 
 
 @pytest.mark.django_db

@@ -317,8 +317,9 @@ def test_site_detail_queries_do_not_grow_with_enterprises(client, leader, admin_
     client.force_login(leader)
 
     # session, user, site with town, parent, stage and counts, children, enterprises with stage, site events,
-    # leader check, timeline events and their photos, gallery photos, site history ×2, event history ×2
-    with django_assert_num_queries(14):
+    # leader check, the subtree's sites and enterprises, timeline events and their photos, gallery photos,
+    # site history ×2, event history ×2
+    with django_assert_num_queries(16):
         response = client.get(place.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()

@@ -232,6 +232,8 @@ class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
     template_name = "clearance/town_detail.html"
     context_object_name = "town"
     table_class = SiteTable
+    # A town may have a thousand sites: the page shows them 25 at a time (the export has them all).
+    table_pagination = {"per_page": 25}
 
     def get_table_data(self):
         return selectors.workspace_sites(town=self.object)

@@ -113,7 +113,8 @@ class SiteDetailView(WritableMixin, DetailView):
         site = self.object
         enterprises = list(site.enterprises.all())
         show_all = self.request.GET.get("events") == "all"
-        timeline = selectors.site_timeline(site=site, limit=None if show_all else TIMELINE_LENGTH + 1)
+        subtree = selectors.site_subtree(site=site)
+        timeline = selectors.site_timeline(subtree=subtree, limit=None if show_all else TIMELINE_LENGTH + 1)
         can_write = self.can_write(site.town)
         context.update(
             enterprises=enterprises,
@@ -121,7 +122,7 @@ class SiteDetailView(WritableMixin, DetailView):
             can_write=can_write,
             timeline=timeline[:TIMELINE_LENGTH] if not show_all else timeline,
             timeline_truncated=not show_all and len(timeline) > TIMELINE_LENGTH,
-            photo_groups=selectors.photos_by_phase(selectors.site_photos(site=site)),
+            photo_groups=selectors.photos_by_phase(selectors.site_photos(subtree=subtree)),
             history=selectors.site_history(site=site),
             stage_rules=stage_rules(),
             today=timezone.localdate(),

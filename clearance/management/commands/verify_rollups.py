@@ -1,24 +1,31 @@
-"""python manage.py verify_rollups [--repair]: recompute the monthly rollup from the events and report any difference."""
+"""python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance import rollups
+from clearance import rollups, site_tree
 from clearance.models import Town
 
 
 class Command(BaseCommand):
-    help = "Recompute every town's monthly figures from the events and compare them with the stored rollup."
+    help = (
+        "Recompute every town's monthly figures from the events, and the site tree from the sites' parents, "
+        "and compare them with what is stored."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--repair", action="store_true", help="rebuild the rollup from the events when it differs"
+            "--repair", action="store_true", help="rebuild what differs from the events and the sites"
         )
 
     def handle(self, *args, repair: bool, **options):
         found = rollups.differences()
+        tree_found = site_tree.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollups.stored_count()} monthly rows)")
+        if not tree_found:
+            self.stdout.write("site tree agrees with the sites' containing areas")
+        if not found and not tree_found:
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -26,9 +33,21 @@ class Command(BaseCommand):
                 f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
                 f"rollup {each['rollup']}, events {each['events']}"
             )
+        for each in tree_found:
+            self.stdout.write(
+                f"site tree: site {each['site']} in {each['ancestor']} ({each['depth']} levels down) {each['problem']}"
+            )
         if repair:
             with transaction.atomic():
-                rollups.rebuild()
-            self.stdout.write(f"{len(found)} differences repaired: the rollup was rebuilt from the events")
+                if tree_found:
+                    site_tree.rebuild()
+                if found:
+                    rollups.rebuild()
+            self.stdout.write(
+                f"{len(found) + len(tree_found)} differences repaired: rebuilt from the events and the sites"
+            )
             return
-        raise CommandError(f"{len(found)} differences between the rollup and the events (run with --repair)")
+        raise CommandError(
+            f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree "
+            "(run with --repair)"
+        )
