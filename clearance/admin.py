@@ -6,7 +6,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, router, transaction
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -63,8 +63,12 @@ def _count_of(model: type[models.Model], fk: str) -> Coalesce:
 
 
 def _with_current_stage(queryset: models.QuerySet) -> models.QuerySet:
-    """Annotate enterprises with the most advanced stage recorded (None when nothing is)."""
-    return queryset.annotate(current_stage=Max("events__stage"))
+    """Annotate enterprises with the most advanced stage recorded (None when nothing is).
+
+    A subquery per enterprise rather than MAX over a join: the list computes it for the page it shows,
+    where a join and GROUP BY would aggregate every event of every enterprise first (25 s at a million).
+    """
+    return queryset.annotate(current_stage=selectors.enterprise_stage_subquery(OuterRef("pk")))
 
 
 def _stage_label(value: int | None) -> str:
@@ -716,6 +720,8 @@ class EnterpriseForm(VersionedForm):
 @admin.register(Enterprise)
 class EnterpriseAdmin(ClearanceAdmin):
     form = EnterpriseForm
+    # The total under a filter is still counted; the unfiltered total again on every page is not (a million rows).
+    show_full_result_count = False
     list_display = ["name", "town", "site", "disposal", "categories", "energy_freed_tce", "current_stage"]
     list_select_related = ["town", "site"]
     list_filter = [

@@ -395,10 +395,10 @@ def monthly_trend(*, year: int, month: int, town: Town | None = None) -> list[di
 
 def with_enterprise_stage(enterprises: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
     """Annotate `stage`: the most advanced stage an enterprise has reached (None before any event)."""
-    return enterprises.annotate(stage=_enterprise_stage_subquery(OuterRef("pk")))
+    return enterprises.annotate(stage=enterprise_stage_subquery(OuterRef("pk")))
 
 
-def _enterprise_stage_subquery(enterprise_ref) -> Subquery:
+def enterprise_stage_subquery(enterprise_ref) -> Subquery:
     return Subquery(
         Event.objects.filter(enterprise=enterprise_ref).order_by().values("enterprise").annotate(top=Max("stage")).values("top")[:1],
         output_field=IntegerField(),
@@ -415,7 +415,7 @@ def with_site_stage(sites: QuerySet[Site]) -> QuerySet[Site]:
     """
     least_advanced = Subquery(
         Enterprise.objects.filter(site=OuterRef("pk"))
-        .annotate(reached=Coalesce(_enterprise_stage_subquery(OuterRef("pk")), Value(NOT_STARTED)))
+        .annotate(reached=Coalesce(enterprise_stage_subquery(OuterRef("pk")), Value(NOT_STARTED)))
         .order_by("reached")
         .values("reached")[:1],
         output_field=IntegerField(),

@@ -566,3 +566,34 @@ def test_dashboard_in_english_names_the_period_and_the_lights(leader_in, towns):
     assert "as of Aug. 31, 2022" in page
     assert '<span class="light light-yellow" data-light="yellow">Yellow</span>' in page
     assert "Township ranking" in page
+
+
+@pytest.mark.parametrize("sort", ["", "-score", "name", "land_vacated_mu_completion"])
+def test_ranking_body_is_what_django_tables2_would_render_cell_for_cell(rf, leader_in, sort):
+    """The ranking's body is built in one pass (TownRankingTable.body_html) for speed; it must not differ from
+    django-tables2's own rendering of the same table in any cell, link, light or attribute."""
+    from django.template.loader import render_to_string
+    from django_tables2 import RequestConfig
+
+    from clearance import selectors
+    from clearance.tables import TownRankingTable
+
+    _campaign_of_size(4)
+    response = leader_in.get(reverse("clearance:home"), {**AUGUST, "sort": sort} if sort else AUGUST)
+    shown = response.context["table"]
+    request = rf.get("/", {"sort": sort} if sort else {})
+    stock = TownRankingTable(
+        selectors.campaign_summary(**AUGUST).towns, previous_ranks=shown.previous_ranks, city=shown.city,
+        period=AUGUST, template_name="django_tables2/bootstrap5-responsive.html",
+    )
+    RequestConfig(request, paginate=False).configure(stock)
+
+    def tbody(html: str) -> str:
+        body = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S).group(1)
+        return re.sub(r">\s+<", "><", body.strip())
+
+    expected = tbody(render_to_string(stock.template_name, {"table": stock, "request": request}))
+    assert tbody(response.content.decode()) == expected
+    # Both have what the check is about: a row per town, lights, links to the towns' pages, rank changes.
+    assert expected.count("<tr ") == 4 and 'data-light="' in expected
+    assert expected.count('href="/towns/') == 4 and expected.count("data-rank-change=") == 4
