@@ -629,7 +629,10 @@ def _event_subject(record) -> str:
 def site_history(*, site: Site, limit: int = 50) -> list[HistoryEntry]:
     """Return the latest changes of SITE and of the events of it and its enterprises, deleted events included."""
     site_records = Site.history.filter(id=site.pk).select_related("history_user", "town", "parent")
-    event_records = Event.history.filter(Q(site_id=site.pk) | Q(enterprise__site=site)).select_related(
+    # The enterprises' ids first (the site page has them prefetched): two indexed lookups in the history,
+    # where an OR across the history row and its enterprise's site would scan every event's history.
+    enterprise_ids = [enterprise.pk for enterprise in site.enterprises.all()]
+    event_records = Event.history.filter(Q(site_id=site.pk) | Q(enterprise_id__in=enterprise_ids)).select_related(
         "history_user", "enterprise", "site"
     )
     entries = change_history(site_records, describe=lambda record: record.name, limit=limit)
