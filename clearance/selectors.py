@@ -331,14 +331,7 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
         _("the city"), city_actual, targets.get(None, {}), progress,
         signed=city_actual["signed"], vacated=city_actual["vacated"],
     )
-    actual_by_town = town_figures(year=year, month=month)
-    towns = []
-    for town in Town.objects.all():
-        figures = actual_by_town.get(town.pk) or empty_figures()
-        towns.append(
-            _scope(town.name, figures, targets.get(town.pk, {}), progress,
-                   pk=town.pk, signed=figures["signed"], vacated=figures["vacated"])
-        )
+    towns = _town_scopes(year=year, month=month, targets=targets, progress=progress)
     bulletins = _bulletin_figures(year, month)
     counties = []
     for county in County.objects.all():
@@ -357,6 +350,19 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
         towns=_rank_scopes(towns, overall=True),
         counties=_rank_scopes(counties, overall=False),
     )
+
+
+def _town_scopes(*, year: int, month: int, targets: dict, progress: Fraction) -> list[ScopeSummary]:
+    """Every town's figures against its targets for the period, unranked (two queries)."""
+    actual_by_town = town_figures(year=year, month=month)
+    towns = []
+    for town in Town.objects.all():
+        figures = actual_by_town.get(town.pk) or empty_figures()
+        towns.append(
+            _scope(town.name, figures, targets.get(town.pk, {}), progress,
+                   pk=town.pk, signed=figures["signed"], vacated=figures["vacated"])
+        )
+    return towns
 
 
 def default_period() -> tuple[int, int]:
@@ -668,7 +674,9 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
     """
     if month == 1:
         return None
-    return {town.pk: town.rank for town in campaign_summary(year=year, month=month - 1).towns}
+    # Only the towns' ranking of that month: neither the city's figures nor the counties'.
+    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), progress=time_progress(month - 1))
+    return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
 
 
 def rank_change(*, rank: int | None, previous: int | None) -> int | None:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from clearance import services
 from clearance.choices import Metric, Stage
+from clearance.models import Town
 
 from .dashboard_helpers import (
     body_rows,
@@ -505,8 +506,9 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)  # warm the session
 
-    # session, user, role; years; this month's and last month's summaries (6 each); any events; home county; trend
-    with django_assert_num_queries(19):
+    # session, user, role; years; this month's summary (6); last month's town ranking (targets, figures, towns);
+    # any events; home county; trend
+    with django_assert_num_queries(16):
         page = dashboard(leader_in, **AUGUST)
 
     assert len(ranking(page)) == size
@@ -518,7 +520,7 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(16):
         response = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "xlsx"})
 
     assert len(list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows())) == size + 2
@@ -597,3 +599,23 @@ def test_ranking_body_is_what_django_tables2_would_render_cell_for_cell(rf, lead
     # Both have what the check is about: a row per town, lights, links to the towns' pages, rank changes.
     assert expected.count("<tr ") == 4 and 'data-light="' in expected
     assert expected.count('href="/towns/') == 4 and expected.count("data-rank-change=") == 4
+
+
+def test_ranking_shows_fifty_towns_a_page_ranked_over_all_of_them_and_exports_all(leader_in):
+    _campaign_of_size(2)
+    for number in range(55):
+        TownFactory(name=f"无目标镇{number:02d}")
+    total = Town.objects.count()
+
+    first = leader_in.get(reverse("clearance:home"), {**AUGUST, "sort": "name"}).content.decode()
+    second = leader_in.get(reverse("clearance:home"), {**AUGUST, "sort": "name", "page": 2}).content.decode()
+
+    first_rows, second_rows = body_rows(first, "town-ranking"), body_rows(second, "town-ranking")
+    assert (len(first_rows), len(second_rows)) == (50, total - 50)
+    # Sorted by name over every town, then cut into pages: no town twice, none missing.
+    names = [cells[1] for _attrs, cells in first_rows + second_rows]
+    assert names == sorted(Town.objects.values_list("name", flat=True)) and len(set(names)) == total
+    # The city's totals stay under the table on every page.
+    assert "data-city-row" in first and "data-city-row" in second
+    exported = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "csv"}).content.decode("utf-8-sig")
+    assert len(exported.strip().splitlines()) == 1 + total + 1  # header, every town, the city

@@ -182,6 +182,9 @@ class DashboardView(PeriodMixin, ExportsMixin, SingleTableMixin, TemplateView):
 
     template_name = "clearance/dashboard.html"
     table_class = TownRankingTable
+    # A city has a few towns, a province over a thousand: the ranking shows 50 at a time (sorted over all of
+    # them, so ranks run on from page to page; the export has them all).
+    table_pagination = {"per_page": 50}
 
     def get_table_data(self):
         return self.summary.towns
