@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -1041,3 +1043,23 @@ class BulletinFigureAdmin(ClearanceAdmin):
     list_select_related = ["county"]
     list_filter = ["year", "metric", "county"]
     search_fields = ["county__name"]
+
+
+# Users ---------------------------------------------------------------------------
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin, without deletion: someone who leaves is made inactive.
+
+    Every history row names who made the change; deleting the user would blank
+    that name in all of them (the history keeps no copy of it), so the record of
+    who changed a figure would be lost with the account.
+    """
+
+    # Django's own help for "Active" already says it: "Unselect this instead of deleting accounts."
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

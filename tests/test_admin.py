@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,6 +42,8 @@ from clearance.models import (
     Target,
     Town,
 )
+
+from .factories import TownFactory
 
 CLEARANCE_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "clearance"), key=lambda model: model.__name__
@@ -740,3 +743,23 @@ def test_admin_site_change_page_queries_do_not_grow_with_enterprises(admin_clien
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_users_are_made_inactive_not_deleted_so_the_history_keeps_their_names(admin_client, admin_user):
+    """Deleting a user would blank their name in every history row; the admin offers no way to."""
+    official = get_user_model().objects.create_user("official-gone", password="x" * 12)
+    site = services.site_create(town=TownFactory(), name="留名地块", area_mu=Decimal("3"), user=official)
+    url = reverse("admin:auth_user_delete", args=[official.pk])
+
+    assert admin_client.get(url).status_code == 403
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    changelist = admin_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert 'value="delete_selected"' not in changelist
+    response = admin_client.post(reverse("admin:auth_user_changelist"),
+                                 {"action": "delete_selected", "_selected_action": [official.pk], "post": "yes"})
+    assert get_user_model().objects.filter(pk=official.pk).exists(), response.status_code
+
+    # What the admin offers instead: untick "Active". The history still names them.
+    official.is_active = False
+    official.save()
+    assert site.history.earliest().history_user == official

@@ -188,8 +188,13 @@ def admin_model_rules(model) -> dict[str, dict]:
             "kwargs": object_id, "get": model_staff(200), "post": model_staff(REDIRECT if is_log else 200),
             **({"writes": {"admin.LogEntry": 1}} if is_log else {}),
         },
-        # An empty POST is not a confirmation: the page asks again and nothing is deleted.
-        f"{info}_delete": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(200)},
+        # An empty POST is not a confirmation: the page asks again and nothing is deleted. Users are never
+        # deleted (made inactive instead: the history keeps their names).
+        f"{info}_delete": {
+            "kwargs": object_id,
+            "get": model_staff(403 if model is get_user_model() else 200),
+            "post": model_staff(403 if model is get_user_model() else 200),
+        },
         f"{info}_history": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(200)},
         # The old change URL, kept by Django: it redirects to the change page.
         f"<unnamed admin/{opts.app_label}/{opts.model_name}/<path:object_id>/>": {
