@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from . import selectors
-from .models import MAX_YEAR, MIN_YEAR
+from .rules import MAX_YEAR, MIN_YEAR
 
 
 class PeriodError(ValueError):

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
-from .models import MIN_YEAR, AttackGroup, Enterprise, Site
+from .models import AttackGroup, Enterprise, Site
+from .rules import MIN_YEAR
 from .validators import validate_no_control_characters
 
 SITE_SUBJECT = "site"
@@ -23,7 +24,7 @@ def _stage_names() -> dict:
 
 
 def stage_rule(disposal: str) -> str:
-    """Return, in words, when an enterprise under DISPOSAL may be closed out (the rule of models.stage_prerequisites)."""
+    """Return, in words, when an enterprise under DISPOSAL may be closed out (the rule of rules.stage_prerequisites)."""
     names = _stage_names()
     if disposal in DISPOSALS_CLOSED_WITHOUT_VACATING:
         return _("%(disposal)s: the enterprise stays in place, so %(closed)s needs only %(signed)s.") % {

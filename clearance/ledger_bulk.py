@@ -16,13 +16,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import ledger, pgcopy, rollups, site_tree
 from .choices import Stage
-from .models import (
+from .models import AttackGroup, Enterprise, Event, Site, Town
+from .rules import (
     LEAVING_STAGES,
-    AttackGroup,
-    Enterprise,
-    Event,
-    Site,
-    Town,
     attack_group_problem,
     enterprise_event_problem,
     parent_chain_contains,
@@ -234,7 +230,7 @@ def ledger_write(site_rows, enterprise_rows, *, user, report, problems, progress
     """Write the parsed rows of a ledger as the per-row services would, in a few statements per batch.
 
     Every rule is checked in memory with the models' own rule functions
-    (models.enterprise_event_problem, site_vacate_problem, …) against what was
+    (rules.enterprise_event_problem, site_vacate_problem, …) against what was
     loaded once; problems go to PROBLEMS and then nothing is written.
     """
     done = 0

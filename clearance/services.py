@@ -34,8 +34,8 @@ from .models import (
     TaskForceMember,
     Target,
     Town,
-    stage_prerequisites,
 )
+from .rules import stage_prerequisites
 
 User = AbstractBaseUser
 logger = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ def event_record(
     """Record that ENTERPRISE (or SITE, for 腾退 only) reached STAGE on ON.
 
     Refuses a stage already recorded (correct that event instead), a date in
-    the future and a stage out of order (see models.stage_prerequisites).
+    the future and a stage out of order (see rules.stage_prerequisites).
     """
     _lock_subject(enterprise=enterprise, site=site)
     existing = _existing_event(enterprise=enterprise, site=site, stage=stage)

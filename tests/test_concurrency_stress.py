@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from clearance import rollups, selectors, services
 from clearance.choices import Disposal, Stage, TownKind
-from clearance.models import Enterprise, Event, Pairing, Site, Town, stage_prerequisites
+from clearance.models import Enterprise, Event, Pairing, Site, Town
+from clearance.rules import stage_prerequisites
 
 pytestmark = [
     pytest.mark.skipif(

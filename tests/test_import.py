@@ -381,7 +381,7 @@ def test_the_batched_import_names_the_same_bad_rows_as_the_services(tmp_path, to
 
 
 def test_stage_dates_problem_refuses_a_stage_dated_before_an_earlier_one():
-    from clearance.models import stage_dates_problem
+    from clearance.rules import stage_dates_problem
 
     problem = stage_dates_problem(Stage.VACATED, date(2022, 3, 1), {Stage.SIGNED: date(2022, 3, 2)})
 
@@ -390,7 +390,7 @@ def test_stage_dates_problem_refuses_a_stage_dated_before_an_earlier_one():
 
 
 def test_enterprise_event_problem_checks_prerequisites_before_dates():
-    from clearance.models import enterprise_event_problem
+    from clearance.rules import enterprise_event_problem
 
     def problem(stage, others, disposal):
         found = enterprise_event_problem(stage, date(2022, 5, 1), others, disposal=disposal, site_vacated_on=None,
@@ -403,7 +403,7 @@ def test_enterprise_event_problem_checks_prerequisites_before_dates():
 
 
 def test_after_site_vacated_problem_allows_an_enterprise_already_out_by_then():
-    from clearance.models import after_site_vacated_problem
+    from clearance.rules import after_site_vacated_problem
 
     def problem(others):
         return after_site_vacated_problem(Stage.CLOSED, date(2022, 5, 2), others, site_vacated_on=date(2022, 5, 1),
@@ -415,7 +415,7 @@ def test_after_site_vacated_problem_allows_an_enterprise_already_out_by_then():
 
 
 def test_site_vacate_problem_counts_and_names_the_enterprises_still_there_by_name():
-    from clearance.models import site_vacate_problem
+    from clearance.rules import site_vacate_problem
 
     out_dates = [("丁", None), ("乙", date(2022, 5, 2)), ("甲", date(2022, 5, 1)), ("丙", None), ("戊", None)]
 
@@ -427,7 +427,7 @@ def test_site_vacate_problem_counts_and_names_the_enterprises_still_there_by_nam
 
 
 def test_vacated_site_problem_refuses_only_a_move_onto_the_site():
-    from clearance.models import vacated_site_problem
+    from clearance.rules import vacated_site_problem
 
     assert vacated_site_problem(site_vacated=True, stored_site_id=None, site_id=7, site_name="甲").messages == [
         "“甲”已记录腾退，不能再添加企业。"]
@@ -436,7 +436,7 @@ def test_vacated_site_problem_refuses_only_a_move_onto_the_site():
 
 
 def test_parent_chain_contains_finds_a_cycle_and_stops_on_one_elsewhere():
-    from clearance.models import parent_chain_contains
+    from clearance.rules import parent_chain_contains
 
     parents = {"b": "c", "c": "a", "x": "y", "y": "x"}
 

@@ -1,0 +1,27 @@
+"""The models of the campaign, by sub-domain; import them from here."""
+
+from .derived import MonthlyFigure, SiteAncestry
+from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
+from .records import Enterprise, Event, Photo, Site, photo_upload_to
+from .targets import BulletinFigure, Target
+
+__all__ = [
+    "AttackGroup",
+    "Bureau",
+    "BureauHead",
+    "BulletinFigure",
+    "County",
+    "Enterprise",
+    "Event",
+    "MonthlyFigure",
+    "Pairing",
+    "PairingQuerySet",
+    "Photo",
+    "Site",
+    "SiteAncestry",
+    "TaskForce",
+    "TaskForceMember",
+    "Target",
+    "Town",
+    "photo_upload_to",
+]

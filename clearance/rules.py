@@ -1,0 +1,153 @@
+"""The campaign's rules as pure functions: models' clean() gathers the data by query, bulk writers from memory.
+
+Each returns the ValidationError (message and code) when a rule is broken, else None, so every
+write path refuses the same input with the same words.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Stage
+
+# The campaign's years: an earlier or later year is a typing slip.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+LEAVING_STAGES = (Stage.VACATED, Stage.CLOSED)
+
+
+def stage_prerequisite_problem(stage: Stage, others: Mapping[int, date], disposal: str) -> ValidationError | None:
+    """Return the error when STAGE is recorded before its prerequisites (OTHERS: the enterprise's other stages)."""
+    for required in stage_prerequisites(stage, disposal):
+        if required not in others:
+            return ValidationError(
+                {
+                    "stage": ValidationError(
+                        _("%(stage)s needs %(required)s to be recorded first."),
+                        code="stage_out_of_order",
+                        params={"stage": stage.label, "required": Stage(required).label},
+                    )
+                }
+            )
+    return None
+
+
+def stage_dates_problem(stage: Stage, on: date, others: Mapping[int, date]) -> ValidationError | None:
+    """Return the error when STAGE on ON is dated before an earlier stage or after a later one in OTHERS."""
+    for other_stage, other_date in others.items():
+        if other_stage < stage and other_date > on:
+            message = _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
+        elif other_stage > stage and other_date < on:
+            message = _("%(stage)s on %(date)s is later than %(other)s on %(other_date)s: stages must be dated in order.")
+        else:
+            continue
+        params = {
+            "stage": stage.label,
+            "date": on.isoformat(),
+            "other": Stage(other_stage).label,
+            "other_date": other_date.isoformat(),
+        }
+        return ValidationError({"occurred_on": ValidationError(message, code="dates_out_of_order", params=params)})
+    return None
+
+
+def after_site_vacated_problem(
+    stage: Stage, on: date, others: Mapping[int, date], *, site_vacated_on: date | None, site_name: str
+) -> ValidationError | None:
+    """Return the error when 腾退/销号 on ON leaves a site vacated on SITE_VACATED_ON later than that date.
+
+    Once its site is vacated, an enterprise must stay out by that date, unless
+    another of its 腾退/销号 events (in OTHERS) already has it out by then.
+    """
+    if stage not in LEAVING_STAGES or site_vacated_on is None or on <= site_vacated_on:
+        return None
+    if any(other in LEAVING_STAGES and other_on <= site_vacated_on for other, other_on in others.items()):
+        return None
+    return ValidationError(
+        {
+            "occurred_on": ValidationError(
+                _("%(site)s was vacated on %(date)s; this enterprise must be out by then."),
+                code="after_site_vacated",
+                params={"site": site_name, "date": site_vacated_on.isoformat()},
+            )
+        }
+    )
+
+
+def enterprise_event_problem(
+    stage: Stage, on: date, others: Mapping[int, date], *, disposal: str, site_vacated_on: date | None,
+    site_name: str,
+) -> ValidationError | None:
+    """Return the first error of an enterprise's STAGE on ON: prerequisites, its site's 腾退, then date order."""
+    for problem in (
+        stage_prerequisite_problem(stage, others, disposal),
+        after_site_vacated_problem(stage, on, others, site_vacated_on=site_vacated_on, site_name=site_name),
+        stage_dates_problem(stage, on, others),
+    ):
+        if problem is not None:
+            return problem
+    return None
+
+
+def site_vacate_problem(on: date, out_dates: Iterable[tuple[str, date | None]]) -> ValidationError | None:
+    """Return the error when a site is vacated on ON while enterprises on it are not out by then.
+
+    OUT_DATES gives, per enterprise on the site, its name and the earliest date
+    of its 腾退/销号 events (None when it has neither).
+    """
+    still_there = sorted(name for name, out_on in out_dates if out_on is None or out_on > on)
+    if not still_there:
+        return None
+    return ValidationError(
+        _("The site cannot be vacated on %(date)s: %(count)s enterprises on it (%(names)s) have not been vacated or closed out by then."),
+        code="site_not_empty",
+        params={"date": on.isoformat(), "count": len(still_there), "names": "、".join(still_there[:3])},
+    )
+
+
+def vacated_site_problem(
+    *, site_vacated: bool, stored_site_id: int | None, site_id: int | None, site_name: str
+) -> ValidationError | None:
+    """Return the error when an enterprise is put on a site already vacated (the land is meant to be empty)."""
+    if not site_vacated or stored_site_id == site_id:
+        return None
+    return ValidationError(
+        _("%(site)s has been recorded as vacated; no enterprise can be added to it."),
+        code="site_vacated",
+        params={"site": site_name},
+    )
+
+
+def attack_group_problem() -> ValidationError:
+    """Return the error for an enterprise whose responsible attack group is another town's."""
+    return ValidationError(_("The attack group belongs to another town's task force."), code="group_other_town")
+
+
+def parent_chain_contains(target, parent, parent_of: Callable) -> bool:
+    """Whether TARGET is PARENT or one of its ancestors, following PARENT_OF (a site cannot lie inside itself)."""
+    seen, node = set(), parent
+    while node is not None and node not in seen:
+        if node == target:
+            return True
+        seen.add(node)
+        node = parent_of(node)
+    return False
+
+
+def stage_prerequisites(stage: Stage, disposal: str) -> tuple[Stage, ...]:
+    """Return the stages an enterprise must have recorded before reaching STAGE.
+
+    摸底, 洽谈 and 签约 may be recorded in any order (a ledger often starts at
+    签约). 腾退 needs 签约 and 拆除 needs 腾退. 销号 needs 腾退, except under a
+    disposal that keeps the enterprise in place (改造提升, 兼并重组), where 签约
+    is enough.
+    """
+    if stage == Stage.VACATED:
+        return (Stage.SIGNED,)
+    if stage == Stage.DEMOLISHED:
+        return (Stage.VACATED,)
+    if stage == Stage.CLOSED:
+        return (Stage.SIGNED,) if disposal in DISPOSALS_CLOSED_WITHOUT_VACATING else (Stage.VACATED,)
+    return ()
