@@ -769,7 +769,7 @@ class EnterpriseAdmin(ClearanceAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            saved = services.enterprise_edit(
+            saved = services.enterprise_update(
                 enterprise=obj,
                 expected_version=form.cleaned_data["expected_version"],
                 user=request.user,

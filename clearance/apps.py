@@ -7,8 +7,8 @@ class ClearanceConfig(AppConfig):
 
     def ready(self):
         # Registers the signal handlers that keep the monthly rollup in step with every write.
-        from . import rollups  # noqa: F401
+        from .derived import rollup  # noqa: F401
         # And the site tree's closure table in step with every site's parent.
-        from . import site_tree  # noqa: F401
+        from .derived import site_tree  # noqa: F401
         # And those that keep a history row for writes the database would otherwise make silently.
         from . import signals  # noqa: F401

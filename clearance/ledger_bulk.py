@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import ledger, pgcopy, rollups, site_tree
+from . import ledger, pgcopy
+from .derived import rollup, site_tree
 from .choices import Stage
 from .models import AttackGroup, Enterprise, Event, Site, Town
 from .rules import (
@@ -25,7 +26,7 @@ from .rules import (
     site_vacate_problem,
     vacated_site_problem,
 )
-from .services import _as_stored
+from .services.base import stored_value
 
 BATCH = 1000
 # Per-query limit on ids in an IN (...) list; SQLite builds may refuse more than 999 parameters.
@@ -255,7 +256,7 @@ def ledger_write(site_rows, enterprise_rows, *, user, report, problems, progress
                 # bulk_create and bulk_update send no signals, so the site tree and the monthly rollup
                 # are recomputed here.
                 site_tree.rebuild(town_ids=state.town_ids)
-                rollups.rebuild(town_ids=state.town_ids)
+                rollup.rebuild(town_ids=state.town_ids)
     except IntegrityError as error:
         # Only a write made by someone else at the same time can get here (see the locks in _State).
         problems.add(ledger.ENTERPRISES_SHEET, None, "",
@@ -274,7 +275,7 @@ def _plan_sites(site_rows, state: _State, plan: _Plan, problems, tick: Callable,
                 continue
         key = (row.town.pk, row.name)
         values = dict(
-            (_as_stored(Site, name, value)) for name, value in (("area_mu", row.area), ("land_use", row.land_use))
+            (stored_value(Site, name, value)) for name, value in (("area_mu", row.area), ("land_use", row.land_use))
         )
         site = state.sites.get(key)
         if site is None:
@@ -339,7 +340,7 @@ def _plan_enterprises(enterprise_rows, state: _State, plan: _Plan, problems, tic
 
 
 def _plan_enterprise(row, site: Site, state: _State, plan: _Plan, problems, report) -> Enterprise | None:
-    values = dict(_as_stored(Enterprise, name, value) for name, value in row.fields.items())
+    values = dict(stored_value(Enterprise, name, value) for name, value in row.fields.items())
     enterprise = state.by_code.get(row.code) if row.code else None
     if enterprise is not None:
         # The code is the key: the ledger may correct the name and town it is filed under.

@@ -17,7 +17,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pgcopy, rollups, services, site_tree
+from . import pgcopy, services
+from .derived import rollup, site_tree
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Metric, Stage, TownKind
 from .demo import COUNTIES, HOME_COUNTY
 from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
@@ -194,7 +195,7 @@ def generate_scale(
             report.bulletin_figures = _bulletins(rng, writer=writer, today=today)
         report.history_rows = writer.history_rows + report.towns  # the services wrote the towns' own
         site_tree.rebuild(town_ids=town_ids)
-        rollups.rebuild(town_ids=town_ids)
+        rollup.rebuild(town_ids=town_ids)
     _analyze()
     report.seconds = time.perf_counter() - started
     return report

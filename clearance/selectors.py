@@ -63,7 +63,7 @@ def _enterprise_stage(stage: Stage) -> Q:
 def figure_aggregates() -> dict:
     """Aggregates over events giving every figure of DOMAIN.md for the events in the queryset.
 
-    The one definition of the figures: the monthly rollup (clearance.rollups) is
+    The one definition of the figures: the monthly rollup (clearance.derived.rollup) is
     computed with it, and `verify_rollups` checks the rollup against it.
     """
     decimal = DecimalField(max_digits=16, decimal_places=2)
@@ -90,7 +90,7 @@ def events_with_leaf_flag() -> QuerySet[Event]:
 
 
 def _rollup_sums() -> dict:
-    """Sums of the monthly rollup rows giving every figure (see clearance.rollups)."""
+    """Sums of the monthly rollup rows giving every figure (see clearance.derived.rollup)."""
     return {key: Coalesce(Sum(key), Value(ZERO if key in DECIMAL_METRICS else 0)) for key in FIGURE_KEYS}
 
 

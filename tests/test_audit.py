@@ -328,7 +328,7 @@ def test_admin_deleting_a_pairing_records_who_deleted_its_task_force_and_members
 
 def test_admin_deleting_an_attack_group_records_who_took_it_off_its_enterprises(admin_client, admin_user, world):
     group = AttackGroup.objects.get(task_force=_task_force(world))
-    services.enterprise_edit(enterprise=world.enterprise, expected_version=world.enterprise.version,
+    services.enterprise_update(enterprise=world.enterprise, expected_version=world.enterprise.version,
                              user=world.official, responsible_group=group)
 
     response = admin_client.post(admin_url(AttackGroup, "delete", group.pk), {"post": "yes"})
@@ -486,16 +486,16 @@ def _services_write_sites_and_enterprises(world, user):
     site = services.site_upsert(town=world.town, name="新地块", area_mu=Decimal("5"), user=user).obj
     site = services.site_update(site=site, expected_version=site.version, user=user, notes="补测")
     enterprise = services.enterprise_upsert(town=world.town, name="示例企业戊", site=site, user=user).obj
-    services.enterprise_edit(enterprise=enterprise, expected_version=enterprise.version, user=user,
+    services.enterprise_update(enterprise=enterprise, expected_version=enterprise.version, user=user,
                              energy_freed_tce=Decimal("3"))
     created = services.enterprise_create(site=site, name="示例企业己", user=user)
     return [(Site, site.pk, "~"), (Enterprise, enterprise.pk, "~"), (Enterprise, created.pk, "+")]
 
 
 def _services_write_events(world, user):
-    negotiated = services.event_record_with_photos(enterprise=world.enterprise, stage=Stage.NEGOTIATING,
+    negotiated = services.event_record(enterprise=world.enterprise, stage=Stage.NEGOTIATING,
                                                    on=date(2022, 2, 1), user=user, photos=[png()])
-    services.event_edit(event=negotiated, expected_version=negotiated.version, user=user, on=date(2022, 2, 2),
+    services.event_correct(event=negotiated, expected_version=negotiated.version, user=user, on=date(2022, 2, 2),
                         note="更正", photos=[png("b.png")])
     vacated = services.event_upsert(enterprise=world.enterprise, stage=Stage.VACATED, on=date(2022, 4, 1), user=user)
     services.event_upsert(enterprise=world.enterprise, stage=Stage.VACATED, on=date(2022, 4, 3), user=user)
@@ -557,7 +557,7 @@ def test_a_leader_sees_who_corrected_an_event_date_with_the_old_and_new_dates(cl
 def test_the_audit_page_shows_what_each_kind_of_record_brought_to_the_figures(client, world):
     services.target_set(year=2022, metric=Metric.LAND_VACATED_MU, value=Decimal("300"), town=world.town,
                         user=world.admin)
-    services.enterprise_edit(enterprise=world.enterprise, expected_version=world.enterprise.version,
+    services.enterprise_update(enterprise=world.enterprise, expected_version=world.enterprise.version,
                              user=world.official, energy_freed_tce=Decimal("80.5"), disposal=Disposal.SHUT_DOWN)
     services.site_update(site=world.parcel, expected_version=world.parcel.version, user=world.admin,
                          area_mu=Decimal("21"))

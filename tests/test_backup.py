@@ -23,7 +23,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from PIL import Image
 
-from clearance import backups, rollups, selectors, services
+from clearance import backups, selectors, services
+from clearance.derived import rollup
 from clearance.choices import Metric, PhotoPhase, Stage
 from clearance.models import Enterprise, Event, Photo
 
@@ -69,7 +70,7 @@ def build_campaign():
     later = services.enterprise_create(site=world.other_site, name="备份企业2023", user=admin,
                                        energy_freed_tce=Decimal("7.25"))
     close_out(later, signed=date(2023, 1, 5), vacated=date(2023, 2, 5), closed=date(2023, 3, 5), user=admin)
-    services.event_record_with_photos(
+    services.event_record(
         enterprise=world.enterprise, stage=Stage.VACATED, on=date(2022, 4, 2), user=official, note="腾退现场",
         photos=[photo_upload("现场.png", "PNG", "orange"), photo_upload("IMG_0001.jpg", "JPEG", "teal")],
         phase=PhotoPhase.AFTER,
@@ -101,7 +102,7 @@ def fingerprint() -> dict:
         for photo in Photo.objects.order_by("pk")
         for name in (photo.image.name, photo.thumbnail.name)
     }
-    fingerprint = {"summaries": summaries, "tables": tables, "photos": photos, "rollup_differences": rollups.differences()}
+    fingerprint = {"summaries": summaries, "tables": tables, "photos": photos, "rollup_differences": rollup.differences()}
     return json.loads(json.dumps(fingerprint, cls=DjangoJSONEncoder))
 
 

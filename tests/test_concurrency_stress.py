@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from clearance import rollups, selectors, services
+from clearance import selectors, services
+from clearance.derived import rollup
 from clearance.choices import Disposal, Stage, TownKind
 from clearance.models import Enterprise, Event, Pairing, Site, Town
 from clearance.rules import stage_prerequisites
@@ -260,7 +261,7 @@ def test_32_threads_writing_at_once_lose_nothing_and_every_figure_equals_the_eve
 
     # Every figure, every month of both years: the rollup the pages read, the summary the API returns and
     # a plain SQL recomputation from the events agree.
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     for year in YEARS:
         for month in range(1, 13):
             raw = nonzero(raw_town_figures(year, month))

@@ -27,7 +27,8 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from PIL import Image
 
-from clearance import rollups, selectors, services
+from clearance import selectors, services
+from clearance.derived import rollup
 from clearance.choices import PhotoPhase, Stage
 from clearance.ledger import ledger_import
 from clearance.management.commands.bench_import import TOWNS, write_bench_ledger
@@ -114,7 +115,7 @@ def world(db):
 
 
 def record_vacated(world, *photos):
-    return services.event_record_with_photos(
+    return services.event_record(
         enterprise=world.enterprise, stage=Stage.VACATED, on=world.event.occurred_on, user=world.official,
         photos=list(photos), phase=PhotoPhase.AFTER,
     )
@@ -295,7 +296,7 @@ def test_connection_lost_mid_import_writes_nothing_and_the_retry_imports_everyth
         "enterprise history": LEDGER_ENTERPRISES, "event history": events,
         "rollup rows": MonthlyFigure.objects.count(),
     }
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     assert selectors.city_figures(year=2021, month=12)["enterprises_rectified"] == LEDGER_ENTERPRISES // 2
 
 
@@ -462,7 +463,7 @@ def test_server_killed_during_a_bulk_recording_leaves_no_partial_rows(tmp_path):
     assert len(outcome) == 1 and isinstance(outcome[0], (ConnectionError, http.client.HTTPException)), outcome
     assert Event.objects.filter(enterprise__in=bulk).count() == 0
     assert Event.history.filter(enterprise__in=bulk).count() == 0
-    assert rollups.differences() == []
+    assert rollup.differences() == []
 
     # Restarted, the server takes the same request whole.
     restarted = Server(url, tmp_path / "gunicorn.log")
@@ -476,7 +477,7 @@ def test_server_killed_during_a_bulk_recording_leaves_no_partial_rows(tmp_path):
     assert Event.objects.filter(enterprise__in=bulk, stage=Stage.SIGNED, note="批量签约").count() == BULK_ENTERPRISES
     assert Event.history.filter(enterprise__in=bulk, history_user=world.official).count() == BULK_ENTERPRISES
     assert selectors.city_figures(year=2022, month=6)["signed"] == BULK_ENTERPRISES + 1  # and the world's own
-    assert rollups.differences() == []
+    assert rollup.differences() == []
 
 
 def _attempt(server: Server, path: str, body: str, cookies: dict):

@@ -11,7 +11,8 @@ from django.apps import apps
 from django.core.management import call_command
 from openpyxl import Workbook, load_workbook
 
-from clearance import ledger, rollups
+from clearance import ledger
+from clearance.derived import rollup
 from clearance.choices import Stage
 from clearance.ledger import LedgerError, ledger_import, read_ledger, read_workbook
 from clearance.management.commands.bench_import import bench_rows, resource_datasets, towns_ensure
@@ -108,15 +109,15 @@ def test_the_rollup_agrees_with_the_events_after_an_import_and_a_corrected_reimp
     corrected = write_xlsx(tmp_path / "corrected", *equivalence_ledger(changed=True))
 
     ledger_import(sheets=read_ledger(first), user=user)
-    assert rollups.differences() == []
-    after_first = rollups.stored()
+    assert rollup.differences() == []
+    after_first = rollup.stored()
     ledger_import(sheets=read_ledger(corrected), user=user, dry_run=True)
-    assert rollups.stored() == after_first  # a dry run writes nothing, the rollup included
+    assert rollup.stored() == after_first  # a dry run writes nothing, the rollup included
     ledger_import(sheets=read_ledger(corrected), user=user)
 
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     assert {town for town, _year, _month in after_first} == {caoqiao.pk, linda.pk, elsewhere.town_id}
-    assert rollups.stored() != after_first  # dates moved, energy and areas changed
+    assert rollup.stored() != after_first  # dates moved, energy and areas changed
     assert list(MonthlyFigure.objects.filter(town=elsewhere.town).values()) == elsewhere_rows
 
 
@@ -124,12 +125,12 @@ def test_the_rollup_agrees_after_an_unchanged_reimport_that_writes_nothing(tmp_p
     TownFactory(name="曹桥街道"), TownFactory(name="林埭镇")
     file = write_xlsx(tmp_path, *equivalence_ledger())
     ledger_import(path=file)
-    stored, counts = rollups.stored(), row_counts()
+    stored, counts = rollup.stored(), row_counts()
 
     ledger_import(path=file)
 
-    assert (rollups.stored(), row_counts()) == (stored, counts)
-    assert rollups.differences() == []
+    assert (rollup.stored(), row_counts()) == (stored, counts)
+    assert rollup.differences() == []
 
 
 # What COPY writes --------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from clearance import rollups, selectors, services, site_tree
+from clearance import selectors, services
+from clearance.derived import rollup, site_tree
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, MonthlyFigure, Site
 
@@ -121,7 +122,7 @@ class RollupAgreesWithEvents(TestCase):
     def test_after_any_sequence_of_writes(self, sequence):
         for step, operation in enumerate(sequence):
             apply(operation, enterprises=self.enterprises, sites=self.sites, user=None)
-            assert rollups.differences() == [], f"after step {step}: {operation}"
+            assert rollup.differences() == [], f"after step {step}: {operation}"
             assert site_tree.differences() == [], f"after step {step}: {operation}"
 
 
@@ -130,12 +131,12 @@ def test_differences_name_the_month_and_figure_and_verify_rollups_repairs_them()
     site = SiteFactory(area_mu=Decimal("6.93"))
     enterprise = EnterpriseFactory(site=site, energy_freed_tce=Decimal("12.50"))
     close_out(enterprise, signed=date(2022, 1, 5), vacated=date(2022, 2, 1), closed=date(2022, 3, 9))
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     assert selectors.city_figures(year=2022, month=3)["energy_freed_tce"] == Decimal("12.50")
 
     # A write behind the services' back (raw SQL, a restore gone wrong) is found…
     MonthlyFigure.objects.filter(year=2022, month=3).update(energy_freed_tce=Decimal("1.00"))
-    [difference] = rollups.differences()
+    [difference] = rollup.differences()
     assert (difference["year"], difference["month"], difference["figure"]) == (2022, 3, "energy_freed_tce")
     assert (difference["rollup"], difference["events"]) == (Decimal("1.00"), Decimal("12.50"))
     with pytest.raises(CommandError, match="1 differences"):
@@ -143,7 +144,7 @@ def test_differences_name_the_month_and_figure_and_verify_rollups_repairs_them()
 
     # …and repaired from the events.
     call_command("verify_rollups", "--repair")
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     assert selectors.city_figures(year=2022, month=3)["energy_freed_tce"] == Decimal("12.50")
 
 
@@ -158,7 +159,7 @@ def test_a_parcel_added_inside_a_vacated_area_takes_the_area_out_of_the_land_fig
 
     parcel.delete()
     assert selectors.city_figures(year=2022, month=4)["land_vacated_mu"] == Decimal("100.00")
-    assert rollups.differences() == []
+    assert rollup.differences() == []
 
 
 @pytest.mark.django_db

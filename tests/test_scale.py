@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from clearance import rollups, selectors, services
+from clearance import selectors, services
+from clearance.derived import rollup
 from clearance.choices import Category, Disposal, Metric, Stage
 from clearance.models import (
     BulletinFigure,
@@ -325,7 +326,7 @@ def test_generate_scale_leaves_existing_rows_as_they_are():
         town=None, year=2021).count() > 0
     assert Target.objects.get(year=2022, town=None, metric=Metric.ENTERPRISES_RECTIFIED).value == Decimal("190")
     assert selectors.town_figures(year=2022, month=12)[town.pk][Metric.ENTERPRISES_RECTIFIED] == 1
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     # Ids and sequences moved on past the generated rows: the pages can still create rows.
     new_site = services.site_create(town=town, name="新地块", area_mu=Decimal("5"), user=None)
     new_enterprise = services.enterprise_create(site=new_site, name="新企业", user=None)
@@ -383,7 +384,7 @@ def test_generate_scale_rollup_agrees_with_the_events():
     TownFactory(name="当湖街道")
     generate_scale(seed=9, **SMALL)
 
-    assert rollups.differences() == []
+    assert rollup.differences() == []
     towns = generated_towns(9)
     assert MonthlyFigure.objects.filter(town__in=towns).aggregate(n=Count("pk"))["n"] > 0
 

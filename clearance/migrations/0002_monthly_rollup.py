@@ -9,9 +9,9 @@ from django.db import migrations, models
 def fill_rollup(apps, schema_editor):
     # Existing events get their monthly rollup rows. The live module is used on
     # purpose: the figures must be computed by the one definition the app uses.
-    from clearance import rollups
+    from clearance.derived import rollup
 
-    rollups.rebuild()
+    rollup.rebuild()
 
 
 class Migration(migrations.Migration):

@@ -15,7 +15,7 @@ class SiteAncestry(models.Model):
     Why: "a site and every parcel inside it" is then one indexed lookup (ancestor = S)
     at any depth, where following parent links needs ORs through joins that the
     database cannot serve from an index (minutes at a million enterprises). Derived
-    from Site.parent and kept in step with it by clearance.site_tree.
+    from Site.parent and kept in step with it by clearance.derived.site_tree.
     """
 
     site = models.ForeignKey(Site, models.CASCADE, related_name="ancestry", verbose_name=_("site"))
@@ -35,7 +35,7 @@ class MonthlyFigure(models.Model):
     """Derived, never edited: one town's figures for the events dated in one calendar month.
 
     The dashboard sums at most twelve of these per town instead of scanning every
-    event, so its cost does not grow with the years of history. clearance.rollups
+    event, so its cost does not grow with the years of history. clearance.derived.rollup
     keeps them in step with the events in the same transaction as each write, and
     `verify_rollups` recomputes them from the events to prove it.
     """

@@ -213,7 +213,7 @@ class _RecordStageMixin:
 
     def form_valid(self, form):
         try:
-            event = services.event_record_with_photos(
+            event = services.event_record(
                 stage=Stage(form.cleaned_data["stage"]),
                 on=form.cleaned_data["occurred_on"],
                 user=self.request.user,
@@ -321,7 +321,7 @@ class EventUpdateView(_EventWriteMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            event = services.event_edit(
+            event = services.event_correct(
                 event=self.event, expected_version=data["version"], user=self.request.user,
                 on=data["occurred_on"], note=data["note"], photos=data["photos"], phase=data["phase"],
             )
@@ -480,7 +480,7 @@ class EnterpriseUpdateView(_EnterpriseWriteMixin, FormView):
     def form_valid(self, form):
         fields = form.changed_fields()
         try:
-            enterprise = services.enterprise_edit(
+            enterprise = services.enterprise_update(
                 enterprise=self.enterprise, expected_version=form.cleaned_data["version"], user=self.request.user,
                 **fields,
             )

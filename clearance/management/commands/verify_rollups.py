@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance import rollups, site_tree
+from clearance.derived import rollup, site_tree
 from clearance.models import Town
 
 
@@ -19,10 +19,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, repair: bool, **options):
-        found = rollups.differences()
+        found = rollup.differences()
         tree_found = site_tree.differences()
         if not found:
-            self.stdout.write(f"rollup agrees with the events ({rollups.stored_count()} monthly rows)")
+            self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
         if not found and not tree_found:
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 if tree_found:
                     site_tree.rebuild()
                 if found:
-                    rollups.rebuild()
+                    rollup.rebuild()
             self.stdout.write(
                 f"{len(found) + len(tree_found)} differences repaired: rebuilt from the events and the sites"
             )

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .models import Site, SiteAncestry
+from ..models import Site, SiteAncestry
 
 # A site tree deeper than this is a cycle written around the model's validation; stop there.
 MAX_DEPTH = 64

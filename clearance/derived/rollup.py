@@ -29,8 +29,8 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from .models import Enterprise, Event, MonthlyFigure, Site
-from .selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
+from ..models import Enterprise, Event, MonthlyFigure, Site
+from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
 

@@ -1,0 +1,87 @@
+"""What every service shares: a validated save with history, the idempotent upsert, the stale-edit check."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+User = AbstractBaseUser
+
+
+class StaleEditError(ValidationError):
+    """Raised when an edit was made on a page loaded before someone else saved."""
+
+    def __init__(self, current: models.Model):
+        self.current = current
+        super().__init__(
+            _("Someone else saved this record after you opened it. Review their version and apply your change again."),
+            code="stale_edit",
+        )
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """The outcome of an idempotent write: the row, and whether it was created or changed."""
+
+    obj: Any
+    created: bool = False
+    changed: bool = False
+
+
+def save_validated(obj: models.Model, *, user: User | None, bump_version: bool = False) -> None:
+    """Validate OBJ fully, attribute its history row to USER and save it."""
+    if bump_version:
+        obj.version = (obj.version or 0) + 1
+    # Constraints are left to the database (a violation becomes a ValidationError
+    # below); Django would otherwise run one query per constraint per save.
+    # Every check constraint has its twin with a clear message in clean() or a field validator.
+    # A foreign key given as a saved object needs no existence query; the database checks it anyway.
+    given_objects = [
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.many_to_one and field.is_cached(obj) and getattr(obj, field.name) is not None
+        and getattr(obj, field.name).pk is not None
+    ]
+    obj.full_clean(exclude=given_objects, validate_constraints=False)
+    if user is not None and user.is_authenticated:
+        obj._history_user = user
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        # A concurrent write got past validation first; report it as bad input.
+        raise ValidationError(
+            _("This conflicts with a record saved at the same time: %(error)s") % {"error": error}, code="conflict"
+        )
+
+
+def upsert_row(model: type[models.Model], *, key: dict, fields: dict, user: User | None, versioned: bool = False) -> Upsert:
+    """Create the row identified by KEY with FIELDS, or update the fields that differ; save nothing when none do."""
+    stored = dict(stored_value(model, name, value) for name, value in fields.items())
+    # order_by(): a default ordering across a nullable relation would put FOR UPDATE on an outer join.
+    obj = model.objects.select_for_update().filter(**key).order_by("pk").first()
+    if obj is None:
+        obj = model(**key, **stored)
+        save_validated(obj, user=user)
+        return Upsert(obj, created=True, changed=True)
+    differing = {name: value for name, value in stored.items() if getattr(obj, name) != value}
+    if not differing:
+        return Upsert(obj)
+    for name, value in differing.items():
+        setattr(obj, name, value)
+    save_validated(obj, user=user, bump_version=versioned)
+    return Upsert(obj, changed=True)
+
+
+def stored_value(model: type[models.Model], name: str, value) -> tuple[str, Any]:
+    """Return the attribute and value as the row stores them: a foreign key by id, a decimal as Decimal."""
+    field = model._meta.get_field(name)
+    if field.is_relation:
+        return field.attname, value.pk if isinstance(value, models.Model) else value
+    if isinstance(value, float):
+        value = repr(value)  # 20.43, not the binary fraction 20.4299999…
+    return name, field.to_python(value)
+

@@ -1,0 +1,172 @@
+"""Stage events: recorded, corrected and deleted under the stage rules, one subject at a time."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..choices import Stage
+from ..models import Enterprise, Event, Site
+from ..rules import stage_prerequisites
+from .base import StaleEditError, Upsert, User, save_validated
+from .photos import photos_add
+
+
+def lock_subject(*, enterprise: Enterprise | None, site: Site | None) -> None:
+    """Serialise writes to one enterprise's or site's events, so the stage rules see a settled state."""
+    if enterprise is not None:
+        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).order_by("pk").first()
+    if site is not None:
+        Site.objects.select_for_update().filter(pk=site.pk).order_by("pk").first()
+
+
+@transaction.atomic
+def event_record(
+    *, stage: Stage, on: date, user: User | None, enterprise: Enterprise | None = None, site: Site | None = None,
+    note: str = "", photos=(), phase: str = "during",
+) -> Event:
+    """Record that ENTERPRISE (or SITE, for 腾退 only) reached STAGE on ON, with PHOTOS, all or nothing.
+
+    Refuses a stage already recorded (correct that event instead), a date in
+    the future and a stage out of order (see rules.stage_prerequisites).
+    """
+    lock_subject(enterprise=enterprise, site=site)
+    existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
+    if existing is not None:
+        raise ValidationError(
+            {
+                "stage": ValidationError(
+                    _("%(stage)s is already recorded on %(date)s; correct that event instead.")
+                    % {"stage": Stage(stage).label, "date": existing.occurred_on.isoformat()},
+                    code="stage_already_recorded",
+                )
+            }
+        )
+    event = _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
+    photos_add(event=event, uploads=photos, phase=phase, user=user)
+    return event
+
+
+def _existing_event(*, enterprise: Enterprise | None, site: Site | None, stage: Stage) -> Event | None:
+    return Event.objects.filter(enterprise=enterprise, site=site, stage=stage).order_by().first()
+
+
+def _event_create(*, stage, on, user, enterprise, site, note) -> Event:
+    event = Event(enterprise=enterprise, site=site, stage=stage, occurred_on=on, note=note, recorded_by=user)
+    save_validated(event, user=user)
+    return event
+
+
+@transaction.atomic
+def event_upsert(
+    *, stage: Stage, on: date, user: User | None, enterprise: Enterprise | None = None, site: Site | None = None,
+    note: str = "",
+) -> Upsert:
+    """Record STAGE on ON, or move the existing event of that stage to ON; leave it alone when already so."""
+    lock_subject(enterprise=enterprise, site=site)
+    existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
+    if existing is None:
+        event = _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
+        return Upsert(event, created=True, changed=True)
+    if existing.occurred_on == on:
+        return Upsert(existing)
+    return Upsert(event_correct(event=existing, expected_version=existing.version, on=on, user=user), changed=True)
+
+
+def _event_for_update(event: Event) -> Event:
+    """Lock EVENT's row; refuse, as a form error rather than a crash, an event deleted since the page was loaded."""
+    current = Event.objects.select_for_update().filter(pk=event.pk).first()
+    if current is None:
+        raise ValidationError(
+            _("Someone else deleted this event after you opened it; nothing was changed."), code="event_deleted"
+        )
+    return current
+
+
+@transaction.atomic
+def event_correct(
+    *, event: Event, expected_version: int, user: User | None, on: date | None = None, note: str | None = None,
+    photos=(), phase: str = "during",
+) -> Event:
+    """Correct the date or note of EVENT as seen at EXPECTED_VERSION and attach further PHOTOS, all or nothing.
+
+    The old values stay in the history.
+    """
+    current = _event_for_update(event)
+    lock_subject(enterprise=current.enterprise, site=current.site)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    if on is not None:
+        current.occurred_on = on
+    if note is not None:
+        current.note = note
+    save_validated(current, user=user, bump_version=True)
+    photos_add(event=current, uploads=photos, phase=phase, user=user)
+    return current
+
+
+@transaction.atomic
+def event_delete(*, event: Event, expected_version: int, user: User | None) -> None:
+    """Delete EVENT unless a later stage depends on it; the deletion stays in the history."""
+    current = _event_for_update(event)
+    lock_subject(enterprise=current.enterprise, site=current.site)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    if current.enterprise_id:
+        disposal = current.enterprise.disposal
+        for later in Event.objects.filter(enterprise_id=current.enterprise_id, stage__gt=current.stage):
+            if current.stage in stage_prerequisites(Stage(later.stage), disposal):
+                raise ValidationError(
+                    _("%(stage)s cannot be deleted while %(later)s is recorded.")
+                    % {"stage": Stage(current.stage).label, "later": Stage(later.stage).label},
+                    code="stage_needed_by_later",
+                )
+    if current.site_id is None and current.stage in (Stage.VACATED, Stage.CLOSED):
+        site = current.enterprise.site
+        site_event = Event.objects.filter(site=site).first()
+        if site_event is not None:
+            raise ValidationError(
+                _("%(site)s has been recorded as vacated; delete that first.") % {"site": site.name},
+                code="site_already_vacated",
+            )
+    if user is not None and user.is_authenticated:
+        current._history_user = user
+        # Its photos go with it: deleted here rather than by the cascade, so that their history names USER too.
+        for photo in current.photos.all():
+            photo._history_user = user
+            photo.delete()
+    current.delete()
+
+
+@transaction.atomic
+def events_record_bulk(
+    *, site: Site, enterprises, stage: Stage, on: date, user: User | None, note: str = ""
+) -> list[Event]:
+    """Record STAGE on ON for each of ENTERPRISES of SITE in one transaction: all of them, or none.
+
+    Every enterprise is checked, so the refusal names each one that cannot take the stage.
+    """
+    enterprises = list(enterprises)
+    if not enterprises:
+        raise ValidationError(_("Choose at least one enterprise."), code="no_enterprise")
+    strangers = [enterprise.name for enterprise in enterprises if enterprise.site_id != site.pk]
+    if strangers:
+        raise ValidationError(
+            _("These enterprises are not on %(site)s: %(names)s.") % {"site": site.name, "names": "、".join(strangers)},
+            code="enterprise_other_site",
+        )
+    events, problems = [], []
+    for enterprise in enterprises:
+        try:
+            events.append(event_record(stage=stage, on=on, user=user, enterprise=enterprise, note=note))
+        except ValidationError as error:
+            problems.append(
+                ValidationError(
+                    _("%(name)s: %(reason)s") % {"name": enterprise.name, "reason": " ".join(error.messages)},
+                    code="bulk_item_refused",
+                )
+            )
+    if problems:
+        raise ValidationError(problems)
+    return events
