@@ -85,3 +85,10 @@ def stored_value(model: type[models.Model], name: str, value) -> tuple[str, Any]
         value = repr(value)  # 20.43, not the binary fraction 20.4299999…
     return name, field.to_python(value)
 
+
+
+def delete_recorded(obj: models.Model, *, user: User | None) -> None:
+    """Delete OBJ, its history row naming USER; every delete of a service goes through here."""
+    if user is not None and user.is_authenticated:
+        obj._history_user = user
+    obj.delete()
