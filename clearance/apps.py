@@ -6,9 +6,5 @@ class ClearanceConfig(AppConfig):
     name = 'clearance'
 
     def ready(self):
-        # Registers the signal handlers that keep the monthly rollup in step with every write.
-        from .derived import rollup  # noqa: F401
-        # And the site tree's closure table in step with every site's parent.
-        from .derived import site_tree  # noqa: F401
-        # And those that keep a history row for writes the database would otherwise make silently.
+        # Registers the handlers that keep a history row for writes the database would otherwise make silently.
         from . import signals  # noqa: F401

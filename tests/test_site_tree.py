@@ -15,7 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from clearance import services, site_tree
+from clearance import services
+from clearance.derived import site_tree
 from clearance.choices import Stage
 from clearance.models import Site, SiteAncestry
 
@@ -94,7 +95,7 @@ def test_moving_a_parcel_moves_its_whole_subtree_and_its_counts():
 
     # A parcel deleted takes its rows with it.
     empty = services.site_create(town=world.town, name="空地块", area_mu=Decimal("1"), parent=chain[2], user=world.admin)
-    empty.delete()
+    services.site_delete(site=empty, user=world.admin)
     assert site_tree.differences() == []
 
 

@@ -6,8 +6,8 @@ five thousand enterprises or a million, where scanning the events would not.
 
 How it stays exact: a figure is a function of the events and of what they point
 at (the enterprise's town and energy, the site's town, area and whether it has
-parcels inside). Any save or delete of an Event, Enterprise or Site goes through
-the signal handlers below, which
+parcels inside). The services save and delete an Event, Enterprise or Site
+inside `clearance.derived.kept_in_step`, which, in the same transaction,
   1. lock the rows the affected events' figures depend on, so two writers of the
      same figures take turns (the second recomputes after the first commits),
   2. compute the affected events' contributions before the write, by the same
@@ -15,8 +15,8 @@ the signal handlers below, which
   3. compute them again after the write, and
   4. add the difference to the rollup rows with one atomic upsert per month
      (`x = x + delta`), so concurrent writers to the same month never lose one.
-Bulk writes that bypass signals (the ledger's set-based import, generate_scale)
-call `rebuild(town_ids)` instead. `differences()` recomputes everything from the
+Bulk writers (the ledger's batched import, generate_scale) call
+`rebuild(town_ids)` instead. `differences()` recomputes everything from the
 events and lists any disagreement; `manage.py verify_rollups` reports it.
 """
 
@@ -26,8 +26,6 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
-from django.dispatch import receiver
 
 from ..models import Enterprise, Event, MonthlyFigure, Site
 from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
@@ -83,17 +81,6 @@ def _apply(deltas: dict[Bucket, dict]) -> None:
         cursor.executemany(sql, params)
 
 
-class _Tracked:
-    """The events a write may change the figures of, and their contributions before it."""
-
-    def __init__(self, events: Q, before: dict[Bucket, dict]):
-        self.events = events
-        self.before = before
-
-    def settle(self, events: Q | None = None) -> None:
-        _apply(_difference(contributions(events if events is not None else self.events), self.before))
-
-
 def _lock(model, ids: Iterable[int | None]) -> None:
     ids = sorted({pk for pk in ids if pk is not None})
     if ids:
@@ -106,15 +93,36 @@ def _site_family(site: Site) -> set[int]:
     return {pk for pk in (site.pk, site.parent_id, stored_parent) if pk is not None}
 
 
-def _track(instance) -> _Tracked | None:
-    """Lock what INSTANCE's write may change figures through and remember the affected events' contributions."""
+class Tracked:
+    """What a write may change the figures of, and those figures before it: settle() adds the difference."""
+
+    def __init__(self, instance, events: Q, before: dict[Bucket, dict]):
+        self.instance = instance
+        self.events = events
+        self.before = before
+
+    def settle(self) -> None:
+        """Add to the rollup what the write changed; call it after the save or delete, in the same transaction."""
+        instance, events = self.instance, self.events
+        if isinstance(instance, Event) and instance.pk is not None:
+            events = Q(pk=instance.pk)  # a new event has its id only now
+        elif isinstance(instance, Site) and instance.pk is not None:
+            events = events | Q(site_id=instance.pk)  # a new site's own id
+        _apply(_difference(contributions(events), self.before))
+
+
+def track(instance) -> Tracked | None:
+    """Lock what a save or delete of INSTANCE may change figures through, and remember those figures.
+
+    None for a write that changes no figure (a new enterprise has no events; other models have no figures).
+    """
     if isinstance(instance, Event):
         _lock(Enterprise, [instance.enterprise_id])
         _lock(Site, [instance.site_id])
         events = Q(pk=instance.pk) if instance.pk else Q(pk__in=[])
     elif isinstance(instance, Enterprise):
         if instance.pk is None:
-            return None  # a new enterprise has no events yet
+            return None
         _lock(Enterprise, [instance.pk])
         events = Q(enterprise_id=instance.pk)
     elif isinstance(instance, Site):
@@ -123,49 +131,7 @@ def _track(instance) -> _Tracked | None:
         events = Q(site_id__in=family)
     else:
         return None
-    return _Tracked(events, contributions(events) if instance.pk or isinstance(instance, Site) else {})
-
-
-@receiver(pre_save, sender=Event)
-@receiver(pre_save, sender=Enterprise)
-@receiver(pre_save, sender=Site)
-def _before_save(sender, instance, raw=False, **kwargs):
-    if raw:
-        return  # loaddata: the rollups are rebuilt afterwards (verify_rollups --repair)
-    instance._rollup_tracked = _track(instance)
-
-
-@receiver(post_save, sender=Event)
-@receiver(post_save, sender=Enterprise)
-@receiver(post_save, sender=Site)
-def _after_save(sender, instance, raw=False, **kwargs):
-    tracked = getattr(instance, "_rollup_tracked", None)
-    if raw or tracked is None:
-        return
-    instance._rollup_tracked = None
-    if isinstance(instance, Event):
-        tracked.settle(Q(pk=instance.pk))  # a new event has its id only now
-    elif isinstance(instance, Site):
-        tracked.settle(tracked.events | Q(site_id=instance.pk))
-    else:
-        tracked.settle()
-
-
-@receiver(pre_delete, sender=Event)
-@receiver(pre_delete, sender=Enterprise)
-@receiver(pre_delete, sender=Site)
-def _before_delete(sender, instance, **kwargs):
-    instance._rollup_tracked = _track(instance)
-
-
-@receiver(post_delete, sender=Event)
-@receiver(post_delete, sender=Enterprise)
-@receiver(post_delete, sender=Site)
-def _after_delete(sender, instance, **kwargs):
-    tracked = getattr(instance, "_rollup_tracked", None)
-    if tracked is not None:
-        instance._rollup_tracked = None
-        tracked.settle()  # the deleted rows no longer match; what remains (a parent's event) is recomputed
+    return Tracked(instance, events, contributions(events) if instance.pk or isinstance(instance, Site) else {})
 
 
 # Bulk writes and verification -----------------------------------------------------
@@ -181,7 +147,7 @@ def _all_buckets(town_ids: Iterable[int] | None) -> dict[Bucket, dict]:
 def rebuild(town_ids: Iterable[int] | None = None) -> None:
     """Recompute the rollup rows of TOWN_IDS (every town when None) from the events, in the caller's transaction.
 
-    For writes that bypass the signal handlers (bulk inserts and updates).
+    For bulk writers, which insert and update many rows at once.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -5,10 +5,11 @@ timeline, its photos). With only parent links that is an OR per level through
 joins, which the database answers by scanning; with a row per (site, ancestor)
 it is one indexed lookup, whatever the depth.
 
-How it stays exact: saving a Site goes through the signal handler below, which
-links a new site under its parent's ancestors and, when a site moves to another
-parent, re-links its whole subtree (two statements). Deleting a site deletes its
-rows by cascade. Bulk writers that bypass signals (the ledger's set-based import,
+How it stays exact: the services save a Site inside
+`clearance.derived.kept_in_step`, which calls `site_saved`: it links a new site
+under its parent's ancestors and, when a site moves to another parent, re-links
+its whole subtree (two statements), in the same transaction. Deleting a site
+deletes its rows by cascade. Bulk writers (the ledger's batched import,
 generate_scale) call `rebuild(town_ids)`: one recursive query from the parent
 links. `differences()` recomputes the table from the parent links and lists any
 disagreement; `manage.py verify_rollups` reports it with the monthly rollup.
@@ -17,8 +18,6 @@ disagreement; `manage.py verify_rollups` reports it with the monthly rollup.
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
 from ..models import Site, SiteAncestry
 
@@ -133,13 +132,11 @@ def _relink(site: Site) -> None:
     )
 
 
-@receiver(post_save, sender=Site)
-def _site_saved(sender, instance: Site, created: bool, raw=False, **kwargs) -> None:
-    if raw:  # loading a fixture: its own rows come with it
-        return
+def site_saved(site: Site, *, created: bool) -> None:
+    """Bring the rows of SITE in step after it was saved: link a new site, re-link a subtree that moved."""
     if created:
-        _link(instance)
+        _link(site)
         return
-    linked_parent = SiteAncestry.objects.filter(site_id=instance.pk, depth=1).values_list("ancestor_id", flat=True).first()
-    if linked_parent != instance.parent_id:
-        _relink(instance)
+    linked_parent = SiteAncestry.objects.filter(site_id=site.pk, depth=1).values_list("ancestor_id", flat=True).first()
+    if linked_parent != site.parent_id:
+        _relink(site)

@@ -21,6 +21,7 @@ from .records import (
     enterprise_upsert,
     enterprise_upsert_by_code,
     site_create,
+    site_delete,
     site_update,
     site_upsert,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "photo_files_delete",
     "photos_add",
     "site_create",
+    "site_delete",
     "site_update",
     "site_upsert",
     "target_set",

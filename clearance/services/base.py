@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from ..derived import kept_in_step
+
 User = AbstractBaseUser
 
 
@@ -49,7 +51,7 @@ def save_validated(obj: models.Model, *, user: User | None, bump_version: bool =
     if user is not None and user.is_authenticated:
         obj._history_user = user
     try:
-        with transaction.atomic():
+        with transaction.atomic(), kept_in_step(obj):
             obj.save()
     except IntegrityError as error:
         # A concurrent write got past validation first; report it as bad input.
@@ -88,7 +90,8 @@ def stored_value(model: type[models.Model], name: str, value) -> tuple[str, Any]
 
 
 def delete_recorded(obj: models.Model, *, user: User | None) -> None:
-    """Delete OBJ, its history row naming USER; every delete of a service goes through here."""
+    """Delete OBJ, its history row naming USER, the derived tables kept in step; every delete of a service goes here."""
     if user is not None and user.is_authenticated:
         obj._history_user = user
-    obj.delete()
+    with transaction.atomic(), kept_in_step(obj, deleting=True):
+        obj.delete()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ..choices import Stage
 from ..models import Enterprise, Event, Site
 from ..rules import stage_prerequisites
-from .base import StaleEditError, Upsert, User, save_validated
+from .base import StaleEditError, Upsert, User, delete_recorded, save_validated
 from .photos import photos_add
 
 
@@ -130,13 +130,10 @@ def event_delete(*, event: Event, expected_version: int, user: User | None) -> N
                 _("%(site)s has been recorded as vacated; delete that first.") % {"site": site.name},
                 code="site_already_vacated",
             )
-    if user is not None and user.is_authenticated:
-        current._history_user = user
-        # Its photos go with it: deleted here rather than by the cascade, so that their history names USER too.
-        for photo in current.photos.all():
-            photo._history_user = user
-            photo.delete()
-    current.delete()
+    # Its photos go with it: deleted here rather than by the cascade, so that their history names USER too.
+    for photo in current.photos.all():
+        delete_recorded(photo, user=user)
+    delete_recorded(current, user=user)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from ..models import Enterprise, Site, Town
-from .base import StaleEditError, Upsert, User, save_validated, upsert_row
+from .base import StaleEditError, Upsert, User, delete_recorded, save_validated, upsert_row
 from .events import lock_subject
 
 
@@ -73,3 +73,9 @@ def enterprise_create(*, site: Site, name: str, user: User | None, **fields) -> 
     enterprise = Enterprise(town=site.town, site=site, name=name, **fields)
     save_validated(enterprise, user=user)
     return enterprise
+
+
+@transaction.atomic
+def site_delete(*, site: Site, user: User | None) -> None:
+    """Delete SITE; the database refuses a site that still holds enterprises, parcels or its 腾退 event."""
+    delete_recorded(site, user=user)
