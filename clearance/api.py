@@ -1,10 +1,14 @@
-"""The JSON interface other tools read: /api/summary/."""
+"""The JSON interface other tools read: /api/summary/, its period parsing and its shape."""
+
+from decimal import Decimal
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import View
 
 from . import selectors
+from .selectors import CampaignSummary, MetricFigure, round_half_up
+from .selectors.figures import CENT, DECIMAL_METRICS
 from .rules import MAX_YEAR, MIN_YEAR
 
 
@@ -36,6 +40,56 @@ def parse_period(params) -> tuple[int, int]:
     return year, month
 
 
+def _json_number(metric: str, value: Decimal | int) -> float | int:
+    """Counts as integers; areas and energy as numbers with two decimals."""
+    if metric in DECIMAL_METRICS:
+        return float(Decimal(value).quantize(CENT))
+    return int(value)
+
+
+def metric_json(figure: MetricFigure, *, with_rank: bool) -> dict:
+    """One metric of one scope as DOMAIN.md writes it: actual, target, completion_pct, light (and rank)."""
+    data = {
+        "actual": _json_number(figure.metric, figure.actual),
+        "target": None if figure.target is None else _json_number(figure.metric, figure.target),
+        "completion_pct": figure.completion_pct,
+        "light": figure.light,
+    }
+    if with_rank:
+        data["rank"] = figure.rank
+    return data
+
+
+def summary_json(summary: CampaignSummary) -> dict:
+    """Return SUMMARY in the shape DOMAIN.md fixes for /api/summary/."""
+    return {
+        "year": summary.year,
+        "month": summary.month,
+        "time_progress_pct": summary.time_progress_pct,
+        "metrics": {key: metric_json(figure, with_rank=False) for key, figure in summary.city.metrics.items()},
+        "signed": summary.city.signed,
+        "vacated": summary.city.vacated,
+        "towns": [
+            {
+                "name": town.name,
+                "rank": town.rank,
+                "score": round_half_up(town.score),
+                "metrics": {key: metric_json(figure, with_rank=True) for key, figure in town.metrics.items()},
+                "signed": town.signed,
+                "vacated": town.vacated,
+            }
+            for town in summary.towns
+        ],
+        "counties": [
+            {
+                "name": county.name,
+                "metrics": {key: metric_json(figure, with_rank=True) for key, figure in county.metrics.items()},
+            }
+            for county in summary.counties
+        ],
+    }
+
+
 class SummaryApiView(View):
     """The city, towns and counties as of a month, in the JSON shape DOMAIN.md fixes."""
 
@@ -47,4 +101,4 @@ class SummaryApiView(View):
         except PeriodError as error:
             return JsonResponse({"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False})
         summary = selectors.campaign_summary(year=year, month=month)
-        return JsonResponse(summary.as_json(), json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(summary_json(summary), json_dumps_params={"ensure_ascii": False})

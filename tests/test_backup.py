@@ -24,6 +24,7 @@ from django.db import connection
 from PIL import Image
 
 from clearance import backups, selectors, services
+from clearance.api import summary_json
 from clearance.derived import rollup
 from clearance.choices import Metric, PhotoPhase, Stage
 from clearance.models import Enterprise, Event, Photo
@@ -89,7 +90,7 @@ def build_campaign():
 def fingerprint() -> dict:
     """What a restore must bring back: every month's summary, every row of every table, the photos' bytes."""
     summaries = {
-        f"{year}-{month:02d}": selectors.campaign_summary(year=year, month=month).as_json()
+        f"{year}-{month:02d}": summary_json(selectors.campaign_summary(year=year, month=month))
         for year in YEARS for month in range(1, 13)
     }
     tables = {

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from .. import audit
+from ..selectors import audit
 from ..models import Town
 
 

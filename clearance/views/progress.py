@@ -1,7 +1,5 @@
 """Pages where progress on sites and enterprises is read and recorded, and the officials' "my towns" workspace."""
 
-from datetime import date
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,6 +20,7 @@ from django_tables2.export.views import ExportMixin
 from .. import permissions, selectors, services
 from ..choices import Stage
 from ..filters import EnterpriseFilter, SiteFilter
+from ..formatting import display_value
 from ..forms import (
     EnterpriseForm,
     EventDeleteForm,
@@ -47,31 +46,13 @@ def _apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error.error_list)
 
 
-def _display(value) -> str:
-    """Show a value of either version on the conflict page."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
-
-
 def conflict_response(request, *, record: Model, theirs: Model, yours: dict, fields, retry_url: str, back_url: str):
     """Render the conflict page (409): the version in the database beside the one submitted; nothing was saved."""
     rows = []
     for name in fields:
         model_field = type(theirs)._meta.get_field(name)
-        their_value = getattr(theirs, name)
-        if model_field.choices:
-            their_value = getattr(theirs, f"get_{name}_display")()
-            your_value = dict(model_field.flatchoices).get(yours.get(name), yours.get(name))
-        else:
-            your_value = yours.get(name)
-        their_text, your_text = _display(their_value), _display(your_value)
+        their_text = display_value(getattr(theirs, name), model_field)
+        your_text = display_value(yours.get(name), model_field)
         rows.append({"label": model_field.verbose_name, "theirs": their_text, "yours": your_text,
                      "differs": their_text != your_text})
     last = theirs.history.select_related("history_user").order_by("-history_date").first()

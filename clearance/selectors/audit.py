@@ -8,10 +8,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import CharField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.models import DeletedObject
 
-from .choices import Metric, Stage
-from .models import Enterprise, Event, Site, Target, Town
+from ..choices import Metric, Stage
+from ..formatting import display_value
+from ..models import Enterprise, Event, Site, Target, Town
 
 KIND_EVENT, KIND_ENTERPRISE, KIND_SITE, KIND_TARGET = "event", "enterprise", "site", "target"
 # The records every figure is computed from, in the order the page's kind filter offers them.
@@ -135,15 +135,15 @@ def _entry(kind: str, record, before) -> AuditEntry:
     if record.history_type == "~" and before is not None:
         for change in record.diff_against(before, foreign_keys_are_objs=True).changes:
             field_object = opts.get_field(change.field)
-            changes.append((str(field_object.verbose_name), display_value(field_object, change.old),
-                            display_value(field_object, change.new)))
+            changes.append((str(field_object.verbose_name), display_value(change.old, field_object),
+                            display_value(change.new, field_object)))
     else:
         # What the record brought to the figures, or took away with it; fields left empty say nothing.
         for name in FIGURE_FIELDS[kind]:
             value = _field_value(record, name)
             if value in (None, ""):
                 continue
-            label, shown = str(opts.get_field(name).verbose_name), display_value(opts.get_field(name), value)
+            label, shown = str(opts.get_field(name).verbose_name), display_value(value, opts.get_field(name))
             changes.append((label, shown, "—") if record.history_type == "-" else (label, "—", shown))
     subject, town, url = _describe(kind, record)
     return AuditEntry(when=record.history_date, user=record.history_user, action=record.history_type, kind=kind,
@@ -179,18 +179,3 @@ def _related(record, name: str):
         return getattr(record, name)
     except ObjectDoesNotExist:
         return None
-
-
-def display_value(field_object, value) -> str:
-    """Show a stored value as the pages do: the label of a choice, the name of a related row, — for nothing."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, DeletedObject):
-        return _("(deleted)")
-    if getattr(field_object, "choices", None):
-        return str(dict(field_object.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

@@ -1,0 +1,111 @@
+"""The ranking maths: completion, 序时进度, lights and shared ranks, exact as fractions; the summary's shapes."""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.conf import settings
+
+
+LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED = "green", "yellow", "red"
+
+
+def round_half_up(value: Fraction | None, places: int = 1) -> float | None:
+    """Round an exact value for display the way reports do (四舍五入); None stays None."""
+    if value is None:
+        return None
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def time_progress(month: int) -> Fraction:
+    """Return 序时进度 for the as-of MONTH: month ÷ 12 × 100, exact."""
+    return Fraction(month * 100, 12)
+
+
+def completion(actual: Decimal | int, target: Decimal | None) -> Fraction | None:
+    """Return actual ÷ target × 100 exactly; None when there is no target or it is 0."""
+    if target is None or target == 0:
+        return None
+    return Fraction(Decimal(actual)) * 100 / Fraction(Decimal(target))
+
+
+def light(completion_value: Fraction | None, progress: Fraction) -> str | None:
+    """Green at or above time progress, yellow within the band below it, red further behind; None without a target."""
+    if completion_value is None:
+        return None
+    if completion_value >= progress:
+        return LIGHT_GREEN
+    band = Fraction(str(settings.CLEARANCE_YELLOW_BAND_POINTS))
+    return LIGHT_YELLOW if completion_value >= progress - band else LIGHT_RED
+
+
+def competition_ranks(values: dict[Any, Fraction | None]) -> dict[Any, int | None]:
+    """Rank KEYS by value, highest first; equal values share a rank (1, 2, 2, 4); None is unranked."""
+    ranked = sorted((value for value in values.values() if value is not None), reverse=True)
+    first_position = {}
+    for position, value in enumerate(ranked, start=1):
+        first_position.setdefault(value, position)
+    return {key: (None if value is None else first_position[value]) for key, value in values.items()}
+
+
+@dataclass
+class MetricFigure:
+    """One metric of one scope: actual, target, exact completion, light and (where ranked) rank."""
+
+    metric: str
+    actual: Decimal | int
+    target: Decimal | None
+    completion: Fraction | None
+    light: str | None
+    rank: int | None = None
+
+    @property
+    def completion_pct(self) -> float | None:
+        return round_half_up(self.completion)
+
+
+@dataclass
+class ScopeSummary:
+    """The figures of the city, a town or a county against its targets."""
+
+    name: str
+    metrics: dict[str, MetricFigure]
+    signed: int | None = None
+    vacated: int | None = None
+    pk: int | None = None
+    score: Fraction | None = None
+    rank: int | None = None
+
+    @property
+    def score_pct(self) -> float | None:
+        return round_half_up(self.score)
+
+
+@dataclass
+class CampaignSummary:
+    """Everything the dashboard and /api/summary/ show for one as-of month."""
+
+    year: int
+    month: int
+    time_progress: Fraction
+    city: ScopeSummary
+    towns: list[ScopeSummary] = field(default_factory=list)
+    counties: list[ScopeSummary] = field(default_factory=list)
+
+    @property
+    def time_progress_pct(self) -> float:
+        return round_half_up(self.time_progress)
+
+
+def rank_change(*, rank: int | None, previous: int | None) -> int | None:
+    """Return the places climbed since the previous ranking (negative: fallen); None unless ranked both times."""
+    if rank is None or previous is None:
+        return None
+    return previous - rank
+
+
+def completion_gap(figure: MetricFigure, progress: Fraction) -> Fraction | None:
+    """Return completion minus 序时进度 in percentage points, exactly (negative: behind time); None without a target."""
+    return None if figure.completion is None else figure.completion - progress

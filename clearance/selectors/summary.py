@@ -1,0 +1,129 @@
+"""The campaign summary of a month: the city, the towns ranked and the counties, against their targets."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+
+from ..choices import Metric
+from ..models import BulletinFigure, County, Target, Town
+from .figures import ZERO, city_figures, empty_figures, town_figures
+from .ranking import CampaignSummary, ScopeSummary, competition_ranks, completion, light, MetricFigure, time_progress
+
+
+def _scope(name: str, figures: dict, targets: dict, progress: Fraction, **extra) -> ScopeSummary:
+    metrics = {}
+    for metric in Metric.values:
+        target = targets.get(metric)
+        value = completion(figures[metric], target)
+        metrics[metric] = MetricFigure(metric, figures[metric], target, value, light(value, progress))
+    return ScopeSummary(name=name, metrics=metrics, **extra)
+
+
+def _rank_scopes(scopes: list[ScopeSummary], *, overall: bool) -> list[ScopeSummary]:
+    """Give each metric its rank; with OVERALL also the score and overall rank, ranked scopes first."""
+    for metric in Metric.values:
+        ranks = competition_ranks({index: scope.metrics[metric].completion for index, scope in enumerate(scopes)})
+        for index, scope in enumerate(scopes):
+            scope.metrics[metric].rank = ranks[index]
+    if not overall:
+        return scopes
+    for scope in scopes:
+        completions = [figure.completion for figure in scope.metrics.values() if figure.completion is not None]
+        scope.score = sum(completions, Fraction(0)) / len(completions) if completions else None
+    ranks = competition_ranks({index: scope.score for index, scope in enumerate(scopes)})
+    for index, scope in enumerate(scopes):
+        scope.rank = ranks[index]
+    # Stable sort keeps the towns' display order among equals and among the unranked.
+    return sorted(scopes, key=lambda scope: (scope.rank is None, scope.rank or 0))
+
+
+def _targets(year: int) -> dict[int | None, dict[str, Decimal]]:
+    """Return the year's targets keyed by town id (None for the city) and metric, in one query."""
+    targets: dict[int | None, dict[str, Decimal]] = {}
+    for town_id, metric, value in Target.objects.filter(year=year).order_by().values_list("town_id", "metric", "value"):
+        targets.setdefault(town_id, {})[metric] = value
+    return targets
+
+
+def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decimal, Decimal | None]]]:
+    """Return each county's latest bulletin figure per metric of YEAR at or before MONTH, in one query."""
+    latest_month = (
+        BulletinFigure.objects.filter(
+            county=OuterRef("county"), metric=OuterRef("metric"), year=year, month__lte=month
+        )
+        .order_by("-month")
+        .values("month")[:1]
+    )
+    rows = BulletinFigure.objects.filter(year=year, month=Subquery(latest_month)).values_list(
+        "county_id", "metric", "actual", "target"
+    )
+    figures: dict[int, dict[str, tuple[Decimal, Decimal | None]]] = {}
+    for county_id, metric, actual, target in rows:
+        figures.setdefault(county_id, {})[metric] = (actual, target)
+    return figures
+
+
+def campaign_summary(*, year: int, month: int) -> CampaignSummary:
+    """Return the city, towns (ranked) and counties (ranked per metric) as of the end of MONTH in YEAR.
+
+    Runs a fixed number of queries whatever the number of towns, sites,
+    enterprises and events: the database sums, Python only ranks the towns.
+    """
+    progress = time_progress(month)
+    targets = _targets(year)
+    city_actual = city_figures(year=year, month=month)
+    city = _scope(
+        _("the city"), city_actual, targets.get(None, {}), progress,
+        signed=city_actual["signed"], vacated=city_actual["vacated"],
+    )
+    towns = _town_scopes(year=year, month=month, targets=targets, progress=progress)
+    bulletins = _bulletin_figures(year, month)
+    counties = []
+    for county in County.objects.all():
+        if county.is_home:
+            figures, county_targets = city_actual, targets.get(None, {})
+        else:
+            published = bulletins.get(county.pk, {})
+            figures = {metric: published.get(metric, (ZERO, None))[0] for metric in Metric.values}
+            county_targets = {metric: row[1] for metric, row in published.items() if row[1] is not None}
+        counties.append(_scope(county.name, figures, county_targets, progress, pk=county.pk))
+    return CampaignSummary(
+        year=year,
+        month=month,
+        time_progress=progress,
+        city=city,
+        towns=_rank_scopes(towns, overall=True),
+        counties=_rank_scopes(counties, overall=False),
+    )
+
+
+def _town_scopes(*, year: int, month: int, targets: dict, progress: Fraction) -> list[ScopeSummary]:
+    """Every town's figures against its targets for the period, unranked (two queries)."""
+    actual_by_town = town_figures(year=year, month=month)
+    towns = []
+    for town in Town.objects.all():
+        figures = actual_by_town.get(town.pk) or empty_figures()
+        towns.append(
+            _scope(town.name, figures, targets.get(town.pk, {}), progress,
+                   pk=town.pk, signed=figures["signed"], vacated=figures["vacated"])
+        )
+    return towns
+
+
+def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | None:
+    """Return each town's overall rank at the end of the month before MONTH, keyed by town id.
+
+    None in January: the period starts afresh each year, so there is no earlier ranking to compare with.
+    """
+    if month == 1:
+        return None
+    # Only the towns' ranking of that month: neither the city's figures nor the counties'.
+    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), progress=time_progress(month - 1))
+    return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
+
+
+def home_county_id() -> int | None:
+    """Return the id of the county whose figures are computed (this city), or None (one query)."""
+    return County.objects.filter(is_home=True).values_list("pk", flat=True).first()
