@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import admin_pages, audit, dashboard, ledger, progress
+from .views import admin_pages, audit, dashboard, events, ledger, records, workspace
 
 app_name = "clearance"
 
@@ -12,20 +12,20 @@ urlpatterns = [
     path("towns/<int:pk>/board/", dashboard.TownBoardView.as_view(), name="town_board"),
     path("board/", dashboard.BoardView.as_view(), name="board"),
     path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
-    path("sites/<int:pk>/", progress.SiteDetailView.as_view(), name="site_detail"),
-    path("enterprises/<int:pk>/", progress.EnterpriseDetailView.as_view(), name="enterprise_detail"),
-    path("sites/<int:pk>/edit/", progress.SiteUpdateView.as_view(), name="site_update"),
-    path("sites/<int:pk>/events/new/", progress.SiteEventCreateView.as_view(), name="site_event_create"),
-    path("sites/<int:pk>/events/bulk/", progress.SiteEventsBulkView.as_view(), name="site_events_bulk"),
-    path("sites/<int:pk>/enterprises/new/", progress.EnterpriseCreateView.as_view(), name="enterprise_create"),
-    path("enterprises/<int:pk>/edit/", progress.EnterpriseUpdateView.as_view(), name="enterprise_update"),
-    path("enterprises/<int:pk>/events/new/", progress.EnterpriseEventCreateView.as_view(), name="enterprise_event_create"),
-    path("events/<int:pk>/edit/", progress.EventUpdateView.as_view(), name="event_update"),
-    path("events/<int:pk>/delete/", progress.EventDeleteView.as_view(), name="event_delete"),
-    path("workspace/", progress.WorkspaceView.as_view(), name="workspace"),
-    path("workspace/<int:town_pk>/sites/", progress.WorkspaceSitesView.as_view(), name="workspace_sites"),
-    path("workspace/<int:town_pk>/enterprises/", progress.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),
-    path("workspace/<int:town_pk>/sites/new/", progress.SiteCreateView.as_view(), name="site_create"),
+    path("sites/<int:pk>/", records.SiteDetailView.as_view(), name="site_detail"),
+    path("enterprises/<int:pk>/", records.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    path("sites/<int:pk>/edit/", records.SiteUpdateView.as_view(), name="site_update"),
+    path("sites/<int:pk>/events/new/", events.SiteEventCreateView.as_view(), name="site_event_create"),
+    path("sites/<int:pk>/events/bulk/", events.SiteEventsBulkView.as_view(), name="site_events_bulk"),
+    path("sites/<int:pk>/enterprises/new/", records.EnterpriseCreateView.as_view(), name="enterprise_create"),
+    path("enterprises/<int:pk>/edit/", records.EnterpriseUpdateView.as_view(), name="enterprise_update"),
+    path("enterprises/<int:pk>/events/new/", events.EnterpriseEventCreateView.as_view(), name="enterprise_event_create"),
+    path("events/<int:pk>/edit/", events.EventUpdateView.as_view(), name="event_update"),
+    path("events/<int:pk>/delete/", events.EventDeleteView.as_view(), name="event_delete"),
+    path("workspace/", workspace.WorkspaceView.as_view(), name="workspace"),
+    path("workspace/<int:town_pk>/sites/", workspace.WorkspaceSitesView.as_view(), name="workspace_sites"),
+    path("workspace/<int:town_pk>/enterprises/", workspace.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),
+    path("workspace/<int:town_pk>/sites/new/", records.SiteCreateView.as_view(), name="site_create"),
     path("pairings/", admin_pages.PairingBoardView.as_view(), name="pairings"),
     path("ledger/import/", ledger.LedgerImportView.as_view(), name="ledger_import"),
     path("ledger/template.xlsx", ledger.LedgerTemplateView.as_view(), name="ledger_template"),
