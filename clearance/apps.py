@@ -10,5 +10,3 @@ class ClearanceConfig(AppConfig):
         from .derived import rollup  # noqa: F401
         # And the site tree's closure table in step with every site's parent.
         from .derived import site_tree  # noqa: F401
-        # And those that keep a history row for writes the database would otherwise make silently.
-        from . import signals  # noqa: F401
