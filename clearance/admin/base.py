@@ -172,10 +172,18 @@ class CheckedFieldsMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ServiceInlineFormSet(forms.BaseInlineFormSet):
+    """The rows of an inline, with no check across them: the service refuses a duplicate on its row."""
+
+    def validate_unique(self):
+        pass
+
+
 class ServiceInline(CheckedFieldsMixin, admin.TabularInline):
     """An inline whose rows are created, changed and deleted by services (the methods below), never by save()."""
 
     form = ServiceModelForm
+    formset = ServiceInlineFormSet
     extra = 0
 
     def get_formset(self, request, obj=None, **kwargs):
