@@ -299,6 +299,8 @@ class ClearanceAdmin(CheckedFieldsMixin, SimpleHistoryAdmin):
         return with_refusals(super().get_form(request, obj, change, **kwargs), request)
 
     def get_changelist_form(self, request, **kwargs):
+        # Django's list_editable form is a plain ModelForm (it ignores self.form); the rows save through services too.
+        kwargs.setdefault("form", ServiceModelForm)
         return with_refusals(super().get_changelist_form(request, **kwargs), request)
 
     def run_again_refused(self, request, refusal: ServiceRefusal, view, *args):
