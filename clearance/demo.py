@@ -586,12 +586,11 @@ def _reference_data(admin) -> tuple[dict, dict, dict]:
 def _task_force_members(task_forces: dict, heads: dict, admin, official) -> dict:
     """Fill in 曹桥街道's member bureaus and people, and 林埭镇's 13 attack groups; return the groups by name."""
     caoqiao = task_forces[CAOQIAO]
-    # No service sets member bureaus yet. Only missing ones are added: the history
-    # records every add() call, even one that adds nothing, and a second run must write nothing.
-    present = set(caoqiao.member_bureaus.values_list("pk", flat=True))
-    missing = [heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS if heads[bureau].bureau.pk not in present]
-    if missing:
-        caoqiao.member_bureaus.add(*missing)
+    # The bureaus it has (its head's) and the article's; task_force_bureaus_set writes nothing when they are there.
+    present = list(caoqiao.member_bureaus.all())
+    services.task_force_bureaus_set(
+        task_force=caoqiao, bureaus=[*present, *(heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS)], user=admin
+    )
     for person, unit, role in CAOQIAO_MEMBERS:
         services.task_force_member_add(
             task_force=caoqiao, person_name=person, user_account=official if person == OFFICIAL_PERSON else None,

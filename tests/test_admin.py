@@ -317,7 +317,13 @@ def test_admin_pairing_change_refuses_to_reopen_beside_an_active_one(admin_clien
     services.pairing_change(town=old.town, new_head=new_head, on=date(2022, 9, 1), user=admin_user)
 
     response = admin_client.post(
-        admin_url(Pairing, "change", old.pk), {"started_on": "2022-01-01", "ended_on": "", "note": ""}
+        admin_url(Pairing, "change", old.pk),
+        {
+            "started_on": "2022-01-01", "ended_on": "", "note": "",
+            # The task force inline's management form, which a browser sends with the page.
+            "task_force-TOTAL_FORMS": "1", "task_force-INITIAL_FORMS": "1", "task_force-MIN_NUM_FORMS": "0",
+            "task_force-MAX_NUM_FORMS": "1", "task_force-0-id": old.task_force.pk, "task_force-0-pairing": old.pk,
+        },
     )
 
     assert response.status_code == 200

@@ -30,7 +30,7 @@ def test_an_official_writes_only_for_the_towns_of_their_active_task_force(towns,
 
 def test_an_official_loses_the_town_when_the_pairing_ends(towns, official):
     caoqiao, _ = towns
-    Pairing.objects.filter(town=caoqiao).update(ended_on=date(2022, 9, 1))
+    services.pairing_end(pairing=Pairing.objects.active().get(town=caoqiao), on=date(2022, 9, 1), user=None)
     assert list(writable_towns(official)) == []
 
 

@@ -83,7 +83,7 @@ def apply(operation, *, enterprises, sites, user):
         elif kind == "remove_parcel":
             parcel = Site.objects.filter(name__startswith="地块", enterprises__isnull=True, events__isnull=True).first()
             if parcel is not None:
-                services.site_delete(site=parcel, user=user)
+                services.site_delete(site=parcel, expected_version=parcel.version, user=user)
         elif kind == "reparent":
             site = Site.objects.get(pk=sites[args[0]].pk)
             parent = sites[args[1]] if args[1] < len(sites) else None
@@ -157,7 +157,7 @@ def test_a_parcel_added_inside_a_vacated_area_takes_the_area_out_of_the_land_fig
     parcel = services.site_create(town=area.town, name="内部地块", area_mu=Decimal("20.43"), parent=area, user=None)
     assert selectors.city_figures(year=2022, month=4)["land_vacated_mu"] == Decimal("0.00")
 
-    services.site_delete(site=parcel, user=None)
+    services.site_delete(site=parcel, expected_version=parcel.version, user=None)
     assert selectors.city_figures(year=2022, month=4)["land_vacated_mu"] == Decimal("100.00")
     assert rollup.differences() == []
 

@@ -95,7 +95,7 @@ def test_moving_a_parcel_moves_its_whole_subtree_and_its_counts():
 
     # A parcel deleted takes its rows with it.
     empty = services.site_create(town=world.town, name="空地块", area_mu=Decimal("1"), parent=chain[2], user=world.admin)
-    services.site_delete(site=empty, user=world.admin)
+    services.site_delete(site=empty, expected_version=empty.version, user=world.admin)
     assert site_tree.differences() == []
 
 

@@ -31,6 +31,7 @@ def event_record(
     Refuses a stage already recorded (correct that event instead), a date in
     the future and a stage out of order (see rules.stage_prerequisites).
     """
+    _check_subject(enterprise=enterprise, site=site)
     lock_subject(enterprise=enterprise, site=site)
     existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
     if existing is not None:
@@ -46,6 +47,18 @@ def event_record(
     event = _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
     photos_add(event=event, uploads=photos, phase=phase, user=user)
     return event
+
+
+def _check_subject(*, enterprise: Enterprise | None, site: Site | None) -> None:
+    """Refuse an event of nothing; one of both is refused by Event.clean."""
+    if enterprise is None and site is None:
+        raise ValidationError(
+            {
+                "enterprise": ValidationError(
+                    _("Choose the enterprise, or the site for its vacated event."), code="no_subject"
+                )
+            }
+        )
 
 
 def _existing_event(*, enterprise: Enterprise | None, site: Site | None, stage: Stage) -> Event | None:
@@ -64,6 +77,7 @@ def event_upsert(
     note: str = "",
 ) -> Upsert:
     """Record STAGE on ON, or move the existing event of that stage to ON; leave it alone when already so."""
+    _check_subject(enterprise=enterprise, site=site)
     lock_subject(enterprise=enterprise, site=site)
     existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
     if existing is None:

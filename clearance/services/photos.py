@@ -15,6 +15,7 @@ from pillow_heif import register_heif_opener
 
 from ..models import Event, Photo
 from .base import User, save_validated
+from .edits import row_delete, row_update
 
 logger = logging.getLogger(__name__)
 
@@ -147,3 +148,24 @@ def photos_add(*, event: Event, uploads, phase: str, user: User | None) -> list[
         photo_files_delete(added)
         raise
     return added
+
+
+@transaction.atomic
+def photo_update(*, photo: Photo, user: User | None, upload=None, **fields) -> Photo:
+    """Change FIELDS (caption, phase) of PHOTO; its image is never replaced (UPLOAD is refused): add another."""
+    if upload is not None:
+        raise ValidationError(
+            {
+                "image": ValidationError(
+                    _("A photo's image cannot be replaced; add the new photo and delete this one."),
+                    code="photo_replaced",
+                )
+            }
+        )
+    return row_update(photo, fields=fields, user=user)
+
+
+@transaction.atomic
+def photo_delete(*, photo: Photo, user: User | None) -> None:
+    """Delete PHOTO's row, with history; its files stay on disk for the backups."""
+    row_delete(photo, user=user)

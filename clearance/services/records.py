@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from ..models import Enterprise, Site, Town
-from .base import StaleEditError, Upsert, User, delete_recorded, save_validated, upsert_row
+from .base import StaleEditError, Upsert, User, save_validated, upsert_row
+from .edits import row_delete
 from .events import lock_subject
 
 
@@ -66,16 +67,33 @@ def site_create(*, town: Town, name: str, area_mu: Decimal, user: User | None, *
 
 
 @transaction.atomic
-def enterprise_create(*, site: Site, name: str, user: User | None, **fields) -> Enterprise:
-    """Create the enterprise NAME on SITE, in the site's town (FIELDS: categories, disposal, energy, plan, …)."""
+def enterprise_create(
+    *, site: Site, name: str, user: User | None, town: Town | None = None, **fields
+) -> Enterprise:
+    """Create the enterprise NAME on SITE, in the site's town (FIELDS: categories, disposal, energy, plan, …).
+
+    A TOWN other than the site's is refused (Enterprise.clean).
+    """
     # Lock the site: its 腾退 and a new enterprise on it must not pass each other (see Enterprise.clean).
     lock_subject(enterprise=None, site=site)
-    enterprise = Enterprise(town=site.town, site=site, name=name, **fields)
+    enterprise = Enterprise(town=town or site.town, site=site, name=name, **fields)
     save_validated(enterprise, user=user)
     return enterprise
 
 
 @transaction.atomic
-def site_delete(*, site: Site, user: User | None) -> None:
-    """Delete SITE; the database refuses a site that still holds enterprises, parcels or its 腾退 event."""
-    delete_recorded(site, user=user)
+def site_delete(*, site: Site, expected_version: int, user: User | None) -> None:
+    """Delete SITE as seen at EXPECTED_VERSION; refused while enterprises, parcels or its 腾退 event name it."""
+    current = Site.objects.select_for_update().get(pk=site.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    row_delete(current, user=user)
+
+
+@transaction.atomic
+def enterprise_delete(*, enterprise: Enterprise, expected_version: int, user: User | None) -> None:
+    """Delete ENTERPRISE as seen at EXPECTED_VERSION; refused while it has events."""
+    current = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    row_delete(current, user=user)

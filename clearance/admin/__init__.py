@@ -1,0 +1,3 @@
+"""Django admin of the clearance app, by sub-domain; importing the modules registers their pages."""
+
+from . import base, events, places, records, targets, users  # noqa: F401
