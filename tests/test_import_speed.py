@@ -15,7 +15,7 @@ from clearance import ledger
 from clearance.derived import rollup
 from clearance.choices import Stage
 from clearance.ledger import LedgerError, ledger_import, read_ledger, read_workbook
-from clearance.management.commands.bench_import import bench_rows, resource_datasets, towns_ensure
+from perf.management.commands.bench_import import bench_rows, resource_datasets, towns_ensure
 from clearance.models import Enterprise, Event, MonthlyFigure, Site
 
 from .factories import EnterpriseFactory, TownFactory, close_out

@@ -24,10 +24,9 @@ from clearance.models import (
     SiteAncestry,
     Target,
     Town,
-    enterprise_event_problem,
-    site_vacate_problem,
 )
-from clearance.scale import FIRST_YEAR, ScaleError, generate_scale, town_prefix
+from clearance.rules import enterprise_event_problem, site_vacate_problem
+from perf.scale import FIRST_YEAR, ScaleError, generate_scale, town_prefix
 
 from .factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 

@@ -17,11 +17,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import pgcopy, services
-from .derived import rollup, site_tree
-from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Metric, Stage, TownKind
-from .demo import COUNTIES, HOME_COUNTY
-from .models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
+from clearance import pgcopy, services
+from clearance.derived import rollup, site_tree
+from clearance.choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Metric, Stage, TownKind
+from clearance.demo import COUNTIES, HOME_COUNTY
+from clearance.models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
 
 FIRST_YEAR = 2019
 TOWN_NAME = "规模镇S{seed}-{number:03d}"
@@ -526,7 +526,7 @@ def _check_columns(model: type[models.Model], columns: tuple) -> None:
     fields = {field.attname for field in model._meta.concrete_fields}
     history = {field.attname for field in model.history.model._meta.concrete_fields}
     if names | {"id"} != fields or history != fields | {"history_id", *(name for name, _kind in HISTORY_COLUMNS)}:
-        raise RuntimeError(f"clearance/scale.py's columns for {model.__name__} no longer match the model's fields")
+        raise RuntimeError(f"perf/scale.py's columns for {model.__name__} no longer match the model's fields")
 
 
 class _Writer:
