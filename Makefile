@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV = .venv
 VPY = $(VENV)/bin/python
 # Touched after each install, so requirements are installed again only when
-# requirements.txt is newer than the last install.
+# requirements.txt or requirements-dev.txt is newer than the last install. The
+# development requirements (tests, the benchmark's baseline) come with the runtime
+# ones: a production install takes requirements.txt alone.
 STAMP = $(VENV)/.requirements-installed
 ADDRESS = 127.0.0.1:8000
 
@@ -24,8 +26,8 @@ help:
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt | $(VPY)
-	$(VPY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
 
 venv: $(STAMP)

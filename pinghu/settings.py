@@ -4,6 +4,7 @@ import os
 import secrets
 import sys
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -62,7 +63,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
-    "import_export",
     "simple_history",
     "axes",
     "csp",
@@ -70,7 +70,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "clearance.timing.ServerTimingMiddleware",  # first, so it times everything; off unless TIMING_HEADERS
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +88,18 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Development tools: the perf app (manage.py bench, bench_import, generate_scale) and its timing middleware,
+# with django-import-export, the benchmark's baseline, from requirements-dev.txt. On wherever they are
+# installed unless PRODUCTION or DEV_APPS=0 says otherwise: production settings never need them.
+DEV_APPS = env_bool(
+    "DEV_APPS",
+    default=not env_bool("PRODUCTION") and (BASE_DIR / "perf").is_dir() and find_spec("import_export") is not None,
+)
+if DEV_APPS:
+    INSTALLED_APPS += ["import_export", "perf"]
+    # First, so it times everything; it answers without headers unless TIMING_HEADERS.
+    MIDDLEWARE.insert(0, "perf.timing.ServerTimingMiddleware")
 
 ROOT_URLCONF = "pinghu.urls"
 
@@ -201,7 +212,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 # many points is yellow, further behind is red. Places differ (some use 10/30).
 CLEARANCE_YELLOW_BAND_POINTS = float(os.environ.get("CLEARANCE_YELLOW_BAND_POINTS", "10"))
 
-# Server-Timing and X-Query-Count headers on every response, for `manage.py bench`; off in production.
+# Server-Timing and X-Query-Count headers on every response, for `manage.py bench` (perf.timing, loaded with
+# DEV_APPS); off otherwise.
 CLEARANCE_TIMING_HEADERS = env_bool("TIMING_HEADERS")
 
 # Photos recorded with progress: the largest upload accepted (a phone photo is

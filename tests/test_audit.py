@@ -21,7 +21,7 @@ from PIL import Image
 
 from clearance import services
 from clearance.choices import Disposal, MemberRole, Metric, PhotoPhase, Stage, TownKind
-from clearance.ledger import ENTERPRISE_COLUMNS, SITE_COLUMNS, ledger_import
+from clearance.ledger import BULLETIN_COLUMNS, ENTERPRISE_COLUMNS, SITE_COLUMNS, bulletin_import, ledger_import
 from clearance.models import (
     AttackGroup,
     Bureau,
@@ -411,16 +411,13 @@ def ledger_file(path, *, area: str, signed: str):
     return file
 
 
-@pytest.mark.parametrize("row_by_row", [False, True], ids=["bulk", "row_by_row"])
-def test_ledger_import_names_its_user_on_every_row_it_adds_or_changes(tmp_path, world, row_by_row):
-    ledger_import(path=ledger_file(tmp_path, area="20.00", signed="2022-03-01"), user=world.admin,
-                  row_by_row=row_by_row)
+def test_ledger_import_names_its_user_on_every_row_it_adds_or_changes(tmp_path, world):
+    ledger_import(path=ledger_file(tmp_path, area="20.00", signed="2022-03-01"), user=world.admin)
     site, enterprise = Site.objects.get(name="新埭地块"), Enterprise.objects.get(name="新埭纺织厂")
     event = enterprise.events.get()
     added = [last_change(Site, site.pk), last_change(Enterprise, enterprise.pk), last_change(Event, event.pk)]
 
-    ledger_import(path=ledger_file(tmp_path, area="22.00", signed="2022-03-05"), user=world.leader,
-                  row_by_row=row_by_row)
+    ledger_import(path=ledger_file(tmp_path, area="22.00", signed="2022-03-05"), user=world.leader)
 
     assert added == [("+", world.admin)] * 3
     assert [last_change(Site, site.pk), last_change(Event, event.pk)] == [("~", world.leader)] * 2
@@ -444,10 +441,10 @@ def test_ledger_import_page_names_the_admin_who_confirmed_it(admin_client, admin
 
 def test_bulletin_import_names_its_user(world):
     county = services.county_upsert(name="海宁市", user=world.admin).obj
-    header = {column: column for column in services.BULLETIN_COLUMNS}
-    row = dict(zip(services.BULLETIN_COLUMNS, ("海宁市", 2022, 8, "腾退低效用地", "2800", "2600")))
+    header = {column: column for column in BULLETIN_COLUMNS}
+    row = dict(zip(BULLETIN_COLUMNS, ("海宁市", 2022, 8, "腾退低效用地", "2800", "2600")))
 
-    services.bulletin_import(rows=[(1, header), (2, row)], sheet="通报", user=world.leader)
+    bulletin_import(rows=[(1, header), (2, row)], sheet="通报", user=world.leader)
 
     figure = BulletinFigure.objects.get(county=county)
     assert last_change(BulletinFigure, figure.pk) == ("+", world.leader)

@@ -31,7 +31,7 @@ from clearance import selectors, services
 from clearance.derived import rollup
 from clearance.choices import PhotoPhase, Stage
 from clearance.ledger import ledger_import
-from clearance.management.commands.bench_import import TOWNS, write_bench_ledger
+from perf.management.commands.bench_import import TOWNS, write_bench_ledger
 from clearance.models import Enterprise, Event, MonthlyFigure, Photo, Site
 
 from . import ports

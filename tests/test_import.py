@@ -6,14 +6,41 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
-from clearance import selectors
+from clearance import selectors, services
 from clearance.choices import Disposal, Stage
-from clearance.ledger import ENTERPRISE_COLUMNS, SITE_COLUMNS, ledger_sheets, ledger_template, ledger_workbook
-from clearance.models import Enterprise, Event, Site
+from clearance.ledger import (
+    ENT_SITE,
+    ENTERPRISE_COLUMNS,
+    ENTERPRISES_SHEET,
+    SITE_COLUMNS,
+    SITE_PARENT,
+    SITE_VACATED,
+    SITES_SHEET,
+    STAGE_COLUMNS,
+    ImportReport,
+    LedgerError,
+    ledger_import,
+    ledger_sheets,
+    ledger_template,
+    ledger_workbook,
+    read_ledger,
+)
+from clearance.ledger.parse import (
+    ENTERPRISE_FIELD_COLUMNS,
+    SITE_FIELD_COLUMNS,
+    ProblemCollector,
+    errors_of,
+    parse_enterprises,
+    parse_sites,
+    sites_parents_first,
+)
+from clearance.models import Enterprise, Event, Site, Town
 from clearance.validators import credit_code_check_character
 
 from .factories import SiteFactory, TownFactory
@@ -320,20 +347,93 @@ def database_clear():
         model.history.all().delete()
 
 
-def import_both_ways(tmp_path, user, ledgers):
-    """Import LEDGERS in turn row by row, then batched, from the same start; return both (reports, snapshot)."""
-    from clearance.ledger import LedgerError, ledger_import, read_ledger
+def record_through_services(sheets, *, user) -> ImportReport:
+    """Record the ledger SHEETS row by row through the services, as the pages and the demo write; all or nothing.
 
+    The reference the batched import is compared with: sites parents first,
+    then each enterprise and its dated stages, then the sites' 腾退, each bad row
+    named as the import names it.
+    """
+    problems = ProblemCollector()
+    towns = {town.name: town for town in Town.objects.all()}
+    site_rows = parse_sites(sheets[SITES_SHEET], towns, problems)
+    enterprise_rows = parse_enterprises(sheets[ENTERPRISES_SHEET], towns, problems)
+    report = ImportReport()
+
+    def refuse(sheet, row, error, columns, column=None):
+        for name, message in errors_of(error):
+            problems.add(sheet, row, column if column is not None else columns.get(name, ""), message)
+
+    with transaction.atomic():
+        sites = {(site.town_id, site.name): site for site in Site.objects.all()}
+        for row in sites_parents_first(site_rows):
+            parent = sites.get((row.town.pk, row.parent_name)) if row.parent_name else None
+            if row.parent_name and parent is None:
+                problems.add(SITES_SHEET, row.row, SITE_PARENT, f"Unknown containing area {row.parent_name}")
+                continue
+            try:
+                outcome = services.site_upsert(town=row.town, name=row.name, user=user, area_mu=row.area,
+                                               parent=parent, land_use=row.land_use)
+            except ValidationError as error:
+                refuse(SITES_SHEET, row.row, error, SITE_FIELD_COLUMNS)
+                continue
+            report.sites.count(created=outcome.created, changed=outcome.changed)
+            sites[(row.town.pk, row.name)] = outcome.obj
+        for row in enterprise_rows:
+            site = sites.get((row.town.pk, row.site_name))
+            if site is None:
+                problems.add(ENTERPRISES_SHEET, row.row, ENT_SITE, f"Unknown site {row.site_name}")
+                continue
+            fields = {**row.fields, "site": site}
+            try:
+                if row.code and Enterprise.objects.filter(credit_code=row.code).exists():
+                    outcome = services.enterprise_upsert_by_code(credit_code=row.code, user=user, name=row.name,
+                                                                 town=row.town, **fields)
+                else:
+                    outcome = services.enterprise_upsert(town=row.town, name=row.name, user=user,
+                                                         **fields, **({"credit_code": row.code} if row.code else {}))
+            except ValidationError as error:
+                refuse(ENTERPRISES_SHEET, row.row, error, ENTERPRISE_FIELD_COLUMNS)
+                continue
+            report.enterprises.count(created=outcome.created, changed=outcome.changed)
+            for stage, column in STAGE_COLUMNS:
+                if stage in row.dates:
+                    try:
+                        event = services.event_upsert(enterprise=outcome.obj, stage=stage, on=row.dates[stage], user=user)
+                    except ValidationError as error:
+                        refuse(ENTERPRISES_SHEET, row.row, error, {}, column)
+                        break
+                    report.events.count(created=event.created, changed=event.changed)
+        for row in site_rows:
+            site = sites.get((row.town.pk, row.name))
+            if row.vacated_on is not None and site is not None:
+                try:
+                    event = services.event_upsert(site=site, stage=Stage.VACATED, on=row.vacated_on, user=user)
+                except ValidationError as error:
+                    refuse(SITES_SHEET, row.row, error, {}, SITE_VACATED)
+                    continue
+                report.events.count(created=event.created, changed=event.changed)
+        if problems.problems:
+            transaction.set_rollback(True)
+            raise LedgerError(sorted(problems.problems, key=lambda p: (p.sheet != SITES_SHEET, p.row or 0)))
+    return report
+
+
+def import_both_ways(tmp_path, user, ledgers):
+    """Record LEDGERS in turn through the services, then import them batched, from the same start; return both (reports, snapshot)."""
     outcomes = []
-    for row_by_row in (True, False):
+    for through_services in (True, False):
         database_clear()
         reports = []
         for index, (sites, enterprises) in enumerate(ledgers):
-            folder = tmp_path / f"{row_by_row}-{index}"
+            folder = tmp_path / f"{through_services}-{index}"
             folder.mkdir()
-            file = write_xlsx(folder, sites, enterprises)
+            sheets = read_ledger(write_xlsx(folder, sites, enterprises))
             try:
-                reports.append(ledger_import(sheets=read_ledger(file), user=user, row_by_row=row_by_row).lines())
+                if through_services:
+                    reports.append(record_through_services(sheets, user=user).lines())
+                else:
+                    reports.append(ledger_import(sheets=sheets, user=user).lines())
             except LedgerError as error:
                 reports.append([str(problem) for problem in error.problems])
         outcomes.append((reports, database_snapshot()))
@@ -344,11 +444,11 @@ def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp
     user = django_user_model.objects.create_user("importer")
     first, changed = equivalence_ledger(), equivalence_ledger(changed=True)
 
-    by_row, batched = import_both_ways(tmp_path, user, [first, first, changed])
+    by_services, batched = import_both_ways(tmp_path, user, [first, first, changed])
 
-    assert batched[0] == by_row[0]
-    assert batched[1] == by_row[1]
-    assert by_row[0] == [
+    assert batched[0] == by_services[0]
+    assert batched[1] == by_services[1]
+    assert by_services[0] == [
         ["地块：新增 22，更新 0，未变 0", "企业：新增 200，更新 0，未变 0", "进度记录：新增 376，更新 0，未变 0"],
         ["地块：新增 0，更新 0，未变 22", "企业：新增 0，更新 0，未变 200", "进度记录：新增 0，更新 0，未变 376"],
         ["地块：新增 0，更新 3，未变 19", "企业：新增 10，更新 21，未变 179", "进度记录：新增 17，更新 15，未变 361"],
@@ -365,10 +465,10 @@ def test_the_batched_import_names_the_same_bad_rows_as_the_services(tmp_path, to
     enterprises[19][10] = "2022-12-15"  # 企业019 (兼并重组) closed out after 地块19 was vacated on 2022-12-01
     enterprises.append(enterprise_row(name="新来企业", town="曹桥街道", site="地块18"))  # onto a vacated site
 
-    by_row, batched = import_both_ways(tmp_path, user, [first, (sites, enterprises)])
+    by_services, batched = import_both_ways(tmp_path, user, [first, (sites, enterprises)])
 
-    assert batched == by_row
-    assert by_row[0][1] == [
+    assert batched == by_services
+    assert by_services[0][1] == [
         "地块 第 7 行 腾退日期：地块不能在 2022-02-01 腾退：其上还有 8 家企业（企业023、企业043、企业063）届时尚未腾退或销号。",
         "企业 第 3 行 签约日期：签约日期 2022-06-30 晚于腾退日期 2022-01-12：各节点须按顺序。",
         "企业 第 13 行 销号日期：须先记录“腾退”，才能记录“销号”。",

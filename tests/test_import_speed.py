@@ -15,7 +15,7 @@ from clearance import ledger
 from clearance.derived import rollup
 from clearance.choices import Stage
 from clearance.ledger import LedgerError, ledger_import, read_ledger, read_workbook
-from clearance.management.commands.bench_import import bench_rows, resource_datasets, towns_ensure
+from perf.management.commands.bench_import import bench_rows, resource_datasets, towns_ensure
 from clearance.models import Enterprise, Event, MonthlyFigure, Site
 
 from .factories import EnterpriseFactory, TownFactory, close_out
@@ -189,7 +189,7 @@ def test_the_fast_reader_reads_every_kind_of_cell_as_openpyxl_does(write_only):
 
     reference = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True, data_only=True)
     for sheet in (ledger.SITES_SHEET, ledger.ENTERPRISES_SHEET):
-        expected = ledger._rows_with_header(reference[sheet].iter_rows(values_only=True))
+        expected = ledger.rows_with_header(reference[sheet].iter_rows(values_only=True))
         assert [(row.number, row.values) for row in fast[sheet]] == [(row.number, row.values) for row in expected]
 
 

@@ -26,7 +26,7 @@ from clearance.models import (
     Town,
 )
 from clearance.rules import enterprise_event_problem, site_vacate_problem
-from clearance.scale import FIRST_YEAR, ScaleError, generate_scale, town_prefix
+from perf.scale import FIRST_YEAR, ScaleError, generate_scale, town_prefix
 
 from .factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 

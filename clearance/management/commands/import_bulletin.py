@@ -10,9 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from clearance import services
+from clearance.ledger import LedgerError, Problem, bulletin_import
 from clearance.management.importing import add_import_arguments, importing_user
-from clearance.ledger import LedgerError, Problem
 
 
 class _DryRun(Exception):
@@ -65,7 +64,7 @@ class Command(BaseCommand):
         try:
             sheet, rows = read_bulletin(file)
             with transaction.atomic():
-                created, changed, unchanged = services.bulletin_import(rows=rows, sheet=sheet, user=importer)
+                created, changed, unchanged = bulletin_import(rows=rows, sheet=sheet, user=importer)
                 if dry_run:
                     raise _DryRun
         except _DryRun:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from clearance.management.importing import importing_user
-from clearance.scale import ScaleError, generate_scale
+from perf.scale import ScaleError, generate_scale
 
 # Without a terminal the progress goes to the log as a line every tenth of the way.
 LOG_STEPS = 10

@@ -3,7 +3,7 @@
 from import_export import fields, resources
 from import_export.widgets import CharWidget, ForeignKeyWidget
 
-from .models import Enterprise, Event, Site, Town
+from clearance.models import Enterprise, Event, Site, Town
 
 # What an admin would write first: references by name, the natural keys as import ids,
 # the library's defaults otherwise (a diff per row, no model validation, one save() per row).

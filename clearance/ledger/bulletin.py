@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 
 from ..choices import Metric
 from ..models import County
-from .base import User
-from .targets import bulletin_figure_set
+from ..services import bulletin_figure_set
+from ..services.base import User
+from .columns import LedgerError, Problem
 
 
 BULLETIN_COUNTY, BULLETIN_YEAR, BULLETIN_MONTH, BULLETIN_METRIC, BULLETIN_ACTUAL, BULLETIN_TARGET = (
@@ -61,11 +62,9 @@ def bulletin_import(*, rows: list[tuple[int, dict]], sheet: str, user: User | No
     """Record the bulletin figures of ROWS (spreadsheet row number, {column: value}), all or nothing.
 
     Columns as BULLETIN_COLUMNS; the first row is the header (row 1). Raise
-    ledger.LedgerError naming every bad row with nothing written; return
+    LedgerError naming every bad row with nothing written; return
     (created, changed, unchanged).
     """
-    from ..ledger import LedgerError, Problem
-
     problems: list[Problem] = []
     header = set(rows[0][1]) if rows else set()
     for column in BULLETIN_REQUIRED:

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from clearance import services
 from clearance.choices import Category, Stage, TownKind
-from clearance.import_resources import EnterpriseResource, EventResource, SiteResource
+from perf.import_resources import EnterpriseResource, EventResource, SiteResource
 from clearance.ledger import (
     CATEGORY_NAMES,
     CATEGORY_SEPARATOR,

@@ -24,13 +24,14 @@ from urllib.parse import urlencode
 
 import dj_database_url
 import psycopg2
+from django.apps import apps
 from django.conf import settings
 from django.core.management import get_commands
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Stage
+from clearance.choices import Stage
 from .timing import CLEAR_CACHE_HEADER
 
 HOST = "127.0.0.1"
@@ -263,6 +264,8 @@ def server_environment(database_url: str, redis_url: str = "") -> dict[str, str]
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=HOST,
         TIMING_HEADERS="1",
+        # The perf app and its timing middleware, whatever the caller's PRODUCTION says.
+        DEV_APPS="1",
         # Plain HTTP on the loopback: no redirect to HTTPS, and cookies marked Secure would never come back.
         HTTPS_ONLY="0",
         SECURE_SSL_REDIRECT="0",
@@ -377,10 +380,10 @@ def base_fingerprint() -> str:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     for app, name in sorted(loader.disk_migrations):
         digest.update(f"{app}.{name};".encode())
-    app_folder = Path(__file__).resolve().parent
-    for path in sorted([*app_folder.glob("*.py"), *app_folder.glob("migrations/*.py")]):
-        if path.name not in {"benchmark.py", "timing.py"}:  # they build nothing
-            digest.update(path.name.encode() + path.read_bytes())
+    # The clearance app builds the base (its models, the demo, the rollup); this app builds nothing of it.
+    app_folder = Path(apps.get_app_config("clearance").path)
+    for path in sorted(app_folder.rglob("*.py")):
+        digest.update(str(path.relative_to(app_folder)).encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -479,7 +482,7 @@ def measure_page(client: HttpClient, path: str, *, warmup: int, requests: int, b
                 return failed_page(path, response)
             timing = response.server_timing()
             if "app" not in timing:
-                raise BenchError(f"GET {path} has no Server-Timing header: is clearance.timing.ServerTimingMiddleware in MIDDLEWARE?")
+                raise BenchError(f"GET {path} has no Server-Timing header: is perf.timing.ServerTimingMiddleware in MIDDLEWARE (DEV_APPS)?")
             samples.append({"app_ms": timing["app"], "db_ms": timing.get("db", 0.0), "queries": response.query_count,
                             "wall_ms": response.wall_ms, "bytes": len(response.body)})
     except OSError as error:
