@@ -1,4 +1,4 @@
-"""The Pinghu demo of DOMAIN.md: the article's towns, pairings, sites and published January–August 2022 figures."""
+"""The demo as plain data: sites and enterprises with dated events, apportioned so the published figures come out exactly."""
 
 import calendar
 from collections import Counter, defaultdict
@@ -6,149 +6,43 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-from django.db import transaction
-from django.db.models import Q
-
-from . import services
-from .choices import Category, Disposal, MemberRole, Metric, Stage, TownKind
-from .models import County, Enterprise, Event, Pairing, Site, Target
-from .permissions import LEADERS_GROUP, OFFICIALS_GROUP
-from .selectors import city_figures, town_figures
-
-YEAR, MONTH = 2022, 8
-LAST_DAY = date(YEAR, MONTH, 31)
-# 1–3 January 2022 was the New Year holiday: no event is dated before the first working day.
-FIRST_WORKING_DAY = date(YEAR, 1, 4)
-PAIRED_ON = date(YEAR, 1, 1)
-DEMO_PASSWORD = "demo-pass-2022"
-
-CLOSED, LAND, ENERGY = Metric.ENTERPRISES_RECTIFIED, Metric.LAND_VACATED_MU, Metric.ENERGY_FREED_TCE
-CENT, UNIT = Decimal("0.01"), Decimal("1")
-
-# The article: 190 家, 3163 亩 and 5万吨标煤 in January–August, against Jiaxing's yearly targets.
-PUBLISHED = {CLOSED: 190, LAND: Decimal("3163.00"), ENERGY: Decimal("50000.00")}
-CITY_TARGETS = {CLOSED: Decimal("190"), LAND: Decimal("2500"), ENERGY: Decimal("45000")}
-
-# Town, kind, paired bureau and its head. The article names two heads and five
-# pairings; the rest are examples.
-TOWNS = (
-    ("当湖街道", TownKind.SUBDISTRICT, "市综合执法局", "示例局长甲"),
-    ("钟埭街道", TownKind.SUBDISTRICT, "示例局办一", "示例局长乙"),
-    ("曹桥街道", TownKind.SUBDISTRICT, "市应急管理局", "马根良"),
-    ("新埭镇", TownKind.TOWN, "市市场监管局", "示例局长丙"),
-    ("新仓镇", TownKind.TOWN, "示例局办二", "示例局长丁"),
-    ("广陈镇", TownKind.TOWN, "示例局办三", "示例局长戊"),
-    ("林埭镇", TownKind.TOWN, "市自然资源和规划局", "示例局长己"),
-    ("独山港经济开发区", TownKind.DEVELOPMENT_ZONE, "市经信局", "沈洪"),
+from ..choices import Category, Disposal, Stage
+from .facts import (
+    ANNUAL_PER_FREED,
+    CAOQIAO,
+    CENT,
+    CITY_TARGETS,
+    CLOSED,
+    DIRTY_TRADES,
+    ENERGY,
+    EXAMPLE_PARCELS,
+    FIRST_WORKING_DAY,
+    GONGMAO_TENANTS,
+    IN_PLACE_DISPOSALS,
+    IN_PLACE_NOTES,
+    LAND,
+    LAST_DAY,
+    LINDAI,
+    LINDAI_GROUPS,
+    LIUDIAN,
+    LIUDIAN_EXAMPLE_TENANTS,
+    LIUDIAN_VACATED_MU,
+    PACE,
+    PUBLISHED,
+    SHENGLI,
+    SHENGLI_MOVING,
+    SHENGLI_TENANTS,
+    SHENGLI_TRADES,
+    TENANT_DISPOSALS,
+    TOWN_FIGURES,
+    TOWN_TRADES,
+    TRADES,
+    UNIT,
+    XUJIADAI,
+    XUJIADAI_PARCELS,
+    XUJIADAI_VACATED_MU,
+    YEAR,
 )
-CAOQIAO, LINDAI = "曹桥街道", "林埭镇"
-
-# Bureaus that join a task force without being paired. They get a head each
-# because bureau_head_upsert is the only service that creates a bureau.
-OTHER_BUREAUS = (("市国资办", "示例局长庚"), ("市建设局", "示例局长辛"))
-# "市级联挂到曹桥街道的应急管理、国资、建设、综合执法等单位".
-CAOQIAO_MEMBER_BUREAUS = ("市应急管理局", "市国资办", "市建设局", "市综合执法局")
-# Person, unit, role: the demo official is town staff, so the membership survives a re-pairing.
-CAOQIAO_MEMBERS = (
-    ("示例工作人员", CAOQIAO, MemberRole.MEMBER),
-    ("龚华锋", "曹桥街道经发办", MemberRole.LIAISON),
-    ("示例联络员一", "市国资办", MemberRole.LIAISON),
-    ("示例联络员二", "市建设局", MemberRole.LIAISON),
-    ("示例联络员三", "市综合执法局", MemberRole.LIAISON),
-)
-OFFICIAL_PERSON = CAOQIAO_MEMBERS[0][0]
-# "组建了13个攻坚小组，分解包干企业".
-LINDAI_GROUPS = tuple(f"攻坚小组{n}" for n in "一 二 三 四 五 六 七 八 九 十 十一 十二 十三".split())
-
-# Per town: enterprises closed out, land vacated (亩) and energy freed (吨标煤) in
-# January–August 2022, then the city's allocation of Jiaxing's targets. Each
-# column adds up to the published figure or to the city's target.
-TOWN_FIGURES = {
-    #                      closed  land       energy      targets: closed land energy
-    "当湖街道": (14, "168.40", "3120.50", 18, 200, 3500),
-    "钟埭街道": (8, "150.20", "2480.00", 15, 210, 4000),
-    "曹桥街道": (44, "492.62", "7650.40", 32, 400, 6500),
-    "新埭镇": (18, "402.35", "5210.30", 22, 300, 5500),
-    "新仓镇": (11, "240.18", "3390.60", 17, 290, 5000),
-    "广陈镇": (13, "310.75", "4270.20", 18, 260, 4500),
-    "林埭镇": (60, "760.30", "11260.80", 42, 460, 8500),
-    "独山港经济开发区": (22, "638.20", "12617.20", 26, 380, 7500),
-}
-
-# Example parcels outside the article's areas: the tenants on each cleared parcel
-# (each has a landlord too), and how many enterprises are still in progress on
-# the town's example cluster. Enterprises closed out in place (改造提升, 兼并重组)
-# make up the rest of the town's count.
-EXAMPLE_PARCELS = {
-    "当湖街道": ((1, 2, 0), 1),
-    "钟埭街道": ((0, 1), 1),
-    "曹桥街道": ((1,), 1),
-    "新埭镇": ((2, 0, 1, 1), 1),
-    "新仓镇": ((1, 0), 1),
-    "广陈镇": ((0, 2, 1), 1),
-    "林埭镇": ((1, 0), 1),
-    "独山港经济开发区": ((1, 0, 2, 0, 1), 1),
-}
-
-# 六店区域: "六店区域内360.5亩低效用地已基本完成腾退".
-LIUDIAN = "六店区域"
-LIUDIAN_VACATED_MU = Decimal("360.50")
-LIUDIAN_EXAMPLE_TENANTS = (2, 1, 3, 2, 1, 2)
-SHENGLI = "原胜利钢厂地块"
-SHENGLI_TRADES = ("针织制造", "机械生产", "废品回收")
-SHENGLI_TENANTS = 21  # "租赁给大小20余户小业主"
-SHENGLI_MOVING = (5, 13)  # tenants moving into a park: vacated, not yet closed out
-
-# 徐家埭工业集聚点: "涉及企业106家(含租赁企业71家),如今已完成签约90家". Its
-# example parcels are cleared, signed or in talks; with the 工贸企业, its 4
-# tenants and the 纺织企业 they hold 106 enterprises, 71 tenants, 90 signed.
-# Landlords of cleared parcels are vacated but not closed out: "一手抓好已签约企业的房屋处置工作".
-XUJIADAI = "徐家埭工业集聚点"
-XUJIADAI_VACATED_MU = Decimal("241.65")
-XUJIADAI_PARCELS = {"cleared": (20, 42), "signed": (7, 15), "talks": (6, 10)}  # parcels, tenants
-GONGMAO_TENANTS = 4
-
-# Share of the period's work done by the end of each month, January to August:
-# the pace quickens as the task forces find their feet.
-PACE = (Decimal("0.06"), Decimal("0.13"), Decimal("0.24"), Decimal("0.36"),
-        Decimal("0.50"), Decimal("0.65"), Decimal("0.82"), Decimal("1.00"))
-
-TRADES = ("针织制造", "机械加工", "废品回收", "五金配件", "塑料制品", "木制品加工", "纸制品", "服装加工")
-TOWN_TRADES = {
-    "新埭镇": ("箱包加工", "服装加工", "箱包面料", "辅料加工", "印花"),
-    "独山港经济开发区": ("化工助剂", "金属铸造", "印染", "建材", "塑料制品"),
-}
-DIRTY_TRADES = {"废品回收", "印染", "金属铸造", "化工助剂", "印花"}
-TENANT_DISPOSALS = (Disposal.SHUT_DOWN, Disposal.SHUT_DOWN, Disposal.MOVE_TO_PARK, Disposal.VACATE)
-IN_PLACE_DISPOSALS = (Disposal.UPGRADE, Disposal.UPGRADE, Disposal.MERGE)
-# Written out rather than translated, so that the notes do not depend on the active language.
-IN_PLACE_NOTES = {Disposal.UPGRADE: "就地改造提升", Disposal.MERGE: "兼并重组"}
-# Annual use ÷ energy freed: a shut-down frees it all, an upgrade about a quarter.
-ANNUAL_PER_FREED = {
-    Disposal.SHUT_DOWN: Decimal("1"),
-    Disposal.VACATE: Decimal("1"),
-    Disposal.MOVE_TO_PARK: Decimal("1.25"),
-    Disposal.MERGE: Decimal("2"),
-    Disposal.UPGRADE: Decimal("4"),
-}
-
-COUNTIES = ("平湖市", "南湖区", "秀洲区", "嘉善县", "海盐县", "海宁市", "桐乡市")
-HOME_COUNTY = "平湖市"
-# Jiaxing's August bulletin for the other six counties: (actual, yearly target)
-# per metric. Pinghu (100% / 126.5% / 111.1%) leads on the first two; 嘉善县 and
-# 桐乡市 free more energy against their targets.
-BULLETIN_AUGUST = {
-    "南湖区": ((129, 150), ("2080.00", 2000), ("36480.00", 38000)),
-    "秀洲区": ((134, 170), ("2261.50", 2300), ("37000.00", 42000)),
-    "嘉善县": ((166, 180), ("2760.30", 2400), ("52200.00", 43000)),
-    "海盐县": ((99, 140), ("1679.20", 1900), ("27800.00", 35000)),
-    "海宁市": ((191, 200), ("2988.60", 2700), ("55000.00", 52000)),
-    "桐乡市": ((190, 210), ("3399.10", 2800), ("64000.00", 55000)),
-}
 
 
 @dataclass
@@ -536,210 +430,3 @@ def _parent_of(plan: DemoPlan, enterprise: EnterprisePlan) -> str | None:
         if site.town == enterprise.town and site.name == enterprise.site:
             return site.parent
     return None
-
-
-# Writing -------------------------------------------------------------------------
-
-
-def _users() -> tuple:
-    """Create the demo users if missing, leaving existing ones as they are; return admin, leader and official."""
-    User = get_user_model()
-    leaders, _ = Group.objects.get_or_create(name=LEADERS_GROUP)
-    officials, _ = Group.objects.get_or_create(name=OFFICIALS_GROUP)
-    missing = {"admin", "leader", "official"} - set(
-        User.objects.filter(username__in=["admin", "leader", "official"]).values_list("username", flat=True)
-    )
-    if missing:
-        # One hash for the demo accounts: the password is published, and hashing costs most of a second here.
-        password = make_password(DEMO_PASSWORD)
-        for username in sorted(missing):
-            staff = username == "admin"
-            user = User(username=username, password=password, is_staff=staff, is_superuser=staff)
-            user.save()
-            if username == "leader":
-                user.groups.add(leaders)
-            elif username == "official":
-                user.groups.add(officials)
-    return tuple(User.objects.get(username=name) for name in ("admin", "leader", "official"))
-
-
-def _reference_data(admin) -> tuple[dict, dict, dict]:
-    """Write towns, counties, bureaus, heads, pairings and task forces; return towns, task forces and heads by name."""
-    towns, task_forces = {}, {}
-    for order, (name, kind, _, _) in enumerate(TOWNS, start=1):
-        towns[name] = services.town_upsert(name=name, kind=kind, display_order=order, user=admin).obj
-    for order, name in enumerate(COUNTIES, start=1):
-        services.county_upsert(name=name, is_home=name == HOME_COUNTY, display_order=order, user=admin)
-    heads = {}
-    for bureau, head in [(bureau, head) for _, _, bureau, head in TOWNS] + list(OTHER_BUREAUS):
-        heads[bureau] = services.bureau_head_upsert(bureau_name=bureau, head_name=head, user=admin)
-    active = {p.town_id: p for p in Pairing.objects.active().select_related("task_force")}
-    for name, _, bureau, _ in TOWNS:
-        pairing = active.get(towns[name].pk) or services.pairing_start(
-            town=towns[name], head=heads[bureau], started_on=PAIRED_ON, task_force_name=f"{name}腾笼换鸟专班",
-            user=admin,
-        )
-        task_forces[name] = pairing.task_force
-    return towns, task_forces, heads
-
-
-def _task_force_members(task_forces: dict, heads: dict, admin, official) -> dict:
-    """Fill in 曹桥街道's member bureaus and people, and 林埭镇's 13 attack groups; return the groups by name."""
-    caoqiao = task_forces[CAOQIAO]
-    # The bureaus it has (its head's) and the article's; task_force_bureaus_set writes nothing when they are there.
-    present = list(caoqiao.member_bureaus.all())
-    services.task_force_bureaus_set(
-        task_force=caoqiao, bureaus=[*present, *(heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS)], user=admin
-    )
-    for person, unit, role in CAOQIAO_MEMBERS:
-        services.task_force_member_add(
-            task_force=caoqiao, person_name=person, user_account=official if person == OFFICIAL_PERSON else None,
-            role=role, unit=unit, user=admin,
-        )
-    return {
-        name: services.attack_group_upsert(
-            task_force=task_forces[LINDAI], name=name, leader_name=f"示例组长{name.removeprefix('攻坚小组')}", user=admin
-        )
-        for name in LINDAI_GROUPS
-    }
-
-
-def _targets_and_bulletins(towns: dict, admin) -> None:
-    """Write Jiaxing's 2022 targets, their allocation to the towns, and the other counties' monthly bulletins."""
-    metrics = (CLOSED, LAND, ENERGY)
-    for metric in metrics:
-        services.target_set(year=YEAR, metric=metric, value=CITY_TARGETS[metric], user=admin)
-    for name, row in TOWN_FIGURES.items():
-        for metric, value in zip(metrics, row[3:]):
-            services.target_set(year=YEAR, metric=metric, value=Decimal(value), town=towns[name], user=admin)
-    counties = {county.name: county for county in County.objects.filter(name__in=BULLETIN_AUGUST)}
-    for name, figures in BULLETIN_AUGUST.items():
-        for metric, (august, target), quantum in zip(metrics, figures, (UNIT, CENT, CENT)):
-            for month, share in enumerate(PACE, start=1):
-                actual = (Decimal(august) * share).quantize(quantum, rounding=ROUND_HALF_UP)
-                services.bulletin_figure_set(county=counties[name], year=YEAR, month=month, metric=metric,
-                                             actual=actual, target=Decimal(target), user=admin)
-
-
-def _sites_and_enterprises(plan: DemoPlan, towns: dict, groups: dict, admin) -> tuple[dict, dict]:
-    """Write the sites (areas before their parcels) and the enterprises; return both by (town, name)."""
-    sites = {}
-    for site in sorted(plan.sites, key=lambda s: s.parent is not None):
-        sites[(site.town, site.name)] = services.site_upsert(
-            town=towns[site.town], name=site.name, user=admin, area_mu=site.area_mu,
-            parent=sites[(site.town, site.parent)] if site.parent else None, land_use=site.land_use,
-            ownership_notes=site.ownership_notes, notes=site.notes, deadline=site.deadline,
-        ).obj
-    enterprises = {}
-    for e in plan.enterprises:
-        flags = {category.value: category in e.categories for category in Category}
-        enterprises[(e.town, e.name)] = services.enterprise_upsert(
-            town=towns[e.town], name=e.name, user=admin, site=sites[(e.town, e.site)], disposal=e.disposal,
-            annual_energy_tce=e.annual_energy_tce, energy_freed_tce=e.energy_freed_tce,
-            responsible_group=groups.get(e.group), plan_notes=e.plan_notes, plan_deadline=e.plan_deadline, **flags,
-        ).obj
-    return sites, enterprises
-
-
-def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, official) -> int:
-    """Record every enterprise's events in stage order, then each cleared site's own 腾退; return how many the demo has.
-
-    An event already recorded on its date is left alone, and one moved since
-    is moved back, so that a second run changes nothing.
-    """
-    demo_towns = list(towns.values())
-    recorded = {
-        (event.enterprise_id, event.site_id, event.stage): event.occurred_on
-        for event in Event.objects.filter(Q(enterprise__town__in=demo_towns) | Q(site__town__in=demo_towns))
-    }
-
-    def record(*, stage, on, town, enterprise=None, site=None):
-        key = (enterprise.pk if enterprise else None, site.pk if site else None, stage)
-        if recorded.get(key) == on:
-            return
-        # 曹桥街道's progress is logged by its task force's official, the rest by the admins from the ledgers.
-        user = official if town == CAOQIAO else admin
-        if key in recorded:
-            services.event_upsert(stage=stage, on=on, user=user, enterprise=enterprise, site=site)
-        else:
-            services.event_record(stage=stage, on=on, user=user, enterprise=enterprise, site=site)
-
-    count = 0
-    for e in plan.enterprises:
-        for stage, on in e.events.items():
-            record(stage=stage, on=on, town=e.town, enterprise=enterprises[(e.town, e.name)])
-            count += 1
-    for site in plan.sites:
-        if site.vacated_on:
-            record(stage=Stage.VACATED, on=site.vacated_on, town=site.town, site=sites[(site.town, site.name)])
-            count += 1
-    return count
-
-
-def _row_count() -> int:
-    """Return the number of rows in the clearance app's tables, history and links included."""
-    return sum(model._default_manager.count() for model in apps.get_app_config("clearance").get_models(True))
-
-
-def _verify(towns: dict) -> dict:
-    """Fail loudly unless the database gives the published figures, city-wide and town by town."""
-    figures = city_figures(year=YEAR, month=MONTH)
-    actual = {metric: figures[metric.value] for metric in (CLOSED, LAND, ENERGY)}
-    if actual != PUBLISHED:
-        raise AssertionError(f"The demo gives {actual}, not the published {PUBLISHED}")
-    by_town = town_figures(year=YEAR, month=MONTH)
-    for name, row in TOWN_FIGURES.items():
-        got = by_town.get(towns[name].pk, {})
-        expected = {CLOSED.value: row[0], LAND.value: Decimal(row[1]), ENERGY.value: Decimal(row[2])}
-        if {key: got.get(key) for key in expected} != expected:
-            raise AssertionError(f"{name} gives {got}, not {expected}")
-    return actual
-
-
-def demo_load(*, stdout=None) -> dict:
-    """Load the Pinghu demo through the services, in one transaction; a second run changes nothing.
-
-    Demo rows edited since are put back. Return the three figures for
-    January–August 2022, checked against the article when the database holds
-    no other events; write a short summary to STDOUT when given.
-    """
-    plan = demo_plan()
-    with transaction.atomic():
-        rows_before = _row_count()
-        admin, _, official = _users()
-        towns, task_forces, heads = _reference_data(admin)
-        groups = _task_force_members(task_forces, heads, admin, official)
-        _targets_and_bulletins(towns, admin)
-        sites, enterprises = _sites_and_enterprises(plan, towns, groups, admin)
-        demo_events = _events(plan, towns, sites, enterprises, admin, official)
-        # Progress recorded on the pages since the demo was loaded rightly changes the
-        # figures; only a database holding nothing but the demo must give the article's.
-        extra_events = Event.objects.count() - demo_events
-        if extra_events:
-            figures = city_figures(year=YEAR, month=MONTH)
-            figures = {metric: figures[metric.value] for metric in (CLOSED, LAND, ENERGY)}
-        else:
-            figures = _verify(towns)
-        added = _row_count() - rows_before
-    if stdout is not None:
-        _summary(stdout, figures=figures, added=added, extra_events=extra_events)
-    return figures
-
-
-def _summary(stdout, *, figures: dict, added: int, extra_events: int) -> None:
-    targets = {t.metric: t.value for t in Target.objects.filter(year=YEAR, town=None)}
-
-    def pct(metric):
-        return (Decimal(figures[metric]) / targets[metric] * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-    stdout.write(
-        f"Pinghu demo: {len(TOWNS)} towns, {Site.objects.count()} sites, {Enterprise.objects.count()} enterprises, "
-        f"{Event.objects.count()} events; {added} rows added by this run (history included)."
-    )
-    stdout.write(
-        f"January–August {YEAR}: {figures[CLOSED]} enterprises closed out ({pct(CLOSED)}%), "
-        f"{figures[LAND]} mu vacated ({pct(LAND)}%), {figures[ENERGY]} tce freed ({pct(ENERGY)}%)."
-    )
-    if extra_events:
-        stdout.write(f"Events recorded besides the demo's, included in the figures: {extra_events}.")
-    stdout.write(f"Demo users admin, leader and official; password {DEMO_PASSWORD}.")
