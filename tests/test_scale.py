@@ -23,9 +23,8 @@ from clearance.models import (
     SiteAncestry,
     Target,
     Town,
-    enterprise_event_problem,
-    site_vacate_problem,
 )
+from clearance.rules import enterprise_event_problem, site_vacate_problem
 from clearance.scale import FIRST_YEAR, ScaleError, generate_scale, town_prefix
 
 from .factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
