@@ -15,7 +15,7 @@ from django.db import transaction
 from clearance import services
 from clearance.choices import Stage
 
-from .factories import EnterpriseFactory, SiteFactory, close_out
+from tests.factories import EnterpriseFactory, SiteFactory, close_out
 
 # Where this test session keeps a dump of what load_demo wrote: load_demo takes tens of seconds, loaddata a few.
 _DEMO_DUMP: dict[str, Path] = {}
