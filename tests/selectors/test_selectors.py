@@ -1,7 +1,8 @@
-"""Figures computed from dated events, checked on small cases worked out by hand."""
+"""Figures computed from dated events, and the ranks, lights and completion made of them, checked on small cases worked out by hand."""
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -197,3 +198,42 @@ def test_site_progress_counts_enterprises_on_its_parcels_without_multiplying():
 
     assert (progress[cluster.pk].enterprise_count, progress[cluster.pk].signed_count, progress[cluster.pk].vacated_count) == (4, 3, 1)
     assert (progress[parcel.pk].enterprise_count, progress[parcel.pk].signed_count, progress[parcel.pk].vacated_count) == (3, 2, 1)
+
+
+# Ranks, lights and completion: the maths behind /api/summary/ and the dashboard ------------------------
+
+
+def test_ties_share_a_rank_and_the_next_rank_skips():
+    values = {"a": Fraction(90), "b": Fraction(80), "c": Fraction(80), "d": Fraction(70), "e": None}
+    assert selectors.competition_ranks(values) == {"a": 1, "b": 2, "c": 2, "d": 4, "e": None}
+
+
+@pytest.mark.parametrize(
+    ("completion", "light"),
+    [
+        (Fraction(200, 3), "green"),      # exactly 序时 for August
+        (Fraction(6667, 100), "green"),
+        (Fraction(5667, 100), "yellow"),  # 9.997 points behind
+        (Fraction(170, 3), "yellow"),     # exactly 10 points behind
+        (Fraction(5666, 100), "red"),
+        (None, None),
+    ],
+)
+def test_light_compares_exact_values_with_the_yellow_band(completion, light):
+    assert selectors.light(completion, selectors.time_progress(8)) == light
+
+
+def test_yellow_band_is_a_setting(settings):
+    settings.CLEARANCE_YELLOW_BAND_POINTS = 30
+    assert selectors.light(Fraction(40), selectors.time_progress(8)) == "yellow"
+
+
+def test_a_zero_target_gives_no_completion_and_no_light():
+    assert selectors.completion(Decimal(5), Decimal(0)) is None
+    assert selectors.completion(Decimal(5), None) is None
+
+
+def test_completion_is_rounded_half_up_for_display():
+    assert selectors.round_half_up(Fraction(3163 * 100, 2500)) == 126.5
+    assert selectors.round_half_up(Fraction(50000 * 100, 45000)) == 111.1
+    assert selectors.round_half_up(Fraction(2005, 20)) == 100.3  # 100.25 → 100.3

@@ -2,12 +2,11 @@
 
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 
 import pytest
 from django.urls import reverse
 
-from clearance import selectors, services
+from clearance import services
 from clearance.choices import Metric, Stage
 
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
@@ -103,42 +102,6 @@ def test_counties_take_the_latest_bulletin_at_or_before_the_month_and_rank_per_m
     assert home["metrics"]["land_vacated_mu"]["rank"] == 1
     assert other["metrics"]["land_vacated_mu"]["rank"] is None
     assert january["counties"][1]["metrics"]["enterprises_rectified"]["target"] is None
-
-
-def test_ties_share_a_rank_and_the_next_rank_skips():
-    values = {"a": Fraction(90), "b": Fraction(80), "c": Fraction(80), "d": Fraction(70), "e": None}
-    assert selectors.competition_ranks(values) == {"a": 1, "b": 2, "c": 2, "d": 4, "e": None}
-
-
-@pytest.mark.parametrize(
-    ("completion", "light"),
-    [
-        (Fraction(200, 3), "green"),      # exactly 序时 for August
-        (Fraction(6667, 100), "green"),
-        (Fraction(5667, 100), "yellow"),  # 9.997 points behind
-        (Fraction(170, 3), "yellow"),     # exactly 10 points behind
-        (Fraction(5666, 100), "red"),
-        (None, None),
-    ],
-)
-def test_light_compares_exact_values_with_the_yellow_band(completion, light):
-    assert selectors.light(completion, selectors.time_progress(8)) == light
-
-
-def test_yellow_band_is_a_setting(settings):
-    settings.CLEARANCE_YELLOW_BAND_POINTS = 30
-    assert selectors.light(Fraction(40), selectors.time_progress(8)) == "yellow"
-
-
-def test_a_zero_target_gives_no_completion_and_no_light():
-    assert selectors.completion(Decimal(5), Decimal(0)) is None
-    assert selectors.completion(Decimal(5), None) is None
-
-
-def test_completion_is_rounded_half_up_for_display():
-    assert selectors.round_half_up(Fraction(3163 * 100, 2500)) == 126.5
-    assert selectors.round_half_up(Fraction(50000 * 100, 45000)) == 111.1
-    assert selectors.round_half_up(Fraction(2005, 20)) == 100.3  # 100.25 → 100.3
 
 
 def test_a_year_without_targets_answers_with_null_targets(campaign, admin_client):
