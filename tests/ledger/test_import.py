@@ -60,12 +60,7 @@ def row_counts():
 
 
 @pytest.fixture
-def towns():
-    return TownFactory(name="曹桥街道"), TownFactory(name="林埭镇")
-
-
-@pytest.fixture
-def ledger(tmp_path, towns):
+def ledger(tmp_path, ledger_towns):
     sites = [
         site_row(name="六店区域", area="360.50", land_use=""),
         site_row(parent="六店区域", vacated="2022-04-01"),
@@ -79,13 +74,13 @@ def ledger(tmp_path, towns):
     return write_xlsx(tmp_path, sites, enterprises)
 
 
-def test_a_good_ledger_is_imported_with_its_events_and_figures(ledger, towns):
+def test_a_good_ledger_is_imported_with_its_events_and_figures(ledger, ledger_towns):
     status, out, err = run_import(ledger)
 
     assert (status, err) == (0, "")
     assert "地块：新增 3，更新 0，未变 0" in out
     parcel = Site.objects.get(name="原胜利钢厂地块")
-    assert (parcel.parent.name, parcel.area_mu, parcel.town) == ("六店区域", Decimal("20.43"), towns[0])
+    assert (parcel.parent.name, parcel.area_mu, parcel.town) == ("六店区域", Decimal("20.43"), ledger_towns[0])
     knit = Enterprise.objects.get(name="某针织厂")
     assert (knit.is_low_scattered, knit.is_factory_in_factory, knit.is_tenant, knit.is_high_consumption) == (True, True, True, False)
     assert knit.disposal == Disposal.SHUT_DOWN
@@ -95,7 +90,7 @@ def test_a_good_ledger_is_imported_with_its_events_and_figures(ledger, towns):
         2, Decimal("20.43"), Decimal("92.50"))
 
 
-def test_a_folder_of_csv_files_with_a_bom_is_imported(tmp_path, towns):
+def test_a_folder_of_csv_files_with_a_bom_is_imported(tmp_path, ledger_towns):
     (tmp_path / "地块.csv").write_text(
         ",".join(SITE_COLUMNS) + "\n" + ",".join(site_row()) + "\n", encoding="utf-8-sig")
     (tmp_path / "企业.csv").write_text(
@@ -107,7 +102,7 @@ def test_a_folder_of_csv_files_with_a_bom_is_imported(tmp_path, towns):
     assert Enterprise.objects.get().events.count() == 2
 
 
-def test_excel_date_cells_are_read_as_dates(tmp_path, towns):
+def test_excel_date_cells_are_read_as_dates(tmp_path, ledger_towns):
     file = write_xlsx(tmp_path, [site_row()], [enterprise_row(signed=datetime(2022, 5, 6), vacated=date(2022, 5, 9))])
     assert run_import(file)[0] == 0
     assert list(Event.objects.order_by("stage").values_list("occurred_on", flat=True)) == [date(2022, 5, 6), date(2022, 5, 9)]
@@ -126,7 +121,7 @@ def test_importing_the_same_ledger_twice_changes_nothing_and_adds_no_history(led
     assert {model.__name__: model.history.count() for model in (Site, Enterprise, Event)} == history
 
 
-def test_a_corrected_date_moves_the_figure_and_keeps_history_for_the_importer(tmp_path, towns, django_user_model):
+def test_a_corrected_date_moves_the_figure_and_keeps_history_for_the_importer(tmp_path, ledger_towns, django_user_model):
     admin = django_user_model.objects.create_user("importer")
     first = write_xlsx(tmp_path, [site_row()], [enterprise_row(closed="2022-07-31")])
     run_import(first, "--user", "importer")
@@ -177,8 +172,8 @@ TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
         pytest.param([site_row()], [enterprise_row(types="高耗能")], "企业 第 2 行 企业类型：未知的企业类型“高耗能”，可用：两高一低、高耗低效、低散乱污、厂中厂、租赁企业。", id="unknown-type"),
     ],
 )
-def test_each_bad_row_is_named_exit_status_1_and_nothing_changes(tmp_path, towns, sites, enterprises, expected):
-    SiteFactory(town=towns[1], name="林埭一号地块")
+def test_each_bad_row_is_named_exit_status_1_and_nothing_changes(tmp_path, ledger_towns, sites, enterprises, expected):
+    SiteFactory(town=ledger_towns[1], name="林埭一号地块")
     good_site = site_row(name="好地块", area="5")
     # Good rows after the bad ones: the import is all or nothing, so they are not written either.
     file = write_xlsx(tmp_path, [*sites, good_site], [*enterprises, enterprise_row(name="好企业", site="好地块")])
@@ -192,7 +187,7 @@ def test_each_bad_row_is_named_exit_status_1_and_nothing_changes(tmp_path, towns
     assert row_counts() == before
 
 
-def test_a_missing_required_column_is_named_on_the_header_row(tmp_path, towns):
+def test_a_missing_required_column_is_named_on_the_header_row(tmp_path, ledger_towns):
     header = [column for column in ENTERPRISE_COLUMNS if column != "所在地块"]
     file = write_xlsx(tmp_path, [site_row()], [], enterprise_header=header)
     status, _, err = run_import(file)
@@ -200,13 +195,13 @@ def test_a_missing_required_column_is_named_on_the_header_row(tmp_path, towns):
     assert "企业 第 1 行 所在地块：缺少必填列“所在地块”。" in err.splitlines()  # the header is row 1
 
 
-def test_every_bad_row_is_reported_not_only_the_first(tmp_path, towns):
+def test_every_bad_row_is_reported_not_only_the_first(tmp_path, ledger_towns):
     file = write_xlsx(tmp_path, [site_row(area="0"), site_row(name="乙", town="火星镇")], [])
     _, _, err = run_import(file)
     assert [line.split("：")[0] for line in err.splitlines()[1:]] == ["地块 第 2 行 面积(亩)", "地块 第 3 行 镇街道"]
 
 
-def test_a_file_that_is_not_a_workbook_is_refused_cleanly(tmp_path, towns):
+def test_a_file_that_is_not_a_workbook_is_refused_cleanly(tmp_path, ledger_towns):
     file = tmp_path / "台账.xlsx"
     file.write_bytes(b"this is not a zip")
     status, _, err = run_import(file)
@@ -214,8 +209,8 @@ def test_a_file_that_is_not_a_workbook_is_refused_cleanly(tmp_path, towns):
     assert "不是 Excel .xlsx 文件" in err
 
 
-def test_the_template_has_the_headers_and_imports_its_example_row(tmp_path, towns):
-    SiteFactory(town=towns[0], name="六店区域", area_mu=Decimal("360.5"))
+def test_the_template_has_the_headers_and_imports_its_example_row(tmp_path, ledger_towns):
+    SiteFactory(town=ledger_towns[0], name="六店区域", area_mu=Decimal("360.5"))
     file = tmp_path / "模板.xlsx"
     file.write_bytes(ledger_template())
     status, _, err = run_import(file)
@@ -340,7 +335,7 @@ def import_both_ways(tmp_path, user, ledgers):
     return outcomes
 
 
-def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp_path, towns, django_user_model):
+def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp_path, ledger_towns, django_user_model):
     user = django_user_model.objects.create_user("importer")
     first, changed = equivalence_ledger(), equivalence_ledger(changed=True)
 
@@ -355,7 +350,7 @@ def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp
     ]
 
 
-def test_the_batched_import_names_the_same_bad_rows_as_the_services(tmp_path, towns, django_user_model):
+def test_the_batched_import_names_the_same_bad_rows_as_the_services(tmp_path, ledger_towns, django_user_model):
     user = django_user_model.objects.create_user("importer")
     first = equivalence_ledger()
     sites, enterprises = equivalence_ledger()

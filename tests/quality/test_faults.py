@@ -80,14 +80,6 @@ class FullDisk:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-@pytest.fixture
 def full_disk(monkeypatch, media):
     """Return a function that leaves FREE bytes on the media disk from then on."""
     real_save = FileSystemStorage._save
@@ -106,11 +98,6 @@ def full_disk(monkeypatch, media):
         return disk
 
     return leave
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def record_vacated(world, *photos):

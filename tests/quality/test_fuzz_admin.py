@@ -26,7 +26,6 @@ from tests.fuzz_helpers import (
     page_text,
     rolled_back,
 )
-from tests.url_rules import build_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -83,17 +82,6 @@ def form_fields(html: str) -> dict[str, list[str]]:
     parser = _FormFields()
     parser.feed(html)
     return {name: values for name, values in parser.values.items() if name != "csrfmiddlewaretoken"}
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def admin_url(model, view: str, *args) -> str:

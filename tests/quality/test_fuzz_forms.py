@@ -31,23 +31,11 @@ from tests.fuzz_helpers import (
     submissions,
     upload_of,
 )
-from tests.url_rules import build_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 REFUSED = {200, 400, 403, 404, 409}
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def client_for(user) -> Client:

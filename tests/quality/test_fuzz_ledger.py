@@ -54,12 +54,6 @@ CODES = ["91330482MA2B8XXXX" + credit_code_check_character("91330482MA2B8XXXX"),
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def admin_client(db):
     admin = get_user_model().objects.create_superuser("fuzz-admin", "f@example.org", "pw-admin-1")
     for name in TOWNS:

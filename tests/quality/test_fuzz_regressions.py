@@ -15,19 +15,12 @@ from clearance.choices import Stage
 from clearance.ledger import ENTERPRISE_COLUMNS, SITE_COLUMNS, LedgerError, read_ledger
 from clearance.models import Event, Site
 
-from tests.factories import TownFactory
 from tests.fuzz_helpers import fingerprint
 from tests.ledger.test_import import enterprise_row, site_row, write_xlsx
-from tests.url_rules import build_world
 
 pytestmark = pytest.mark.django_db
 
 CONTROL_MESSAGE = "请删除文字中的控制字符（如 NUL）。"
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def strict_client(user) -> Client:
@@ -189,11 +182,6 @@ def test_admin_text_with_a_control_character_is_refused(world):
 # Ledger import ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def towns():
-    return TownFactory(name="曹桥街道"), TownFactory(name="林埭镇")
-
-
 def csv_folder(tmp_path, sites: list[list], enterprises: list[list]):
     for sheet, header, rows in (("地块", SITE_COLUMNS, sites), ("企业", ENTERPRISE_COLUMNS, enterprises)):
         buffer = io.StringIO()
@@ -213,7 +201,7 @@ def problems_of(path) -> list[tuple]:
 
 
 @pytest.mark.parametrize("area", ["1e28", "9" * 30, "1E+309"])
-def test_ledger_number_with_more_digits_than_decimal_precision_is_a_bad_cell(tmp_path, towns, area):
+def test_ledger_number_with_more_digits_than_decimal_precision_is_a_bad_cell(tmp_path, ledger_towns, area):
     # Quantizing it to two decimals raised decimal.InvalidOperation: a 500 on the page, a traceback from the command.
     path = write_xlsx(tmp_path, [site_row(area=area)], [])
 
@@ -221,7 +209,7 @@ def test_ledger_number_with_more_digits_than_decimal_precision_is_a_bad_cell(tmp
     assert Site.objects.count() == 0
 
 
-def test_ledger_week_date_is_not_taken_for_a_day(tmp_path, towns):
+def test_ledger_week_date_is_not_taken_for_a_day(tmp_path, ledger_towns):
     # date.fromisoformat took "2022-W01-1" (ten characters) for 3 January 2022.
     path = write_xlsx(tmp_path, [site_row(vacated="2022-W01-1")], [])
 
@@ -229,7 +217,7 @@ def test_ledger_week_date_is_not_taken_for_a_day(tmp_path, towns):
 
 
 @pytest.mark.parametrize("name", ["新\x00地块", "新\x0b地块"])
-def test_ledger_cell_with_a_control_character_is_a_bad_cell(tmp_path, towns, name):
+def test_ledger_cell_with_a_control_character_is_a_bad_cell(tmp_path, ledger_towns, name):
     # NUL reached PostgreSQL (a 500); on SQLite it was stored, and the export then failed.
     folder = csv_folder(tmp_path, [site_row(name=name)], [enterprise_row(site=name, signed="", vacated="")])
 
@@ -240,7 +228,7 @@ def test_ledger_cell_with_a_control_character_is_a_bad_cell(tmp_path, towns, nam
     assert Site.objects.count() == 0
 
 
-def test_ledger_csv_cell_longer_than_the_csv_module_reads_is_refused(tmp_path, towns):
+def test_ledger_csv_cell_longer_than_the_csv_module_reads_is_refused(tmp_path, ledger_towns):
     # csv.Error: field larger than field limit (131072), a 500.
     csv_folder(tmp_path, [site_row(name="x" * 200_000)], [])
 
@@ -263,7 +251,7 @@ def _workbook_with(tmp_path, change) -> object:
 
 
 @pytest.mark.parametrize("reference", ["ZZZZZZ99999999", "XFD1048576"])
-def test_ledger_with_a_cell_far_out_is_refused_before_it_is_read(tmp_path, towns, reference):
+def test_ledger_with_a_cell_far_out_is_refused_before_it_is_read(tmp_path, ledger_towns, reference):
     # calamine allocates every cell up to the last one: at ZZZZZZ99999999 it aborted the whole process.
     row = reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -281,7 +269,7 @@ def test_ledger_with_a_cell_far_out_is_refused_before_it_is_read(tmp_path, towns
     assert problem.reason.startswith(f"有工作表用到第 {row} 行")
 
 
-def test_ledger_workbook_that_unpacks_to_too_much_is_refused(tmp_path, towns, monkeypatch):
+def test_ledger_workbook_that_unpacks_to_too_much_is_refused(tmp_path, ledger_towns, monkeypatch):
     monkeypatch.setattr("clearance.ledger.XLSX_MAX_UNPACKED_BYTES", 10_000)
     path = _workbook_with(tmp_path, lambda name, data: data + b" " * 20_000 if name.endswith("styles.xml") else data)
 
@@ -291,7 +279,7 @@ def test_ledger_workbook_that_unpacks_to_too_much_is_refused(tmp_path, towns, mo
     assert [problem.reason for problem in refused.value.problems] == ["工作簿解压后超过 0 MB，请拆分台账。"]
 
 
-def test_ledger_upload_with_a_nul_is_listed_as_a_problem_on_the_page(tmp_path, towns):
+def test_ledger_upload_with_a_nul_is_listed_as_a_problem_on_the_page(tmp_path, ledger_towns):
     admin = get_user_model().objects.create_superuser("nul-admin", "n@example.org", "pw-admin-1")
     client = strict_client(admin)
     folder = csv_folder(tmp_path, [site_row(name="新\x00地块")], [])

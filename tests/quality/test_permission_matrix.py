@@ -58,8 +58,8 @@ def test_the_matrix_covers_the_admin_and_every_model_it_lists():
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """The world, built once for the module; each test runs in a savepoint inside it and is rolled back."""
+def admin_world(django_db_setup, django_db_blocker):
+    """The world and a record of every model the admin lists, built once for the module; each test runs in a savepoint inside it and is rolled back."""
     with django_db_blocker.unblock():
         with transaction.atomic():
             yield build_admin_world()
@@ -67,14 +67,14 @@ def world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def signed_in(world, django_db_blocker) -> dict[str, SimpleCookie]:
+def signed_in(admin_world, django_db_blocker) -> dict[str, SimpleCookie]:
     """Sign each role in once: the session rows, like the world, outlive each test's rollback; return the cookies."""
     with django_db_blocker.unblock():
         cookies = {}
         for role in ROLES:
             client = Client()
-            if world.user(role) is not None:
-                client.force_login(world.user(role))
+            if admin_world.user(role) is not None:
+                client.force_login(admin_world.user(role))
             cookies[role] = client.cookies
         return cookies
 
@@ -99,12 +99,12 @@ def _outcome(response) -> int | str:
     return response.status_code
 
 
-def _url(key: str, rule: dict, world) -> str:
+def _url(key: str, rule: dict, admin_world) -> str:
     if "url" in rule:
-        return rule["url"](world)
+        return rule["url"](admin_world)
 
     def value(source):
-        return source(world) if callable(source) else getattr(world, source).pk
+        return source(admin_world) if callable(source) else getattr(admin_world, source).pk
 
     if "args" in rule:
         return reverse(key, args=[value(source) for source in rule["args"]])
@@ -130,10 +130,10 @@ def _campaign_rows() -> dict[str, list]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", URL_KEYS)
-def test_url_answers_each_role_as_its_rule_says(clients, world, key):
+def test_url_answers_each_role_as_its_rule_says(clients, admin_world, key):
     assert key in RULES, f"{key} has no rule in tests/url_rules.py"
     rule = RULES[key]
-    url = _url(key, rule, world)
+    url = _url(key, rule, admin_world)
     counts_before, rows_before = _row_counts(), _campaign_rows()
 
     actual, expected = {}, {}
@@ -153,9 +153,9 @@ def test_url_answers_each_role_as_its_rule_says(clients, world, key):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
-def test_choosing_a_language_works_for_every_role(client, world, role):
-    if world.user(role) is not None:
-        client.force_login(world.user(role))
+def test_choosing_a_language_works_for_every_role(client, admin_world, role):
+    if admin_world.user(role) is not None:
+        client.force_login(admin_world.user(role))
 
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("clearance:bulletin")})
 
@@ -165,36 +165,36 @@ def test_choosing_a_language_works_for_every_role(client, world, role):
 
 
 @pytest.mark.django_db
-def test_view_on_site_leads_the_admin_to_the_records_page(admin_client, world):
-    url = _url("admin:view_on_site", RULES["admin:view_on_site"], world)
+def test_view_on_site_leads_the_admin_to_the_records_page(admin_client, admin_world):
+    url = _url("admin:view_on_site", RULES["admin:view_on_site"], admin_world)
 
     response = admin_client.get(url)
 
     assert response.status_code == 302
-    assert response.url.endswith(world.site.get_absolute_url())
+    assert response.url.endswith(admin_world.site.get_absolute_url())
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", SIGNED_IN[:-1])
-def test_the_admin_tells_a_signed_in_non_staff_user_they_may_not_enter(client, world, role):
-    client.force_login(world.user(role))
+def test_the_admin_tells_a_signed_in_non_staff_user_they_may_not_enter(client, admin_world, role):
+    client.force_login(admin_world.user(role))
 
     response = client.get(reverse("admin:index"), follow=True)
 
     assert response.redirect_chain[0][0].startswith(reverse("admin:login"))
-    assert f"您当前以{world.user(role).get_username()}登录，但是没有这个页面的访问权限。" in response.content.decode()
+    assert f"您当前以{admin_world.user(role).get_username()}登录，但是没有这个页面的访问权限。" in response.content.decode()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["site", "enterprise", "workspace_sites", "workspace_enterprises"])
 @pytest.mark.parametrize("role", ["other_official", "leader"])
-def test_pages_of_a_town_offer_no_write_form_to_who_may_not_write(client, world, page, role):
-    client.force_login(world.user(role))
+def test_pages_of_a_town_offer_no_write_form_to_who_may_not_write(client, admin_world, page, role):
+    client.force_login(admin_world.user(role))
     url = {
-        "site": world.site.get_absolute_url(),
-        "enterprise": world.enterprise.get_absolute_url(),
-        "workspace_sites": reverse("clearance:workspace_sites", args=[world.town.pk]),
-        "workspace_enterprises": reverse("clearance:workspace_enterprises", args=[world.town.pk]),
+        "site": admin_world.site.get_absolute_url(),
+        "enterprise": admin_world.enterprise.get_absolute_url(),
+        "workspace_sites": reverse("clearance:workspace_sites", args=[admin_world.town.pk]),
+        "workspace_enterprises": reverse("clearance:workspace_enterprises", args=[admin_world.town.pk]),
     }[page]
 
     html = client.get(url).content.decode()
@@ -209,9 +209,9 @@ def test_pages_of_a_town_offer_no_write_form_to_who_may_not_write(client, world,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["site", "enterprise"])
-def test_pages_of_own_town_offer_the_stage_form(client, world, page):
-    client.force_login(world.official)
-    subject = world.site if page == "site" else world.enterprise
+def test_pages_of_own_town_offer_the_stage_form(client, admin_world, page):
+    client.force_login(admin_world.official)
+    subject = admin_world.site if page == "site" else admin_world.enterprise
 
     html = client.get(subject.get_absolute_url()).content.decode()
 

@@ -8,7 +8,6 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Q, Sum
 from django.test import Client
 
@@ -40,16 +39,7 @@ EIGHT_TOWNS = [
     ("独山港经济开发区", TownKind.DEVELOPMENT_ZONE),
 ]
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    """Load the demo once for the module, in a transaction rolled back after its last test."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_db")]
 
 
 def _one_decimal(value: Decimal) -> Decimal:

@@ -15,8 +15,6 @@ from clearance import services
 from clearance.choices import PhotoPhase, Stage
 from clearance.models import Event, Photo
 
-from tests.url_rules import build_world
-
 pytestmark = pytest.mark.django_db
 
 STORED_NAME = re.compile(r"^photos/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
@@ -34,26 +32,6 @@ def upload(name: str, content: bytes, content_type: str = "image/png") -> Simple
 
 def files_under(root: Path) -> set[Path]:
     return {path for path in root.rglob("*") if path.is_file()}
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    """A MEDIA_ROOT of this test's own inside a folder of its own, so that escapes would be seen."""
-    root = tmp_path / "outer" / "media"
-    root.mkdir(parents=True)
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-@pytest.fixture
-def world():
-    return build_world()
-
-
-@pytest.fixture
-def as_official(client, world):
-    client.force_login(world.official)
-    return client
 
 
 def record_with(client, world, *photos, stage=Stage.VACATED, phase=PhotoPhase.AFTER):

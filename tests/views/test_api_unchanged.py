@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.dashboard_helpers import demo_db  # noqa: F401  (a fixture)
-
 pytestmark = pytest.mark.django_db
 
 # Written by the code as it stood at commit 4d15518, before the layout changed: any difference is a behaviour change.

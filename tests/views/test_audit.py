@@ -39,14 +39,7 @@ from clearance.models import (
     Town,
 )
 
-from tests.url_rules import build_world
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def last_change(model, pk) -> tuple[str, object]:
@@ -63,12 +56,6 @@ def png(name: str = "现场.png") -> SimpleUploadedFile:
 
 
 # The pages -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def as_official(client, world):
-    client.force_login(world.official)
-    return client
 
 
 def test_recording_a_stage_with_a_photo_on_the_page_names_the_official(as_official, world):

@@ -12,7 +12,6 @@ from clearance import selectors, services
 from clearance.choices import Disposal, Stage
 from clearance.models import Site
 
-from tests.dashboard_helpers import demo_db  # noqa: F401  (a fixture)
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 
 COLUMN_KEYS = ["0", "10", "20", "30", "40", "50", "60", "none"]

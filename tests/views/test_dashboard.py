@@ -19,7 +19,6 @@ from tests.dashboard_helpers import (
     body_rows,
     card,
     close_out_many,
-    demo_db,  # noqa: F401  (a fixture)
     embedded_json,
     table_html,
     text,

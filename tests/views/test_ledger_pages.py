@@ -24,29 +24,16 @@ from clearance.ledger import (
 from clearance.models import Enterprise, Event, Photo, Site
 from clearance.views.ledger import SESSION_KEY, upload_root
 
-from tests.factories import TownFactory
 from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 IMPORT_URL = reverse("clearance:ledger_import")
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Give each test its own MEDIA_ROOT, so the uploads a test leaves behind are its own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
 def admin_user():
     return get_user_model().objects.create_superuser("ledger-admin", "a@example.org", "pw-admin-1")
-
-
-@pytest.fixture
-def towns():
-    return TownFactory(name="曹桥街道"), TownFactory(name="林埭镇")
 
 
 def good_ledger(tmp_path) -> Path:
@@ -73,17 +60,17 @@ def xlsx_rows(content: bytes) -> dict[str, list[tuple]]:
     return {sheet: list(workbook[sheet].iter_rows(values_only=True)) for sheet in workbook.sheetnames}
 
 
-def test_ledger_import_page_offers_the_upload_form_and_the_template(client, admin_user, towns):
+def test_ledger_import_page_offers_the_upload_form_and_the_template(client, admin_user, ledger_towns):
     client.force_login(admin_user)
 
     html = client.get(IMPORT_URL).content.decode()
 
     assert html.count("data-ledger-upload") == 1
     assert reverse("clearance:ledger_template") in html
-    assert f'<option value="{towns[0].pk}">曹桥街道</option>' in html
+    assert f'<option value="{ledger_towns[0].pk}">曹桥街道</option>' in html
 
 
-def test_ledger_upload_previews_without_writing_and_keeps_the_file_under_a_random_token(client, admin_user, tmp_path, towns):
+def test_ledger_upload_previews_without_writing_and_keeps_the_file_under_a_random_token(client, admin_user, tmp_path, ledger_towns):
     client.force_login(admin_user)
     before = row_counts()
 
@@ -101,7 +88,7 @@ def test_ledger_upload_previews_without_writing_and_keeps_the_file_under_a_rando
     assert preview_counts(html) == {"地块": (2, 0, 0), "企业": (2, 0, 0), "进度记录": (7, 0, 0)}
 
 
-def test_ledger_confirm_imports_attributed_to_the_admin_and_discards_the_file(client, admin_user, tmp_path, towns):
+def test_ledger_confirm_imports_attributed_to_the_admin_and_discards_the_file(client, admin_user, tmp_path, ledger_towns):
     client.force_login(admin_user)
     client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
     token = client.session[SESSION_KEY]
@@ -119,7 +106,7 @@ def test_ledger_confirm_imports_attributed_to_the_admin_and_discards_the_file(cl
     assert not (upload_root() / token).exists()
 
 
-def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothing(client, admin_user, tmp_path, towns):
+def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothing(client, admin_user, tmp_path, ledger_towns):
     client.force_login(admin_user)
     bad = write_xlsx(tmp_path, [site_row(area="-3")], [enterprise_row(town="乍浦镇")])
     before = row_counts()
@@ -140,7 +127,7 @@ def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothi
     assert not upload_root().exists() or list(upload_root().iterdir()) == []
 
 
-def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, towns):
+def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, ledger_towns):
     client.force_login(admin_user)
     sites_csv = "\ufeff" + ",".join(SITE_COLUMNS) + "\n" + "六店区域,曹桥街道,360.5,,,\n"
     enterprises_csv = ",".join(ENTERPRISE_COLUMNS) + "\n" + "某贸易公司,,曹桥街道,六店区域,,,,,2022-03-01,,\n"
@@ -167,7 +154,7 @@ def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, tow
         ({"sites_csv": "x"}, "请选择 .xlsx 工作簿，或同时选择 地块.csv 和 企业.csv。"),
     ],
 )
-def test_ledger_upload_without_the_files_is_refused(client, admin_user, towns, files, message):
+def test_ledger_upload_without_the_files_is_refused(client, admin_user, ledger_towns, files, message):
     client.force_login(admin_user)
     data = {name: SimpleUploadedFile("x.csv", content.encode()) for name, content in files.items()}
 
@@ -177,7 +164,7 @@ def test_ledger_upload_without_the_files_is_refused(client, admin_user, towns, f
     assert message in html
 
 
-def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, towns):
+def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, ledger_towns):
     client.force_login(admin_user)
     before = row_counts()
 
@@ -187,7 +174,7 @@ def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, to
     assert row_counts() == before
 
 
-def test_ledger_confirm_with_a_forged_token_imports_nothing(client, admin_user, towns):
+def test_ledger_confirm_with_a_forged_token_imports_nothing(client, admin_user, ledger_towns):
     client.force_login(admin_user)
     session = client.session
     session[SESSION_KEY] = "../../etc"
@@ -201,7 +188,7 @@ def test_ledger_confirm_with_a_forged_token_imports_nothing(client, admin_user, 
 
 
 @pytest.mark.parametrize("role", ["leader", "official"])
-def test_ledger_import_is_refused_to_leaders_and_officials(client, request, tmp_path, towns, role):
+def test_ledger_import_is_refused_to_leaders_and_officials(client, request, tmp_path, ledger_towns, role):
     client.force_login(request.getfixturevalue(role))
     before = row_counts()
 
@@ -227,7 +214,7 @@ def test_ledger_template_download_is_the_empty_template_with_one_example_row(cli
 
 
 @pytest.fixture
-def two_town_ledger(tmp_path, towns, admin_user):
+def two_town_ledger(tmp_path, ledger_towns, admin_user):
     call_command(
         "import_ledger",
         str(write_xlsx(
@@ -237,7 +224,7 @@ def two_town_ledger(tmp_path, towns, admin_user):
         )),
         stdout=io.StringIO(),
     )
-    return towns
+    return ledger_towns
 
 
 @pytest.mark.parametrize("role", ["leader", "official", "admin_user"])
@@ -291,7 +278,6 @@ def test_export_ledger_command_refuses_an_unknown_town(tmp_path, two_town_ledger
     assert not (tmp_path / "x.xlsx").exists()
 
 
-
 def _figures_of_2022() -> dict:
     return {
         month: (selectors.city_figures(year=2022, month=month), selectors.town_figures(year=2022, month=month))
@@ -308,8 +294,7 @@ def _delete_ledger() -> None:
         Site.objects.filter(children__isnull=True).delete()
 
 
-def test_demo_ledger_round_trips_through_export_and_import_with_identical_figures(client, admin_user):
-    call_command("load_demo", stdout=io.StringIO())
+def test_demo_ledger_round_trips_through_export_and_import_with_identical_figures(client, admin_user, demo_db):
     before = _figures_of_2022()
     client.force_login(admin_user)
     exported = client.get(reverse("clearance:ledger_export")).content
@@ -330,7 +315,7 @@ def test_demo_ledger_round_trips_through_export_and_import_with_identical_figure
     assert before[8][0]["enterprises_rectified"] == 190
 
 
-def test_ledger_upload_of_a_file_that_is_not_a_workbook_is_named_and_discarded(client, admin_user, towns):
+def test_ledger_upload_of_a_file_that_is_not_a_workbook_is_named_and_discarded(client, admin_user, ledger_towns):
     client.force_login(admin_user)
 
     html = client.post(IMPORT_URL, {"workbook": SimpleUploadedFile("台账.xlsx", b"not a workbook")}).content.decode()

@@ -15,15 +15,8 @@ from clearance import services
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event
 
-from tests.url_rules import build_world
-
 pytestmark = pytest.mark.django_db
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def many_enterprises(world, site, count: int, *, prefix: str = "企业") -> list[Enterprise]:

@@ -11,8 +11,6 @@ from clearance import services
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, Photo, Site
 
-from tests.url_rules import build_world
-
 pytestmark = pytest.mark.django_db
 
 
@@ -28,17 +26,6 @@ def errors_of(response) -> list[str]:
     """Every error the re-rendered form shows, non-field errors first."""
     form = response.context["form"]
     return [*form.non_field_errors(), *(error for name, errors in form.errors.items() if name != "__all__" for error in errors)]
-
-
-@pytest.fixture
-def world():
-    return build_world()
-
-
-@pytest.fixture
-def as_official(client, world):
-    client.force_login(world.official)
-    return client
 
 
 def record_on_site(client, site, **data):
