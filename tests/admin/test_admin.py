@@ -435,7 +435,9 @@ def test_admin_event_add_with_a_bad_photo_records_nothing(admin_client, admin_us
     )
 
     assert response.status_code == 200
+    photo_form = response.context["inline_admin_formsets"][0].formset.forms[0]
     assert response.context["inline_admin_formsets"][0].formset.errors[0].keys() == {"image"}
+    assert [error.code for error in photo_form.errors.as_data()["image"]] == ["invalid_image"]  # Django's ImageField
     assert enterprise.events.count() == 0
 
 

@@ -1,4 +1,4 @@
-"""Model invariants: validation messages in Chinese and constraints the database itself enforces."""
+"""Model invariants: validation messages in Chinese with their codes, and constraints the database itself enforces."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, Pairing, Site
 from clearance.validators import credit_code_check_character, validate_credit_code
 
+from tests.errors import error_code_dict, error_codes
 from tests.factories import BureauHeadFactory, EnterpriseFactory, SiteFactory, TownFactory, close_out, paired_town
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,7 @@ def test_site_with_zero_or_negative_area_is_refused_in_chinese_and_not_saved():
         with pytest.raises(ValidationError) as caught:
             services.site_upsert(town=town, name="坏地块", area_mu=area)
         assert messages_of(caught.value) == ["面积必须是大于 0 的亩数。"]
+        assert error_code_dict(caught.value) == {"area_mu": ["area_not_positive"]}
     assert Site.objects.filter(name="坏地块").count() == 0
 
 
@@ -43,6 +45,7 @@ def test_event_dated_in_the_future_is_refused_and_not_saved():
     with pytest.raises(ValidationError) as caught:
         services.event_record(enterprise=enterprise, stage=Stage.SURVEYED, on=tomorrow, user=None)
     assert messages_of(caught.value) == ["日期不能晚于今天。"]
+    assert error_code_dict(caught.value) == {"occurred_on": ["future_date"]}
     assert Event.objects.count() == 0
 
 
@@ -52,6 +55,7 @@ def test_closing_out_dated_before_signing_is_refused():
     with pytest.raises(ValidationError) as caught:
         services.event_record(enterprise=enterprise, stage=Stage.CLOSED, on=date(2022, 5, 1), user=None)
     assert messages_of(caught.value) == ["销号日期 2022-05-01 早于签约日期 2022-05-10：各节点须按顺序。"]
+    assert error_code_dict(caught.value) == {"occurred_on": ["dates_out_of_order"]}
     assert list(enterprise.events.values_list("stage", flat=True)) == [Stage.SIGNED]
 
 
@@ -66,6 +70,7 @@ def test_closing_out_without_vacating_is_refused_unless_the_disposal_keeps_the_e
     services.event_record(enterprise=upgraded, stage=Stage.CLOSED, on=date(2022, 3, 2), user=None)
 
     assert messages_of(caught.value) == ["须先记录“腾退”，才能记录“销号”。"]
+    assert error_code_dict(caught.value) == {"stage": ["stage_out_of_order"]}
     assert not shut_down.events.filter(stage=Stage.CLOSED).exists()
     assert upgraded.events.filter(stage=Stage.CLOSED).exists()
 
@@ -75,6 +80,7 @@ def test_vacating_without_signing_is_refused():
     with pytest.raises(ValidationError) as caught:
         services.event_record(enterprise=enterprise, stage=Stage.VACATED, on=date(2022, 3, 1), user=None)
     assert messages_of(caught.value) == ["须先记录“签约”，才能记录“腾退”。"]
+    assert error_code_dict(caught.value) == {"stage": ["stage_out_of_order"]}
 
 
 def test_enterprise_on_a_site_of_another_town_is_refused_and_not_saved():
@@ -83,6 +89,7 @@ def test_enterprise_on_a_site_of_another_town_is_refused_and_not_saved():
     with pytest.raises(ValidationError) as caught:
         services.enterprise_upsert(town=other_town, name="某贸易公司", site=site)
     assert messages_of(caught.value) == ["地块“原胜利钢厂地块”属于曹桥街道，不属于林埭镇。"]
+    assert error_code_dict(caught.value) == {"site": ["site_other_town"]}
     assert Enterprise.objects.count() == 0
 
 
@@ -94,6 +101,7 @@ def test_site_cannot_be_vacated_while_an_enterprise_on_it_is_still_there():
     with pytest.raises(ValidationError) as caught:
         services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 1), user=None)
     assert messages_of(caught.value) == ["地块不能在 2022-03-01 腾退：其上还有 1 家企业（乙企业）届时尚未腾退或销号。"]
+    assert error_codes(caught.value) == ["site_not_empty"]
     assert not site.events.exists()
 
 
@@ -101,8 +109,9 @@ def test_site_cannot_be_vacated_before_its_last_enterprise_left():
     site = SiteFactory()
     enterprise = EnterpriseFactory(site=site)
     close_out(enterprise, signed=date(2022, 2, 1), vacated=date(2022, 2, 20))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 2, 19), user=None)
+    assert error_codes(caught.value) == ["site_not_empty"]
     services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 2, 20), user=None)
     assert site.events.get().occurred_on == date(2022, 2, 20)
 
@@ -147,6 +156,7 @@ def test_site_parent_must_be_in_the_same_town():
     with pytest.raises(ValidationError) as caught:
         services.site_upsert(town=TownFactory(name="新埭镇"), name="子地块", area_mu=Decimal("5"), parent=area)
     assert messages_of(caught.value) == ["所属区域必须在同一镇街道。"]
+    assert error_code_dict(caught.value) == {"parent": ["parent_other_town"]}
 
 
 def test_site_cannot_lie_inside_itself():
@@ -156,28 +166,30 @@ def test_site_cannot_lie_inside_itself():
     with pytest.raises(ValidationError) as caught:
         area.full_clean()
     assert messages_of(caught.value) == ["地块不能位于自身之内。"]
+    assert error_code_dict(caught.value) == {"parent": ["parent_cycle"]}
 
 
 VALID_CODE = "91330482MA2B8XXXX"  # 17 characters; the check character is computed below
 
 
 @pytest.mark.parametrize(
-    ("code", "valid"),
+    ("code", "refusal"),
     [
-        (VALID_CODE + credit_code_check_character(VALID_CODE), True),
-        ("914403001922038216", True),  # a real, published code
-        ("914403001922038217", False),
-        (VALID_CODE + ("0" if credit_code_check_character(VALID_CODE) != "0" else "1"), False),
-        ("9133048", False),
-        ("91330482MA2B8XXXXI", False),
+        (VALID_CODE + credit_code_check_character(VALID_CODE), None),
+        ("914403001922038216", None),  # a real, published code
+        ("914403001922038217", "credit_code_check"),
+        (VALID_CODE + ("0" if credit_code_check_character(VALID_CODE) != "0" else "1"), "credit_code_check"),
+        ("9133048", "credit_code_format"),
+        ("91330482MA2B8XXXXI", "credit_code_format"),
     ],
 )
-def test_credit_code_is_checked_by_its_check_character(code, valid):
-    if valid:
+def test_credit_code_is_checked_by_its_check_character(code, refusal):
+    if refusal is None:
         validate_credit_code(code)
     else:
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError) as caught:
             validate_credit_code(code)
+        assert error_codes(caught.value) == [refusal]
 
 
 def test_enterprise_with_a_bad_credit_code_is_refused_in_chinese():
@@ -186,6 +198,7 @@ def test_enterprise_with_a_bad_credit_code_is_refused_in_chinese():
     with pytest.raises(ValidationError) as caught:
         services.enterprise_upsert(town=site.town, name="某企业", site=site, credit_code=bad)
     assert messages_of(caught.value) == ["该统一社会信用代码的校验码不正确。"]
+    assert error_code_dict(caught.value) == {"credit_code": ["credit_code_check"]}
     assert Enterprise.objects.count() == 0
 
 
@@ -209,6 +222,7 @@ def test_an_enterprise_cannot_leave_after_its_site_was_recorded_vacated():
     services.event_record(enterprise=enterprise, stage=Stage.CLOSED, on=date(2022, 5, 1), user=None)
 
     assert messages_of(caught.value) == ["原胜利钢厂地块已于 2022-03-01 腾退，该企业须在此之前腾出。"]
+    assert error_code_dict(caught.value) == {"occurred_on": ["after_site_vacated"]}
     assert enterprise.events.get(stage=Stage.VACATED).occurred_on == date(2022, 2, 20)
 
 
@@ -219,6 +233,7 @@ def test_a_site_with_enterprises_cannot_change_town():
     with pytest.raises(ValidationError) as caught:
         site.full_clean()
     assert messages_of(caught.value) == ["该地块上还有企业或子地块，不能改变所属镇街道；请先迁出。"]
+    assert error_code_dict(caught.value) == {"town": ["site_town_has_members"]}
 
 
 def test_no_enterprise_can_be_put_on_a_site_already_vacated_whatever_the_path():
@@ -232,4 +247,5 @@ def test_no_enterprise_can_be_put_on_a_site_already_vacated_whatever_the_path():
     services.enterprise_upsert(town=site.town, name=enterprise.name, site=site, plan_notes="已腾退")  # staying is fine
 
     assert messages_of(caught.value) == ["“纺织企业地块”已记录腾退，不能再添加企业。"]
+    assert error_code_dict(caught.value) == {"site": ["site_vacated"]}
     assert site.enterprises.count() == 1

@@ -34,6 +34,7 @@ from clearance.management.commands.bench_import import TOWNS, write_bench_ledger
 from clearance.models import Enterprise, Event, MonthlyFigure, Photo, Site
 
 from tests import ports
+from tests.errors import error_code_dict, form_error_codes
 from tests.url_rules import build_world
 
 ROOT = Path(settings.BASE_DIR)
@@ -122,6 +123,7 @@ def test_full_disk_while_storing_a_photo_saves_no_event_no_photo_and_no_file(wor
         record_vacated(world, upload("现场.png", png()))
 
     assert refused.value.message_dict == {"photos": [DISK_FULL.format(name="现场.png")]}
+    assert error_code_dict(refused.value) == {"photos": ["photo_not_stored"]}
     assert Event.objects.count() == events_before
     assert Photo.objects.count() == 0
     assert files_under(media) == set()
@@ -135,6 +137,7 @@ def test_full_disk_on_the_thumbnail_removes_the_photo_already_stored(world, medi
         record_vacated(world, upload("现场.png", content))
 
     assert refused.value.message_dict == {"photos": [DISK_FULL.format(name="现场.png")]}
+    assert error_code_dict(refused.value) == {"photos": ["photo_not_stored"]}
     assert not Event.objects.filter(enterprise=world.enterprise, stage=Stage.VACATED).exists()
     assert files_under(media) == set()
 
@@ -148,6 +151,7 @@ def test_full_disk_on_the_second_photo_removes_the_first(world, media, full_disk
         record_vacated(world, upload("一.png", first), upload("二.png", second))
 
     assert refused.value.message_dict == {"photos": [DISK_FULL.format(name="二.png")]}
+    assert error_code_dict(refused.value) == {"photos": ["photo_not_stored"]}
     assert Photo.objects.count() == 0
     assert files_under(media) == set()
 
@@ -165,6 +169,7 @@ def test_full_disk_through_the_page_shows_the_message_and_saves_nothing(client, 
 
     assert response.status_code == 200
     assert response.context["form"].errors["photos"] == [DISK_FULL.format(name="现场.png")]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_not_stored"]}
     assert DISK_FULL.format(name="现场.png") in response.content.decode()
     assert Event.objects.count() == events_before
     assert Photo.objects.count() == 0
@@ -184,6 +189,7 @@ def test_full_disk_while_correcting_an_event_with_a_photo_keeps_the_event_as_it_
     event = Event.objects.get(pk=world.event.pk)
     assert response.status_code == 200
     assert response.context["form"].errors["photos"] == [DISK_FULL.format(name="签约.png")]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_not_stored"]}
     assert (event.occurred_on.isoformat(), event.note, event.version) == ("2022-03-01", "", 1)
     assert files_under(media) == set()
 

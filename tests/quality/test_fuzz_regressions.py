@@ -15,6 +15,7 @@ from clearance.choices import Stage
 from clearance.ledger import ENTERPRISE_COLUMNS, SITE_COLUMNS, LedgerError, read_ledger
 from clearance.models import Event, Site
 
+from tests.errors import form_error_codes
 from tests.fuzz_helpers import fingerprint
 from tests.ledger.test_import import enterprise_row, site_row, write_xlsx
 
@@ -47,6 +48,7 @@ def test_site_name_with_a_control_character_is_refused(world, name):
 
     assert response.status_code == 200
     assert field_errors(response) == {"name": [CONTROL_MESSAGE]}
+    assert form_error_codes(response.context["form"]) == {"name": ["control_characters"]}
     assert fingerprint() == before
 
 
@@ -58,6 +60,7 @@ def test_event_note_with_a_control_character_is_refused_but_tabs_and_new_lines_a
     kept = client.post(url, {"stage": Stage.SURVEYED, "occurred_on": "2022-01-05", "note": "第一行\r\n第二行\t完"})
 
     assert field_errors(refused) == {"note": [CONTROL_MESSAGE]}
+    assert form_error_codes(refused.context["form"]) == {"note": ["control_characters"]}
     assert kept.status_code == 302
     assert Event.objects.get(enterprise=world.enterprise, stage=Stage.SURVEYED).note == "第一行\r\n第二行\t完"
 
@@ -74,6 +77,7 @@ def test_event_dated_before_2000_is_refused(world, day):
     )
 
     assert field_errors(response) == {"occurred_on": ["日期早于 2000 年。"]}
+    assert form_error_codes(response.context["form"]) == {"occurred_on": ["min_value"]}
     assert fingerprint() == before
 
 
@@ -85,6 +89,7 @@ def test_event_correction_to_before_2000_is_refused(world):
     )
 
     assert field_errors(response) == {"occurred_on": ["日期早于 2000 年。"]}
+    assert form_error_codes(response.context["form"]) == {"occurred_on": ["min_value"]}
     assert Event.objects.get(pk=world.event.pk).occurred_on == date(2022, 3, 1)
 
 
@@ -176,6 +181,7 @@ def test_admin_text_with_a_control_character_is_refused(world):
     )
 
     assert response.context["adminform"].form.errors["name"] == [CONTROL_MESSAGE]
+    assert form_error_codes(response.context["adminform"].form) == {"name": ["control_characters"]}
     assert fingerprint() == before
 
 
@@ -305,6 +311,7 @@ def test_admin_event_dated_before_2000_is_refused(world):
     )
 
     assert response.context["adminform"].form.errors["occurred_on"] == ["日期早于 2000 年。"]
+    assert form_error_codes(response.context["adminform"].form) == {"occurred_on": ["min_value"]}
     assert Event.objects.get(pk=world.event.pk).occurred_on == date(2022, 3, 1)
 
 
@@ -318,5 +325,6 @@ def test_event_deletion_with_a_bad_version_says_why_on_the_page(world, version):
     message = "页面已过期或提交的内容不完整，请刷新页面后重新修改。"
     assert response.status_code == 200
     assert list(response.context["form"].non_field_errors()) == [message]
+    assert form_error_codes(response.context["form"])["__all__"] == ["bad_version"]
     assert message in response.content.decode()
     assert Event.objects.filter(pk=world.event.pk).exists()

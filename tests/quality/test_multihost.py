@@ -32,6 +32,7 @@ from clearance.choices import Metric, PhotoPhase, Stage
 from clearance.models import Enterprise, Event, Photo
 
 from tests import ports
+from tests.errors import error_codes
 from tests.url_rules import build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,6 +286,7 @@ def test_refused_photo_leaves_no_object_behind(photos_in_object_store):
         services.photos_add(event=world.event, uploads=[good, bad], phase=PhotoPhase.DURING, user=world.official)
 
     assert refused.value.messages == ["“b.jpg”不是 JPEG、PNG、WebP 或 HEIC 格式的照片。"]
+    assert error_codes(refused.value) == ["photo_not_image"]
     assert photos_in_object_store.keys() == set()
     assert Photo.objects.count() == 0
 

@@ -12,6 +12,8 @@ from clearance import services
 from clearance.choices import TownKind
 from clearance.models import Pairing
 
+from tests.errors import form_error_codes
+
 pytestmark = pytest.mark.django_db
 
 BOARD_URL = reverse("clearance:pairings")
@@ -100,6 +102,7 @@ def test_adding_a_pairing_without_hand_over_to_a_paired_town_is_refused_and_chan
 
     assert response.status_code == 200
     assert "或勾选“交接”" in response.content.decode()
+    assert form_error_codes(response.context["adminform"].form) == {"town": ["town_already_paired"]}
     client.logout()
     assert _statuses(client, caoqiao) == {"old_head": 200, "bureau_staff": 200, "town_staff": 200, "new_head_user": 403}
 

@@ -15,6 +15,8 @@ from clearance import services
 from clearance.choices import PhotoPhase, Stage
 from clearance.models import Event, Photo
 
+from tests.errors import form_error_codes
+
 pytestmark = pytest.mark.django_db
 
 STORED_NAME = re.compile(r"^photos/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
@@ -74,6 +76,7 @@ def test_text_renamed_jpg_is_refused_and_nothing_is_written(as_official, world, 
 
     assert response.status_code == 200
     assert response.context["form"].errors["photos"] == ["“notes.jpg”不是 JPEG、PNG、WebP 或 HEIC 格式的照片。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_not_image"]}
     assert Event.objects.count() == events_before
     assert Photo.objects.count() == 0
     assert files_under(media) == set()
@@ -83,6 +86,7 @@ def test_image_of_another_format_is_refused(as_official, world, media):
     response = record_with(as_official, world, upload("scan.gif", image_bytes("GIF"), "image/gif"))
 
     assert response.context["form"].errors["photos"] == ["“scan.gif”不是 JPEG、PNG、WebP 或 HEIC 格式的照片。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_not_image"]}
     assert Photo.objects.count() == 0
 
 
@@ -95,6 +99,7 @@ def test_photo_over_the_size_limit_is_refused(as_official, world, media, setting
     response = record_with(as_official, world, upload("big.png", big))
 
     assert response.context["form"].errors["photos"] == ["“big.png”超过了 2 MB 的大小限制。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_too_big"]}
     assert Event.objects.count() == events_before
     assert files_under(media) == set()
 
@@ -105,6 +110,7 @@ def test_photo_with_too_many_pixels_is_refused(as_official, world, media, settin
     response = record_with(as_official, world, upload("huge.png", image_bytes("PNG", size=(1001, 1000))))
 
     assert response.context["form"].errors["photos"] == ["“huge.png”像素过多，无法处理。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_too_many_pixels"]}
     assert files_under(media) == set()
 
 
@@ -151,6 +157,7 @@ def test_one_bad_photo_among_several_saves_nothing(as_official, world, media):
 
     assert response.status_code == 200
     assert response.context["form"].errors["photos"] == ["“b.jpg”不是 JPEG、PNG、WebP 或 HEIC 格式的照片。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_not_image"]}
     assert Event.objects.count() == events_before
     assert files_under(media) == set()
 
@@ -161,6 +168,7 @@ def test_refused_stage_keeps_no_photo_file(as_official, world, media):
 
     assert response.status_code == 200
     assert response.context["form"].errors["stage"] == ["须先记录“腾退”，才能记录“销号”。"]
+    assert form_error_codes(response.context["form"]) == {"stage": ["stage_out_of_order"]}
     assert Photo.objects.count() == 0
     assert files_under(media) == set()
 
@@ -172,6 +180,7 @@ def test_too_many_photos_at_once_are_refused(as_official, world, media, settings
     response = record_with(as_official, world, *photos)
 
     assert response.context["form"].errors["photos"] == ["一次最多上传 2 张照片。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["too_many_photos"]}
     assert Photo.objects.count() == 0
 
 

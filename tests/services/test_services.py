@@ -11,6 +11,7 @@ from clearance.choices import MemberRole, Stage
 from clearance.models import Enterprise, Event, Pairing, Site, TaskForceMember
 from clearance.permissions import can_write_town
 
+from tests.errors import error_codes
 from tests.factories import BureauHeadFactory, EnterpriseFactory, SiteFactory, TownFactory, close_out, paired_town
 
 pytestmark = pytest.mark.django_db
@@ -59,14 +60,16 @@ def test_event_correct_on_a_stale_version_is_refused_and_changes_nothing():
 
     assert caught.value.current.note == "第一次修改"
     assert caught.value.messages == ["您打开此页面后，他人已保存了此记录。请查看对方的版本后重新修改。"]
+    assert error_codes(caught.value) == ["stale_edit"]
     assert Event.objects.get(pk=event.pk).occurred_on == date(2022, 7, 1)
 
 
 def test_enterprise_update_on_a_stale_version_is_refused():
     enterprise = EnterpriseFactory(plan_notes="")
     services.enterprise_update(enterprise=enterprise, expected_version=1, user=None, plan_notes="先谈租赁户")
-    with pytest.raises(services.StaleEditError):
+    with pytest.raises(services.StaleEditError) as caught:
         services.enterprise_update(enterprise=enterprise, expected_version=1, user=None, plan_notes="旧页面")
+    assert error_codes(caught.value) == ["stale_edit"]
     assert Enterprise.objects.get(pk=enterprise.pk).plan_notes == "先谈租赁户"
 
 
@@ -76,6 +79,7 @@ def test_recording_a_stage_twice_is_refused_with_a_pointer_to_the_existing_event
     with pytest.raises(ValidationError) as caught:
         services.event_record(enterprise=enterprise, stage=Stage.SIGNED, on=date(2022, 3, 5), user=None)
     assert caught.value.messages == ["“签约”已于 2022-03-01 记录，请修改原记录。"]
+    assert error_codes(caught.value) == ["stage_already_recorded"]
     assert enterprise.events.count() == 1
 
 
@@ -96,6 +100,7 @@ def test_deleting_a_stage_a_later_one_needs_is_refused():
     with pytest.raises(ValidationError) as caught:
         services.event_delete(event=signed, expected_version=signed.version, user=None)
     assert caught.value.messages == ["已记录“腾退”，不能删除“签约”。"]
+    assert error_codes(caught.value) == ["stage_needed_by_later"]
     assert enterprise.events.count() == 2
 
 
@@ -113,8 +118,9 @@ def test_vacating_an_enterprise_is_locked_once_its_site_is_recorded_vacated():
     close_out(enterprise, signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
     services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
     vacated = enterprise.events.get(stage=Stage.VACATED)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         services.event_delete(event=vacated, expected_version=vacated.version, user=None)
+    assert error_codes(caught.value) == ["site_already_vacated"]
     assert enterprise.events.count() == 2
 
 
@@ -133,6 +139,7 @@ def test_pairing_start_refuses_a_town_that_is_already_paired_in_chinese():
     with pytest.raises(ValidationError) as caught:
         services.pairing_start(town=town, head=BureauHeadFactory(), started_on=date(2022, 2, 1))
     assert caught.value.messages == ["新埭镇已有在任联挂，请先结束原联挂。"]
+    assert error_codes(caught.value) == ["town_already_paired"]
     assert Pairing.objects.filter(town=town).count() == 1
 
 

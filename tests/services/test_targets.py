@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -12,6 +13,7 @@ from clearance.choices import Metric
 from clearance.models import Target
 from clearance.selectors import AllocationGap
 
+from tests.errors import error_code_dict
 from tests.factories import TownFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +115,16 @@ def test_targets_copy_year_twice_creates_nothing_more(targets_2022):
 
     assert services.targets_copy_year(from_year=2022) == (0, 5)
     assert Target.objects.filter(year=2023).count() == 5
+
+
+def test_targets_copy_year_beyond_the_last_year_is_refused_by_the_year_s_limit_and_copies_nothing(towns):
+    services.target_set(year=2100, metric=RECTIFIED, value=Decimal("5"), town=towns[0])
+
+    with pytest.raises(ValidationError) as caught:
+        services.targets_copy_year(from_year=2100)
+
+    assert error_code_dict(caught.value) == {"year": ["max_value"]}
+    assert Target.objects.count() == 1
 
 
 def test_target_admin_action_copies_the_selected_year_to_the_next(client, admin_user, targets_2022):

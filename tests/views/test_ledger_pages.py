@@ -24,6 +24,7 @@ from clearance.ledger import (
 from clearance.models import Enterprise, Event, Photo, Site
 from clearance.views.ledger import SESSION_KEY, upload_root
 
+from tests.errors import form_error_codes
 from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
@@ -158,10 +159,12 @@ def test_ledger_upload_without_the_files_is_refused(client, admin_user, ledger_t
     client.force_login(admin_user)
     data = {name: SimpleUploadedFile("x.csv", content.encode()) for name, content in files.items()}
 
-    html = client.post(IMPORT_URL, data).content.decode()
+    response = client.post(IMPORT_URL, data)
 
+    html = response.content.decode()
     assert "data-ledger-confirm" not in html
     assert message in html
+    assert form_error_codes(response.context["form"]) == {"__all__": ["ledger_missing"]}
 
 
 def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, ledger_towns):

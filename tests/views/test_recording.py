@@ -1,4 +1,4 @@
-"""Recording progress from the pages: stages, bulk, corrections, sites and enterprises; each rule refuses with its message."""
+"""Recording progress from the pages: stages, bulk, corrections, sites and enterprises; each rule refuses with its message and code."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,6 +26,12 @@ def errors_of(response) -> list[str]:
     """Every error the re-rendered form shows, non-field errors first."""
     form = response.context["form"]
     return [*form.non_field_errors(), *(error for name, errors in form.errors.items() if name != "__all__" for error in errors)]
+
+
+def codes_of(response) -> list[str]:
+    """The code of each error errors_of() lists, in the same order."""
+    errors = response.context["form"].errors.as_data()
+    return [error.code for name in ("__all__", *(name for name in errors if name != "__all__")) for error in errors.get(name, [])]
 
 
 def record_on_site(client, site, **data):
@@ -103,6 +109,7 @@ def test_stage_out_of_order_is_refused(as_official, world, disposal, stage, mess
 
     assert response.status_code == 200
     assert errors_of(response) == [message]
+    assert codes_of(response) == ["stage_out_of_order"]
     assert message in response.content.decode()
     assert row_counts() == before
 
@@ -114,6 +121,7 @@ def test_vacated_without_signed_is_refused(as_official, world):
     response = record_on_enterprise(as_official, fresh, stage=Stage.VACATED, occurred_on="2022-06-01")
 
     assert errors_of(response) == ["须先记录“签约”，才能记录“腾退”。"]
+    assert codes_of(response) == ["stage_out_of_order"]
     assert row_counts() == before
 
 
@@ -146,6 +154,7 @@ def test_future_date_is_refused(as_official, world):
     response = record_on_enterprise(as_official, world.enterprise, stage=Stage.VACATED, occurred_on=tomorrow.isoformat())
 
     assert errors_of(response) == ["日期不能晚于今天。"]
+    assert codes_of(response) == ["future_date"]
     assert row_counts() == before
 
 
@@ -155,6 +164,7 @@ def test_stage_already_recorded_is_refused(as_official, world):
     response = record_on_enterprise(as_official, world.enterprise, stage=Stage.SIGNED, occurred_on="2022-05-01")
 
     assert errors_of(response) == ["“签约”已于 2022-03-01 记录，请修改原记录。"]
+    assert codes_of(response) == ["stage_already_recorded"]
     assert row_counts() == before
 
 
@@ -164,6 +174,7 @@ def test_dates_out_of_order_are_refused(as_official, world):
     response = record_on_enterprise(as_official, world.enterprise, stage=Stage.VACATED, occurred_on="2022-02-01")
 
     assert errors_of(response) == ["腾退日期 2022-02-01 早于签约日期 2022-03-01：各节点须按顺序。"]
+    assert codes_of(response) == ["dates_out_of_order"]
     assert row_counts() == before
 
 
@@ -173,6 +184,7 @@ def test_site_vacated_with_enterprises_still_there_is_refused(as_official, world
     response = record_on_site(as_official, world.site, subject="site", stage=Stage.VACATED, occurred_on="2022-05-01")
 
     assert errors_of(response) == ["地块不能在 2022-05-01 腾退：其上还有 1 家企业（示例企业甲）届时尚未腾退或销号。"]
+    assert codes_of(response) == ["site_not_empty"]
     assert row_counts() == before
 
 
@@ -182,6 +194,7 @@ def test_site_records_no_stage_but_vacated(as_official, world):
     response = record_on_site(as_official, world.site, subject="site", stage=Stage.SIGNED, occurred_on="2022-05-01")
 
     assert errors_of(response) == ["地块只记录“腾退”节点。"]
+    assert codes_of(response) == ["site_stage"]
     assert row_counts() == before
 
 
@@ -193,6 +206,7 @@ def test_enterprise_of_another_site_cannot_be_chosen_on_a_site_page(as_official,
 
     assert response.status_code == 200
     assert "subject" in response.context["form"].errors
+    assert codes_of(response) == ["invalid_choice"]
     assert row_counts() == before
 
 
@@ -255,6 +269,7 @@ def test_bulk_is_all_or_nothing_and_names_each_refused_enterprise(as_official, w
 
     assert response.status_code == 200
     assert errors_of(response) == [f"租户{n:02d}：须先记录“签约”，才能记录“腾退”。" for n in range(3)]
+    assert codes_of(response) == ["bulk_item_refused"] * 3
     assert row_counts() == before
 
 
@@ -268,6 +283,7 @@ def test_bulk_refuses_enterprises_of_another_site(as_official, world):
 
     assert response.status_code == 200
     assert "enterprises" in response.context["form"].errors
+    assert codes_of(response) == ["invalid_choice"]  # the form offers only the site's enterprises
     assert row_counts() == before
 
 
@@ -278,6 +294,7 @@ def test_bulk_without_a_ticked_enterprise_says_so(as_official, world):
     )
 
     assert response.context["form"].errors["enterprises"] == ["请至少选择一家企业。"]
+    assert codes_of(response) == ["required"]
 
 
 # Correcting and deleting ------------------------------------------------------------------
@@ -316,6 +333,7 @@ def test_deleting_a_stage_a_later_one_needs_is_refused(as_official, world):
 
     assert response.status_code == 200
     assert errors_of(response) == ["已记录“腾退”，不能删除“签约”。"]
+    assert codes_of(response) == ["stage_needed_by_later"]
     assert row_counts() == before
 
 
@@ -344,6 +362,7 @@ def test_site_form_refuses_a_parent_of_another_town(as_official, world):
 
     assert response.status_code == 200
     assert "parent" in response.context["form"].errors
+    assert codes_of(response) == ["invalid_choice"]  # the form offers only the town's sites
     assert row_counts() == before
 
 
@@ -353,6 +372,7 @@ def test_site_form_refuses_a_non_positive_area(as_official, world):
     response = as_official.post(reverse("clearance:site_create", args=[world.town.pk]), {"name": "新地块", "area_mu": "0"})
 
     assert response.context["form"].errors["area_mu"] == ["面积必须是大于 0 的亩数。"]
+    assert codes_of(response) == ["area_not_positive"]
     assert row_counts() == before
 
 
@@ -403,6 +423,7 @@ def test_enterprise_cannot_be_added_to_a_vacated_site(as_official, world):
     )
 
     assert response.context["form"].errors["site"] == ["“六店区域”已记录腾退，不能再添加企业。"]
+    assert codes_of(response) == ["site_vacated"]
     assert row_counts() == before
 
 
