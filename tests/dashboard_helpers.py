@@ -1,51 +1,15 @@
-"""Helpers for the dashboard and board tests: the demo loaded once per module, and reading tables out of pages."""
+"""Helpers for the dashboard and board tests: reading tables, cards and JSON out of pages, and a few quick campaigns."""
 
 import html as html_lib
-import io
 import json
 import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-
-import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from clearance import services
 from clearance.choices import Stage
 
-from .factories import EnterpriseFactory, SiteFactory, close_out
-
-# Where this test session keeps a dump of what load_demo wrote: load_demo takes tens of seconds, loaddata a few.
-_DEMO_DUMP: dict[str, Path] = {}
-
-
-@pytest.fixture(scope="module")
-def demo_db(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Load the Pinghu demo once for a module's tests and roll it back after them.
-
-    Each test's own transaction (pytest-django's `db`) is a savepoint inside
-    this one, so what a test writes is undone and the demo stays.
-    """
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            if "path" in _DEMO_DUMP:
-                call_command("loaddata", str(_DEMO_DUMP["path"]), verbosity=0)
-            else:
-                call_command("load_demo", stdout=io.StringIO())
-                path = tmp_path_factory.mktemp("dashboard-demo") / "demo.json"
-                call_command(
-                    "dumpdata",
-                    natural_foreign=True,
-                    natural_primary=True,
-                    exclude=["contenttypes", "auth.permission", "sessions", "admin.logentry"],
-                    output=str(path),
-                    verbosity=0,
-                )
-                _DEMO_DUMP["path"] = path
-            yield
-            transaction.set_rollback(True)
+from tests.factories import EnterpriseFactory, SiteFactory, close_out
 
 
 def text(fragment: str) -> str:

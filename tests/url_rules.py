@@ -1,7 +1,7 @@
 """Who may open which URL: the expected outcome per role, and the small world the permission matrix runs in.
 
 Every URL pattern of the project needs an entry here, named or not (an unnamed
-one is keyed "<unnamed ROUTE>"); tests/test_permission_matrix.py fails for one
+one is keyed "<unnamed ROUTE>"); tests/quality/test_permission_matrix.py fails for one
 without. The admin's rules are generated from its registry, per model, so a
 newly registered model is covered at once (build_admin_world must make a record
 of it), while a custom admin URL or a new page of the app fails until it is
@@ -95,7 +95,7 @@ SITE_RULES: dict[str, dict] = {
         "post": {role: LOGIN for role in ROLES},
     },
     # Choosing the language works for everyone, on the login page too; it redirects back. An empty POST
-    # chooses nothing (tests/test_permission_matrix.py checks that a language given is kept).
+    # chooses nothing (tests/quality/test_permission_matrix.py checks that a language given is kept).
     "set_language": {"get": {role: REDIRECT for role in ROLES}, "post": {role: REDIRECT for role in ROLES}},
     "api_summary": {"get": READ, "post": READ_ONLY_POST},
     "clearance:home": {"get": READ, "post": READ_ONLY_POST},
@@ -150,7 +150,7 @@ ADMIN_SITE_RULES: dict[str, dict] = {
     },
     "admin:password_change": {"get": staff(200), "post": staff(200)},
     "admin:password_change_done": {"get": staff(200), "post": staff(405)},
-    # Autocomplete answers only a GET naming the field it completes (tests/test_admin.py asks it properly).
+    # Autocomplete answers only a GET naming the field it completes (tests/admin/test_admin.py asks it properly).
     "admin:autocomplete": {"get": staff(403), "post": staff(405)},
     "admin:jsi18n": {"get": staff(200), "post": staff(405)},
     # "View on site" redirects to the record's page.

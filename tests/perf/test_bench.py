@@ -1,0 +1,270 @@
+"""manage.py bench: the timing headers it reads, its verdicts, and one tiny run against gunicorn on PostgreSQL."""
+
+import json
+import re
+import shutil
+import sys
+from http.client import HTTPMessage
+from io import StringIO
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from perf.benchmark import PAGES, Response, failed_page, goals, parse_import_output, percentile
+
+from tests import ports
+
+BENCH_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pinghu_benchtest"
+# This file's own ports, so parallel work on the machine cannot collide.
+PORTS = range(8102, 8121)
+
+
+def timing(response) -> dict[str, float]:
+    """The Server-Timing header as {name: milliseconds}."""
+    return {
+        name: float(duration)
+        for name, duration in re.findall(r"(\w+);dur=([\d.]+)", response["Server-Timing"])
+    }
+
+
+# The timing middleware ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_timing_headers_count_every_query_of_the_request_when_the_setting_is_on(official):
+    with override_settings(CLEARANCE_TIMING_HEADERS=True):
+        client = Client()
+        client.force_login(official)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/summary/?year=2022&month=8")
+
+    durations = timing(response)
+    assert response.status_code == 200
+    assert int(response["X-Query-Count"]) == len(queries.captured_queries)
+    assert len(queries.captured_queries) > 0
+    assert sorted(durations) == ["app", "db"]
+    assert 0 < durations["db"] <= durations["app"]
+
+
+@pytest.mark.django_db
+def test_timing_headers_count_nothing_for_a_page_without_queries():
+    with override_settings(CLEARANCE_TIMING_HEADERS=True):
+        response = Client().get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert response["X-Query-Count"] == "0"
+    assert timing(response)["db"] == 0.0
+
+
+@pytest.mark.django_db
+def test_no_timing_headers_when_the_setting_is_off(official):
+    with override_settings(CLEARANCE_TIMING_HEADERS=False):
+        client = Client()
+        client.force_login(official)
+        response = client.get("/api/summary/?year=2022&month=8")
+
+    assert response.status_code == 200
+    assert "Server-Timing" not in response
+    assert "X-Query-Count" not in response
+
+
+@pytest.mark.django_db
+def test_a_cold_request_empties_the_cache_only_while_timing_is_on():
+    cache.set("bench-probe", "warm")
+    with override_settings(CLEARANCE_TIMING_HEADERS=False):
+        Client().get("/accounts/login/", headers={"X-Clear-Cache": "1"})
+    kept_when_off = cache.get("bench-probe")
+    with override_settings(CLEARANCE_TIMING_HEADERS=True):
+        Client().get("/accounts/login/")
+        kept_without_header = cache.get("bench-probe")
+        Client().get("/accounts/login/", headers={"X-Clear-Cache": "1"})
+
+    assert kept_when_off == "warm"
+    assert kept_without_header == "warm"
+    assert cache.get("bench-probe") is None
+
+
+# Verdicts and parsing ---------------------------------------------------------------------------
+
+
+def page(median: float, db: float = 1.0) -> dict:
+    return {"median_ms": median, "p95_ms": median * 1.2, "db_median_ms": db, "queries": 8, "queries_varied": False}
+
+
+def size_results(*, dashboard: float, api: float, admin: float, db: float, floor: float, per_minute=None) -> dict:
+    pages = {key: page(10.0) for key, _, _ in PAGES}
+    pages.update(dashboard=page(dashboard, db), api=page(api, db), admin=page(admin))
+    return {"pages": pages, "floor": {"floor_ms": floor}, "generation": {"per_minute": per_minute}}
+
+
+def verdicts(results: dict) -> dict[str, tuple[str, str]]:
+    return {goal: (measured, verdict) for goal, measured, verdict in goals(results)}
+
+
+def test_goals_pass_a_fast_flat_dashboard_and_miss_a_slow_growing_api():
+    results = {
+        "config": {"sizes": [5000, 1_000_000]},
+        "sizes": {
+            "5000": size_results(dashboard=30.0, api=10.0, admin=60.0, db=2.0, floor=2.0),
+            "1000000": size_results(dashboard=36.0, api=80.0, admin=70.0, db=4.0, floor=2.0, per_minute=150_000),
+        },
+    }
+
+    found = verdicts(results)
+
+    assert found["dashboard median < 50 ms at the large size, cold"] == ("36.0 ms", "PASS")
+    assert found["dashboard large ÷ small ≤ 1.3"] == ("1.20×", "PASS")
+    assert found["/api/summary/ median < 50 ms at the large size, cold"] == ("80.0 ms", "MISS")
+    assert found["/api/summary/ large ÷ small ≤ 1.3"] == ("8.00×", "MISS")
+    assert found["/api/summary/ below the admin change list"] == ("1.14×", "MISS")
+    assert found["dashboard database time ≤ 1.5× the SQL floor (the rest is rendering)"] == ("2.00×", "MISS")
+    assert found["generation ≥ 100,000 enterprises/min"] == ("150,000/min", "PASS")
+
+
+def test_a_page_that_failed_at_the_large_size_misses_every_goal_about_it():
+    large = size_results(dashboard=1.0, api=1.0, admin=70.0, db=1.0, floor=2.0)
+    large["pages"]["dashboard"] = failed_page("/", Response(502, HTTPMessage(), b"", 300_000.0))
+    results = {
+        "config": {"sizes": [10, 20], "requests": 5, "towns": 100, "workers": 4},
+        "sizes": {"10": size_results(dashboard=30.0, api=10.0, admin=60.0, db=2.0, floor=2.0), "20": large},
+    }
+
+    found = verdicts(results)
+
+    assert found["dashboard median < 50 ms at the large size, cold"] == ("failed", "MISS")
+    assert found["dashboard large ÷ small ≤ 1.3"] == ("—", "MISS")
+    assert found["dashboard below the admin change list"] == ("—", "MISS")
+    assert found["/api/summary/ median < 50 ms at the large size, cold"] == ("1.0 ms", "PASS")
+
+
+def test_goals_count_a_lost_update_and_a_differing_rollup_as_a_miss():
+    base = {
+        "config": {"sizes": [10, 20]},
+        "sizes": {
+            "10": size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0),
+            "20": size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0),
+        },
+    }
+    recording = {"clients": 16, "per_second": 250.0, "p95_ms": 40.0, "successes": 2500, "events_stored": 2500,
+                 "lost_updates": 0, "rollup_agrees": True}
+    lost = {**recording, "events_stored": 2499, "lost_updates": 1}
+    differing = {**recording, "rollup_agrees": False}
+
+    kept = verdicts({**base, "recording": recording})["no lost update"]
+    one_lost = verdicts({**base, "recording": lost})["no lost update"]
+    rollup_wrong = verdicts({**base, "recording": differing})["no lost update"]
+
+    assert kept == ("2500 saved, 2500 stored, rollup agrees", "PASS")
+    assert one_lost == ("2500 saved, 2499 stored, rollup agrees", "MISS")
+    assert rollup_wrong == ("2500 saved, 2500 stored, rollup DIFFERS", "MISS")
+    assert verdicts({**base, "recording": recording})["recording ≥ 200/s with 16 clients"] == ("250/s", "PASS")
+
+
+def test_import_report_is_read_from_json_or_from_the_older_key_value_line():
+    as_json = parse_import_output('importing…\n{"import_seconds": 6.5, "import_export_seconds": 40.1, "peak_mb": 120}\n')
+    as_line = parse_import_output(
+        "enterprises=10000 rows=11250 events=25000 seconds=16.02 rows_per_second=702 reimport_seconds=9.50 "
+        "peak_memory_mb=137\n地块 1250 新增\n"
+    )
+
+    assert as_json == {"import_seconds": 6.5, "import_export_seconds": 40.1, "peak_mb": 120}
+    assert (as_line["import_seconds"], as_line["reimport_seconds"], as_line["peak_mb"]) == (16.02, 9.5, 137.0)
+
+
+def test_p95_is_the_nearest_rank():
+    assert percentile([float(value) for value in range(1, 21)], 0.95) == 19.0
+    assert percentile([5.0], 0.95) == 5.0
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ("5000", "--sizes 应为以逗号分隔的两个企业数量，如 5000,1000000（收到“5000”）。"),
+        ("many,more", "--sizes 应为以逗号分隔的两个企业数量，如 5000,1000000（收到“many,more”）。"),
+        ("400,200", "--sizes：第一个规模须大于 0 且小于第二个（收到“400,200”）。"),
+        ("0,200", "--sizes：第一个规模须大于 0 且小于第二个（收到“0,200”）。"),
+    ],
+)
+def test_bad_sizes_are_refused_before_anything_is_touched(sizes, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", sizes=sizes, database_url="postgres://postgres@127.0.0.1:1/never_touched")
+
+    assert str(refused.value) == message
+
+
+def test_a_run_with_no_clients_is_refused():
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", sizes="10,20", clients=0, database_url="postgres://postgres@127.0.0.1:1/never_touched")
+
+    assert str(refused.value) == "--clients 至少应为 1。"
+
+
+def test_a_database_other_than_postgresql_is_refused():
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", sizes="10,20", database_url="sqlite:///never-created.sqlite3")
+
+    assert str(refused.value) == "基准测试需在 PostgreSQL 上运行：请用 --database-url postgres://… 指定数据库。"
+    assert not Path("never-created.sqlite3").exists()
+
+
+# One tiny run ------------------------------------------------------------------------------------
+
+
+def postgresql_reachable() -> bool:
+    try:
+        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3).close()
+    except psycopg2.Error:
+        return False
+    return True
+
+
+def gunicorn_installed() -> bool:
+    return Path(sys.executable).with_name("gunicorn").exists() or shutil.which("gunicorn") is not None
+
+
+def free_port() -> int:
+    return ports.free_port(PORTS)
+
+
+@pytest.mark.slow
+# Once per CI run: with the suite on PostgreSQL, not again with it on SQLite.
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark runs with the PostgreSQL suite")
+@pytest.mark.skipif(not postgresql_reachable(), reason="the benchmark needs PostgreSQL on 127.0.0.1:5432")
+@pytest.mark.skipif(not gunicorn_installed(), reason="the benchmark needs gunicorn")
+def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_path):
+    raw = tmp_path / "bench.json"
+    out = StringIO()
+
+    call_command(
+        "bench", sizes="30,60", towns=3, requests=3, warmup=1, workers=2, clients=4, record_seconds=2,
+        import_enterprises=0, port=free_port(), database_url=BENCH_TEST_DATABASE_URL, reuse_base=True, json_path=str(raw),
+        stdout=out, stderr=StringIO(),
+    )
+
+    table = out.getvalue()
+    results = json.loads(raw.read_text())
+    small, large = results["sizes"]["30"], results["sizes"]["60"]
+    number = r"\d+\.\d"
+    for key, label, _ in PAGES:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {label} |"))
+        # queries, then median and p95 at each size, each a number
+        assert re.match(rf"\| .+ \| [^|]+ \| {number} \| {number} \| {number} \| {number} \| {number} \|", row), row
+        assert small["pages"][key]["median_ms"] > 0 and large["pages"][key]["median_ms"] > 0
+    assert large["counts"]["enterprises"] - small["counts"]["enterprises"] == 30
+    # The figures are computed in a fixed number of queries, whatever the number of enterprises.
+    assert small["pages"]["dashboard"]["queries"] == large["pages"]["dashboard"]["queries"]
+    assert small["pages"]["api"]["queries"] == large["pages"]["api"]["queries"]
+    assert small["figures_agree"] and large["figures_agree"]
+    recording = results["recording"]
+    assert recording["successes"] > 0
+    assert recording["events_stored"] == recording["successes"]
+    assert recording["rollup_agrees"] is True
+    assert "| no lost update | " in table and table.split("| no lost update | ")[1].split("\n")[0].endswith("| PASS |")
+    assert "import" not in results
+    assert large["worker_peak_mb"] > 10

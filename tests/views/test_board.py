@@ -1,0 +1,239 @@
+"""The battle board (作战图): every site once, in the column of its stage, marked when late, filtered."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from clearance import selectors, services
+from clearance.choices import Disposal, Stage
+from clearance.models import Site
+
+from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
+
+COLUMN_KEYS = ["0", "10", "20", "30", "40", "50", "60", "none"]
+
+
+def board(client, url=None, **params) -> str:
+    response = client.get(url or reverse("clearance:board"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def columns(page: str) -> dict[str, dict]:
+    """Return each column of the board: its label, the count atop it and the ids of the sites on its cards."""
+    found = {}
+    for key, body in re.findall(r'<section class="board-column" data-board-column="([^"]+)"[^>]*>(.*?)</section>', page, re.DOTALL):
+        heading = re.search(r"<h2[^>]*>\s*([^<]+?)\s*<span[^>]*data-column-count>(\d+)</span>", body)
+        found[key] = {
+            "label": heading.group(1),
+            "count": int(heading.group(2)),
+            "sites": [int(pk) for pk in re.findall(r'data-site="(\d+)"', body)],
+        }
+    return found
+
+
+def overdue_sites(page: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'data-site="(\d+)" data-overdue', page)}
+
+
+@pytest.fixture
+def leader_in(client, leader):
+    client.force_login(leader)
+    return client
+
+
+@pytest.fixture
+def sites(db):
+    """One site per column in 甲镇, and one more in 乙镇; deadlines passed, to come, and passed but vacated."""
+    today = timezone.localdate()
+    first, second = TownFactory(name="甲镇", display_order=1), TownFactory(name="乙镇", display_order=2)
+    made = {
+        "none": SiteFactory(town=first, name="无企业地块"),
+        "not_started": SiteFactory(town=first, name="未启动地块", deadline=today + timedelta(days=30)),
+        "surveyed": SiteFactory(town=first, name="摸底地块", deadline=date(2022, 1, 1)),
+        "vacated": SiteFactory(town=first, name="腾退地块", deadline=date(2022, 1, 1)),
+        "demolished": SiteFactory(town=first, name="拆除地块"),
+        "closed": SiteFactory(town=first, name="销号地块"),
+        "negotiating": SiteFactory(town=second, name="洽谈地块"),
+    }
+    EnterpriseFactory(site=made["not_started"])
+    ahead, behind = EnterpriseFactory(site=made["surveyed"]), EnterpriseFactory(site=made["surveyed"], is_tenant=True)
+    services.event_record(enterprise=ahead, stage=Stage.SIGNED, on=date(2022, 3, 1), user=None)
+    services.event_record(enterprise=behind, stage=Stage.SURVEYED, on=date(2022, 3, 1), user=None)
+    close_out(EnterpriseFactory(site=made["vacated"]), signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    services.event_record(site=made["vacated"], stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
+    demolished = EnterpriseFactory(site=made["demolished"])
+    close_out(demolished, signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    services.event_record(enterprise=demolished, stage=Stage.DEMOLISHED, on=date(2022, 3, 9), user=None)
+    upgraded = EnterpriseFactory(site=made["closed"], disposal=Disposal.UPGRADE, is_high_consumption=True)
+    services.event_record(enterprise=upgraded, stage=Stage.SIGNED, on=date(2022, 3, 1), user=None)
+    services.event_record(enterprise=upgraded, stage=Stage.CLOSED, on=date(2022, 4, 1), user=None)
+    talks = EnterpriseFactory(site=made["negotiating"], is_tenant=True)
+    services.event_record(enterprise=talks, stage=Stage.NEGOTIATING, on=date(2022, 3, 1), user=None)
+    return made
+
+
+def test_each_site_is_in_the_column_of_its_stage_with_counts(leader_in, sites):
+    page = board(leader_in)
+
+    found = columns(page)
+    assert list(found) == COLUMN_KEYS
+    assert [column["label"] for column in found.values()] == ["未启动", "摸底", "洽谈", "签约", "腾退", "拆除", "销号", "无企业"]
+    assert {key: column["sites"] for key, column in found.items()} == {
+        "0": [sites["not_started"].pk],
+        "10": [sites["surveyed"].pk],
+        "20": [sites["negotiating"].pk],
+        "30": [],
+        "40": [sites["vacated"].pk],
+        "50": [sites["demolished"].pk],
+        "60": [sites["closed"].pk],
+        "none": [sites["none"].pk],
+    }
+    assert {key: column["count"] for key, column in found.items()} == {key: len(column["sites"]) for key, column in found.items()}
+    assert "显示地块 7 个。" in page
+
+
+def test_a_passed_deadline_is_marked_unless_the_site_is_vacated(leader_in, sites):
+    page = board(leader_in)
+
+    assert overdue_sites(page) == {sites["surveyed"].pk}
+    assert page.count("已逾期") == 1
+
+
+def test_cards_show_town_area_progress_and_link_to_the_site(leader_in, sites):
+    page = board(leader_in)
+
+    card = re.search(rf'<article[^>]*data-site="{sites["surveyed"].pk}"[^>]*>(.*?)</article>', page, re.DOTALL).group(1)
+    assert f'<a href="{sites["surveyed"].get_absolute_url()}">摸底地块</a>' in card
+    assert "甲镇 · 10 亩" in card
+    assert "企业 2 家 · 签约 1 · 腾退 0" in card
+    assert '<time datetime="2022-01-01"' in card
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"town": "second"}, {"negotiating"}),
+        ({"disposal": Disposal.UPGRADE}, {"closed"}),
+        ({"category": "is_tenant"}, {"surveyed", "negotiating"}),
+        ({"category": "is_tenant", "town": "first"}, {"surveyed"}),
+        ({"category": "is_high_consumption"}, {"closed"}),
+    ],
+)
+def test_the_board_filters_by_town_disposal_and_category(leader_in, sites, params, expected):
+    towns = {"first": sites["none"].town_id, "second": sites["negotiating"].town_id}
+    query = {key: towns.get(value, value) for key, value in params.items()}
+
+    page = board(leader_in, **query)
+
+    shown = {pk for column in columns(page).values() for pk in column["sites"]}
+    assert shown == {sites[name].pk for name in expected}
+
+
+def test_an_invalid_filter_shows_the_error_and_no_sites(leader_in, sites):
+    page = board(leader_in, town="999999")
+
+    assert sum(column["count"] for column in columns(page).values()) == 0
+    assert "is-invalid" in page
+
+
+def test_a_towns_board_has_only_its_sites_and_no_town_filter(leader_in, sites):
+    town = sites["negotiating"].town
+
+    page = board(leader_in, reverse("clearance:town_board", args=[town.pk]))
+
+    assert {pk for column in columns(page).values() for pk in column["sites"]} == {sites["negotiating"].pk}
+    assert 'name="town"' not in page
+    assert 'name="disposal"' in page
+    assert "乙镇作战图" in page
+
+
+def test_a_towns_board_answers_404_for_an_unknown_town(leader_in):
+    assert leader_in.get(reverse("clearance:town_board", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("user_fixture", ["leader", "official", "admin_user"])
+def test_every_signed_in_role_reads_the_board(client, request, sites, user_fixture):
+    client.force_login(request.getfixturevalue(user_fixture))
+
+    page = board(client)
+
+    assert sum(column["count"] for column in columns(page).values()) == 7
+
+
+def test_the_board_only_reads_and_needs_a_login(client, leader, sites):
+    urls = [reverse("clearance:board"), reverse("clearance:town_board", args=[sites["none"].town_id])]
+    anonymous = [client.get(url) for url in urls]
+    client.force_login(leader)
+
+    posted = [client.post(url, {"town": sites["none"].town_id}) for url in urls]
+
+    assert [(response.status_code, response.url.split("?")[0]) for response in anonymous] == [(302, reverse("login"))] * 2
+    assert [response.status_code for response in posted] == [405, 405]
+    assert Site.objects.count() == 7
+
+
+def _sites_of_size(count: int):
+    town = None
+    for index in range(count):
+        town = TownFactory()
+        for stage in (Stage.SURVEYED, Stage.SIGNED):
+            site = SiteFactory(town=town, deadline=date(2022, 6, 30))
+            enterprise = EnterpriseFactory(site=site, is_tenant=index % 2 == 0)
+            services.event_record(enterprise=enterprise, stage=stage, on=date(2022, 3, 1), user=None)
+        SiteFactory(town=town)
+    return town
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_board_runs_a_fixed_number_of_queries(leader_in, django_assert_num_queries, size):
+    _sites_of_size(size)
+    board(leader_in)
+
+    # session, user, sites with stage and progress, towns for the filter
+    with django_assert_num_queries(4):
+        page = board(leader_in, category="is_tenant")
+
+    assert sum(column["count"] for column in columns(page).values()) == 2 * ((size + 1) // 2)
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_a_towns_board_runs_a_fixed_number_of_queries(leader_in, django_assert_num_queries, size):
+    town = _sites_of_size(size)
+    for _ in range(size):
+        SiteFactory(town=town)
+    url = reverse("clearance:town_board", args=[town.pk])
+    board(leader_in, url)
+
+    # session, user, town, sites with stage and progress
+    with django_assert_num_queries(4):
+        page = board(leader_in, url)
+
+    assert sum(column["count"] for column in columns(page).values()) == 3 + size
+
+
+# The demo --------------------------------------------------------------------------
+
+
+def test_demo_board_shows_every_site_exactly_once_in_the_column_of_its_stage(client, demo_db):
+    client.force_login(get_user_model().objects.get(username="leader"))
+    expected = dict(selectors.with_site_stage(Site.objects.all()).values_list("pk", "stage"))
+
+    page = board(client)
+
+    found = columns(page)
+    shown = [pk for column in found.values() for pk in column["sites"]]
+    assert sorted(shown) == sorted(expected)
+    assert len(expected) == Site.objects.count() > 70
+    for key, column in found.items():
+        stage = None if key == "none" else int(key)
+        assert all(expected[pk] == stage for pk in column["sites"]), key
+        assert column["count"] == len(column["sites"])
+    liudian = Site.objects.get(name="六店区域")
+    shengli = Site.objects.get(name="原胜利钢厂地块")
+    assert liudian.pk in found["none"]["sites"]
+    assert shengli.pk in found[str(Stage.VACATED.value)]["sites"]

@@ -1,0 +1,328 @@
+"""Ledger pages: admins upload, preview and confirm; everyone signed in downloads the template and exports."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from clearance import selectors
+from clearance.ledger import (
+    ENTERPRISE_COLUMNS,
+    SITE_COLUMNS,
+    ledger_import,
+    ledger_sheets,
+    ledger_workbook,
+    read_workbook,
+)
+from clearance.models import Enterprise, Event, Photo, Site
+from clearance.views.ledger import SESSION_KEY, upload_root
+
+from tests.errors import form_error_codes
+from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
+
+IMPORT_URL = reverse("clearance:ledger_import")
+
+
+@pytest.fixture
+def admin_user():
+    return get_user_model().objects.create_superuser("ledger-admin", "a@example.org", "pw-admin-1")
+
+
+def good_ledger(tmp_path) -> Path:
+    return write_xlsx(
+        tmp_path,
+        [site_row(name="六店区域", area="360.50"), site_row(parent="六店区域", vacated="2022-04-01")],
+        [enterprise_row(closed="2022-03-28"), enterprise_row(name="某针织厂", closed="2022-03-25")],
+    )
+
+
+def upload(path: Path, name: str = "../../客户 台账.xlsx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, path.read_bytes())
+
+
+def preview_counts(html: str) -> dict[str, tuple[int, int, int]]:
+    """Return the preview table as {kind: (created, changed, left alone)}."""
+    table = html.split('data-table="ledger-preview"')[1].split("</table>")[0]
+    rows = re.findall(r'<th scope="row">(.*?)</th>.*?data-created>(\d+)<.*?data-changed>(\d+)<.*?data-unchanged>(\d+)<', table, re.S)
+    return {kind: (int(created), int(changed), int(unchanged)) for kind, created, changed, unchanged in rows}
+
+
+def xlsx_rows(content: bytes) -> dict[str, list[tuple]]:
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    return {sheet: list(workbook[sheet].iter_rows(values_only=True)) for sheet in workbook.sheetnames}
+
+
+def test_ledger_import_page_offers_the_upload_form_and_the_template(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+
+    html = client.get(IMPORT_URL).content.decode()
+
+    assert html.count("data-ledger-upload") == 1
+    assert reverse("clearance:ledger_template") in html
+    assert f'<option value="{ledger_towns[0].pk}">曹桥街道</option>' in html
+
+
+def test_ledger_upload_previews_without_writing_and_keeps_the_file_under_a_random_token(client, admin_user, tmp_path, ledger_towns):
+    client.force_login(admin_user)
+    before = row_counts()
+
+    response = client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "data-ledger-confirm" in html
+    assert row_counts() == before
+    token = client.session[SESSION_KEY]
+    assert len(token) == 32
+    stored = upload_root() / token
+    assert [path.name for path in stored.iterdir()] == ["ledger.xlsx"]
+    assert upload_root() == Path(settings.MEDIA_ROOT) / "ledger-uploads"
+    assert preview_counts(html) == {"地块": (2, 0, 0), "企业": (2, 0, 0), "进度记录": (7, 0, 0)}
+
+
+def test_ledger_confirm_imports_attributed_to_the_admin_and_discards_the_file(client, admin_user, tmp_path, ledger_towns):
+    client.force_login(admin_user)
+    client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
+    token = client.session[SESSION_KEY]
+
+    response = client.post(IMPORT_URL, {"confirm": "1"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("clearance:home")
+    assert sorted(Enterprise.objects.values_list("name", flat=True)) == sorted(["某贸易公司", "某针织厂"])
+    assert Site.objects.count() == 2
+    histories = [record.history_user for record in Enterprise.history.all()]
+    assert histories == [admin_user, admin_user]
+    assert set(Event.objects.values_list("recorded_by", flat=True)) == {admin_user.pk}
+    assert SESSION_KEY not in client.session
+    assert not (upload_root() / token).exists()
+
+
+def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothing(client, admin_user, tmp_path, ledger_towns):
+    client.force_login(admin_user)
+    bad = write_xlsx(tmp_path, [site_row(area="-3")], [enterprise_row(town="乍浦镇")])
+    before = row_counts()
+
+    response = client.post(IMPORT_URL, {"workbook": upload(bad)})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "data-ledger-confirm" not in html
+    rows = html.split('data-table="ledger-errors"')[1].split("</table>")[0].split("data-problem>")[1:]
+    cells = [[cell.split(">", 1)[1].split("</td")[0] for cell in row.split("<td")[1:]] for row in rows]
+    assert cells == [
+        ["地块", "2", "面积(亩)", "面积必须是大于 0 的亩数。"],
+        ["企业", "2", "镇街道", "未知的镇街道“乍浦镇”。"],
+    ]
+    assert row_counts() == before
+    assert SESSION_KEY not in client.session
+    assert not upload_root().exists() or list(upload_root().iterdir()) == []
+
+
+def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+    sites_csv = "\ufeff" + ",".join(SITE_COLUMNS) + "\n" + "六店区域,曹桥街道,360.5,,,\n"
+    enterprises_csv = ",".join(ENTERPRISE_COLUMNS) + "\n" + "某贸易公司,,曹桥街道,六店区域,,,,,2022-03-01,,\n"
+
+    response = client.post(
+        IMPORT_URL,
+        {
+            "sites_csv": SimpleUploadedFile("a.csv", sites_csv.encode()),
+            "enterprises_csv": SimpleUploadedFile("b.csv", enterprises_csv.encode()),
+        },
+    )
+
+    assert "data-ledger-confirm" in response.content.decode()
+    stored = upload_root() / client.session[SESSION_KEY]
+    assert sorted(path.name for path in stored.iterdir()) == ["企业.csv", "地块.csv"]
+    client.post(IMPORT_URL, {"confirm": "1"})
+    assert list(Enterprise.objects.values_list("name", "site__name")) == [("某贸易公司", "六店区域")]
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({}, "请选择 .xlsx 工作簿，或同时选择 地块.csv 和 企业.csv。"),
+        ({"sites_csv": "x"}, "请选择 .xlsx 工作簿，或同时选择 地块.csv 和 企业.csv。"),
+    ],
+)
+def test_ledger_upload_without_the_files_is_refused(client, admin_user, ledger_towns, files, message):
+    client.force_login(admin_user)
+    data = {name: SimpleUploadedFile("x.csv", content.encode()) for name, content in files.items()}
+
+    response = client.post(IMPORT_URL, data)
+
+    html = response.content.decode()
+    assert "data-ledger-confirm" not in html
+    assert message in html
+    assert form_error_codes(response.context["form"]) == {"__all__": ["ledger_missing"]}
+
+
+def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+    before = row_counts()
+
+    response = client.post(IMPORT_URL, {"confirm": "1"}, follow=True)
+
+    assert response.redirect_chain == [(IMPORT_URL, 302)]
+    assert row_counts() == before
+
+
+def test_ledger_confirm_with_a_forged_token_imports_nothing(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+    session = client.session
+    session[SESSION_KEY] = "../../etc"
+    session.save()
+    before = row_counts()
+
+    response = client.post(IMPORT_URL, {"confirm": "1"})
+
+    assert (response.status_code, response.url) == (302, IMPORT_URL)
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("role", ["leader", "official"])
+def test_ledger_import_is_refused_to_leaders_and_officials(client, request, tmp_path, ledger_towns, role):
+    client.force_login(request.getfixturevalue(role))
+    before = row_counts()
+
+    response = client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
+
+    assert response.status_code == 403
+    assert row_counts() == before
+    assert not upload_root().exists() or list(upload_root().iterdir()) == []
+
+
+def test_ledger_template_download_is_the_empty_template_with_one_example_row(client, leader):
+    client.force_login(leader)
+
+    response = client.get(reverse("clearance:ledger_template"))
+
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = xlsx_rows(response.content)
+    assert list(rows) == ["地块", "企业"]
+    assert rows["地块"][0] == SITE_COLUMNS
+    assert rows["企业"][0] == ENTERPRISE_COLUMNS
+    assert [len(rows["地块"]), len(rows["企业"])] == [2, 2]
+
+
+@pytest.fixture
+def two_town_ledger(tmp_path, ledger_towns, admin_user):
+    call_command(
+        "import_ledger",
+        str(write_xlsx(
+            tmp_path,
+            [site_row(), site_row(name="林埭示例地块", town="林埭镇", area="8")],
+            [enterprise_row(), enterprise_row(name="林埭示例企业", town="林埭镇", site="林埭示例地块")],
+        )),
+        stdout=io.StringIO(),
+    )
+    return ledger_towns
+
+
+@pytest.mark.parametrize("role", ["leader", "official", "admin_user"])
+def test_ledger_export_is_the_whole_ledger_for_every_role(client, request, two_town_ledger, role):
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.get(reverse("clearance:ledger_export"))
+
+    rows = xlsx_rows(response.content)
+    assert [row[0] for row in rows["地块"][1:]] == ["原胜利钢厂地块", "林埭示例地块"]
+    assert [row[0] for row in rows["企业"][1:]] == ["某贸易公司", "林埭示例企业"]
+    assert rows["企业"][1][6] == 120  # numbers stay numbers
+
+
+def test_ledger_export_filtered_by_town(client, leader, two_town_ledger):
+    client.force_login(leader)
+    town = two_town_ledger[1]
+
+    response = client.get(reverse("clearance:ledger_export"), {"town": town.pk})
+
+    rows = xlsx_rows(response.content)
+    assert [row[0] for row in rows["地块"][1:]] == ["林埭示例地块"]
+    assert [row[0] for row in rows["企业"][1:]] == ["林埭示例企业"]
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("town", ["abc", "999999"])
+def test_ledger_export_of_an_unknown_town_is_a_400(client, leader, two_town_ledger, town):
+    client.force_login(leader)
+
+    response = client.get(reverse("clearance:ledger_export"), {"town": town})
+
+    assert (response.status_code, response.content.decode()) == (400, "未知的镇街道。")
+
+
+def test_export_ledger_command_writes_the_export_filtered_by_town(tmp_path, two_town_ledger):
+    whole, one = tmp_path / "all.xlsx", tmp_path / "one.xlsx"
+
+    call_command("export_ledger", str(whole), stdout=io.StringIO())
+    call_command("export_ledger", str(one), "--town", "林埭镇", stdout=io.StringIO())
+
+    assert xlsx_rows(whole.read_bytes()) == xlsx_rows(ledger_workbook(ledger_sheets()))
+    assert [row[0] for row in xlsx_rows(whole.read_bytes())["企业"][1:]] == ["某贸易公司", "林埭示例企业"]
+    assert [row[0] for row in xlsx_rows(one.read_bytes())["企业"][1:]] == ["林埭示例企业"]
+
+
+def test_export_ledger_command_refuses_an_unknown_town(tmp_path, two_town_ledger):
+    with pytest.raises(CommandError):
+        call_command("export_ledger", str(tmp_path / "x.xlsx"), "--town", "乍浦镇", stdout=io.StringIO())
+
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def _figures_of_2022() -> dict:
+    return {
+        month: (selectors.city_figures(year=2022, month=month), selectors.town_figures(year=2022, month=month))
+        for month in range(1, 13)
+    }
+
+
+def _delete_ledger() -> None:
+    Photo.objects.all().delete()
+    Event.objects.all().delete()
+    Enterprise.objects.all().delete()
+    # Containing areas are protected while parcels lie inside them: delete from the innermost out.
+    while Site.objects.exists():
+        Site.objects.filter(children__isnull=True).delete()
+
+
+def test_demo_ledger_round_trips_through_export_and_import_with_identical_figures(client, admin_user, demo_db):
+    before = _figures_of_2022()
+    client.force_login(admin_user)
+    exported = client.get(reverse("clearance:ledger_export")).content
+    site_count, enterprise_count = Site.objects.count(), Enterprise.objects.count()
+    site_parents = set(Site.objects.values_list("town__name", "name", "parent__name", "area_mu"))
+    site_events = set(Event.objects.filter(site__isnull=False).values_list("site__name", "occurred_on"))
+    _delete_ledger()
+
+    report = ledger_import(sheets=read_workbook(io.BytesIO(exported), name="export.xlsx"), user=admin_user)
+
+    assert (report.sites.created, report.enterprises.created) == (site_count, enterprise_count)
+    assert set(Site.objects.values_list("town__name", "name", "parent__name", "area_mu")) == site_parents
+    assert set(Event.objects.filter(site__isnull=False).values_list("site__name", "occurred_on")) == site_events
+    assert site_events != set()
+    after = _figures_of_2022()
+    assert [month for month in range(1, 13) if after[month] != before[month]] == []
+    assert after == before
+    assert before[8][0]["enterprises_rectified"] == 190
+
+
+def test_ledger_upload_of_a_file_that_is_not_a_workbook_is_named_and_discarded(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+
+    html = client.post(IMPORT_URL, {"workbook": SimpleUploadedFile("台账.xlsx", b"not a workbook")}).content.decode()
+
+    assert "不是 Excel .xlsx 文件。" in html
+    assert "data-ledger-confirm" not in html
+    assert list(upload_root().iterdir()) == []
