@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from perf.benchmark import PAGES, Response, failed_page, goals, parse_import_output, percentile
+from perf.bench import PAGES, Response, failed_page, goals, parse_import_output, percentile
 
 from tests import ports
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from perf.benchmark import DEFAULT_DATABASE_URL, DEFAULT_SIZES, QUICK_SIZES, BenchConfig, BenchError, bench, report
+from perf.bench import DEFAULT_DATABASE_URL, DEFAULT_SIZES, QUICK_SIZES, BenchConfig, BenchError, bench, report
 
 
 def sizes_argument(text: str) -> tuple[int, int]:

@@ -1,0 +1,299 @@
+"""What is measured on a prepared size: the pages, their SQL floor, concurrent recording and the import."""
+
+import json
+import re
+import secrets
+import statistics
+import threading
+import time
+from datetime import date, timedelta
+
+from django.core.management import get_commands
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clearance.choices import Stage
+from ..timing import CLEAR_CACHE_HEADER
+from .client import HttpClient, Response
+from .config import MIN_REQUESTS, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
+from .database import connect, fetch
+from .server import manage
+from .stats import percentile
+
+
+# Pages ----------------------------------------------------------------------------------------
+
+
+def page_paths(subjects: dict, year: int, month: int) -> dict[str, str]:
+    period = f"year={year}&month={month}"
+    return {
+        "dashboard": f"/?{period}",
+        "town": f"/towns/{subjects['town']}/?{period}",
+        "site": f"/sites/{subjects['site']}/",
+        "api": f"/api/summary/?{period}",
+        "admin": "/admin/clearance/enterprise/",
+    }
+
+
+def measure_page(client: HttpClient, path: str, *, warmup: int, requests: int, budget_seconds: float) -> dict:
+    """Request PATH WARMUP times, then REQUESTS times cold (cache cleared first); return the server's timings.
+
+    Warm-up is per worker (each compiles its templates once), so give a few per worker.
+    A page so slow that this would take over BUDGET_SECONDS gets fewer requests (at
+    least MIN_REQUESTS), so one slow page cannot hold the whole run for hours.
+    """
+    try:
+        first = client.get(path)
+    except OSError as error:
+        return failed_page(path, None, error)
+    if first.status != 200:
+        return failed_page(path, first)
+    planned = warmup + requests
+    if first.wall_ms / 1000 * planned > budget_seconds:
+        # Slow enough that compiling templates is lost in the noise: the first request was warm-up enough.
+        requests = max(MIN_REQUESTS, min(requests, int(budget_seconds / (first.wall_ms / 1000))))
+        warmup = 1
+    samples = []
+    try:
+        for _warmup in range(warmup - 1):
+            client.get(path)
+        for _request in range(requests):
+            response = client.get(path, headers={CLEAR_CACHE_HEADER: "1"})
+            if response.status != 200:
+                return failed_page(path, response)
+            timing = response.server_timing()
+            if "app" not in timing:
+                raise BenchError(f"GET {path} has no Server-Timing header: is perf.timing.ServerTimingMiddleware in MIDDLEWARE (DEV_APPS)?")
+            samples.append({"app_ms": timing["app"], "db_ms": timing.get("db", 0.0), "queries": response.query_count,
+                            "wall_ms": response.wall_ms, "bytes": len(response.body)})
+    except OSError as error:
+        return failed_page(path, None, error)
+    app = [sample["app_ms"] for sample in samples]
+    queries = sorted({sample["queries"] for sample in samples})
+    return {
+        "path": path,
+        "requests": requests,
+        "median_ms": statistics.median(app),
+        "p95_ms": percentile(app, 0.95),
+        "db_median_ms": statistics.median(sample["db_ms"] for sample in samples),
+        "wall_median_ms": statistics.median(sample["wall_ms"] for sample in samples),
+        "queries": queries[-1],
+        "queries_varied": len(queries) > 1,
+        "bytes": samples[-1]["bytes"],
+        "samples_ms": app,
+    }
+
+
+def failed_page(path: str, response: Response | None, error: OSError | None = None) -> dict:
+    """A page that answered something else than 200, or nothing (its worker killed): no figures, what happened."""
+    if response is not None:
+        what = f"HTTP {response.status} after {response.wall_ms / 1000:.0f} s"
+    else:
+        what = f"no answer ({type(error).__name__}; gunicorn stops a worker after {SERVER_TIMEOUT_SECONDS} s)"
+    return {"path": path, "error": what, "requests": 0,
+            "median_ms": None, "p95_ms": None, "db_median_ms": None, "wall_median_ms": None, "queries": None,
+            "queries_varied": False}
+
+
+# The SQL floor: each figure of every town for the period, straight from the events -------------------
+
+FLOOR_QUERIES = {
+    "enterprises_rectified": f"""
+        SELECT e.town_id, count(*) FROM clearance_event ev JOIN clearance_enterprise e ON e.id = ev.enterprise_id
+        WHERE ev.stage = {Stage.CLOSED.value} AND ev.occurred_on BETWEEN %(start)s AND %(end)s GROUP BY e.town_id""",
+    "land_vacated_mu": """
+        SELECT s.town_id, sum(s.area_mu) FROM clearance_event ev JOIN clearance_site s ON s.id = ev.site_id
+        WHERE ev.occurred_on BETWEEN %(start)s AND %(end)s
+          AND NOT EXISTS (SELECT 1 FROM clearance_site child WHERE child.parent_id = s.id)
+        GROUP BY s.town_id""",
+    "energy_freed_tce": f"""
+        SELECT e.town_id, sum(e.energy_freed_tce) FROM clearance_event ev
+        JOIN clearance_enterprise e ON e.id = ev.enterprise_id
+        WHERE ev.stage = {Stage.CLOSED.value} AND ev.occurred_on BETWEEN %(start)s AND %(end)s GROUP BY e.town_id""",
+    "signed": f"""
+        SELECT e.town_id, count(*) FROM clearance_event ev JOIN clearance_enterprise e ON e.id = ev.enterprise_id
+        WHERE ev.stage = {Stage.SIGNED.value} AND ev.occurred_on BETWEEN %(start)s AND %(end)s GROUP BY e.town_id""",
+    "vacated": f"""
+        SELECT e.town_id, count(*) FROM clearance_event ev JOIN clearance_enterprise e ON e.id = ev.enterprise_id
+        WHERE ev.stage = {Stage.VACATED.value} AND ev.occurred_on BETWEEN %(start)s AND %(end)s GROUP BY e.town_id""",
+}
+
+
+def measure_floor(database_url: str, year: int, month: int, *, warmup: int, requests: int) -> dict:
+    """Time each hand-written figure query; return their medians, their sum (the floor) and the city totals."""
+    start = date(year, 1, 1)
+    end = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+    connection = connect(database_url)
+    medians, totals = {}, {}
+    try:
+        with connection.cursor() as cursor:
+            for key, sql in FLOOR_QUERIES.items():
+                durations = []
+                for attempt in range(warmup + requests):
+                    began = time.perf_counter()
+                    cursor.execute(sql, {"start": start, "end": end})
+                    rows = cursor.fetchall()
+                    if attempt >= warmup:
+                        durations.append((time.perf_counter() - began) * 1000)
+                medians[key] = statistics.median(durations)
+                totals[key] = float(sum(value for _town, value in rows))
+    finally:
+        connection.close()
+    return {"queries_ms": medians, "floor_ms": sum(medians.values()), "city_totals": totals}
+
+
+def figures_agree(floor: dict, summary: dict) -> bool:
+    """Whether the city figures of /api/summary/ equal the sums of the hand-written queries."""
+    served = {key: summary["metrics"][key]["actual"] for key in summary["metrics"]}
+    served.update(signed=summary["signed"], vacated=summary["vacated"])
+    return all(round(float(served[key]), 2) == round(total, 2) for key, total in floor["city_totals"].items())
+
+
+# Concurrent recording ---------------------------------------------------------------------------
+
+
+def measure_recording(config: BenchConfig) -> dict:
+    """CLIENTS signed-in users record 签约 for disjoint enterprises through the page's form for RECORD_SECONDS.
+
+    签约 counts in the figures, so the writers also race on the monthly rollup of
+    their towns. Then check no update was lost: the events stored equal the
+    successful answers, and the rollup agrees with the events (verify_rollups).
+    """
+    wanted = config.clients * max(50, int(config.record_seconds * 100))
+    # Two days back: never "in the future" on either side of a time zone, and after every earlier stage
+    # of the enterprises chosen (stages must be dated in order).
+    on = timezone.localdate() - timedelta(days=2)
+    subjects = [row[0] for row in fetch(
+        config.database_url,
+        "SELECT e.id FROM clearance_enterprise e WHERE NOT EXISTS (SELECT 1 FROM clearance_event ev "
+        # A fixed shuffle over the whole table spreads the writers over towns and sites, as officials are.
+        "WHERE ev.enterprise_id = e.id AND (ev.stage >= %s OR ev.occurred_on > %s)) ORDER BY md5(e.id::text) LIMIT %s",
+        [Stage.SIGNED.value, on, wanted],
+    )]
+    if not subjects:
+        raise BenchError(_("No enterprise is left to record 签约 for."))
+    marker = f"bench-{secrets.token_hex(6)}"
+    form = {"stage": str(Stage.SIGNED.value), "occurred_on": on.isoformat(), "note": marker, "phase": ""}
+    clients = [HttpClient(config.port) for _client in range(config.clients)]
+    latencies: list[list[float]] = [[] for _client in clients]
+    failures: list[list[str]] = [[] for _client in clients]
+    sign_in_errors: list[BenchError] = []
+    finished = [0.0] * len(clients)
+    # Everyone signs in (in parallel: hashing passwords is slow), then all start at once.
+    signed_in, go = threading.Barrier(len(clients) + 1), threading.Barrier(len(clients) + 1)
+    deadline_box = {}
+
+    def work(index: int) -> None:
+        try:
+            clients[index].sign_in("admin")
+        except (BenchError, OSError) as error:
+            sign_in_errors.append(BenchError(str(error)))
+        signed_in.wait()
+        go.wait()
+        if sign_in_errors:
+            return
+        for enterprise in subjects[index::len(clients)]:
+            if time.perf_counter() >= deadline_box["deadline"]:
+                break
+            try:
+                response = clients[index].post(f"/enterprises/{enterprise}/events/new/", form)
+            except OSError as error:
+                failures[index].append(type(error).__name__)
+                continue
+            if response.status == 302:
+                latencies[index].append(response.wall_ms)
+            else:
+                failures[index].append(f"HTTP {response.status} {form_error(response.body)}".strip())
+        finished[index] = time.perf_counter()
+
+    threads = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    signed_in.wait()
+    started = time.perf_counter()
+    deadline_box["deadline"] = started + config.record_seconds
+    go.wait()
+    for thread in threads:
+        thread.join()
+    if sign_in_errors:
+        raise sign_in_errors[0]
+    elapsed = max(finished) - started
+    successes = [latency for each in latencies for latency in each]
+    stored = fetch(config.database_url, "SELECT count(*) FROM clearance_event WHERE note = %s", [marker])[0][0]
+    rollup = verify_rollups(config.database_url)
+    return {
+        "clients": len(clients),
+        "seconds": elapsed,
+        "successes": len(successes),
+        "failures": len(sum(failures, [])),
+        "failure_kinds": sorted(set(sum(failures, []))),
+        "per_second": len(successes) / elapsed if elapsed > 0 else 0.0,
+        "median_ms": statistics.median(successes) if successes else None,
+        "p95_ms": percentile(successes, 0.95) if successes else None,
+        "events_stored": stored,
+        "lost_updates": len(successes) - stored,
+        "rollup_agrees": rollup,
+        # Every enterprise picked was used before the time was up: the rate is a lower bound.
+        "ran_out": len(successes) + len(sum(failures, [])) == len(subjects),
+    }
+
+
+def form_error(body: bytes) -> str:
+    """Return the first error message of a form page sent back, or ''."""
+    found = re.search(r'class="(?:invalid-feedback|alert alert-danger)[^"]*"[^>]*>\s*([^<]+)', body.decode(errors="replace"))
+    return found.group(1).strip() if found else ""
+
+
+def verify_rollups(database_url: str) -> bool | None:
+    """Whether the monthly rollup agrees with the events; None when the project has no verify_rollups yet."""
+    if "verify_rollups" not in get_commands():
+        return None
+    try:
+        manage(database_url, "verify_rollups", timeout=1800)
+    except BenchError:
+        return False
+    return True
+
+
+# Import -------------------------------------------------------------------------------------------
+
+
+def parse_import_output(text: str) -> dict:
+    """Read bench_import's report: its JSON object when it printed one, else its key=value line."""
+    for line in reversed(text.splitlines()):
+        if line.strip().startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    found = {}
+    for line in text.splitlines():
+        for token in line.split():
+            key, sep, value = token.partition("=")
+            if sep:
+                try:
+                    found[key] = float(value)
+                except ValueError:
+                    continue
+        if found:
+            break
+    if "seconds" in found:
+        found["import_seconds"] = found.pop("seconds")
+    if "peak_memory_mb" in found:
+        found["peak_mb"] = found.pop("peak_memory_mb")
+    return found
+
+
+def measure_import(config: BenchConfig) -> dict:
+    """Time bench_import (import, re-import, and a plain django-import-export resource when it can) on the bench database."""
+    arguments = ["bench_import", "--enterprises", str(config.import_enterprises)]
+    try:
+        result = manage(config.database_url, *arguments, "--compare", "--json")
+    except BenchError as error:
+        if "unrecognized arguments" not in str(error):
+            raise
+        config.log("bench_import has no --compare/--json yet: timing the import alone")
+        result = manage(config.database_url, *arguments)
+    found = parse_import_output(result.stdout)
+    found["enterprises"] = config.import_enterprises
+    return found

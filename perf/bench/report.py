@@ -1,0 +1,161 @@
+"""The report: the goals of issue 6 with PASS or MISS, and the plain-text tables fit for the README."""
+
+from .config import (
+    GOAL_DB_OVER_FLOOR,
+    GOAL_ENTERPRISES_PER_MINUTE,
+    GOAL_IMPORT_SECONDS,
+    GOAL_IMPORT_SPEEDUP,
+    GOAL_LARGE_OVER_SMALL,
+    GOAL_PAGE_MEDIAN_MS,
+    GOAL_RECORDING_P95_MS,
+    GOAL_RECORDINGS_PER_SECOND,
+    PAGES,
+)
+from .stats import ratio
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _agreement(*agreements: bool | None) -> str:
+    if False in agreements:
+        return "NO"
+    return "yes" if all(agreements) else "not checked (the API failed)"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _times(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _verdict(passed: bool | None) -> str:
+    return "—" if passed is None else ("PASS" if passed else "MISS")
+
+
+def goals(results: dict) -> list[tuple[str, str, str]]:
+    """Return (goal, measured, PASS/MISS) for each goal of issue 6 that the results can answer."""
+    small, large = (results["sizes"][str(size)] for size in results["config"]["sizes"])
+    rows = []
+    for key, label in (("dashboard", "dashboard"), ("api", "/api/summary/")):
+        # A page that failed misses every goal about it.
+        median = large["pages"][key]["median_ms"]
+        rows.append((f"{label} median < {GOAL_PAGE_MEDIAN_MS:g} ms at the large size, cold",
+                     "failed" if median is None else f"{median:.1f} ms",
+                     _verdict(median is not None and median < GOAL_PAGE_MEDIAN_MS)))
+        growth = ratio(median, small["pages"][key]["median_ms"])
+        rows.append((f"{label} large ÷ small ≤ {GOAL_LARGE_OVER_SMALL:g}", _times(growth),
+                     _verdict(growth is not None and growth <= GOAL_LARGE_OVER_SMALL)))
+        over_floor = ratio(large["pages"][key]["db_median_ms"], large["floor"]["floor_ms"])
+        rows.append((f"{label} database time ≤ {GOAL_DB_OVER_FLOOR:g}× the SQL floor (the rest is rendering)",
+                     _times(over_floor), _verdict(over_floor is not None and over_floor <= GOAL_DB_OVER_FLOOR)))
+        admin_median = large["pages"]["admin"]["median_ms"]
+        under_admin = ratio(median, admin_median)
+        rows.append((f"{label} below the admin change list", _times(under_admin),
+                     _verdict(median is not None and (admin_median is None or median < admin_median))))
+    recording = results.get("recording")
+    if recording:
+        rows.append((f"recording ≥ {GOAL_RECORDINGS_PER_SECOND:g}/s with {recording['clients']} clients",
+                     f"{recording['per_second']:.0f}/s", _verdict(recording["per_second"] >= GOAL_RECORDINGS_PER_SECOND)))
+        p95 = recording["p95_ms"]
+        rows.append((f"recording p95 < {GOAL_RECORDING_P95_MS:g} ms", f"{_ms(p95)} ms",
+                     _verdict(None if p95 is None else p95 < GOAL_RECORDING_P95_MS)))
+        rollup = {True: "rollup agrees", False: "rollup DIFFERS", None: "rollup not checked"}[recording["rollup_agrees"]]
+        rows.append(("no lost update",
+                     f"{recording['successes']} saved, {recording['events_stored']} stored, {rollup}",
+                     _verdict(recording["lost_updates"] == 0 and recording["rollup_agrees"] is not False)))
+    imported = results.get("import")
+    if imported:
+        seconds = imported.get("import_seconds")
+        rows.append((f"{imported['enterprises']:,}-row import < {GOAL_IMPORT_SECONDS:g} s", f"{_ms(seconds)} s",
+                     _verdict(None if seconds is None else seconds < GOAL_IMPORT_SECONDS)))
+        speedup = ratio(imported.get("import_export_seconds"), seconds)
+        rows.append((f"import ≥ {GOAL_IMPORT_SPEEDUP:g}× faster than django-import-export", _times(speedup),
+                     _verdict(None if speedup is None else speedup >= GOAL_IMPORT_SPEEDUP)))
+    rate = large["generation"]["per_minute"]
+    rows.append((f"generation ≥ {GOAL_ENTERPRISES_PER_MINUTE:,.0f} enterprises/min",
+                 "—" if rate is None else f"{rate:,.0f}/min",
+                 _verdict(None if rate is None else rate >= GOAL_ENTERPRISES_PER_MINUTE)))
+    return rows
+
+
+def report(results: dict) -> str:
+    """Return the results as plain-text tables fit for the README."""
+    sizes = results["config"]["sizes"]
+    small, large = (results["sizes"][str(size)] for size in sizes)
+    small_label, large_label = f"{sizes[0]:,}", f"{sizes[1]:,}"
+    lines = [
+        f"Server time in ms (median / p95 of {results['config']['requests']} cold requests each), "
+        f"{results['config']['towns']} generated towns, gunicorn {results['config']['workers']} workers, PostgreSQL.",
+        "",
+        f"| page | queries | {small_label}: median | p95 | {large_label}: median | p95 | db | large ÷ small "
+        f"| db ÷ SQL floor | ÷ admin list |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    admin_median = large["pages"]["admin"]["median_ms"]
+    slow_notes = []
+    for key, label, uses_floor in PAGES:
+        low, high = small["pages"][key], large["pages"][key]
+        queries = _count(low["queries"]) if low["queries"] == high["queries"] else f"{_count(low['queries'])} → {_count(high['queries'])}"
+        if low["queries_varied"] or high["queries_varied"]:
+            queries += " (varies)"
+        for each, size_label in ((low, small_label), (high, large_label)):
+            if "error" in each:
+                slow_notes.append(f"{label} failed at {size_label}: {each['error']}.")
+            elif each.get("requests", results["config"]["requests"]) < results["config"]["requests"]:
+                slow_notes.append(f"{label} had {each['requests']} timed requests at {size_label} (too slow for more).")
+        over_floor = ratio(high["db_median_ms"], large["floor"]["floor_ms"]) if uses_floor else None
+        under_admin = ratio(high["median_ms"], admin_median) if key != "admin" else None
+        lines.append(
+            f"| {label} | {queries} | {_ms(low['median_ms'])} | {_ms(low['p95_ms'])} | {_ms(high['median_ms'])} "
+            f"| {_ms(high['p95_ms'])} | {_ms(high['db_median_ms'])} | {_times(ratio(high['median_ms'], low['median_ms']))} "
+            f"| {_times(over_floor)} | {_times(under_admin)} |"
+        )
+    lines.append(
+        f"| SQL floor (5 queries) | 5 | {_ms(small['floor']['floor_ms'])} | | {_ms(large['floor']['floor_ms'])} | | "
+        f"| {_times(ratio(large['floor']['floor_ms'], small['floor']['floor_ms']))} | | |"
+    )
+    lines += [
+        "",
+        *slow_notes,
+        f"Pages: the town with the most sites ({small['subjects']['town_sites']} / {large['subjects']['town_sites']} sites), "
+        f"the site with the most enterprises ({small['subjects']['site_enterprises']} / {large['subjects']['site_enterprises']}); "
+        f"period {large['period'][0]}-{large['period'][1]:02d}. "
+        f"Figures of /api/summary/ equal the SQL floor's: {_agreement(small['figures_agree'], large['figures_agree'])}.",
+    ]
+    recording = results.get("recording")
+    if recording:
+        kinds = f" ({', '.join(recording['failure_kinds'])})" if recording["failure_kinds"] else ""
+        lines.append(
+            f"Recording 签约: {recording['clients']} clients for {recording['seconds']:.1f} s"
+            f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "
+            f"{recording['successes']} saved ({recording['per_second']:.0f}/s), {recording['failures']} refused{kinds}, "
+            f"median {_ms(recording['median_ms'])} ms, p95 {_ms(recording['p95_ms'])} ms."
+        )
+    imported = results.get("import")
+    if imported:
+        measured = imported.get("import_export_rows_measured")
+        scaled = (
+            f" (timed on {measured:,} enterprises and scaled; {imported['import_export_linearity']:.2f}× linear)"
+            if measured and measured < imported["enterprises"] and "import_export_linearity" in imported else ""
+        )
+        lines.append(
+            f"Import of {imported['enterprises']:,} enterprises: {_ms(imported.get('import_seconds'))} s, "
+            f"re-import {_ms(imported.get('reimport_seconds'))} s, plain django-import-export "
+            f"{_ms(imported.get('import_export_seconds'))} s{scaled}, peak {_ms(imported.get('peak_mb'))} MB."
+        )
+    peaks = [each["worker_peak_mb"] for each in (small, large) if each["worker_peak_mb"] is not None]
+    lines.append(f"Worker peak memory (VmHWM): {_ms(small['worker_peak_mb'])} MB at {small_label}, "
+                 f"{_ms(large['worker_peak_mb'])} MB at {large_label}; max {_ms(max(peaks) if peaks else None)} MB.")
+    for label, each in ((small_label, small), (large_label, large)):
+        generation = each["generation"]
+        if generation["seconds"] is not None:
+            lines.append(f"Generation of {label} enterprises: {generation['seconds']:.1f} s "
+                         f"({generation['per_minute']:,.0f}/min).")
+    lines += ["", "| goal | measured | |", "|---|---|---|"]
+    lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]
+    lines += ["", f"Wall time {results['wall_seconds']:.0f} s."]
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""The whole run: every size, then recording at the largest and the import at the smallest."""
+
+import json
+import time
+
+import dj_database_url
+import psycopg2
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .client import HttpClient
+from .config import BenchConfig, BenchError
+from .database import database_name, server_execute
+from .measure import figures_agree, measure_floor, measure_import, measure_page, measure_recording, page_paths
+from .prepare import database_counts, generate, pick_subjects, prepare_base
+from .server import GunicornServer
+
+
+def bench(config: BenchConfig) -> dict:
+    """Measure every size of CONFIG.sizes, then recording at the largest; return the raw results."""
+    if len(config.sizes) != 2 or not 0 < config.sizes[0] < config.sizes[1]:
+        raise BenchError(_("Give two sizes, the smaller first."))
+    if dj_database_url.parse(config.database_url)["ENGINE"] != "django.db.backends.postgresql":
+        raise BenchError(_("The benchmark runs on PostgreSQL: give --database-url postgres://…"))
+    try:
+        server_execute(config.database_url, "SELECT 1")
+    except psycopg2.Error as error:
+        raise BenchError(
+            _("Cannot reach PostgreSQL at %(url)s: %(error)s") % {"url": config.database_url, "error": str(error).strip()}
+        ) from None
+    began = time.perf_counter()
+    results = {"config": {"sizes": list(config.sizes), "towns": config.towns, "requests": config.requests,
+                          "warmup": config.warmup, "clients": config.clients, "workers": config.workers,
+                          "record_seconds": config.record_seconds, "database": database_name(config.database_url),
+                          "cache": "redis" if config.redis_url else "local memory"},
+               "sizes": {}}
+    prepare_base(config)
+    # Both sizes as of the current month, as leaders open the dashboard; generate_scale dates events up to today.
+    today = timezone.localdate()
+    year, month = today.year, today.month
+    for index, size in enumerate(config.sizes):
+        is_largest = index == len(config.sizes) - 1
+        generation = generate(config, size)
+        counts = database_counts(config.database_url)
+        subjects = pick_subjects(config.database_url)
+        config.log(f"size {size}: {counts}; starting gunicorn on port {config.port}")
+        with GunicornServer(config.database_url, config.port, config.workers, config.redis_url) as server:
+            client = HttpClient(config.port)
+            client.sign_in("admin")
+            pages = {}
+            for key, path in page_paths(subjects, year, month).items():
+                config.log(f"size {size}: {path}")
+                pages[key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
+                                          budget_seconds=config.page_budget_seconds)
+            floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
+            served = client.get(f"/api/summary/?year={year}&month={month}")
+            agree = figures_agree(floor, json.loads(served.body)) if served.status == 200 else None
+            recording = None
+            if is_largest:
+                config.log(f"size {size}: {config.clients} clients recording for {config.record_seconds:g} s")
+                recording = measure_recording(config)
+            peak_mb = server.peak_worker_mb()
+        size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
+                        "pages": pages, "floor": floor, "figures_agree": agree,
+                        "worker_peak_mb": peak_mb}
+        if recording is not None:
+            results["recording"] = recording
+        if index == 0 and config.import_enterprises:
+            config.log(f"size {size}: bench_import --enterprises {config.import_enterprises}")
+            results["import"] = measure_import(config)
+        results["sizes"][str(size)] = size_results
+        results["wall_seconds"] = time.perf_counter() - began
+        config.checkpoint(results)
+    return results
