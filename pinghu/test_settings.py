@@ -11,11 +11,11 @@ from .settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="pinghu-test-media-")
-# A replica that mirrors the test database, for the router's tests (tests/test_multihost.py): nothing reads
+# A replica that mirrors the test database, for the router's tests (tests/quality/test_multihost.py): nothing reads
 # from it unless a test installs pinghu.routers.ReplicaRouter.
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 DATABASE_ROUTERS = []
-# The test client and the live server speak plain HTTP (tests/test_security.py checks the production values).
+# The test client and the live server speak plain HTTP (tests/quality/test_security.py checks the production values).
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False

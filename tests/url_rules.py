@@ -274,7 +274,7 @@ def _town_with_task_force(name: str, bureau: str, head: str, official):
     pairing = services.pairing_start(
         town=town, head=services.bureau_head_upsert(bureau_name=bureau, head_name=head), started_on=date(2022, 1, 1)
     )
-    services.task_force_member_add(task_force=pairing.task_force, person_name=official.get_username(), user_account=official)
+    services.task_force_member_upsert(task_force=pairing.task_force, person_name=official.get_username(), user_account=official)
     services.attack_group_upsert(task_force=pairing.task_force, name=f"{name}第一攻坚小组")
     return town
 

@@ -33,9 +33,8 @@ TOWNS = (
 )
 CAOQIAO, LINDAI = "曹桥街道", "林埭镇"
 
-# Bureaus that join a task force without being paired. They get a head each
-# because bureau_head_upsert is the only service that creates a bureau.
-OTHER_BUREAUS = (("市国资办", "示例局长庚"), ("市建设局", "示例局长辛"))
+# Bureaus that join a task force without being paired: the article names no head for them.
+OTHER_BUREAUS = ("市国资办", "市建设局")
 # "市级联挂到曹桥街道的应急管理、国资、建设、综合执法等单位".
 CAOQIAO_MEMBER_BUREAUS = ("市应急管理局", "市国资办", "市建设局", "市综合执法局")
 # Person, unit, role: the demo official is town staff, so the membership survives a re-pairing.

@@ -66,15 +66,16 @@ def _users() -> tuple:
 
 
 def _reference_data(admin) -> tuple[dict, dict, dict]:
-    """Write towns, counties, bureaus, heads, pairings and task forces; return towns, task forces and heads by name."""
+    """Write towns, counties, bureaus, heads, pairings and task forces; return towns, task forces and bureaus by name."""
     towns, task_forces = {}, {}
     for order, (name, kind, _, _) in enumerate(TOWNS, start=1):
         towns[name] = services.town_upsert(name=name, kind=kind, display_order=order, user=admin).obj
     for order, name in enumerate(COUNTIES, start=1):
         services.county_upsert(name=name, is_home=name == HOME_COUNTY, display_order=order, user=admin)
-    heads = {}
-    for bureau, head in [(bureau, head) for _, _, bureau, head in TOWNS] + list(OTHER_BUREAUS):
-        heads[bureau] = services.bureau_head_upsert(bureau_name=bureau, head_name=head, user=admin)
+    heads = {bureau: services.bureau_head_upsert(bureau_name=bureau, head_name=head, user=admin)
+             for _, _, bureau, head in TOWNS}
+    bureaus = {bureau: head.bureau for bureau, head in heads.items()}
+    bureaus.update((bureau, services.bureau_upsert(name=bureau, user=admin).obj) for bureau in OTHER_BUREAUS)
     active = {p.town_id: p for p in Pairing.objects.active().select_related("task_force")}
     for name, _, bureau, _ in TOWNS:
         pairing = active.get(towns[name].pk) or services.pairing_start(
@@ -82,19 +83,19 @@ def _reference_data(admin) -> tuple[dict, dict, dict]:
             user=admin,
         )
         task_forces[name] = pairing.task_force
-    return towns, task_forces, heads
+    return towns, task_forces, bureaus
 
 
-def _task_force_members(task_forces: dict, heads: dict, admin, official) -> dict:
+def _task_force_members(task_forces: dict, bureaus: dict, admin, official) -> dict:
     """Fill in 曹桥街道's member bureaus and people, and 林埭镇's 13 attack groups; return the groups by name."""
     caoqiao = task_forces[CAOQIAO]
     # The bureaus it has (its head's) and the article's; task_force_bureaus_set writes nothing when they are there.
     present = list(caoqiao.member_bureaus.all())
     services.task_force_bureaus_set(
-        task_force=caoqiao, bureaus=[*present, *(heads[bureau].bureau for bureau in CAOQIAO_MEMBER_BUREAUS)], user=admin
+        task_force=caoqiao, bureaus=[*present, *(bureaus[bureau] for bureau in CAOQIAO_MEMBER_BUREAUS)], user=admin
     )
     for person, unit, role in CAOQIAO_MEMBERS:
-        services.task_force_member_add(
+        services.task_force_member_upsert(
             task_force=caoqiao, person_name=person, user_account=official if person == OFFICIAL_PERSON else None,
             role=role, unit=unit, user=admin,
         )
@@ -209,8 +210,8 @@ def demo_load(*, stdout=None) -> dict:
     with transaction.atomic():
         rows_before = _row_count()
         admin, _, official = _users()
-        towns, task_forces, heads = _reference_data(admin)
-        groups = _task_force_members(task_forces, heads, admin, official)
+        towns, task_forces, bureaus = _reference_data(admin)
+        groups = _task_force_members(task_forces, bureaus, admin, official)
         _targets_and_bulletins(towns, admin)
         sites, enterprises = _sites_and_enterprises(plan, towns, groups, admin)
         demo_events = _events(plan, towns, sites, enterprises, admin, official)

@@ -96,11 +96,11 @@ def pairing_change(*, town: Town, new_head: BureauHead, on: date, user: User | N
 
 
 @transaction.atomic
-def task_force_member_add(
+def task_force_member_upsert(
     *, task_force: TaskForce, person_name: str, user_account=None, role: str = MemberRole.MEMBER,
     unit: str = "", user: User | None = None,
 ) -> TaskForceMember:
-    """Add a person to TASK_FORCE; with USER_ACCOUNT they may record progress for its town."""
+    """Add PERSON_NAME to TASK_FORCE, or update their account, role and unit; with USER_ACCOUNT they may record for its town."""
     key = {"task_force": task_force, "person_name": person_name}
     fields = {"user": user_account, "role": role, "unit": unit}
     return upsert_row(TaskForceMember, key=key, fields=fields, user=user).obj

@@ -43,10 +43,10 @@ def caoqiao():
     """曹桥街道 paired with 市应急管理局: the head, a staffer of that bureau, and a town staffer with accounts."""
     old_head_user, bureau_staff, town_staff = _user("old-head"), _user("bureau-staff"), _user("town-staff")
     town, pairing = _paired_town("曹桥街道", "市应急管理局", "马根良", head_user=old_head_user)
-    services.task_force_member_add(
+    services.task_force_member_upsert(
         task_force=pairing.task_force, person_name="应急局干部", user_account=bureau_staff, unit="市应急管理局"
     )
-    services.task_force_member_add(
+    services.task_force_member_upsert(
         task_force=pairing.task_force, person_name="街道干部", user_account=town_staff, unit="曹桥街道"
     )
     site = services.site_create(town=town, name="六店区域", area_mu=Decimal("100"), user=None)
@@ -176,7 +176,7 @@ def test_pairing_board_of_an_unknown_head_is_a_404(client, leader, head):
 def _towns(count: int) -> None:
     for index in range(count):
         town, pairing = _paired_town(f"测试镇{index}", f"测试局{index}", f"局长{index}")
-        services.task_force_member_add(task_force=pairing.task_force, person_name=f"干部{index}", unit="镇")
+        services.task_force_member_upsert(task_force=pairing.task_force, person_name=f"干部{index}", unit="镇")
         services.pairing_change(
             town=town, new_head=services.bureau_head_upsert(bureau_name=f"新局{index}", head_name=f"新局长{index}"),
             on=date(2022, 6, 1),

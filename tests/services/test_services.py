@@ -147,10 +147,10 @@ def test_pairing_change_moves_write_access_from_the_old_heads_team_to_the_new_on
     town, old = paired_town()
     bureau_staff = django_user_model.objects.create_user("bureau-staff")
     town_staff = django_user_model.objects.create_user("town-staff")
-    services.task_force_member_add(
+    services.task_force_member_upsert(
         task_force=old.task_force, person_name="局里的人", user_account=bureau_staff, unit=old.head.bureau.name
     )
-    services.task_force_member_add(task_force=old.task_force, person_name="镇里的人", user_account=town_staff)
+    services.task_force_member_upsert(task_force=old.task_force, person_name="镇里的人", user_account=town_staff)
     assert can_write_town(bureau_staff, town) and can_write_town(town_staff, town)
 
     new = services.pairing_change(town=town, new_head=BureauHeadFactory(), on=date(2022, 7, 1))

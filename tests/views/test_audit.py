@@ -445,7 +445,7 @@ def _services_write_references(world, user):
     county = services.county_upsert(name="海盐县", user=user).obj
     head = services.bureau_head_upsert(bureau_name="市财政局", head_name="周局长", user=user)
     pairing = services.pairing_start(town=town, head=head, started_on=date(2022, 1, 1), user=user)
-    member = services.task_force_member_add(task_force=pairing.task_force, person_name="吴八", user=user)
+    member = services.task_force_member_upsert(task_force=pairing.task_force, person_name="吴八", user=user)
     group = services.attack_group_upsert(task_force=pairing.task_force, name="攻坚一组", user=user)
     target = services.target_set(year=2022, metric=Metric.ENERGY_FREED_TCE, value=Decimal("500"), town=town, user=user)
     figure = services.bulletin_figure_set(county=county, year=2022, month=8, metric=Metric.ENERGY_FREED_TCE,

@@ -352,7 +352,7 @@ def test_town_page_shows_its_cards_rank_pairing_members_sites_and_trend(leader_i
     town = towns["甲镇"]
     head = BureauHeadFactory(name="马根良", bureau__name="市应急管理局")
     pairing = services.pairing_start(town=town, head=head, started_on=date(2022, 1, 1))
-    services.task_force_member_add(task_force=pairing.task_force, person_name="龚华锋", unit="曹桥街道经发办")
+    services.task_force_member_upsert(task_force=pairing.task_force, person_name="龚华锋", unit="曹桥街道经发办")
     area = SiteFactory(town=town, name="六店区域", area_mu=Decimal("100"))
     parcel = SiteFactory(town=town, name="原胜利钢厂地块", parent=area, area_mu=Decimal("20.43"))
     signed = EnterpriseFactory(site=parcel)
@@ -491,7 +491,7 @@ def _campaign_of_size(towns_count: int):
         services.target_set(year=2022, metric=ENTERPRISES, town=town, value=Decimal(4))
         head = BureauHeadFactory()
         pairing = services.pairing_start(town=town, head=head, started_on=date(2022, 1, 1))
-        services.task_force_member_add(task_force=pairing.task_force, person_name=f"成员{index}")
+        services.task_force_member_upsert(task_force=pairing.task_force, person_name=f"成员{index}")
         made.append(town)
     services.target_set(year=2022, metric=ENTERPRISES, value=Decimal(4 * towns_count))
     home = services.county_upsert(name="平湖市", is_home=True).obj

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def towns(official):
     caoqiao, pairing = paired_town(town=TownFactory(name="曹桥街道"))
     lindai, _ = paired_town(town=TownFactory(name="林埭镇"))
-    services.task_force_member_add(task_force=pairing.task_force, person_name="龚华锋", user_account=official)
+    services.task_force_member_upsert(task_force=pairing.task_force, person_name="龚华锋", user_account=official)
     return caoqiao, lindai
 
 

@@ -193,7 +193,7 @@ def test_home_official_sees_towns_of_their_task_force(client, official):
     caoqiao, linda = town("曹桥街道"), town("林埭镇")
     head = services.bureau_head_upsert(bureau_name="市应急管理局", head_name="马根良")
     pairing = services.pairing_start(town=caoqiao, head=head, started_on=date(2022, 1, 1))
-    services.task_force_member_add(task_force=pairing.task_force, person_name="张三", user_account=official)
+    services.task_force_member_upsert(task_force=pairing.task_force, person_name="张三", user_account=official)
     client.force_login(official)
 
     response = client.get("/")

@@ -1,4 +1,4 @@
-"""django-tables2 tables of the pages: sortable, paginated, exportable."""
+"""The dashboard's rankings: towns and counties by completion, built in one pass, sorted on exact values."""
 
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -12,100 +12,12 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
-from django_tables2.export import TableExport
 from django_tables2.rows import BoundRow
 from django_tables2.utils import A, OrderBy, signature
 
-from .choices import METRIC_UNITS, Metric
-from .models import Enterprise, Site
-from .selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
-from .templatetags.clearance_tags import stage_label
+from ..choices import METRIC_UNITS, Metric
+from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
 
-
-# The "my towns" workspace ----------------------------------------------------
-
-
-class _StageColumn(tables.Column):
-    """A stage stored as its integer, shown by its label (sorted by the integer: the campaign order)."""
-
-    def render(self, value):
-        return stage_label(value) or _("No progress yet")
-
-
-class _DeadlineColumn(tables.Column):
-    """A deadline, marked when overdue (the row's `is_overdue` annotation)."""
-
-    def render(self, value, record):
-        text = value.isoformat()
-        if getattr(record, "is_overdue", False):
-            return format_html('<span class="badge text-bg-danger" data-overdue>{} · {}</span>', text, _("Overdue"))
-        return text
-
-    def value(self, value):
-        return value.isoformat() if value else ""
-
-
-class SiteTable(tables.Table):
-    """A town's sites with their progress, counting the enterprises on child parcels too."""
-
-    name = tables.Column(verbose_name=_("Site"), linkify=True, attrs={"td": {"class": "cell-name"}})
-    parent = tables.Column(
-        verbose_name=_("Containing area"), linkify=True, order_by=("parent__name",), attrs={"td": {"class": "cell-wrap"}}
-    )
-    area_mu = tables.Column(verbose_name=_("Area (mu)"), attrs={"td": {"class": "text-end text-nowrap"}})
-    enterprise_count = tables.Column(verbose_name=_("Enterprises"), attrs={"td": {"class": "text-end"}})
-    signed_count = tables.Column(verbose_name=_("Signed"), attrs={"td": {"class": "text-end"}})
-    vacated_count = tables.Column(verbose_name=_("Vacated"), attrs={"td": {"class": "text-end"}})
-    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
-    deadline = _DeadlineColumn(verbose_name=_("Deadline"), attrs={"td": {"class": "text-nowrap"}})
-
-    class Meta:
-        model = Site
-        fields = ("name", "parent", "area_mu", "enterprise_count", "signed_count", "vacated_count", "stage", "deadline")
-        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "sites"}
-        order_by = ("name",)
-        empty_text = _("No sites match.")
-
-    def value_area_mu(self, value):
-        return value
-
-
-class EnterpriseTable(tables.Table):
-    """A town's enterprises with their stage, plan and categories."""
-
-    name = tables.Column(verbose_name=_("Enterprise"), linkify=True, attrs={"td": {"class": "cell-name"}})
-    site = tables.Column(
-        verbose_name=_("Site"), linkify=True, order_by=("site__name",), attrs={"td": {"class": "cell-wrap"}}
-    )
-    categories = tables.Column(verbose_name=_("Categories"), empty_values=(), orderable=False)
-    disposal = tables.Column(verbose_name=_("Disposal"))
-    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
-    responsible_group = tables.Column(verbose_name=_("Responsible attack group"), order_by=("responsible_group__name",))
-    plan_deadline = _DeadlineColumn(verbose_name=_("Plan deadline"), attrs={"td": {"class": "text-nowrap"}})
-    energy_freed_tce = tables.Column(verbose_name=_("Energy freed (tce)"), attrs={"td": {"class": "text-end"}})
-    credit_code = tables.Column(verbose_name=_("Unified social credit code"), visible=False)
-
-    class Meta:
-        model = Enterprise
-        fields = (
-            "name", "site", "categories", "disposal", "stage", "responsible_group", "plan_deadline",
-            "energy_freed_tce", "credit_code",
-        )
-        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "enterprises"}
-        order_by = ("name",)
-        empty_text = _("No enterprises match.")
-
-    def render_categories(self, record):
-        return "、".join(str(category.label) for category in record.categories) or "—"
-
-    def value_categories(self, record):
-        return "、".join(str(category.label) for category in record.categories)
-
-    def value_energy_freed_tce(self, value):
-        return value
-
-
-# The dashboard's rankings -----------------------------------------------------
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -411,14 +323,3 @@ class CountyRankingTable(_RankingTable):
     def __init__(self, data, *, home_county_id: int | None = None, **kwargs):
         self.home_county_id = home_county_id
         super().__init__(data, **kwargs)
-
-
-class SpreadsheetExport(TableExport):
-    """Exports Excel opens cleanly: CSV with a byte-order mark (Chinese as UTF-8), xlsx with formulas escaped."""
-
-    def export(self):
-        if self.format == self.CSV:
-            return "\ufeff" + self.dataset.export(self.CSV)
-        if self.format == self.XLSX:
-            return self.dataset.export(self.XLSX, escape=True)
-        return super().export()

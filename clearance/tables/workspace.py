@@ -1,0 +1,89 @@
+"""The workspace's tables: a town's sites and enterprises, sortable, filtered, exportable."""
+
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Enterprise, Site
+from ..templatetags.clearance_tags import stage_label
+
+
+class _StageColumn(tables.Column):
+    """A stage stored as its integer, shown by its label (sorted by the integer: the campaign order)."""
+
+    def render(self, value):
+        return stage_label(value) or _("No progress yet")
+
+
+class _DeadlineColumn(tables.Column):
+    """A deadline, marked when overdue (the row's `is_overdue` annotation)."""
+
+    def render(self, value, record):
+        text = value.isoformat()
+        if getattr(record, "is_overdue", False):
+            return format_html('<span class="badge text-bg-danger" data-overdue>{} · {}</span>', text, _("Overdue"))
+        return text
+
+    def value(self, value):
+        return value.isoformat() if value else ""
+
+
+class SiteTable(tables.Table):
+    """A town's sites with their progress, counting the enterprises on child parcels too."""
+
+    name = tables.Column(verbose_name=_("Site"), linkify=True, attrs={"td": {"class": "cell-name"}})
+    parent = tables.Column(
+        verbose_name=_("Containing area"), linkify=True, order_by=("parent__name",), attrs={"td": {"class": "cell-wrap"}}
+    )
+    area_mu = tables.Column(verbose_name=_("Area (mu)"), attrs={"td": {"class": "text-end text-nowrap"}})
+    enterprise_count = tables.Column(verbose_name=_("Enterprises"), attrs={"td": {"class": "text-end"}})
+    signed_count = tables.Column(verbose_name=_("Signed"), attrs={"td": {"class": "text-end"}})
+    vacated_count = tables.Column(verbose_name=_("Vacated"), attrs={"td": {"class": "text-end"}})
+    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
+    deadline = _DeadlineColumn(verbose_name=_("Deadline"), attrs={"td": {"class": "text-nowrap"}})
+
+    class Meta:
+        model = Site
+        fields = ("name", "parent", "area_mu", "enterprise_count", "signed_count", "vacated_count", "stage", "deadline")
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "sites"}
+        order_by = ("name",)
+        empty_text = _("No sites match.")
+
+    def value_area_mu(self, value):
+        return value
+
+
+class EnterpriseTable(tables.Table):
+    """A town's enterprises with their stage, plan and categories."""
+
+    name = tables.Column(verbose_name=_("Enterprise"), linkify=True, attrs={"td": {"class": "cell-name"}})
+    site = tables.Column(
+        verbose_name=_("Site"), linkify=True, order_by=("site__name",), attrs={"td": {"class": "cell-wrap"}}
+    )
+    categories = tables.Column(verbose_name=_("Categories"), empty_values=(), orderable=False)
+    disposal = tables.Column(verbose_name=_("Disposal"))
+    stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
+    responsible_group = tables.Column(verbose_name=_("Responsible attack group"), order_by=("responsible_group__name",))
+    plan_deadline = _DeadlineColumn(verbose_name=_("Plan deadline"), attrs={"td": {"class": "text-nowrap"}})
+    energy_freed_tce = tables.Column(verbose_name=_("Energy freed (tce)"), attrs={"td": {"class": "text-end"}})
+    credit_code = tables.Column(verbose_name=_("Unified social credit code"), visible=False)
+
+    class Meta:
+        model = Enterprise
+        fields = (
+            "name", "site", "categories", "disposal", "stage", "responsible_group", "plan_deadline",
+            "energy_freed_tce", "credit_code",
+        )
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "enterprises"}
+        order_by = ("name",)
+        empty_text = _("No enterprises match.")
+
+    def render_categories(self, record):
+        return "、".join(str(category.label) for category in record.categories) or "—"
+
+    def value_categories(self, record):
+        return "、".join(str(category.label) for category in record.categories)
+
+    def value_energy_freed_tce(self, value):
+        return value
