@@ -107,6 +107,24 @@ def site_vacate_problem(on: date, out_dates: Iterable[tuple[str, date | None]]) 
     )
 
 
+def still_out_problem(
+    *, remaining_out_dates: Iterable[date], site_vacated_on: date | None, site_name: str, enterprise_name: str
+) -> ValidationError | None:
+    """Return the error when deleting a 腾退/销号 leaves an enterprise not out by its site's 腾退 (the site's rule).
+
+    REMAINING_OUT_DATES: the dates of the enterprise's other 腾退/销号 events. One of them on or before
+    the site's 腾退 keeps the rule, so a mistaken 销号 can go while the enterprise stays vacated.
+    """
+    if site_vacated_on is None or any(on <= site_vacated_on for on in remaining_out_dates):
+        return None
+    return ValidationError(
+        _("Without this event %(enterprise)s would not be out of %(site)s by its vacated date %(date)s; "
+          "correct or delete the site's vacated event first."),
+        code="site_not_empty",
+        params={"enterprise": enterprise_name, "site": site_name, "date": site_vacated_on.isoformat()},
+    )
+
+
 def vacated_site_problem(
     *, site_vacated: bool, stored_site_id: int | None, site_id: int | None, site_name: str
 ) -> ValidationError | None:

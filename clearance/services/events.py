@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from ..choices import Stage
 from ..models import Enterprise, Event, Site
-from ..rules import stage_prerequisites
+from ..rules import LEAVING_STAGES, stage_prerequisites, still_out_problem
 from .base import StaleEditError, Upsert, User, delete_recorded, save_validated
 from .photos import photos_add
 
@@ -122,7 +122,10 @@ def event_correct(
 
 @transaction.atomic
 def event_delete(*, event: Event, expected_version: int, user: User | None) -> None:
-    """Delete EVENT unless a later stage depends on it; the deletion stays in the history."""
+    """Delete EVENT unless what remains would break a rule: a later stage needs it, or its site's 腾退 does.
+
+    The deletion stays in the history.
+    """
     current = _event_for_update(event)
     lock_subject(enterprise=current.enterprise, site=current.site)
     if current.version != expected_version:
@@ -136,14 +139,17 @@ def event_delete(*, event: Event, expected_version: int, user: User | None) -> N
                     % {"stage": Stage(current.stage).label, "later": Stage(later.stage).label},
                     code="stage_needed_by_later",
                 )
-    if current.site_id is None and current.stage in (Stage.VACATED, Stage.CLOSED):
+    if current.enterprise_id and current.stage in LEAVING_STAGES:
         site = current.enterprise.site
-        site_event = Event.objects.filter(site=site).first()
-        if site_event is not None:
-            raise ValidationError(
-                _("%(site)s has been recorded as vacated; delete that first.") % {"site": site.name},
-                code="site_already_vacated",
-            )
+        problem = still_out_problem(
+            remaining_out_dates=Event.objects.filter(enterprise_id=current.enterprise_id, stage__in=LEAVING_STAGES)
+            .exclude(pk=current.pk).values_list("occurred_on", flat=True),
+            site_vacated_on=Event.objects.filter(site=site).values_list("occurred_on", flat=True).first(),
+            site_name=site.name,
+            enterprise_name=current.enterprise.name,
+        )
+        if problem is not None:
+            raise problem
     # Its photos go with it: deleted here rather than by the cascade, so that their history names USER too.
     for photo in current.photos.all():
         delete_recorded(photo, user=user)

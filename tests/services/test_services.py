@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from clearance import services
-from clearance.choices import MemberRole, Stage
+from clearance import selectors, services
+from clearance.choices import Disposal, MemberRole, Stage
 from clearance.models import Enterprise, Event, Pairing, Site, TaskForceMember
 from clearance.permissions import can_write_town
 
@@ -112,16 +112,49 @@ def test_deleting_an_event_keeps_it_in_the_history():
     assert list(Event.history.values_list("history_type", flat=True).order_by("history_date")) == ["+", "-"]
 
 
-def test_vacating_an_enterprise_is_locked_once_its_site_is_recorded_vacated():
-    site = SiteFactory()
-    enterprise = EnterpriseFactory(site=site)
+def test_the_only_vacated_event_of_an_enterprise_cannot_go_while_its_site_is_recorded_vacated():
+    site = SiteFactory(name="原胜利钢厂地块")
+    enterprise = EnterpriseFactory(site=site, name="示例钢铁")
     close_out(enterprise, signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
     services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
     vacated = enterprise.events.get(stage=Stage.VACATED)
     with pytest.raises(ValidationError) as caught:
         services.event_delete(event=vacated, expected_version=vacated.version, user=None)
-    assert error_codes(caught.value) == ["site_already_vacated"]
+    assert caught.value.messages == [
+        "删除此记录后，“示例钢铁”在“原胜利钢厂地块”腾退之日（2022-03-03）尚未腾退或销号；请先更正或删除该地块的腾退记录。"
+    ]
+    assert error_codes(caught.value) == ["site_not_empty"]
     assert enterprise.events.count() == 2
+
+
+def test_a_mistaken_closing_out_can_be_deleted_while_the_enterprise_stays_vacated_on_a_vacated_site():
+    site = SiteFactory()
+    enterprise = EnterpriseFactory(site=site, energy_freed_tce=Decimal("12.50"))
+    close_out(enterprise, signed=date(2022, 3, 1), vacated=date(2022, 3, 2), closed=date(2022, 3, 5))
+    services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
+    closed = enterprise.events.get(stage=Stage.CLOSED)
+
+    services.event_delete(event=closed, expected_version=closed.version, user=None)
+
+    assert sorted(enterprise.events.values_list("stage", flat=True)) == [Stage.SIGNED, Stage.VACATED]
+    assert selectors.city_figures(year=2022, month=3)["enterprises_rectified"] == 0
+
+
+def test_a_vacated_event_can_go_when_a_closing_out_keeps_the_enterprise_out_by_the_sites_date():
+    site = SiteFactory()
+    # Merged in place: its 销号 needs no 腾退, so the 腾退 is not needed by a later stage.
+    enterprise = EnterpriseFactory(site=site, disposal=Disposal.MERGE)
+    close_out(enterprise, signed=date(2022, 3, 1), vacated=date(2022, 3, 2), closed=date(2022, 3, 2))
+    services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
+    vacated = enterprise.events.get(stage=Stage.VACATED)
+
+    services.event_delete(event=vacated, expected_version=vacated.version, user=None)
+
+    closed = enterprise.events.get(stage=Stage.CLOSED)
+    with pytest.raises(ValidationError) as caught:
+        services.event_delete(event=closed, expected_version=closed.version, user=None)
+    assert error_codes(caught.value) == ["site_not_empty"]
+    assert sorted(enterprise.events.values_list("stage", flat=True)) == [Stage.SIGNED, Stage.CLOSED]
 
 
 def test_pairing_start_creates_the_task_force_with_the_head_as_member():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clearance import services
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, Photo, Site
+from tests.factories import close_out
 
 pytestmark = pytest.mark.django_db
 
@@ -335,6 +336,25 @@ def test_deleting_a_stage_a_later_one_needs_is_refused(as_official, world):
     assert errors_of(response) == ["已记录“腾退”，不能删除“签约”。"]
     assert codes_of(response) == ["stage_needed_by_later"]
     assert row_counts() == before
+
+
+def test_a_mistaken_closing_out_is_deleted_on_the_page_although_the_site_is_vacated(as_official, world):
+    parcel = world.parcel
+    enterprise = services.enterprise_create(site=parcel, name="示例钢铁", user=world.admin)
+    close_out(enterprise, signed=date(2022, 3, 1), vacated=date(2022, 3, 2), closed=date(2022, 3, 6))
+    services.event_record(site=parcel, stage=Stage.VACATED, on=date(2022, 3, 3), user=world.admin)
+    closed = enterprise.events.get(stage=Stage.CLOSED)
+
+    response = as_official.post(reverse("clearance:event_delete", args=[closed.pk]), {"version": closed.version})
+
+    assert response.status_code == 302
+    assert list(enterprise.events.order_by("stage").values_list("stage", flat=True)) == [Stage.SIGNED, Stage.VACATED]
+    vacated = enterprise.events.get(stage=Stage.VACATED)
+    refused = as_official.post(reverse("clearance:event_delete", args=[vacated.pk]), {"version": vacated.version})
+    assert errors_of(refused) == [
+        "删除此记录后，“示例钢铁”在“原胜利钢厂地块”腾退之日（2022-03-03）尚未腾退或销号；请先更正或删除该地块的腾退记录。"
+    ]
+    assert codes_of(refused) == ["site_not_empty"]
 
 
 # Sites and enterprises ------------------------------------------------------------------
