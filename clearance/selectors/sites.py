@@ -1,6 +1,7 @@
 """Sites and enterprises as the pages show them: stage, progress inside an area at any depth, overdue, photos."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -68,34 +69,45 @@ def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
     )
 
 
-def with_enterprise_overdue(enterprises: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
-    """Annotate `is_overdue`: the plan deadline has passed and the enterprise has not been closed out."""
-    closed = Exists(Event.objects.filter(enterprise=OuterRef("pk"), stage=Stage.CLOSED))
+def overdue_as_of(period_end: date | None = None) -> date:
+    """The day deadlines are judged on: the end of the viewed period, or today while that period runs (or none is viewed).
+
+    Viewing August 2022, an item due 2022-12-31 is not late, and one closed out in October was still open then.
+    """
+    today = timezone.localdate()
+    return today if period_end is None else min(period_end, today)
+
+
+def with_enterprise_overdue(enterprises: QuerySet[Enterprise], *, as_of: date | None = None) -> QuerySet[Enterprise]:
+    """Annotate `is_overdue`: by AS_OF (today when None) the plan deadline has passed and no 销号 is dated."""
+    as_of = as_of or timezone.localdate()
+    closed = Exists(Event.objects.filter(enterprise=OuterRef("pk"), stage=Stage.CLOSED, occurred_on__lte=as_of))
     return enterprises.annotate(
         is_overdue=Case(
-            When(Q(plan_deadline__lt=timezone.localdate()) & ~closed, then=Value(True)),
+            When(Q(plan_deadline__lt=as_of) & ~closed, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
     )
 
 
-def with_site_overdue(sites: QuerySet[Site]) -> QuerySet[Site]:
-    """Annotate `is_overdue`: the site's deadline has passed and the site has not been recorded as vacated."""
-    vacated = Exists(Event.objects.filter(site=OuterRef("pk")))
+def with_site_overdue(sites: QuerySet[Site], *, as_of: date | None = None) -> QuerySet[Site]:
+    """Annotate `is_overdue`: by AS_OF (today when None) the site's deadline has passed and no 腾退 of it is dated."""
+    as_of = as_of or timezone.localdate()
+    vacated = Exists(Event.objects.filter(site=OuterRef("pk"), occurred_on__lte=as_of))
     return sites.annotate(
         is_overdue=Case(
-            When(Q(deadline__lt=timezone.localdate()) & ~vacated, then=Value(True)),
+            When(Q(deadline__lt=as_of) & ~vacated, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
     )
 
 
-def workspace_sites(*, town: Town) -> QuerySet[Site]:
-    """Return TOWN's sites with stage, progress counts (child parcels included) and overdue flag."""
+def workspace_sites(*, town: Town, overdue_on: date | None = None) -> QuerySet[Site]:
+    """Return TOWN's sites with stage, progress counts (child parcels included) and overdue flag (by OVERDUE_ON)."""
     sites = Site.objects.filter(town=town).select_related("parent").order_by("name")
-    return with_site_overdue(with_site_progress(with_site_stage(sites)))
+    return with_site_overdue(with_site_progress(with_site_stage(sites)), as_of=overdue_on)
 
 
 def workspace_enterprises(*, town: Town) -> QuerySet[Enterprise]:

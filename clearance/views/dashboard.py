@@ -239,7 +239,8 @@ class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
     table_pagination = {"per_page": 25}
 
     def get_table_data(self):
-        return selectors.workspace_sites(town=self.object)
+        period_end = selectors.period_bounds(year=self.year, month=self.month)[1]
+        return selectors.workspace_sites(town=self.object, overdue_on=selectors.overdue_as_of(period_end))
 
     def get_export_filename(self, export_format):
         return f"town-{self.object.pk}-sites.{export_format}"

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from clearance import services
+from clearance import selectors, services
 from clearance.choices import Metric, Stage
 from clearance.models import Town
 
@@ -618,3 +618,26 @@ def test_ranking_shows_fifty_towns_a_page_ranked_over_all_of_them_and_exports_al
     assert "data-city-row" in first and "data-city-row" in second
     exported = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "csv"}).content.decode("utf-8-sig")
     assert len(exported.strip().splitlines()) == 1 + total + 1  # header, every town, the city
+
+
+def test_town_page_judges_deadlines_at_the_end_of_the_viewed_month_not_today(leader_in, db):
+    town = TownFactory(name="甲镇")
+    due_at_year_end = services.site_create(town=town, name="年底到期地块", area_mu=Decimal("5"),
+                                           deadline=date(2022, 12, 31), user=None)
+    due_in_july = services.site_create(town=town, name="七月到期地块", area_mu=Decimal("6"),
+                                       deadline=date(2022, 7, 31), user=None)
+    services.event_record(site=due_in_july, stage=Stage.VACATED, on=date(2022, 10, 5), user=None)
+
+    def overdue_rows(month: int) -> set[str]:
+        page = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), {"year": 2022, "month": month})
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table_html(page.content.decode(), "sites"), re.DOTALL)
+        return {name for name in (due_at_year_end.name, due_in_july.name) for row in rows
+                if name in row and "data-overdue" in row}
+
+    # In August the year-end deadline is months away, and the July one had passed with the site not yet vacated.
+    assert overdue_rows(8) == {"七月到期地块"}
+    # By the end of October the July site was vacated; the year-end one is still not due.
+    assert overdue_rows(10) == set()
+    # On its last day the year-end deadline has not passed yet; today (years later) it has.
+    assert overdue_rows(12) == set()
+    assert selectors.workspace_sites(town=town).get(name="年底到期地块").is_overdue is True
