@@ -2,8 +2,25 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,12 +44,13 @@ NOT_STARTED = 0  # an enterprise with no event yet, for the least-advanced rule
 
 
 def with_site_stage(sites: QuerySet[Site]) -> QuerySet[Site]:
-    """Annotate `stage`: 腾退 once the site's own event is recorded, else the least advanced stage of its enterprises.
+    """Annotate `stage`: 腾退 once the site's own event is recorded, else the least advanced stage of the
+    enterprises on it and on the parcels inside it at any depth (an area is placed by what is inside it).
 
-    0 (NOT_STARTED) where an enterprise has no event yet; None for a site without enterprises.
+    0 (NOT_STARTED) where an enterprise has no event yet; None where there is no enterprise at all.
     """
     least_advanced = Subquery(
-        Enterprise.objects.filter(site=OuterRef("pk"))
+        Enterprise.objects.filter(site__ancestry__ancestor=OuterRef("pk"))
         .annotate(reached=Coalesce(enterprise_stage_subquery(OuterRef("pk")), Value(NOT_STARTED)))
         .order_by("reached")
         .values("reached")[:1],
@@ -45,9 +63,11 @@ def with_site_stage(sites: QuerySet[Site]) -> QuerySet[Site]:
 
 
 def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
-    """Annotate enterprise_count, signed_count and vacated_count, counting the enterprises on the site and inside it.
+    """Annotate what is on the site and inside it at any depth, to date.
 
-    A stage counts once reached, whatever its date (the site page shows progress to date).
+    enterprise_count, signed_count, vacated_count and closed_count count enterprises (a stage once reached,
+    whatever its date); parcel_count, parcels_vacated_count and vacated_area_mu count the parcels that
+    carry land (sites without parcels inside: an area's land is theirs), the site itself when it is one.
     """
 
     def counted(queryset: QuerySet) -> Coalesce:
@@ -66,7 +86,25 @@ def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
         enterprise_count=counted(Enterprise.objects.filter(site__ancestry__ancestor=site)),
         signed_count=counted(Event.objects.filter(enterprise__site__ancestry__ancestor=site, stage=Stage.SIGNED)),
         vacated_count=counted(Event.objects.filter(enterprise__site__ancestry__ancestor=site, stage=Stage.VACATED)),
+        closed_count=counted(Event.objects.filter(enterprise__site__ancestry__ancestor=site, stage=Stage.CLOSED)),
+        has_parcels=Exists(Site.objects.filter(parent_id=site)),
+        parcel_count=counted(_leaf_sites().filter(ancestry__ancestor=site)),
+        parcels_vacated_count=counted(_leaf_sites().filter(ancestry__ancestor=site, events__isnull=False)),
+        vacated_area_mu=Coalesce(
+            Subquery(
+                _leaf_sites().filter(ancestry__ancestor=site, events__isnull=False).order_by()
+                .annotate(one=Value(1)).values("one").annotate(total=Sum("area_mu")).values("total")[:1],
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+            Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=16, decimal_places=2),
+        ),
     )
+
+
+def _leaf_sites() -> QuerySet[Site]:
+    """Sites without parcels inside: the land the figures count (an area's land is its parcels')."""
+    return Site.objects.filter(~Exists(Site.objects.filter(parent_id=OuterRef("pk"))))
 
 
 def overdue_as_of(period_end: date | None = None) -> date:

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from clearance import selectors, services
 from clearance.choices import Disposal, Stage
-from clearance.models import Site
+from clearance.models import Enterprise, Site
 
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 
@@ -235,5 +236,45 @@ def test_demo_board_shows_every_site_exactly_once_in_the_column_of_its_stage(cli
         assert column["count"] == len(column["sites"])
     liudian = Site.objects.get(name="六店区域")
     shengli = Site.objects.get(name="原胜利钢厂地块")
-    assert liudian.pk in found["none"]["sites"]
+    xujiadai = Site.objects.get(name="徐家埭工业集聚点")
+    # An area is placed by what is inside it: 六店区域 waits on 龙牌糟厂 and 盐业公司, still in talks.
+    assert liudian.pk in found[str(Stage.NEGOTIATING.value)]["sites"]
+    assert xujiadai.pk not in found["none"]["sites"]
     assert shengli.pk in found[str(Stage.VACATED.value)]["sites"]
+
+
+def test_demo_liudian_page_counts_everything_inside_it_and_its_vacated_land(client, demo_db):
+    client.force_login(get_user_model().objects.get(username="leader"))
+    liudian = Site.objects.get(name="六店区域")
+    inside = Enterprise.objects.filter(site__parent=liudian)
+
+    html = client.get(liudian.get_absolute_url()).content.decode()
+
+    assert f"data-enterprise-count>{inside.count()}</span>" in html
+    assert inside.count() > 20
+    assert f'data-signed-count="{inside.filter(events__stage=Stage.SIGNED).count()}"' in html
+    # The article's 360.5 亩, vacated parcel by parcel, readable on the area's page.
+    assert "区域内地块：已腾退" in html and "360.50 亩" in html
+    assert 'data-vacated-area="360.50"' in html
+    assert 'data-site-stage="20"' in html  # 洽谈: 龙牌糟厂 and 盐业公司 are still in talks
+    assert "尚无企业" not in html
+
+
+def test_an_area_card_on_the_board_shows_its_parcels_vacated_and_their_land(client, leader):
+    town = TownFactory(name="甲镇")
+    area = services.site_create(town=town, name="甲区", area_mu=Decimal("100"), user=None)
+    cleared = services.site_create(town=town, name="甲区一号", area_mu=Decimal("20.43"), parent=area, user=None)
+    waiting = services.site_create(town=town, name="甲区二号", area_mu=Decimal("30"), parent=area, user=None)
+    gone = EnterpriseFactory(site=cleared)
+    close_out(gone, signed=date(2022, 3, 1), vacated=date(2022, 3, 2), closed=date(2022, 3, 3))
+    services.event_record(site=cleared, stage=Stage.VACATED, on=date(2022, 3, 4), user=None)
+    talking = EnterpriseFactory(site=waiting)
+    services.event_record(enterprise=talking, stage=Stage.NEGOTIATING, on=date(2022, 3, 1), user=None)
+    client.force_login(leader)
+
+    page = client.get(reverse("clearance:town_board", args=[town.pk])).content.decode()
+
+    found = columns(page)
+    assert area.pk in found[str(Stage.NEGOTIATING.value)]["sites"]
+    card = re.search(rf'<article[^>]*data-site="{area.pk}".*?</article>', page, re.DOTALL).group(0)
+    assert "区域内地块：已腾退 1 / 2 个，20.43 亩" in " ".join(card.split())

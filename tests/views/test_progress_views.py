@@ -120,7 +120,8 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()
-    assert f"data-enterprise-count>{count + 1}</span>" in html
+    # The count is of everything inside the area: its own enterprises and those on its parcel.
+    assert f"data-enterprise-count>{count + 1 + 3}</span>" in html
     assert f'data-signed-count="{count + 3 + 1}"' in html
     assert f'data-vacated-count="{(count + 1) // 2 + 2}"' in html
     assert html.count('data-enterprise="') == count + 1
@@ -261,9 +262,10 @@ def test_site_table_shows_progress_counts_and_filters_by_stage(client, world, le
     row = re.search(r"<tr[^>]*>\s*<td[^>]*><a href=\"/sites/%d/\">六店区域</a>.*?</tr>" % world.site.pk, html, re.DOTALL).group(0)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
     # name, parent, area, enterprises (the parcel's included), signed, vacated,
-    # stage (the least advanced of the enterprises on the site itself), deadline
-    assert cells == ["六店区域", "—", "100.00", "3", "2", "0", "签约", "—"]
-    assert names_in_table(surveyed) == ["原胜利钢厂地块"]
+    # stage (the least advanced of the enterprises on the site and its parcels: an area is placed by what is inside it),
+    # deadline
+    assert cells == ["六店区域", "—", "100.00", "3", "2", "0", "摸底", "—"]
+    assert names_in_table(surveyed) == ["六店区域", "原胜利钢厂地块"]
 
 
 @pytest.mark.parametrize("count", [5, 500])
@@ -300,4 +302,4 @@ def test_export_xlsx_has_the_filtered_rows_with_numbers(client, world, ledger):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == ["地块", "所属区域", "面积（亩）", "企业", "签约", "腾退", "进度节点", "完成期限"]
-    assert rows[1:] == [["六店区域", None, 100, 3, 2, 0, "签约", None]]
+    assert rows[1:] == [["六店区域", None, 100, 3, 2, 0, "摸底", None]]  # the area takes the least advanced stage inside it
