@@ -119,7 +119,7 @@ class PairingAddForm(ServiceModelForm):
         label=_("Hand over"),
         required=False,
         help_text=_(
-            "End the town's current pairing on the start date and move its town staff to the new task force."
+            "End the town's current pairing the day before the start date and move its town staff to the new task force."
         ),
     )
 

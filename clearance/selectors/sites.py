@@ -172,7 +172,7 @@ def enterprise_page_queryset() -> QuerySet[Enterprise]:
     """Return enterprises ready for their page: stage, overdue, town, site, attack group; events with photos."""
     events = Event.objects.select_related("recorded_by").prefetch_related("photos").order_by("stage")
     return with_enterprise_overdue(
-        with_enterprise_stage(Enterprise.objects.select_related("town", "site", "responsible_group"))
+        with_enterprise_stage(Enterprise.objects.select_related("town", "site__parent", "responsible_group"))
     ).prefetch_related(Prefetch("events", queryset=events))
 
 

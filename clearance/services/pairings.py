@@ -1,6 +1,6 @@
 """Pairings (一局长一乡镇) and their task forces (一专班): members, member bureaus, attack groups."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -73,7 +73,9 @@ def pairing_change(*, town: Town, new_head: BureauHead, on: date, user: User | N
                     )
                 }
             )
-        old.ended_on = on
+        # The old pairing ends the day before the new one starts, so no day has two heads; one that started
+        # that very day ends on it.
+        old.ended_on = max(on - timedelta(days=1), old.started_on)
         save_validated(old, user=user)
         task_force = getattr(old, "task_force", None)
         if task_force is not None:

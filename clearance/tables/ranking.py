@@ -322,4 +322,8 @@ class CountyRankingTable(_RankingTable):
 
     def __init__(self, data, *, home_county_id: int | None = None, **kwargs):
         self.home_county_id = home_county_id
+        # By the rank of the first metric (enterprises closed out), as Jiaxing's bulletin lists them; the
+        # unranked last, ties in the counties' display order.
+        first = Metric.values[0]
+        data = sorted(data, key=lambda county: (county.metrics[first].rank is None, county.metrics[first].rank or 0))
         super().__init__(data, **kwargs)

@@ -305,7 +305,7 @@ def test_admin_pairing_add_with_hand_over_ends_the_current_pairing(admin_client,
 
     assert response.status_code == 302
     old.refresh_from_db()
-    assert old.ended_on == date(2022, 9, 1)
+    assert old.ended_on == date(2022, 8, 31)
     active = Pairing.objects.active().get(town=old.town)
     assert (active.head, active.started_on) == (new_head, date(2022, 9, 1))
     assert TaskForce.objects.filter(pairing=active).count() == 1
@@ -329,7 +329,7 @@ def test_admin_pairing_change_refuses_to_reopen_beside_an_active_one(admin_clien
     assert response.status_code == 200
     assert error_codes(response, "ended_on") == ["town_already_paired"]
     old.refresh_from_db()
-    assert old.ended_on == date(2022, 9, 1)
+    assert old.ended_on == date(2022, 8, 31)
 
 
 def test_admin_pairing_list_puts_the_active_pairing_first_in_each_town(admin_client, admin_user):

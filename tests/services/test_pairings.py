@@ -88,7 +88,7 @@ def test_handing_over_in_the_admin_moves_write_access_to_the_new_team_at_once(cl
     # The old head's team (the head and the staff of the head's bureau) lose access; the town staff move along.
     assert _statuses(client, caoqiao) == {"old_head": 403, "bureau_staff": 403, "town_staff": 200, "new_head_user": 200}
     old = Pairing.objects.get(pk=caoqiao["pairing"].pk)
-    assert old.ended_on == date(2022, 6, 1)
+    assert old.ended_on == date(2022, 5, 31)  # the day before the new head starts
     assert old.history.first().history_user == admin_user
 
 

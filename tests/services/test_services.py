@@ -188,7 +188,7 @@ def test_pairing_change_moves_write_access_from_the_old_heads_team_to_the_new_on
 
     new = services.pairing_change(town=town, new_head=BureauHeadFactory(), on=date(2022, 7, 1))
 
-    assert Pairing.objects.get(pk=old.pk).ended_on == date(2022, 7, 1)
+    assert Pairing.objects.get(pk=old.pk).ended_on == date(2022, 6, 30)  # the day before the new pairing
     assert new.is_active
     assert not can_write_town(bureau_staff, town)
     assert can_write_town(town_staff, town)

@@ -387,3 +387,15 @@ def test_language_can_be_switched_on_the_login_page_before_signing_in(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("login")
     assert "Sign in" in response.content.decode()
+
+
+def test_enterprise_breadcrumb_leads_through_the_area_its_parcel_lies_in(client, world):
+    tenant = services.enterprise_create(site=world.parcel, name="钢厂租户", user=world.admin)
+    client.force_login(world.leader)
+
+    html = client.get(tenant.get_absolute_url()).content.decode()
+
+    crumbs = re.search(r'<ol class="breadcrumb">(.*?)</ol>', html, re.DOTALL).group(1)
+    assert [text.strip() for text in re.findall(r"<li[^>]*>(?:<a [^>]*>)?([^<]*)", crumbs)] == [
+        "曹桥街道", "六店区域", "原胜利钢厂地块", "钢厂租户"
+    ]
