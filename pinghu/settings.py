@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "simple_history",
-    "axes",
+    "pinghu.apps.AxesConfig",  # django-axes with a translated name
     "csp",
     "clearance",
 ]
