@@ -57,8 +57,8 @@ def visible_text(html: str) -> str:
 
 def english_words(text: str, *, data: tuple[str, ...] = ()) -> list[str]:
     """Return the words of TEXT in Latin letters that are not allowed above or in DATA, in order, once each."""
-    for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
+    for value in sorted(data, key=len, reverse=True):  # whole tokens only: the user "leader" is not in "leaders"
+        text = re.sub(rf"(?<![\w\-]){re.escape(value)}(?![\w\-])", " ", text)
     found = []
     for token in TOKEN.findall(text):
         token = token.strip(".:")
