@@ -2,11 +2,13 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TownKind(models.TextChoices):
     SUBDISTRICT = "subdistrict", _("Subdistrict")
-    TOWN = "town", _("Town")
+    # "Town" is also the model (镇街道); as a kind of town it is 镇.
+    TOWN = "town", pgettext_lazy("town kind", "Town")
     DEVELOPMENT_ZONE = "development_zone", _("Development zone")
 
 
@@ -54,7 +56,8 @@ class Metric(models.TextChoices):
 
 
 METRIC_UNITS = {
-    Metric.ENTERPRISES_RECTIFIED: _("enterprises"),
+    # The unit of a count of enterprises (家), not the model's plural name (企业).
+    Metric.ENTERPRISES_RECTIFIED: pgettext_lazy("unit", "enterprises"),
     Metric.LAND_VACATED_MU: _("mu"),
     Metric.ENERGY_FREED_TCE: _("tce"),
 }

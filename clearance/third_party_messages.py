@@ -1,9 +1,11 @@
-"""django-axes' words, translated in our catalogue: axes ships no Chinese.
+"""Other projects' words translated in our catalogue: django-axes ships no Chinese, and Django 5.2 and
+django-simple-history have words their Chinese catalogues lack.
 
 Django looks a library's strings up in every catalogue, ours first (LOCALE_PATHS),
 so their Chinese lives in locale/zh_Hans with the rest. Listed here only so that
 `make messages` (makemessages) sees them in our code and keeps them instead of
-marking them obsolete. Nothing calls this function.
+marking them obsolete. Nothing calls these functions. (The admin scripts' words
+are in locale/zh_Hans/LC_MESSAGES/djangojs.po, which makemessages leaves alone.)
 """
 
 from django.utils.translation import gettext
@@ -39,3 +41,19 @@ def _axes_admin_and_messages() -> None:  # pragma: no cover - never called
     gettext("Clean up expired attempts")
     gettext("Not set")
     gettext("Attempt Remaining")
+
+
+def _django_admin() -> None:  # pragma: no cover - never called
+    gettext("Model name")
+    gettext("Add link")
+    gettext("Change or view list link")
+    gettext("After you’ve created a user, you’ll be able to edit more user options.")
+    gettext("Error:")
+    gettext("Forgotten your login credentials?")
+    gettext("In case you’ve forgotten, you are:")
+    gettext("%(model)s instance with %(field)s %(value)r is not a valid choice.")
+
+
+def _simple_history() -> None:  # pragma: no cover - never called
+    gettext("Changes")
+    gettext("Deleted %(type_name)s")

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "simple_history",
-    "axes",
+    "pinghu.apps.AxesConfig",  # django-axes with a translated name
     "csp",
     "clearance",
 ]
@@ -173,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Chinese groups thousands with commas too (50,000) where a figure asks for grouping: pinghu/formats/.
+FORMAT_MODULE_PATH = ["pinghu.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

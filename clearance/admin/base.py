@@ -133,7 +133,7 @@ def with_refusals(form_class: type, request) -> type:
 class VersionedForm(ServiceModelForm):
     """A form that carries the version its page was loaded at; the service refuses an edit made on a stale page."""
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = forms.IntegerField(label=_("Version loaded"), widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

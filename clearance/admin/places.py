@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .. import services
 from ..models import AttackGroup, Bureau, BureauHead, County, Enterprise, Pairing, Site, TaskForce, TaskForceMember, Town
@@ -16,7 +17,7 @@ class ActivePairingFilter(admin.SimpleListFilter):
     field = "ended_on"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Active")), ("no", _("Ended"))]
+        return [("yes", pgettext_lazy("pairing", "Active")), ("no", _("Ended"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -182,7 +183,7 @@ class PairingAdmin(ClearanceAdmin):
     def head_bureau(self, obj):
         return obj.head.bureau
 
-    @admin.display(description=_("active"), boolean=True, ordering="ended_on")
+    @admin.display(description=pgettext_lazy("pairing", "active"), boolean=True, ordering="ended_on")
     def is_active(self, obj):
         return obj.is_active
 
@@ -259,7 +260,7 @@ class TaskForceAdmin(ClearanceAdmin):
     def head(self, obj):
         return obj.pairing.head
 
-    @admin.display(description=_("active"), boolean=True, ordering="pairing__ended_on")
+    @admin.display(description=pgettext_lazy("pairing", "active"), boolean=True, ordering="pairing__ended_on")
     def is_active(self, obj):
         return obj.pairing.is_active
 

@@ -1,11 +1,65 @@
-"""Django's user admin, without deletion."""
+"""Django's user and group admin: users are never deleted; permissions are named in the reader's language."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# Django stores a model's default permissions with English names ("Can add attack group"), written once at
+# migrate time; the label is built here instead, from the codename's action and the model's translated name,
+# so it follows the reader's language on existing databases too.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
 
 
-class UserAdmin(auth_admin.UserAdmin):
+def model_label(model: type[models.Model]) -> str:
+    """Return MODEL's name in the active language, history tables and many-to-many tables included."""
+    history_of = getattr(model, "instance_type", None)  # simple_history's historical models
+    if history_of is not None:
+        return gettext("%(model)s history") % {"model": model_label(history_of)}
+    owner = model._meta.auto_created  # the model whose many-to-many field created this table
+    if owner:
+        field = next(each for each in owner._meta.many_to_many if each.remote_field.through is model)
+        return f"{owner._meta.verbose_name} · {field.verbose_name}"
+    return str(model._meta.verbose_name)
+
+
+def permission_label(permission: Permission) -> str:
+    """Return "app | model | action" for PERMISSION in the active language (Django's own when its model is gone)."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return str(permission)
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model_label(model)}
+    else:
+        name = gettext(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {model_label(model)} | {name}"
+
+
+class PermissionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class PermissionLabelsMixin:
+    """Label the permission choices with permission_label()."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.related_model is Permission:
+            kwargs["form_class"] = PermissionsField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
+
+class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
     """Django's user admin, without deletion: someone who leaves is made inactive.
 
     Every history row names who made the change; deleting the user would blank
@@ -18,5 +72,11 @@ class UserAdmin(auth_admin.UserAdmin):
         return False
 
 
+class GroupAdmin(PermissionLabelsMixin, auth_admin.GroupAdmin):
+    pass
+
+
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), UserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)

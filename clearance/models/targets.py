@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ..choices import Metric
@@ -35,7 +36,8 @@ class Target(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("target")
+        # "target" alone is the figure (目标); the record is 目标任务.
+        verbose_name = pgettext_lazy("model", "target")
         verbose_name_plural = _("targets")
         ordering = ["-year", "metric", "town__display_order"]
         constraints = [

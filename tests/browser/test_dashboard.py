@@ -47,7 +47,7 @@ def test_leader_reads_the_dashboard_changes_the_month_opens_a_town_and_downloads
     expect(page.locator("[data-period]").first).to_have_attribute("data-period", "2022-08")
     expect(page.locator("[data-figure]")).to_have_count(3)
     assert [card_value(page, key) for key in ("enterprises_rectified", "land_vacated_mu", "energy_freed_tce")] == [
-        "190", "3163", "50000",
+        "190", "3,163", "50,000",
     ]
     expect(page.locator('[data-figure="land_vacated_mu"] [data-completion]')).to_have_text("126.5%")
     expect_charts_drawn(page, 4)

@@ -76,12 +76,12 @@ def test_demo_dashboard_cards_show_the_published_figures_for_august(leader_clien
         "gap": "+33.3 个百分点", "light": "green",
     }
     assert card(page, "land_vacated_mu") == {
-        "value": "3163", "target": "2500 亩", "completion": "126.5%", "time_progress": "66.7%",
+        "value": "3,163", "target": "2,500 亩", "completion": "126.5%", "time_progress": "66.7%",
         # From the exact values (126.52 − 66.67), not from the rounded ones.
         "gap": "+59.9 个百分点", "light": "green",
     }
     assert card(page, "energy_freed_tce") == {
-        "value": "50000", "target": "45000 吨标准煤", "completion": "111.1%", "time_progress": "66.7%",
+        "value": "50,000", "target": "45,000 吨标准煤", "completion": "111.1%", "time_progress": "66.7%",
         "gap": "+44.4 个百分点", "light": "green",
     }
 
@@ -103,8 +103,8 @@ def test_demo_pinghu_ranks_first_in_jiaxing_on_enterprises_and_land(leader_clien
     assert ranks == sorted(ranks) and ranks[0] == 1
     assert [cells[0] for cells in rows][0] == "平湖市"
     assert pinghu[1:5] == ["190", "190", "100.0% 绿灯", "1"]
-    assert pinghu[5:9] == ["3163.00", "2500.00", "126.5% 绿灯", "1"]
-    assert pinghu[9:12] == ["50000.00", "45000.00", "111.1% 绿灯"]
+    assert pinghu[5:9] == ["3,163.00", "2,500.00", "126.5% 绿灯", "1"]
+    assert pinghu[9:12] == ["50,000.00", "45,000.00", "111.1% 绿灯"]
     assert re.search(r'class="table-primary[ "]', attrs)
 
 
@@ -116,8 +116,8 @@ def test_demo_ranking_footer_is_the_city(leader_client):
     assert cells[NAME] == "全市"
     # The light's name is there for screen readers; a dot shows it.
     assert cells[E_ACTUAL:E_RANK] == ["190", "190", "100.0% 绿灯"]
-    assert cells[L_ACTUAL:L_RANK] == ["3163.00", "2500.00", "126.5% 绿灯"]
-    assert cells[12:15] == ["50000.00", "45000.00", "111.1% 绿灯"]
+    assert cells[L_ACTUAL:L_RANK] == ["3,163.00", "2,500.00", "126.5% 绿灯"]
+    assert cells[12:15] == ["50,000.00", "45,000.00", "111.1% 绿灯"]
 
 
 def test_demo_xlsx_export_has_the_figures_as_numbers(leader_client):
@@ -170,12 +170,12 @@ def test_demo_bulletin_shows_the_figures_lights_and_counties(leader_client):
     assert "数据截至2022年8月31日" in page
     assert re.search(r'序时进度 <span data-time-progress>66.7%</span>', page)
     assert city[' data-figure="enterprises_rectified"'] == ["高耗低效企业整治销号", "190 家", "190 家", "100.0%", "+33.3 个百分点", "绿灯"]
-    assert city[' data-figure="land_vacated_mu"'][1:4] == ["3163.00 亩", "2500.00 亩", "126.5%"]
-    assert city[' data-figure="energy_freed_tce"'][1:4] == ["50000.00 吨标准煤", "45000.00 吨标准煤", "111.1%"]
+    assert city[' data-figure="land_vacated_mu"'][1:4] == ["3,163.00 亩", "2,500.00 亩", "126.5%"]
+    assert city[' data-figure="energy_freed_tce"'][1:4] == ["50,000.00 吨标准煤", "45,000.00 吨标准煤", "111.1%"]
     assert len(body_rows(page, "bulletin-towns")) == 8
     assert "data-light=" in table_html(page, "bulletin-towns")
     # County, then per metric actual, completion, rank.
-    assert (pinghu[1:4], pinghu[4:7]) == (["190", "100.0%", "1"], ["3163.00", "126.5%", "1"])
+    assert (pinghu[1:4], pinghu[4:7]) == (["190", "100.0%", "1"], ["3,163.00", "126.5%", "1"])
 
 
 def test_demo_api_agrees_with_the_page(leader_client):

@@ -216,8 +216,8 @@ def test_home_shows_city_figures_of_latest_period(client, leader, campaign):
     assert 'data-period="2022-08"' in html
     assert figure_text(html, "enterprises_rectified") == "2"
     assert figure_text(html, "land_vacated_mu") == "20.43"
-    # Chinese groups no thousands: 1244.75.
-    assert figure_text(html, "energy_freed_tce") == "1244.75"
+    # Thousands grouped with commas in Chinese too (pinghu/formats/zh_Hans).
+    assert figure_text(html, "energy_freed_tce") == "1,244.75"
 
 
 def test_home_figures_in_english_with_units_and_period(client, leader, campaign):
