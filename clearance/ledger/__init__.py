@@ -35,8 +35,8 @@ from .columns import (
     header_key,
 )
 from .export import ledger_sheets, ledger_template, ledger_workbook
-from .plan import Counts, ImportReport, PlannedChange, PlannedChanges
 from .read import SHEET_MAX_CELLS, XLSX_MAX_UNPACKED_BYTES, SheetRow, read_ledger, read_workbook, rows_with_header
+from .report import Counts, ImportReport, PlannedChange, PlannedChanges
 from .write import ledger_import
 
 __all__ = [

@@ -1,17 +1,14 @@
 """Planning a ledger's writes: what to create and change, every rule checked in memory against what is stored."""
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ..choices import Category, Stage
-from ..formatting import display_value
+from ..choices import Stage
 from ..models import AttackGroup, Enterprise, Event, Site, Town
 from ..rules import (
     LEAVING_STAGES,
@@ -23,15 +20,9 @@ from ..rules import (
 )
 from ..services.base import stored_value
 from .columns import (
-    CATEGORY_NAMES,
-    CATEGORY_SEPARATOR,
     ENT_CATEGORIES,
     ENT_CODE,
-    ENT_DISPOSAL,
-    ENT_ENERGY_FREED,
-    ENT_ENERGY_USE,
     ENT_SITE,
-    ENT_TOWN,
     ENTERPRISES_SHEET,
     SITE_AREA,
     SITE_LAND_USE,
@@ -49,110 +40,10 @@ from .parse import (
     errors_of,
     sites_parents_first,
 )
+from .report import ENTERPRISE_VALUE_COLUMNS, SITE_AREA_FIELD, ImportReport, category_names, enterprise_changes
 
 # Per-query limit on ids in an IN (...) list; SQLite builds may refuse more than 999 parameters.
 ID_CHUNK = 900
-
-
-@dataclass
-class Counts:
-    """Rows of one kind the import creates, changes and leaves as they are."""
-
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-
-    def count(self, *, created: bool = False, changed: bool = False) -> None:
-        if created:
-            self.created += 1
-        elif changed:
-            self.changed += 1
-        else:
-            self.unchanged += 1
-
-
-@dataclass
-class PlannedChange:
-    """A site or an enterprise the import creates or changes, as the preview lists it.
-
-    CHANGES are (column, old, new, model field) in the ledger's words; for a row
-    created, old is None and only the values given are listed.
-    """
-
-    town: Town
-    kind: str  # SITES_SHEET or ENTERPRISES_SHEET
-    name: str
-    created: bool
-    changes: list[tuple[str, Any, Any, Any]] = field(default_factory=list)
-
-    def shown(self) -> list[tuple[str, str, str]]:
-        """Return the changes as (column, old, new) in words, as display_value shows stored values."""
-        return [(column, display_value(old, model_field), display_value(new, model_field))
-                for column, old, new, model_field in self.changes if not (self.created and new in (None, ""))]
-
-
-class PlannedChanges:
-    """What the import would create and change, row by row, kept only when ENABLED (the preview asks for it)."""
-
-    def __init__(self, *, enabled: bool = False, town_names: dict[int, str] | None = None):
-        self.enabled = enabled
-        self.town_names = town_names or {}  # by pk: what an enterprise moved by its code was filed under
-        self.entries: dict[int, PlannedChange] = {}
-        self.towns: dict[int, Town] = {}
-        self.rows: dict[int, set[int]] = {}  # per town pk: the sites and enterprises the ledger names
-
-    def seen(self, obj, town: Town) -> None:
-        """Count OBJ, a row of TOWN that the import creates, changes or leaves alone."""
-        if self.enabled:
-            self.towns[town.pk] = town
-            self.rows.setdefault(town.pk, set()).add(id(obj))
-
-    def add(self, obj, *, town: Town, kind: str, name: str, created: bool = False,
-            changes: Iterable[tuple[str, Any, Any, Any]] = ()) -> None:
-        """List OBJ as created or changed, adding CHANGES (column, old, new, model field) to those it has."""
-        if not self.enabled:
-            return
-        self.seen(obj, town)
-        entry = self.entries.get(id(obj))
-        if entry is None:
-            entry = self.entries[id(obj)] = PlannedChange(town, kind, name, created)
-        entry.changes.extend(changes)
-
-    def by_town(self) -> list[tuple[Town, list[PlannedChange], int]]:
-        """Return per town, in display order: its rows created or changed (in the ledger's order), and how many are unchanged."""
-        listed: dict[int, list[PlannedChange]] = {}
-        for entry in self.entries.values():
-            listed.setdefault(entry.town.pk, []).append(entry)
-        towns = sorted(self.towns.values(), key=lambda town: (town.display_order, town.name))
-        return [(town, listed.get(town.pk, []), len(self.rows[town.pk]) - len(listed.get(town.pk, []))) for town in towns]
-
-
-@dataclass
-class ImportReport:
-    """What an import created, changed and left alone, per kind of row; CHANGES lists them when asked for."""
-
-    sites: Counts = field(default_factory=Counts)
-    enterprises: Counts = field(default_factory=Counts)
-    events: Counts = field(default_factory=Counts)
-    dry_run: bool = False
-    changes: PlannedChanges = field(default_factory=PlannedChanges)
-    examples_skipped: list[tuple[str, int]] = field(default_factory=list)  # (sheet, row) of template examples
-
-    def lines(self) -> list[str]:
-        lines = [
-            _("%(kind)s: %(created)s created, %(changed)s changed, %(unchanged)s unchanged")
-            % {"kind": kind, "created": counts.created, "changed": counts.changed, "unchanged": counts.unchanged}
-            for kind, counts in ((_("Sites"), self.sites), (_("Enterprises"), self.enterprises), (_("Events"), self.events))
-        ]
-        if self.examples_skipped:
-            lines.append(self.examples_line())
-        return lines
-
-    def examples_line(self) -> str:
-        """Say which rows were skipped as the template's examples."""
-        return _("Example rows of the template, not imported: %(rows)s") % {
-            "rows": "、".join(f"{sheet} " + _("row %(row)s") % {"row": row} for sheet, row in self.examples_skipped)
-        }
 
 
 def chunks(items: list, size: int) -> Iterable[list]:
@@ -319,7 +210,7 @@ def _plan_sites(site_rows, state: LedgerState, plan: LedgerPlan, problems, tick:
             report.sites.count(created=True)
             if report.changes.enabled:
                 report.changes.add(site, town=row.town, kind=SITES_SHEET, name=row.name, created=True, changes=[
-                    (SITE_AREA, None, site.area_mu, _SITE_AREA_FIELD), (SITE_PARENT, None, parent and parent.name, None),
+                    (SITE_AREA, None, site.area_mu, SITE_AREA_FIELD), (SITE_PARENT, None, parent and parent.name, None),
                     (SITE_LAND_USE, None, site.land_use, None),
                 ])
             continue
@@ -412,9 +303,9 @@ def _plan_enterprise(row, site: Site, state: LedgerState, plan: LedgerPlan, prob
         if report.changes.enabled:
             report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=row.name, created=True, changes=[
                 (ENT_CODE, None, enterprise.credit_code, None), (ENT_SITE, None, site.name, None),
-                (ENT_CATEGORIES, None, _category_names(enterprise), None),
+                (ENT_CATEGORIES, None, category_names(enterprise), None),
                 *((column, None, getattr(enterprise, name), Enterprise._meta.get_field(name))
-                  for name, column in _ENTERPRISE_VALUE_COLUMNS if getattr(enterprise, name)),
+                  for name, column in ENTERPRISE_VALUE_COLUMNS if getattr(enterprise, name)),
             ])
         return enterprise
     stored_site = state.site_of.get(id(enterprise))
@@ -426,7 +317,7 @@ def _plan_enterprise(row, site: Site, state: LedgerState, plan: LedgerPlan, prob
         return enterprise
     old_key, old_code = (enterprise.town_id, enterprise.name), enterprise.credit_code
     previous = {name: getattr(enterprise, name) for name in (*differing, "version")}
-    old_categories = _category_names(enterprise) if report.changes.enabled else ""
+    old_categories = category_names(enterprise) if report.changes.enabled else ""
     for name, value in differing.items():
         setattr(enterprise, name, value)
     enterprise.version += 1
@@ -462,43 +353,10 @@ def _plan_enterprise(row, site: Site, state: LedgerState, plan: LedgerPlan, prob
         plan.changed_enterprises[id(enterprise)] = enterprise
     report.enterprises.count(changed=True)
     if report.changes.enabled:
-        report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=row.name, changes=_enterprise_changes(
+        report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=row.name, changes=enterprise_changes(
             enterprise, previous, differing, old_categories, stored_site, site, report.changes.town_names,
         ))
     return enterprise
-
-
-# The enterprise's values the preview lists by their ledger column, beside the name, town, code, site and categories.
-_ENTERPRISE_VALUE_COLUMNS = (("disposal", ENT_DISPOSAL), ("annual_energy_tce", ENT_ENERGY_USE),
-                             ("energy_freed_tce", ENT_ENERGY_FREED))
-_SITE_AREA_FIELD = Site._meta.get_field("area_mu")
-
-
-_LEDGER_CATEGORY_NAMES = {category: name for name, category in CATEGORY_NAMES.items()}
-
-
-def _category_names(enterprise: Enterprise) -> str:
-    """Return the enterprise's categories as the ledger's 企业类型 cell writes them."""
-    return CATEGORY_SEPARATOR.join(
-        _LEDGER_CATEGORY_NAMES[category] for category in Category if getattr(enterprise, category.value)
-    )
-
-
-def _enterprise_changes(enterprise: Enterprise, previous: dict, differing: dict, old_categories: str,
-                        stored_site: Site | None, site: Site, town_names: dict[int, str]) -> list[tuple]:
-    """Return the preview's (column, old, new, model field) for an enterprise changed from PREVIOUS by DIFFERING."""
-    changes = []
-    for name, value in differing.items():
-        if name == "town_id":
-            changes.append((ENT_TOWN, town_names.get(previous[name]), town_names.get(value), None))
-        elif name in ENTERPRISE_FIELD_COLUMNS:
-            changes.append((ENTERPRISE_FIELD_COLUMNS[name], previous[name], value, Enterprise._meta.get_field(name)))
-    new_categories = _category_names(enterprise)
-    if new_categories != old_categories:
-        changes.append((ENT_CATEGORIES, old_categories, new_categories, None))
-    if stored_site is not site:
-        changes.append((ENT_SITE, stored_site and stored_site.name, site.name, None))
-    return changes
 
 
 def _vacated(state: LedgerState, stored_site: Site | None, site: Site) -> ValidationError | None:

@@ -11,8 +11,9 @@ from ..derived import rollup, site_tree
 from ..models import Enterprise, Event, Site, Town
 from .columns import ENTERPRISE_REQUIRED, ENTERPRISES_SHEET, SITE_REQUIRED, SITES_SHEET, LedgerError
 from .parse import ProblemCollector, check_header, parse_enterprises, parse_sites, without_examples
-from .plan import ImportReport, LedgerPlan, PlannedChanges, ledger_plan
+from .plan import LedgerPlan, ledger_plan
 from .read import SheetRow, read_ledger
+from .report import ImportReport, PlannedChanges
 
 # The fields an import may change; `version` counts the changes as the services do.
 SITE_FIELDS = ("area_mu", "parent", "land_use", "version")
