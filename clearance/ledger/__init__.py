@@ -29,12 +29,14 @@ from .columns import (
     SITE_VACATED,
     SITES_SHEET,
     STAGE_COLUMNS,
+    TEMPLATE_EXAMPLES,
     LedgerError,
     Problem,
+    header_key,
 )
 from .export import ledger_sheets, ledger_template, ledger_workbook
-from .plan import Counts, ImportReport
 from .read import SHEET_MAX_CELLS, XLSX_MAX_UNPACKED_BYTES, SheetRow, read_ledger, read_workbook, rows_with_header
+from .report import Counts, ImportReport, PlannedChange, PlannedChanges
 from .write import ledger_import
 
 __all__ = [
@@ -43,9 +45,10 @@ __all__ = [
     "ENT_CATEGORIES", "ENT_CLOSED", "ENT_CODE", "ENT_DISPOSAL", "ENT_ENERGY_FREED", "ENT_ENERGY_USE", "ENT_NAME",
     "ENT_SIGNED", "ENT_SITE", "ENT_TOWN", "ENT_VACATED", "ENTERPRISE_COLUMNS", "ENTERPRISE_REQUIRED",
     "ENTERPRISES_SHEET", "SITE_AREA", "SITE_COLUMNS", "SITE_LAND_USE", "SITE_NAME", "SITE_PARENT", "SITE_REQUIRED",
-    "SITE_TOWN", "SITE_VACATED", "SITES_SHEET", "STAGE_COLUMNS", "LedgerError", "Problem",
+    "SITE_TOWN", "SITE_VACATED", "SITES_SHEET", "STAGE_COLUMNS", "TEMPLATE_EXAMPLES", "LedgerError", "Problem",
+    "header_key",
     "ledger_sheets", "ledger_template", "ledger_workbook",
-    "Counts", "ImportReport",
+    "Counts", "ImportReport", "PlannedChange", "PlannedChanges",
     "SHEET_MAX_CELLS", "XLSX_MAX_UNPACKED_BYTES", "SheetRow", "read_ledger", "read_workbook", "rows_with_header",
     "ledger_import",
 ]

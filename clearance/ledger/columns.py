@@ -1,6 +1,9 @@
 """The ledger template's sheets, columns and words, and how a refused ledger names each problem."""
 
+import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -41,6 +44,29 @@ DISPOSAL_NAMES = {
     "提升入园": Disposal.MOVE_TO_PARK,
 }
 CATEGORY_SEPARATOR = "、"
+
+# The template's example rows, shown on its 说明 sheet. The template of before wrote them into the data sheets,
+# where people left them when they filled it in: a row equal to one of these, cell for cell, is the example and
+# is never imported. (A name alone would not do: the demo's enterprises are named 示例….)
+TEMPLATE_EXAMPLES = {
+    SITES_SHEET: {SITE_NAME: "示例地块", SITE_TOWN: "曹桥街道", SITE_AREA: Decimal("20.43"), SITE_PARENT: "六店区域",
+                  SITE_LAND_USE: "工业用地", SITE_VACATED: None},
+    ENTERPRISES_SHEET: {
+        ENT_NAME: "示例企业", ENT_CODE: "", ENT_TOWN: "曹桥街道", ENT_SITE: "示例地块", ENT_CATEGORIES: "高耗低效、租赁企业",
+        ENT_DISPOSAL: "腾退收回", ENT_ENERGY_USE: Decimal("120.5"), ENT_ENERGY_FREED: Decimal("80"),
+        ENT_SIGNED: date(2022, 3, 1), ENT_VACATED: None, ENT_CLOSED: None,
+    },
+}
+
+# Headers match whatever their spaces (full-width ones too) and their brackets: 面积（亩） is 面积(亩).
+_HEADER_SPACES = re.compile(r"\s+")
+_HEADER_BRACKETS = str.maketrans({"（": "(", "）": ")"})
+
+
+def header_key(name: str) -> str:
+    """Return a header as the ledger compares it: without whitespace, full-width brackets as half-width ones."""
+    return _HEADER_SPACES.sub("", name).translate(_HEADER_BRACKETS)
+
 
 
 class LedgerError(Exception):

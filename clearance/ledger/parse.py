@@ -34,6 +34,7 @@ from .columns import (
     SITE_VACATED,
     SITES_SHEET,
     STAGE_COLUMNS,
+    TEMPLATE_EXAMPLES,
     Problem,
 )
 from .read import SheetRow, cell_text
@@ -62,7 +63,31 @@ def _decimal(value, *, positive: bool = False) -> Decimal | None:
     return number
 
 
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The text forms of a date DOMAIN.md accepts, with or without zero padding: 2022-08-15, 2022/8/15, 2022.8.15,
+# 2022年8月15日. ASCII digits only ([0-9], not \d); full-width digits and separators are made half-width first.
+TEXT_DATE = re.compile(
+    r"(?P<year>[0-9]{4})(?P<separator>[-/.])(?P<month>[0-9]{1,2})(?P=separator)(?P<day>[0-9]{1,2})"
+    r"|(?P<cn_year>[0-9]{4})年(?P<cn_month>[0-9]{1,2})月(?P<cn_day>[0-9]{1,2})日"
+)
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + digit): str(digit) for digit in range(10)}, "－": "-", "／": "/", "．": "."})
+_SPACES = re.compile(r"\s+")
+
+
+def text_date(text: str) -> date:
+    """Return the date TEXT writes as YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日; raise CellError naming the forms.
+
+    A date that does not exist (2022/2/30, 2022-13-01) is refused with its own reason.
+    """
+    match = TEXT_DATE.fullmatch(_SPACES.sub("", text).translate(_FULL_WIDTH))
+    if match is None:
+        raise CellError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日.")
+                        % {"value": text[:40]})
+    parts = match.group("year", "month", "day") if match.group("year") else match.group("cn_year", "cn_month", "cn_day")
+    year, month, day = (int(part) for part in parts)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise CellError(_("“%(value)s” is not a day of the calendar.") % {"value": text[:40]}) from None
 
 
 def _date(value) -> date | None:
@@ -73,19 +98,55 @@ def _date(value) -> date | None:
     elif isinstance(value, date):
         parsed = value
     else:
-        text = cell_text(value)
-        try:
-            # fromisoformat alone would also take week dates (2022-W01-1) and other digits.
-            if not ISO_DATE.fullmatch(text):
-                raise ValueError(text)
-            parsed = date.fromisoformat(text)
-        except ValueError:
-            raise CellError(_("“%(value)s” is not a date written YYYY-MM-DD.") % {"value": text[:40]}) from None
+        parsed = text_date(cell_text(value))
     if parsed > timezone.localdate():
         raise CellError(_("The date cannot be in the future."))
     if parsed.year < 2000:
         raise CellError(_("The date is before 2000."))
     return parsed
+
+
+def _example_cell(value) -> str:
+    """Return a cell as example rows are compared: a date as YYYY-MM-DD, a number without trailing zeros, text trimmed."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = cell_text(value)
+    if not text:
+        return ""
+    try:
+        return text_date(text).isoformat()
+    except CellError:
+        pass
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    return format(number.normalize(), "f") if number.is_finite() else text
+
+
+_EXAMPLES = {sheet: {column: _example_cell(value) for column, value in row.items()} for sheet, row in TEMPLATE_EXAMPLES.items()}
+
+
+def without_examples(sheets: dict[str, list[SheetRow]]) -> tuple[dict[str, list[SheetRow]], list[tuple[str, int]]]:
+    """Return SHEETS without the rows that are the template's example rows, and those rows' (sheet, row)."""
+    kept, skipped = {}, []
+    for sheet, rows in sheets.items():
+        example = _EXAMPLES.get(sheet)
+        if example is None:
+            kept[sheet] = rows
+            continue
+        name_column = next(iter(example))
+        kept[sheet] = rows[:1]
+        for row in rows[1:]:
+            if cell_text(row.values.get(name_column)) == example[name_column] and all(
+                _example_cell(row.values.get(column)) == value for column, value in example.items()
+            ):
+                skipped.append((sheet, row.number))
+            else:
+                kept[sheet].append(row)
+    return kept, skipped
 
 
 # Importing -------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Planning a ledger's writes: what to create and change, every rule checked in memory against what is stored."""
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -21,8 +20,12 @@ from ..rules import (
 )
 from ..services.base import stored_value
 from .columns import (
+    ENT_CATEGORIES,
+    ENT_CODE,
     ENT_SITE,
     ENTERPRISES_SHEET,
+    SITE_AREA,
+    SITE_LAND_USE,
     SITE_PARENT,
     SITE_VACATED,
     SITES_SHEET,
@@ -37,43 +40,10 @@ from .parse import (
     errors_of,
     sites_parents_first,
 )
+from .report import ENTERPRISE_VALUE_COLUMNS, SITE_AREA_FIELD, ImportReport, category_names, enterprise_changes
 
 # Per-query limit on ids in an IN (...) list; SQLite builds may refuse more than 999 parameters.
 ID_CHUNK = 900
-
-
-@dataclass
-class Counts:
-    """Rows of one kind the import creates, changes and leaves as they are."""
-
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-
-    def count(self, *, created: bool = False, changed: bool = False) -> None:
-        if created:
-            self.created += 1
-        elif changed:
-            self.changed += 1
-        else:
-            self.unchanged += 1
-
-
-@dataclass
-class ImportReport:
-    """What an import created, changed and left alone, per kind of row."""
-
-    sites: Counts = field(default_factory=Counts)
-    enterprises: Counts = field(default_factory=Counts)
-    events: Counts = field(default_factory=Counts)
-    dry_run: bool = False
-
-    def lines(self) -> list[str]:
-        return [
-            _("%(kind)s: %(created)s created, %(changed)s changed, %(unchanged)s unchanged")
-            % {"kind": kind, "created": counts.created, "changed": counts.changed, "unchanged": counts.unchanged}
-            for kind, counts in ((_("Sites"), self.sites), (_("Enterprises"), self.enterprises), (_("Events"), self.events))
-        ]
 
 
 def chunks(items: list, size: int) -> Iterable[list]:
@@ -238,11 +208,18 @@ def _plan_sites(site_rows, state: LedgerState, plan: LedgerPlan, problems, tick:
             state.parent_of[id(site)] = parent
             plan.add_site(site, parent)
             report.sites.count(created=True)
+            if report.changes.enabled:
+                report.changes.add(site, town=row.town, kind=SITES_SHEET, name=row.name, created=True, changes=[
+                    (SITE_AREA, None, site.area_mu, SITE_AREA_FIELD), (SITE_PARENT, None, parent and parent.name, None),
+                    (SITE_LAND_USE, None, site.land_use, None),
+                ])
             continue
         differing = {name: value for name, value in values.items() if getattr(site, name) != value}
-        parent_differs = state.parent_of.get(id(site)) is not parent
+        stored_parent = state.parent_of.get(id(site))
+        parent_differs = stored_parent is not parent
         if not differing and not parent_differs:
             report.sites.count()
+            report.changes.seen(site, row.town)
             continue
         previous = {name: getattr(site, name) for name in (*differing, "version")}
         for name, value in differing.items():
@@ -263,6 +240,12 @@ def _plan_sites(site_rows, state: LedgerState, plan: LedgerPlan, problems, tick:
         if id(site) not in plan.new_ids:
             plan.changed_sites[id(site)] = site
         report.sites.count(changed=True)
+        if report.changes.enabled:
+            changes = [(SITE_FIELD_COLUMNS[name], previous[name], value, Site._meta.get_field(name))
+                       for name, value in differing.items()]
+            if parent_differs:
+                changes.append((SITE_PARENT, stored_parent and stored_parent.name, parent and parent.name, None))
+            report.changes.add(site, town=row.town, kind=SITES_SHEET, name=row.name, changes=changes)
 
 
 def _plan_enterprises(enterprise_rows, state: LedgerState, plan: LedgerPlan, problems, tick: Callable, *, user, report) -> None:
@@ -317,15 +300,24 @@ def _plan_enterprise(row, site: Site, state: LedgerState, plan: LedgerPlan, prob
         plan.new_enterprises.append(enterprise)
         plan.new_ids.add(id(enterprise))
         report.enterprises.count(created=True)
+        if report.changes.enabled:
+            report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=row.name, created=True, changes=[
+                (ENT_CODE, None, enterprise.credit_code, None), (ENT_SITE, None, site.name, None),
+                (ENT_CATEGORIES, None, category_names(enterprise), None),
+                *((column, None, getattr(enterprise, name), Enterprise._meta.get_field(name))
+                  for name, column in ENTERPRISE_VALUE_COLUMNS if getattr(enterprise, name)),
+            ])
         return enterprise
     stored_site = state.site_of.get(id(enterprise))
     differing = {name: value for name, value in values.items() if getattr(enterprise, name) != value}
     site_differs = stored_site is not site
     if not differing and not site_differs:
         report.enterprises.count()
+        report.changes.seen(enterprise, row.town)
         return enterprise
     old_key, old_code = (enterprise.town_id, enterprise.name), enterprise.credit_code
     previous = {name: getattr(enterprise, name) for name in (*differing, "version")}
+    old_categories = category_names(enterprise) if report.changes.enabled else ""
     for name, value in differing.items():
         setattr(enterprise, name, value)
     enterprise.version += 1
@@ -360,6 +352,10 @@ def _plan_enterprise(row, site: Site, state: LedgerState, plan: LedgerPlan, prob
     if id(enterprise) not in plan.new_ids:
         plan.changed_enterprises[id(enterprise)] = enterprise
     report.enterprises.count(changed=True)
+    if report.changes.enabled:
+        report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=row.name, changes=enterprise_changes(
+            enterprise, previous, differing, old_categories, stored_site, site, report.changes.town_names,
+        ))
     return enterprise
 
 
@@ -411,6 +407,8 @@ def _plan_enterprise_events(row, enterprise: Enterprise, site: Site, state: Ledg
             if id(event) not in plan.new_ids:
                 plan.changed_events[id(event)] = event
             report.events.count(changed=True)
+        report.changes.add(enterprise, town=row.town, kind=ENTERPRISES_SHEET, name=enterprise.name,
+                           changes=[(column, previous[0] if existing is not None else None, on, None)])
 
 
 def _plan_site_events(site_rows, state: LedgerState, plan: LedgerPlan, problems, *, user, report) -> None:
@@ -455,6 +453,8 @@ def _plan_site_events(site_rows, state: LedgerState, plan: LedgerPlan, problems,
         else:
             plan.changed_events[id(event)] = event
             report.events.count(changed=True)
+        report.changes.add(site, town=row.town, kind=SITES_SHEET, name=row.name,
+                           changes=[(SITE_VACATED, previous[0] if existing is not None else None, row.vacated_on, None)])
 
 
 def _report(problems, sheet: str, row: int, error: ValidationError, columns: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from .columns import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, Problem
+from .columns import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, Problem, header_key
 
 # Guards against workbooks built to exhaust the server: what the zip may unpack to, and how many cells
 # (last row × last column) a sheet may span; the readers allocate the whole span.
@@ -155,10 +155,13 @@ def _read_csv(path: Path, sheet: str) -> list[SheetRow]:
 
 
 def rows_with_header(rows: Iterable[tuple]) -> list[SheetRow]:
-    """Return the header (row 1) and every row holding a value, as SheetRows keyed by the header's names."""
+    """Return the header (row 1) and every row holding a value, as SheetRows keyed by the header's names.
+
+    A name is keyed as header_key gives it, so that 面积（亩） and 面积 (亩) are the column 面积(亩).
+    """
     iterator = iter(rows)
     header = next(iterator, None) or ()
-    names = [str(cell).strip() if cell is not None else "" for cell in header]
+    names = [header_key(str(cell)) if cell is not None else "" for cell in header]
     result = []
     for number, row in enumerate(iterator, start=2):
         values = {name: (row[index] if index < len(row) else None) for index, name in enumerate(names) if name}

@@ -10,9 +10,10 @@ from ..bulk import BulkWriter
 from ..derived import rollup, site_tree
 from ..models import Enterprise, Event, Site, Town
 from .columns import ENTERPRISE_REQUIRED, ENTERPRISES_SHEET, SITE_REQUIRED, SITES_SHEET, LedgerError
-from .parse import ProblemCollector, check_header, parse_enterprises, parse_sites
-from .plan import ImportReport, LedgerPlan, ledger_plan
+from .parse import ProblemCollector, check_header, parse_enterprises, parse_sites, without_examples
+from .plan import LedgerPlan, ledger_plan
 from .read import SheetRow, read_ledger
+from .report import ImportReport, PlannedChanges
 
 # The fields an import may change; `version` counts the changes as the services do.
 SITE_FIELDS = ("area_mu", "parent", "land_use", "version")
@@ -28,7 +29,8 @@ class _Rollback(Exception):
 
 
 def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]] | None = None, user=None,
-                  dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                  dry_run: bool = False, describe: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Import a whole ledger, all or nothing; raise LedgerError naming every bad row, with nothing written.
 
     Sites are keyed by (镇街道, 地块名称), enterprises by 统一社会信用代码 when
@@ -36,7 +38,9 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
     nothing; a changed value is updated in place and kept in the history,
     attributed to USER. A date left empty removes nothing. The rows are checked
     in memory (ledger_plan) and written in batches (BulkWriter), the site tree
-    and the monthly rollup rebuilt in the same transaction.
+    and the monthly rollup rebuilt in the same transaction. Rows equal to the
+    template's example rows are skipped (REPORT.examples_skipped). With
+    DESCRIBE, REPORT.changes lists every row created or changed, for the preview.
     """
     sheets = sheets if sheets is not None else read_ledger(path)
     problems = ProblemCollector()
@@ -44,13 +48,17 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
     check_header(ENTERPRISES_SHEET, sheets[ENTERPRISES_SHEET], ENTERPRISE_REQUIRED, problems)
     if problems.problems:
         raise LedgerError(problems.problems)
+    sheets, examples = without_examples(sheets)
     towns = {town.name: town for town in Town.objects.all()}
     site_rows = parse_sites(sheets[SITES_SHEET], towns, problems)
     enterprise_rows = parse_enterprises(sheets[ENTERPRISES_SHEET], towns, problems)
     if problems.problems:
         raise LedgerError(problems.problems)
 
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(
+        dry_run=dry_run, examples_skipped=examples,
+        changes=PlannedChanges(enabled=describe, town_names={town.pk: name for name, town in towns.items()}),
+    )
     try:
         with transaction.atomic():
             plan = ledger_plan(site_rows=site_rows, enterprise_rows=enterprise_rows, user=user, report=report,

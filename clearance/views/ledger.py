@@ -39,6 +39,8 @@ UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 # An upload nobody confirmed is removed with the next upload after this many seconds.
 UPLOAD_MAX_AGE = 24 * 3600
 XLSX_NAME = "ledger.xlsx"
+# The preview lists at most this many rows created or changed per town, then says how many more there are.
+PREVIEW_ROWS_PER_TOWN = 200
 
 
 def upload_root() -> Path:
@@ -139,6 +141,23 @@ def _report_rows(report) -> list[dict]:
     ]
 
 
+def _change_rows(report) -> list[dict]:
+    """Return the preview's towns: per town its counts and the first PREVIEW_ROWS_PER_TOWN rows created or changed."""
+    towns = []
+    for town, entries, unchanged in report.changes.by_town():
+        shown = entries[:PREVIEW_ROWS_PER_TOWN]
+        towns.append({
+            "name": town.name,
+            "created": sum(entry.created for entry in entries),
+            "changed": sum(not entry.created for entry in entries),
+            "unchanged": unchanged,
+            "rows": [{"kind": entry.kind, "name": entry.name, "created": entry.created, "changes": entry.shown()}
+                     for entry in shown],
+            "more": len(entries) - len(shown),
+        })
+    return towns
+
+
 class LedgerImportView(AdminRequiredMixin, View):
     """Upload a ledger → preview what it would create, change and leave alone, or its bad rows → confirm to import."""
 
@@ -158,12 +177,15 @@ class LedgerImportView(AdminRequiredMixin, View):
         _discard(request.session.pop(SESSION_KEY, None))
         token, path = _store(form)
         try:
-            report = ledger_import(sheets=read_ledger(path), user=request.user, dry_run=True)
+            report = ledger_import(sheets=read_ledger(path), user=request.user, dry_run=True, describe=True)
         except LedgerError as error:
             _discard(token)
             return self._form_page(form, problems=_problem_rows(error))
         request.session[SESSION_KEY] = token
-        return render(request, self.preview_template_name, {"report": _report_rows(report)})
+        return render(request, self.preview_template_name, {
+            "report": _report_rows(report), "towns": _change_rows(report),
+            "examples": report.examples_line() if report.examples_skipped else "",
+        })
 
     def _confirm(self):
         request = self.request
@@ -190,7 +212,7 @@ class LedgerImportView(AdminRequiredMixin, View):
 
 
 class LedgerTemplateView(View):
-    """The empty ledger template with one example row per sheet."""
+    """The empty ledger template: the 地块 and 企业 sheets hold their header only; examples are on the sheet 说明."""
 
     http_method_names = ["get", "head", "options"]
 

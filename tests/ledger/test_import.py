@@ -185,7 +185,7 @@ TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
         pytest.param([site_row(area="-3")], [], "地块 第 2 行 面积(亩)：面积必须是大于 0 的亩数。", id="negative-area"),
         pytest.param([site_row(area="二十亩")], [], "地块 第 2 行 面积(亩)：“二十亩”不是数字。", id="area-not-a-number"),
         pytest.param([site_row()], [enterprise_row(signed="2022-13-01")],
-                     "企业 第 2 行 签约日期：“2022-13-01”不是 YYYY-MM-DD 格式的日期。", id="bad-date"),
+                     "企业 第 2 行 签约日期：“2022-13-01”不是日历上存在的日期。", id="bad-date"),
         pytest.param([site_row()], [enterprise_row(signed=TOMORROW, vacated="")], "企业 第 2 行 签约日期：日期不能晚于今天。", id="future-date"),
         pytest.param([site_row()], [enterprise_row(signed="2022-03-21", vacated="2022-03-20")],
                      "企业 第 2 行 腾退日期：腾退日期 2022-03-20 早于签约日期 2022-03-21：各节点须按顺序。", id="dates-out-of-order"),
@@ -236,13 +236,111 @@ def test_a_file_that_is_not_a_workbook_is_refused_cleanly(tmp_path, ledger_towns
     assert "不是 Excel .xlsx 文件" in err
 
 
-def test_the_template_has_the_headers_and_imports_its_example_row(tmp_path, ledger_towns):
+def test_the_template_imported_unchanged_creates_nothing(tmp_path, ledger_towns):
     SiteFactory(town=ledger_towns[0], name="六店区域", area_mu=Decimal("360.5"))
     file = tmp_path / "模板.xlsx"
     file.write_bytes(ledger_template())
+    before = row_counts()
+
+    status, out, err = run_import(file)
+
+    assert (status, err) == (0, "")
+    assert out.splitlines() == ["地块：新增 0，更新 0，未变 0", "企业：新增 0，更新 0，未变 0", "进度记录：新增 0，更新 0，未变 0"]
+    assert row_counts() == before
+
+
+# The template as it was before: the example rows in the data sheets, below the header.
+OLD_TEMPLATE_SITE = ["示例地块", "曹桥街道", 20.43, "六店区域", "工业用地", None]
+OLD_TEMPLATE_ENTERPRISE = ["示例企业", "", "曹桥街道", "示例地块", "高耗低效、租赁企业", "腾退收回", 120.5, 80,
+                           datetime(2022, 3, 1), None, None]
+
+
+def test_the_old_templates_example_rows_are_skipped_and_the_rows_added_below_imported(tmp_path, ledger_towns):
+    SiteFactory(town=ledger_towns[0], name="六店区域", area_mu=Decimal("360.5"))
+    file = write_xlsx(tmp_path, [OLD_TEMPLATE_SITE, site_row()], [OLD_TEMPLATE_ENTERPRISE, enterprise_row()])
+
+    status, out, err = run_import(file)
+
+    assert (status, err) == (0, "")
+    assert sorted(Site.objects.values_list("name", flat=True)) == ["六店区域", "原胜利钢厂地块"]
+    assert list(Enterprise.objects.values_list("name", flat=True)) == ["某贸易公司"]
+    assert out.splitlines()[-1] == "模板示例行，未导入：地块 第 2 行、企业 第 2 行"
+
+
+def test_a_row_that_differs_from_the_example_in_one_cell_is_imported(tmp_path, ledger_towns):
+    # Only the example itself is skipped, cell for cell: a site someone named 示例地块 is theirs.
+    SiteFactory(town=ledger_towns[0], name="六店区域", area_mu=Decimal("360.5"))
+    file = write_xlsx(tmp_path, [OLD_TEMPLATE_SITE[:2] + [21] + OLD_TEMPLATE_SITE[3:]],
+                      [OLD_TEMPLATE_ENTERPRISE[:8] + [datetime(2022, 3, 2), None, None]])
+
     status, _, err = run_import(file)
-    assert status == 0, err
+
+    assert (status, err) == (0, "")
+    assert Site.objects.get(name="示例地块").area_mu == Decimal("21")
     assert Enterprise.objects.get().name == "示例企业"
+
+
+@pytest.mark.parametrize("written", [
+    "2022-08-15", "2022-8-15", "2022/8/15", "2022/08/15", "2022.8.15", "2022.08.15", "2022年8月15日", "2022年08月15日",
+    " 2022/8/15 ", datetime(2022, 8, 15), date(2022, 8, 15),
+])
+def test_every_date_form_domain_lists_is_read(tmp_path, ledger_towns, written):
+    file = write_xlsx(tmp_path, [site_row(vacated=written)], [])
+
+    status, _, err = run_import(file)
+
+    assert (status, err) == (0, "")
+    assert list(Event.objects.values_list("occurred_on", flat=True)) == [date(2022, 8, 15)]
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ("2022/2/30", "“2022/2/30”不是日历上存在的日期。"),
+    ("2022年2月29日", "“2022年2月29日”不是日历上存在的日期。"),
+    ("2022.13.1", "“2022.13.1”不是日历上存在的日期。"),
+    ("15/8/2022", "“15/8/2022”不是日期：请写作 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日。"),
+    ("2022/8-15", "“2022/8-15”不是日期：请写作 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日。"),
+    ("2022-W01-1", "“2022-W01-1”不是日期：请写作 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日。"),
+])
+def test_a_date_that_does_not_exist_or_is_written_otherwise_is_refused_with_its_row_and_column(tmp_path, ledger_towns,
+                                                                                              written, reason):
+    file = write_xlsx(tmp_path, [site_row()], [enterprise_row(), enterprise_row(name="某针织厂", signed=written, vacated="")])
+    before = row_counts()
+
+    status, _, err = run_import(file)
+
+    assert status == 1
+    assert err.splitlines()[1:] == [f"企业 第 3 行 签约日期：{reason}"]
+    assert row_counts() == before
+
+
+SPACED_SITE_HEADER = ["地块 名称", " 镇街道", "面积（亩）", "所属区域", "土地性质", "腾退\u3000日期"]
+SPACED_ENTERPRISE_HEADER = ["企业名称", "统一社会信用代码", "镇街道", "所在地块", "企业类型", "处置方式", "年用能（吨标煤）",
+                            "腾出用能 (吨标煤)", "签约日期", "腾退日期", "销号日期 "]
+
+
+def test_headers_match_whatever_their_spaces_and_full_width_brackets(tmp_path, ledger_towns):
+    file = write_xlsx(tmp_path, [site_row(vacated="2022-04-01")], [enterprise_row(use="120", freed="80.5", closed="2022-03-28")],
+                      site_header=SPACED_SITE_HEADER, enterprise_header=SPACED_ENTERPRISE_HEADER)
+
+    status, _, err = run_import(file)
+
+    assert (status, err) == (0, "")
+    site = Site.objects.get()
+    assert (site.area_mu, site.events.get().occurred_on) == (Decimal("20.43"), date(2022, 4, 1))
+    enterprise = Enterprise.objects.get()
+    assert (enterprise.annual_energy_tce, enterprise.energy_freed_tce) == (Decimal("120"), Decimal("80.5"))
+    assert enterprise.events.count() == 3
+
+
+def test_csv_headers_match_whatever_their_spaces_and_full_width_brackets(tmp_path, ledger_towns):
+    (tmp_path / "地块.csv").write_text(
+        ",".join(SPACED_SITE_HEADER) + "\n" + ",".join(site_row(vacated="2022/4/1")) + "\n", encoding="utf-8-sig")
+    (tmp_path / "企业.csv").write_text(",".join(SPACED_ENTERPRISE_HEADER) + "\n", encoding="utf-8-sig")
+
+    status, _, err = run_import(tmp_path)
+
+    assert (status, err) == (0, "")
+    assert list(Site.objects.values_list("area_mu", "events__occurred_on")) == [(Decimal("20.43"), date(2022, 4, 1))]
 
 
 def test_export_then_import_into_an_empty_database_gives_the_same_figures(ledger, tmp_path):

@@ -209,5 +209,5 @@ def test_a_cell_showing_an_excel_error_is_reported_not_read_as_empty(tmp_path):
     with pytest.raises(LedgerError) as refused:
         ledger_import(path=file)
 
-    assert [str(problem) for problem in refused.value.problems] == ["企业 第 2 行 签约日期：“#DIV/0!”不是 YYYY-MM-DD 格式的日期。"]
+    assert [str(problem) for problem in refused.value.problems] == ["企业 第 2 行 签约日期：“#DIV/0!”不是日期：请写作 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日。"]
     assert Enterprise.objects.count() == 0

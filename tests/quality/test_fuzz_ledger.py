@@ -191,8 +191,12 @@ def meant_amount(value) -> Decimal:
     return Decimal("0") if not text else Decimal(text)
 
 
+# The text forms DOMAIN.md lists: YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYY年M月D日 (zero padding optional); full-width digits too.
+MEANT_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年(\d{1,2})月(\d{1,2})日", flags=re.ASCII)
+
+
 def meant_date(value) -> date | None:
-    """A cell's date: a date cell, or text written YYYY-MM-DD; raise for anything else given."""
+    """A cell's date: a date cell, or text written in one of DOMAIN.md's forms; raise for anything else given."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -200,8 +204,17 @@ def meant_date(value) -> date | None:
     text = cell_text(value)
     if not text:
         return None
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, flags=re.ASCII), f"{text!r} was imported as a date"
-    return date.fromisoformat(text)
+    text = re.sub(r"\s", "", text).translate({0xFF10 + digit: str(digit) for digit in range(10)} | {
+        ord("－"): "-", ord("／"): "/", ord("．"): "."})
+    match = MEANT_DATE.fullmatch(text)
+    assert match, f"{text!r} was imported as a date"
+    year, _separator, month, day, cn_year, cn_month, cn_day = match.groups()
+    return date(int(year or cn_year), int(month or cn_month), int(day or cn_day))
+
+
+def header_name(name) -> str:
+    """A header as the ledger compares it: no whitespace, full-width brackets as half-width ones (面积（亩） is 面积(亩))."""
+    return re.sub(r"\s", "", cell_text(name)).replace("（", "(").replace("）", ")")
 
 
 def check_imported(sheets: dict, headers: dict) -> None:
@@ -211,7 +224,7 @@ def check_imported(sheets: dict, headers: dict) -> None:
     ledger's columns: the import leaves its field empty, as for an absent optional column.
     """
 
-    written = {sheet: {cell_text(name) for name in names} for sheet, names in headers.items()}
+    written = {sheet: {header_name(name) for name in names} for sheet, names in headers.items()}
 
     def given(sheet: str, row: dict, column: str):
         return row[column] if column in written[sheet] else None

@@ -219,7 +219,7 @@ def test_ledger_week_date_is_not_taken_for_a_day(tmp_path, ledger_towns):
     # date.fromisoformat took "2022-W01-1" (ten characters) for 3 January 2022.
     path = write_xlsx(tmp_path, [site_row(vacated="2022-W01-1")], [])
 
-    assert problems_of(path) == [("地块", 2, "腾退日期", "“2022-W01-1”不是 YYYY-MM-DD 格式的日期。")]
+    assert problems_of(path) == [("地块", 2, "腾退日期", "“2022-W01-1”不是日期：请写作 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日。")]
 
 
 @pytest.mark.parametrize("name", ["新\x00地块", "新\x0b地块"])

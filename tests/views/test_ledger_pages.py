@@ -19,6 +19,7 @@ from clearance.ledger import (
     ledger_import,
     ledger_sheets,
     ledger_workbook,
+    read_ledger,
     read_workbook,
 )
 from clearance.models import Enterprise, Event, Photo, Site
@@ -202,7 +203,7 @@ def test_ledger_import_is_refused_to_leaders_and_officials(client, request, tmp_
     assert not upload_root().exists() or list(upload_root().iterdir()) == []
 
 
-def test_ledger_template_download_is_the_empty_template_with_one_example_row(client, leader):
+def test_ledger_template_download_holds_only_the_headers_in_the_data_sheets_and_the_examples_apart(client, leader):
     client.force_login(leader)
 
     response = client.get(reverse("clearance:ledger_template"))
@@ -210,10 +211,125 @@ def test_ledger_template_download_is_the_empty_template_with_one_example_row(cli
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = xlsx_rows(response.content)
-    assert list(rows) == ["地块", "企业"]
-    assert rows["地块"][0] == SITE_COLUMNS
-    assert rows["企业"][0] == ENTERPRISE_COLUMNS
-    assert [len(rows["地块"]), len(rows["企业"])] == [2, 2]
+    assert list(rows) == ["地块", "企业", "说明", "列表"]
+    assert rows["地块"] == [SITE_COLUMNS]
+    assert rows["企业"] == [ENTERPRISE_COLUMNS]
+    guide = [row for row in rows["说明"] if row[:1] in (("示例地块",), ("示例企业",))]
+    assert [row[:2] for row in guide] == [("示例地块", "曹桥街道"), ("示例企业", None)]
+
+
+def preview_towns(html: str) -> dict[str, list[tuple[str, str, list[str]]]]:
+    """Return the preview's listing: per town, (sheet, name, [what changes]) of each row created or changed."""
+    towns = {}
+    for town, section in re.findall(r'<section class="mb-3" data-ledger-town="(.*?)">(.*?)</section>', html, re.S):
+        rows = re.findall(r'<tr data-change="\w+">\s*<td>(.*?)</td>\s*<th scope="row" data-name>(.*?)</th>(.*?)</tr>',
+                          section, re.S)
+        towns[town] = [(sheet, name, re.findall(r"<li data-field>(.*?)</li>", rest)) for sheet, name, rest in rows]
+    return towns
+
+
+def downloaded_template(client) -> bytes:
+    return client.get(reverse("clearance:ledger_template")).content
+
+
+def test_the_template_downloaded_and_uploaded_unchanged_creates_nothing(client, admin_user, ledger_towns):
+    client.force_login(admin_user)
+    before = row_counts()
+
+    preview = client.post(IMPORT_URL, {"workbook": SimpleUploadedFile("模板.xlsx", downloaded_template(client))})
+    confirmed = client.post(IMPORT_URL, {"confirm": "1"})
+
+    html = preview.content.decode()
+    assert preview_counts(html) == {"地块": (0, 0, 0), "企业": (0, 0, 0), "进度记录": (0, 0, 0)}
+    assert preview_towns(html) == {}
+    assert "台账中没有数据行，导入不会改变任何数据。" in html
+    assert confirmed.status_code == 302
+    assert row_counts() == before
+
+
+def test_the_template_with_two_rows_filled_in_creates_exactly_those_and_the_preview_lists_them(client, admin_user, ledger_towns,
+                                                                                                 tmp_path):
+    client.force_login(admin_user)
+    workbook = load_workbook(io.BytesIO(downloaded_template(client)))
+    workbook["地块"].append(["新仓地块", "林埭镇", 12.5, None, "工业", "2022/8/15"])
+    workbook["企业"].append(["某纺织厂", None, "曹桥街道", "六店区域", "高耗低效", "关停淘汰", 100, 40, "2022年3月1日", None, None])
+    workbook["地块"].append(["六店区域", "曹桥街道", 360.5])
+    filled = tmp_path / "填好的模板.xlsx"
+    workbook.save(filled)
+
+    preview = client.post(IMPORT_URL, {"workbook": upload(filled)})
+    client.post(IMPORT_URL, {"confirm": "1"})
+
+    assert preview_towns(preview.content.decode()) == {
+        "曹桥街道": [
+            ("地块", "六店区域", ["面积(亩)：360.50"]),
+            ("企业", "某纺织厂", ["所在地块：六店区域", "企业类型：高耗低效", "处置方式：关停淘汰", "年用能(吨标煤)：100.00",
+                                 "腾出用能(吨标煤)：40.00", "签约日期：2022-03-01"]),
+        ],
+        "林埭镇": [("地块", "新仓地块", ["面积(亩)：12.50", "土地性质：工业", "腾退日期：2022-08-15"])],
+    }
+    assert sorted(Site.objects.values_list("name", flat=True)) == ["六店区域", "新仓地块"]
+    assert list(Enterprise.objects.values_list("name", flat=True)) == ["某纺织厂"]
+
+
+def test_the_old_template_with_its_example_rows_and_two_rows_added_creates_only_the_two(client, admin_user, ledger_towns,
+                                                                                          tmp_path):
+    from tests.ledger.test_import import OLD_TEMPLATE_ENTERPRISE, OLD_TEMPLATE_SITE
+
+    client.force_login(admin_user)
+    services_site = site_row(name="六店区域", area="360.50")
+    old = write_xlsx(tmp_path, [OLD_TEMPLATE_SITE, services_site], [OLD_TEMPLATE_ENTERPRISE, enterprise_row(site="六店区域")])
+
+    html = client.post(IMPORT_URL, {"workbook": upload(old)}).content.decode()
+    client.post(IMPORT_URL, {"confirm": "1"})
+
+    assert [name for _sheet, name, _changes in preview_towns(html)["曹桥街道"]] == ["六店区域", "某贸易公司"]
+    assert "模板示例行，未导入：地块 第 2 行、企业 第 2 行" in html
+    assert list(Site.objects.values_list("name", flat=True)) == ["六店区域"]
+    assert list(Enterprise.objects.values_list("name", flat=True)) == ["某贸易公司"]
+
+
+def test_the_preview_lists_each_change_old_to_new_town_by_town(client, admin_user, ledger_towns, tmp_path):
+    client.force_login(admin_user)
+    ledger_import(sheets=read_ledger(good_ledger(tmp_path)), user=admin_user)
+    lindai = [site_row(name="林埭地块", town="林埭镇", area="8")]
+    corrected = write_xlsx(
+        tmp_path,
+        [site_row(name="六店区域", area="360.50"), site_row(parent="六店区域", area="21", vacated="2022-04-02"), *lindai],
+        [enterprise_row(closed="2022-03-29", disposal="关停淘汰", types="高耗低效"), enterprise_row(name="某针织厂", closed="2022-03-25")],
+    )
+
+    html = client.post(IMPORT_URL, {"workbook": upload(corrected)}).content.decode()
+
+    assert preview_towns(html) == {
+        "曹桥街道": [
+            ("地块", "原胜利钢厂地块", ["面积(亩)：20.43 → 21.00", "腾退日期：2022-04-01 → 2022-04-02"]),
+            ("企业", "某贸易公司", ["处置方式：腾退收回 → 关停淘汰", "企业类型：高耗低效、租赁企业 → 高耗低效",
+                                 "销号日期：2022-03-28 → 2022-03-29"]),
+        ],
+        "林埭镇": [("地块", "林埭地块", ["面积(亩)：8.00", "土地性质：工业"])],
+    }
+    sections = re.findall(r'data-ledger-town="(.*?)">\s*<h2 class="h6">.*?<small[^>]*>(.*?)</small>', html, re.S)
+    assert [(town, " ".join(counts.split())) for town, counts in sections] == [
+        ("曹桥街道", "新增 0 · 更新 2 · 不变 2"), ("林埭镇", "新增 1 · 更新 0 · 不变 0"),
+    ]
+
+
+@pytest.mark.parametrize("count", [3, 230])
+def test_the_preview_runs_a_fixed_number_of_queries_and_lists_200_rows_per_town(client, admin_user, ledger_towns, tmp_path,
+                                                                               django_assert_num_queries, count):
+    client.force_login(admin_user)
+    sites = [site_row(name=f"地块{number:03d}", area="5") for number in range(count)]
+    file = write_xlsx(tmp_path, sites, [])
+    client.get(IMPORT_URL)  # the session and the user, loaded once
+
+    with django_assert_num_queries(13):
+        html = client.post(IMPORT_URL, {"workbook": upload(file)}).content.decode()
+
+    listed = preview_towns(html)["曹桥街道"]
+    assert len(listed) == min(count, 200)
+    assert listed[0] == ("地块", "地块000", ["面积(亩)：5.00", "土地性质：工业"])
+    assert re.findall(r"<p [^>]*data-more>(.*?)</p>", html) == (["及其他 30 项"] if count == 230 else [])
 
 
 @pytest.fixture
