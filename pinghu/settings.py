@@ -213,6 +213,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 # The figure rules of DOMAIN.md: a metric behind time progress by at most this
 # many points is yellow, further behind is red. Places differ (some use 10/30).
 CLEARANCE_YELLOW_BAND_POINTS = float(os.environ.get("CLEARANCE_YELLOW_BAND_POINTS", "10"))
+# The battle board shows the most urgent cards of each column; the rest are a link away (a province has thousands).
+CLEARANCE_BOARD_CARDS_PER_COLUMN = int(os.environ.get("CLEARANCE_BOARD_CARDS_PER_COLUMN", "30"))
 
 # Server-Timing and X-Query-Count headers on every response, for `manage.py bench` (perf.timing, loaded with
 # DEV_APPS); off otherwise.

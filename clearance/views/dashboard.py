@@ -1,5 +1,6 @@
 """Pages leaders read: the ranking dashboard, a town's page, the monthly bulletin and the battle board (作战图)."""
 
+from datetime import date
 from functools import cached_property
 
 from django.conf import settings
@@ -123,16 +124,26 @@ def town_completion_chart(summary: CampaignSummary) -> dict:
     }
 
 
-def board_columns(sites) -> list[dict]:
-    """Group SITES (annotated with `stage`) into the battle board's columns, each with its count."""
+def board_columns(sites, *, limit: int | None) -> list[dict]:
+    """Group SITES (annotated with `stage`) into the battle board's columns, the most urgent first.
+
+    Each column has its count and at most LIMIT cards (all when None): overdue first, then by deadline
+    (none last), then by name; `more` says how many are left out.
+    """
     by_stage = {stage: [] for stage in BOARD_STAGES}
     for site in sites:
         by_stage[site.stage].append(site)
     labels = {NOT_STARTED: _("Not started"), None: _("No enterprises"), **dict(Stage.choices)}
-    return [
-        {"key": "none" if stage is None else str(stage), "label": labels[stage], "sites": by_stage[stage]}
-        for stage in BOARD_STAGES
-    ]
+    columns = []
+    for stage in BOARD_STAGES:
+        ranked = sorted(by_stage[stage], key=lambda site: (not site.is_overdue, site.deadline is None, site.deadline
+                                                          or date.max, site.name))
+        shown = ranked if limit is None else ranked[:limit]
+        columns.append({
+            "key": "none" if stage is None else str(stage), "label": labels[stage], "sites": shown,
+            "count": len(ranked), "more": len(ranked) - len(shown),
+        })
+    return columns
 
 
 # Views ---------------------------------------------------------------------------
@@ -307,11 +318,16 @@ class BoardView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        columns = board_columns(context["object_list"])
+        # ?column=KEY lists that column alone, every card: the full list behind "and N more".
+        only = self.request.GET.get("column")
+        columns = board_columns(context["object_list"], limit=None if only else settings.CLEARANCE_BOARD_CARDS_PER_COLUMN)
+        if only:
+            columns = [column for column in columns if column["key"] == only]
         context.update(
             board_town=self.town,
             columns=columns,
-            site_count=sum(len(column["sites"]) for column in columns),
+            only_column=only,
+            site_count=sum(column["count"] for column in columns),
             today=timezone.localdate(),
         )
         return context

@@ -226,7 +226,11 @@ def test_demo_board_shows_every_site_exactly_once_in_the_column_of_its_stage(cli
 
     page = board(client)
 
-    found = columns(page)
+    # A crowded column shows its most urgent cards; its full list (?column=) has every one.
+    capped = columns(page)
+    found = {key: columns(board(client, column=key))[key] for key in capped}
+    assert all(capped[key]["count"] == found[key]["count"] for key in capped)
+    assert all(capped[key]["sites"] == found[key]["sites"][:30] for key in capped)
     shown = [pk for column in found.values() for pk in column["sites"]]
     assert sorted(shown) == sorted(expected)
     assert len(expected) == Site.objects.count() > 70
@@ -278,3 +282,28 @@ def test_an_area_card_on_the_board_shows_its_parcels_vacated_and_their_land(clie
     assert area.pk in found[str(Stage.NEGOTIATING.value)]["sites"]
     card = re.search(rf'<article[^>]*data-site="{area.pk}".*?</article>', page, re.DOTALL).group(0)
     assert "区域内地块：已腾退 1 / 2 个，20.43 亩" in " ".join(card.split())
+
+
+def test_a_crowded_column_shows_its_most_urgent_cards_and_links_to_all_of_them(client, leader, settings):
+    settings.CLEARANCE_BOARD_CARDS_PER_COLUMN = 3
+    town = TownFactory(name="甲镇")
+    late = [services.site_create(town=town, name=f"逾期{n}", area_mu=Decimal("1"), deadline=date(2022, 1, n + 1),
+                                 user=None) for n in range(2)]
+    soon = services.site_create(town=town, name="将到期", area_mu=Decimal("1"),
+                                deadline=timezone.localdate() + timedelta(days=5), user=None)
+    relaxed = [services.site_create(town=town, name=f"无期限{n}", area_mu=Decimal("1"), user=None) for n in range(4)]
+    for site in [*late, soon, *relaxed]:
+        EnterpriseFactory(site=site)  # nothing recorded: every site in the "not started" column
+    client.force_login(leader)
+
+    page = client.get(reverse("clearance:town_board", args=[town.pk])).content.decode()
+
+    column = columns(page)["0"]
+    # Overdue first, then the nearest deadline; the count atop is of all seven.
+    assert column["sites"] == [late[0].pk, late[1].pk, soon.pk]
+    assert column["count"] == 7
+    more = re.search(r'<a class="small d-block px-1" href="([^"]+)" data-column-more="4">\s*另有 4 个，查看全部', page)
+    assert more
+    full = client.get(reverse("clearance:town_board", args=[town.pk]) + more.group(1).replace("&amp;", "&")).content.decode()
+    assert list(columns(full)) == ["0"]
+    assert len(columns(full)["0"]["sites"]) == 7
