@@ -1,11 +1,12 @@
 """Reads of the audit page: who changed the records behind the figures, when, and what (old → new)."""
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import CharField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -76,6 +77,36 @@ def history_of_town(records: QuerySet, town: Town) -> QuerySet:
     if kind_of(records.model) == KIND_EVENT:
         return records.filter(Q(enterprise__town=town) | Q(site__town=town))
     return records.filter(town=town)
+
+
+def history_of_figure(records: QuerySet, *, metric: str | None, year: int, month: int | None) -> QuerySet:
+    """Keep the history rows of RECORDS behind METRIC (every metric when None) for the period ending with MONTH of YEAR.
+
+    Events: those the metric counts, dated in the period (1 January to the end of MONTH; the whole year without
+    MONTH). Enterprises: those closed out in the period (their town and energy move the figures). Sites: those
+    vacated in the period (their area is the land figure). Targets: the metric's targets of YEAR.
+    """
+    start, end = date(year, 1, 1), date(year, month or 12, calendar.monthrange(year, month or 12)[1])
+    in_period = Q(occurred_on__gte=start, occurred_on__lte=end)
+    counted_events = {
+        Metric.ENTERPRISES_RECTIFIED.value: Q(enterprise__isnull=False, stage=Stage.CLOSED),
+        Metric.ENERGY_FREED_TCE.value: Q(enterprise__isnull=False, stage=Stage.CLOSED),
+        Metric.LAND_VACATED_MU.value: Q(site__isnull=False),
+    }
+    kind = kind_of(records.model)
+    if kind == KIND_EVENT:
+        return records.filter(in_period & counted_events.get(metric, Q()))
+    if kind == KIND_ENTERPRISE:
+        if metric == Metric.LAND_VACATED_MU:
+            return records.none()
+        closed = Event.objects.filter(in_period, enterprise_id=OuterRef("id"), stage=Stage.CLOSED)
+        return records.filter(Exists(closed))
+    if kind == KIND_SITE:
+        if metric not in (None, Metric.LAND_VACATED_MU):
+            return records.none()
+        return records.filter(Exists(Event.objects.filter(in_period, site_id=OuterRef("id"))))
+    targets = records.filter(year=year)
+    return targets if metric is None else targets.filter(metric=metric)
 
 
 def history_between(records: QuerySet, *, since: date | None = None, until: date | None = None) -> QuerySet:

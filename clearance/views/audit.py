@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from ..selectors import audit
+from ..choices import Metric
 from ..models import Town
+from ..rules import MAX_YEAR, MIN_YEAR
 
 
 class AuditFilterForm(forms.Form):
@@ -18,6 +20,8 @@ class AuditFilterForm(forms.Form):
         since, until = cleaned_data.get("since"), cleaned_data.get("until")
         if since and until and since > until:
             raise ValidationError(_("The start date is after the end date."), code="dates_reversed")
+        if (cleaned_data.get("metric") or cleaned_data.get("month")) and not cleaned_data.get("year"):
+            raise ValidationError(_("Choose the year of the figure."), code="figure_without_year")
         return cleaned_data
 
 
@@ -41,9 +45,18 @@ class AuditFilter(django_filters.FilterSet):
         label=_("To date"), method="filter_until", widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    # The figure a "who changed this?" link was clicked from: its metric and period (1 January to the month's end).
+    metric = django_filters.ChoiceFilter(
+        label=_("Figure"), choices=Metric.choices, empty_label=_("Any"), method="filter_figure"
+    )
+    year = django_filters.NumberFilter(
+        label=_("Year"), method="filter_figure", min_value=MIN_YEAR, max_value=MAX_YEAR
+    )
+    month = django_filters.NumberFilter(label=_("To month"), method="filter_figure", min_value=1, max_value=12)
+
     class Meta:
         form = AuditFilterForm
-        fields = ["town", "user", "kind", "since", "until"]
+        fields = ["town", "user", "kind", "since", "until", "metric", "year", "month"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,6 +68,14 @@ class AuditFilter(django_filters.FilterSet):
 
     def filter_kind(self, queryset, name, value):
         return queryset if audit.kind_of(queryset.model) == value else queryset.none()
+
+    def filter_figure(self, queryset, name, value):
+        # metric, year and month act together: applied once, by the year's filter.
+        if name != "year":
+            return queryset
+        data = self.form.cleaned_data
+        return audit.history_of_figure(queryset, metric=data.get("metric") or None, year=int(value),
+                                       month=int(data["month"]) if data.get("month") else None)
 
     def filter_since(self, queryset, name, value):
         return audit.history_between(queryset, since=value)

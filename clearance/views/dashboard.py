@@ -2,6 +2,7 @@
 
 from datetime import date
 from functools import cached_property
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
@@ -177,7 +178,12 @@ class PeriodMixin:
             "months": list(MONTHS.items()),
             "summary": self.summary,
             "yellow_band": settings.CLEARANCE_YELLOW_BAND_POINTS,
+            # The change log of the figures shown: this period (and the town, on a town's page).
+            "audit_query": urlencode({**self.audit_scope(), "year": self.year, "month": self.month}),
         }
+
+    def audit_scope(self) -> dict:
+        return {}
 
 
 class ExportsMixin(ExportMixin):
@@ -248,6 +254,9 @@ class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
     table_class = SiteTable
     # A town may have a thousand sites: the page shows them 25 at a time (the export has them all).
     table_pagination = {"per_page": 25}
+
+    def audit_scope(self) -> dict:
+        return {"town": self.object.pk}
 
     def get_table_data(self):
         period_end = selectors.period_bounds(year=self.year, month=self.month)[1]

@@ -19,7 +19,7 @@ from django.utils.html import strip_tags
 from openpyxl import Workbook
 from PIL import Image
 
-from clearance import services
+from clearance import selectors, services
 from clearance.choices import Disposal, MemberRole, Metric, PhotoPhase, Stage, TownKind
 from clearance.ledger import BULLETIN_COLUMNS, ENTERPRISE_COLUMNS, SITE_COLUMNS, bulletin_import, ledger_import
 from clearance.models import (
@@ -668,7 +668,45 @@ def test_the_town_page_and_the_navigation_lead_to_the_audit_page(client, world):
     dashboard = client.get(reverse("clearance:home")).content.decode()
 
     audit_url = reverse("clearance:audit")
-    link = f'<a class="btn btn-outline-secondary btn-sm" href="{audit_url}?town={world.town.pk}" data-audit-link>'
+    year, month = selectors.default_period()
+    # The change log of the figures shown: the period, and the town on its page.
+    link = f'<a class="btn btn-outline-secondary btn-sm" href="{audit_url}?town={world.town.pk}&amp;year={year}&amp;month={month}" data-audit-link>'
     assert f"{link}谁改了这个数？</a>" in town_page
-    assert f'href="{audit_url}" data-audit-link>谁改了这个数？</a>' in dashboard
+    assert f'href="{audit_url}?year={year}&amp;month={month}" data-audit-link>谁改了这个数？</a>' in dashboard
+    # Each card asks about its own figure.
+    assert (f'href="{audit_url}?year={year}&amp;month={month}&amp;metric=enterprises_rectified" '
+            f'data-audit-link="enterprises_rectified">谁改了这个数？</a>') in dashboard
     assert f'<a class="nav-link" href="{audit_url}">变更记录</a>' in dashboard
+
+
+def test_the_audit_page_filtered_by_a_figure_lists_only_the_changes_behind_it(client, world):
+    # 销号 in March (counted by the figure), a 签约 (not counted), a parcel vacated in September (another period).
+    enterprise = world.enterprise
+    close_out_after_signed = [(Stage.VACATED, date(2022, 3, 10)), (Stage.CLOSED, date(2022, 3, 20))]
+    for stage, on in close_out_after_signed:
+        services.event_record(enterprise=enterprise, stage=stage, on=on, user=world.official)
+    services.event_record(site=world.parcel, stage=Stage.VACATED, on=date(2022, 9, 1), user=world.admin)
+    client.force_login(world.leader)
+
+    closed = audit_rows(audit(client, town=world.town.pk, metric="enterprises_rectified", year=2022, month=8))
+    land_august = audit_rows(audit(client, metric="land_vacated_mu", year=2022, month=8))
+    land_september = audit_rows(audit(client, metric="land_vacated_mu", year=2022, month=9))
+
+    # The 销号 event and the enterprise closed out by then; not its 签约 or 腾退, nor the parcel.
+    assert [row for row in closed if "进度事件" in row] == ["official-a 新增 进度事件 示例企业甲 · 销号 曹桥街道 日期：— → 2022-03-20"]
+    assert any(row.startswith("admin-x 新增 企业 示例企业甲") for row in closed)
+    assert not any("原胜利钢厂地块" in row for row in closed)
+    assert land_august == []
+    assert [row for row in land_september if "进度事件" in row] == [
+        "admin-x 新增 进度事件 原胜利钢厂地块 · 腾退 曹桥街道 日期：— → 2022-09-01"
+    ]
+    assert any(row.startswith("admin-x 新增 地块 原胜利钢厂地块") for row in land_september)
+
+
+def test_the_audit_page_refuses_a_figure_without_its_year(client, world):
+    client.force_login(world.leader)
+
+    response = audit(client, metric="enterprises_rectified")
+
+    assert 'data-audit-count="0"' in response.content.decode()
+    assert "请选择该数字的年度。" in response.content.decode()
