@@ -56,14 +56,12 @@ def next_month(year: int, month: int) -> tuple[int, int]:
 def period_months(*, count: int = 12) -> dict:
     """Return what the periods page lists: the latest closed month, the next one to close, and the last COUNT months.
 
-    The months run back from the month before today (or the next one to close, when later), each with its
-    closed row or None; two queries.
+    The months run back from the next one to close (without a closed month, the month before today), each
+    with its row (closed, or reopened) or None; two queries.
     """
     latest = latest_closed_period()
     following = next_month(latest.year, latest.month) if latest else None
-    end = last_complete_month()
-    if following and following > end:
-        end = following
+    end = following or last_complete_month()
     months = []
     year, month = end
     for _index in range(count):
