@@ -6,7 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import permissions
+# The summary's JSON lives with the API, its one definition: the snapshot is what /api/summary/ answered.
+from ..api import summary_json
 from ..models import ReportingPeriod
+from ..selectors import campaign_summary
 from ..selectors.periods import closed_months, latest_closed_period, month_is_over, month_label, next_month
 from ..rules import MAX_YEAR, MIN_YEAR
 from .base import User, save_validated
@@ -35,10 +38,6 @@ def period_close(*, year: int, month: int, user: User | None) -> ReportingPeriod
     the first (a campaign starts being published in any month). Refuses a month
     not yet over, one already closed, and a user who is not an admin.
     """
-    # The summary JSON lives with the API, which is its one definition.
-    from ..api import summary_json
-    from ..selectors import campaign_summary
-
     _check_admin(user)
     _check_month(year, month)
     # One closer at a time: the order check below must see the latest close.
