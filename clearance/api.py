@@ -1,4 +1,4 @@
-"""The JSON interface other tools read: /api/summary/, its period parsing and its shape."""
+"""The JSON interface other tools read: /api/summary/, its period parsing, its shape and whether the month is closed."""
 
 from decimal import Decimal
 
@@ -25,7 +25,10 @@ def _whole_number(raw: str, message: str) -> int:
 
 
 def parse_period(params) -> tuple[int, int]:
-    """Return (year, month) from PARAMS, defaulting to the dashboard's period; raise PeriodError when invalid."""
+    """Return (year, month) from PARAMS, defaulting to the default period (the latest closed month); raise PeriodError when invalid.
+
+    A year without a month is that year's December, or the default month in the default year.
+    """
     year = _whole_number(params["year"], _("The year must be a whole number.")) if "year" in params else None
     month = _whole_number(params["month"], _("The month must be a whole number.")) if "month" in params else None
     if year is None or month is None:
@@ -90,6 +93,13 @@ def summary_json(summary: CampaignSummary) -> dict:
     }
 
 
+def publication_json(period) -> dict:
+    """Return whether the month is closed and, when it is, the city's figures published then (as "metrics")."""
+    if period is None:
+        return {"closed": False}
+    return {"closed": True, "published": period.snapshot["metrics"]}
+
+
 class SummaryApiView(View):
     """The city, towns and counties as of a month, in the JSON shape DOMAIN.md fixes."""
 
@@ -101,4 +111,7 @@ class SummaryApiView(View):
         except PeriodError as error:
             return JsonResponse({"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False})
         summary = selectors.campaign_summary(year=year, month=month)
-        return JsonResponse(summary_json(summary), json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {**summary_json(summary), **publication_json(selectors.closed_period(year=year, month=month))},
+            json_dumps_params={"ensure_ascii": False},
+        )

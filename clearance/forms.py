@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
 from .models import AttackGroup, Enterprise, Site
-from .rules import MIN_YEAR
+from .rules import MAX_YEAR, MIN_YEAR
 from .validators import validate_no_control_characters
 
 SITE_SUBJECT = "site"
@@ -235,19 +235,41 @@ class VersionedForm(TextCheckedForm):
         return cleaned_data
 
 
+def _late_note_field(label) -> forms.CharField:
+    return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _require_late_note(form: forms.Form, name: str, closed_month: str | None) -> None:
+    """Make the note NAME required where the event is dated in CLOSED_MONTH (its label), with a word on why."""
+    field = form.fields[name]
+    if closed_month:
+        field.required = True
+        field.help_text = _(
+            "%(month)s is closed and its figures are published: say why it changes (shown as 更正 on the bulletin)."
+        ) % {"month": closed_month}
+    else:
+        field.help_text = _("Required where the event's month is closed (its figures published).")
+
+
 class EventEditForm(VersionedForm):
     occurred_on = _event_date_field()
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    correction_note = _late_note_field(_("Reason for the correction"))
     photos = PhotosField(label=_("Add photos"))
     phase = PhaseField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, closed_month: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occurred_on"].widget = _date_widget()
+        _require_late_note(self, "correction_note", closed_month)
 
 
 class EventDeleteForm(VersionedForm):
-    pass
+    note = _late_note_field(_("Reason for deleting"))
+
+    def __init__(self, *args, closed_month: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _require_late_note(self, "note", closed_month)
 
 
 class VersionedModelForm(forms.ModelForm):
@@ -320,3 +342,18 @@ class EnterpriseForm(VersionedModelForm):
         self.fields["disposal"].help_text = closing_rule_summary()
         for name in ("annual_energy_tce", "energy_freed_tce"):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01", min="0")
+
+
+class PeriodCloseForm(TextCheckedForm):
+    """The month to close (通报期): the next one after the latest closed, or any month that is over for the first."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=MIN_YEAR, max_value=MAX_YEAR)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12)
+
+
+class PeriodReopenForm(TextCheckedForm):
+    """The latest closed month to reopen, and why."""
+
+    year = forms.IntegerField(widget=forms.HiddenInput, min_value=MIN_YEAR, max_value=MAX_YEAR)
+    month = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=12)
+    reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import admin_pages, audit, dashboard, events, ledger, records, workspace
+from .views import admin_pages, audit, dashboard, events, ledger, periods, records, workspace
 
 app_name = "clearance"
 
@@ -31,4 +31,5 @@ urlpatterns = [
     path("ledger/template.xlsx", ledger.LedgerTemplateView.as_view(), name="ledger_template"),
     path("ledger/export.xlsx", ledger.LedgerExportView.as_view(), name="ledger_export"),
     path("audit/", audit.AuditView.as_view(), name="audit"),
+    path("periods/", periods.PeriodsView.as_view(), name="periods"),
 ]

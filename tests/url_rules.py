@@ -121,6 +121,7 @@ SITE_RULES: dict[str, dict] = {
     "clearance:event_delete": {"kwargs": {"pk": "event"}, "get": WRITE, "post": WRITE},
     # Issue 5: ledgers in and out; importing is for admins, the template and exports for every signed-in role.
     "clearance:ledger_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:periods": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
     "clearance:ledger_template": {"get": READ, "post": READ_ONLY_POST},
     "clearance:ledger_export": {"get": READ, "post": READ_ONLY_POST},
     "clearance:pairings": {"get": READ, "post": READ_ONLY_POST},

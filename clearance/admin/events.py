@@ -1,5 +1,6 @@
 """Admin of the stage events and their photos, recorded, corrected and deleted by the services of the pages."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.utils.html import format_html
@@ -84,6 +85,11 @@ class PhotoInline(ServiceInline):
 class EventForm(VersionedForm):
     """The event's input; services.event_record and event_correct (and Event.clean) check it."""
 
+    correction_note = forms.CharField(
+        label=_("reason for the correction"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required where the event's month is closed (its figures published)."),
+    )
+
     class Meta:
         model = Event
         fields = ["enterprise", "site", "stage", "occurred_on", "note"]
@@ -114,8 +120,8 @@ class EventAdmin(ClearanceAdmin):
         if obj is None:
             return ["enterprise", "site", "stage", "occurred_on", "note", "expected_version"]
         return [
-            "enterprise", "site", "stage", "occurred_on", "note", "recorded_by", "recorded_at", "version",
-            "expected_version",
+            "enterprise", "site", "stage", "occurred_on", "note", "correction_note", "recorded_by", "recorded_at",
+            "version", "expected_version",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -134,7 +140,7 @@ class EventAdmin(ClearanceAdmin):
         if change:
             return services.event_correct(
                 event=obj, expected_version=form.cleaned_data["expected_version"], on=obj.occurred_on,
-                note=obj.note, user=request.user,
+                note=obj.note, user=request.user, correction_note=form.cleaned_data.get("correction_note", ""),
             )
         return services.event_record(
             stage=obj.stage, on=obj.occurred_on, user=request.user, enterprise=obj.enterprise, site=obj.site,

@@ -8,12 +8,13 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .. import services
 from ..choices import Category, Stage
-from ..models import County, Enterprise, Event, Pairing, Site, Target
+from ..models import County, Enterprise, Event, Pairing, ReportingPeriod, Site, Target
 from ..permissions import LEADERS_GROUP, OFFICIALS_GROUP
-from ..selectors import city_figures, town_figures
+from ..selectors import city_figures, latest_closed_period, next_month, town_figures
 from .facts import (
     BULLETIN_AUGUST,
     CAOQIAO,
@@ -46,8 +47,8 @@ from .plan import DemoPlan, demo_plan
 def _users() -> tuple:
     """Create the demo users if missing, leaving existing ones as they are; return admin, leader and official."""
     User = get_user_model()
-    leaders, _ = Group.objects.get_or_create(name=LEADERS_GROUP)
-    officials, _ = Group.objects.get_or_create(name=OFFICIALS_GROUP)
+    leaders = Group.objects.get_or_create(name=LEADERS_GROUP)[0]
+    officials = Group.objects.get_or_create(name=OFFICIALS_GROUP)[0]
     missing = {"admin", "leader", "official"} - set(
         User.objects.filter(username__in=["admin", "leader", "official"]).values_list("username", flat=True)
     )
@@ -68,16 +69,16 @@ def _users() -> tuple:
 def _reference_data(admin) -> tuple[dict, dict, dict]:
     """Write towns, counties, bureaus, heads, pairings and task forces; return towns, task forces and bureaus by name."""
     towns, task_forces = {}, {}
-    for order, (name, kind, _, _) in enumerate(TOWNS, start=1):
+    for order, (name, kind, _bureau, _head) in enumerate(TOWNS, start=1):
         towns[name] = services.town_upsert(name=name, kind=kind, display_order=order, user=admin).obj
     for order, name in enumerate(COUNTIES, start=1):
         services.county_upsert(name=name, is_home=name == HOME_COUNTY, display_order=order, user=admin)
     heads = {bureau: services.bureau_head_upsert(bureau_name=bureau, head_name=head, user=admin)
-             for _, _, bureau, head in TOWNS}
+             for _name, _kind, bureau, head in TOWNS}
     bureaus = {bureau: head.bureau for bureau, head in heads.items()}
     bureaus.update((bureau, services.bureau_upsert(name=bureau, user=admin).obj) for bureau in OTHER_BUREAUS)
     active = {p.town_id: p for p in Pairing.objects.active().select_related("task_force")}
-    for name, _, bureau, _ in TOWNS:
+    for name, _kind, bureau, _head in TOWNS:
         pairing = active.get(towns[name].pk) or services.pairing_start(
             town=towns[name], head=heads[bureau], started_on=PAIRED_ON, task_force_name=f"{name}腾笼换鸟专班",
             user=admin,
@@ -148,13 +149,16 @@ def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, 
     """Record every enterprise's events in stage order, then each cleared site's own 腾退; return how many the demo has.
 
     An event already recorded on its date is left alone, and one moved since
-    is moved back, so that a second run changes nothing.
+    is moved back, so that a second run changes nothing. Putting one back in a
+    closed month is a late correction: it says so in its note.
     """
     demo_towns = list(towns.values())
     recorded = {
         (event.enterprise_id, event.site_id, event.stage): event.occurred_on
         for event in Event.objects.filter(Q(enterprise__town__in=demo_towns) | Q(site__town__in=demo_towns))
     }
+    closed = set(ReportingPeriod.objects.filter(closed=True).values_list("year", "month"))
+    restored = _("Put back as the demo has it (load_demo).")
 
     def record(*, stage, on, town, enterprise=None, site=None):
         key = (enterprise.pk if enterprise else None, site.pk if site else None, stage)
@@ -162,10 +166,12 @@ def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, 
             return
         # 曹桥街道's progress is logged by its task force's official, the rest by the admins from the ledgers.
         user = official if town == CAOQIAO else admin
+        late = key in recorded and (recorded[key].year, recorded[key].month) in closed
+        note = restored if late or (on.year, on.month) in closed else ""
         if key in recorded:
-            services.event_upsert(stage=stage, on=on, user=user, enterprise=enterprise, site=site)
+            services.event_upsert(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
         else:
-            services.event_record(stage=stage, on=on, user=user, enterprise=enterprise, site=site)
+            services.event_record(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
 
     count = 0
     for e in plan.enterprises:
@@ -177,6 +183,15 @@ def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, 
             record(stage=Stage.VACATED, on=site.vacated_on, town=site.town, site=sites[(site.town, site.name)])
             count += 1
     return count
+
+
+def _close_months(admin) -> None:
+    """Close January to the demo's month (August 2022), those not closed yet, in order, as the admin."""
+    latest = latest_closed_period()
+    month = (YEAR, 1) if latest is None or (latest.year, latest.month) < (YEAR, 1) else next_month(latest.year, latest.month)
+    while month <= (YEAR, MONTH):
+        services.period_close(year=month[0], month=month[1], user=admin)
+        month = next_month(*month)
 
 
 def _row_count() -> int:
@@ -202,14 +217,15 @@ def _verify(towns: dict) -> dict:
 def demo_load(*, stdout=None) -> dict:
     """Load the Pinghu demo through the services, in one transaction; a second run changes nothing.
 
-    Demo rows edited since are put back. Return the three figures for
+    Demo rows edited since are put back; January–August 2022 are closed (those
+    still open, in order). Return the three figures for
     January–August 2022, checked against the article when the database holds
     no other events; write a short summary to STDOUT when given.
     """
     plan = demo_plan()
     with transaction.atomic():
         rows_before = _row_count()
-        admin, _, official = _users()
+        admin, _leader, official = _users()
         towns, task_forces, bureaus = _reference_data(admin)
         groups = _task_force_members(task_forces, bureaus, admin, official)
         _targets_and_bulletins(towns, admin)
@@ -223,6 +239,7 @@ def demo_load(*, stdout=None) -> dict:
             figures = {metric: figures[metric.value] for metric in (CLOSED, LAND, ENERGY)}
         else:
             figures = _verify(towns)
+        _close_months(admin)
         added = _row_count() - rows_before
     if stdout is not None:
         _summary(stdout, figures=figures, added=added, extra_events=extra_events)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ..choices import Stage
-from ..models import AttackGroup, Enterprise, Event, Site, Town
+from ..models import AttackGroup, Enterprise, Event, ReportingPeriod, Site, Town
 from ..rules import (
     LEAVING_STAGES,
     attack_group_problem,
@@ -111,6 +111,7 @@ class LedgerState:
             for event in Event.objects.filter(enterprise_id__in=chunk).order_by():
                 self.events[id(by_pk[event.enterprise_id])][event.stage] = event
         self._group_towns: dict[int, int] | None = None
+        self.closed_months = set(ReportingPeriod.objects.filter(closed=True).values_list("year", "month"))
 
     def group_town(self, group_id: int) -> int | None:
         """Return the town of an attack group, loading all the groups' towns once."""
@@ -368,6 +369,25 @@ def _vacated(state: LedgerState, stored_site: Site | None, site: Site) -> Valida
     )
 
 
+def closed_month_problem(dates: Iterable[date], closed_months: set[tuple[int, int]]) -> ValidationError | None:
+    """Refuse an event the import would record, move or move away in a closed month (its figures published).
+
+    Why refuse rather than write it with a note of its own: a ledger has no column saying why a published
+    month changes, and a spreadsheet of a thousand rows is not how a late correction should slip into figures
+    already reported to Jiaxing. The row is named; its change is made on the page, with the note it needs.
+    Re-importing the same ledger touches no event, so it is never refused for this.
+    """
+    months = sorted({(on.year, on.month) for on in dates} & closed_months)
+    if not months:
+        return None
+    year, month = months[0]
+    return ValidationError(
+        _("%(month)s is closed and its figures are published: this date cannot change by import; record it on the "
+          "page, with a note saying why.") % {"month": _("%(year)s, month %(month)s") % {"year": year, "month": month}},
+        code="closed_period_import",
+    )
+
+
 def _plan_enterprise_events(row, enterprise: Enterprise, site: Site, state: LedgerState, plan: LedgerPlan, problems, *, user,
                             report) -> None:
     events = state.events[id(enterprise)]
@@ -384,7 +404,7 @@ def _plan_enterprise_events(row, enterprise: Enterprise, site: Site, state: Ledg
         problem = enterprise_event_problem(
             stage, on, others, disposal=enterprise.disposal,
             site_vacated_on=site_event.occurred_on if site_event is not None else None, site_name=site.name,
-        )
+        ) or closed_month_problem([on] + ([existing.occurred_on] if existing else []), state.closed_months)
         event = existing if existing is not None else Event(
             enterprise=enterprise, stage=stage, occurred_on=on, recorded_by=user
         )
@@ -432,7 +452,7 @@ def _plan_site_events(site_rows, state: LedgerState, plan: LedgerPlan, problems,
             continue
         problem = site_vacate_problem(
             row.vacated_on, [(enterprise.name, out_on(enterprise)) for enterprise in on_site.get(id(site), ())]
-        )
+        ) or closed_month_problem([row.vacated_on] + ([existing.occurred_on] if existing else []), state.closed_months)
         event = existing if existing is not None else Event(
             site=site, stage=Stage.VACATED, occurred_on=row.vacated_on, recorded_by=user
         )

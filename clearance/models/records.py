@@ -233,7 +233,7 @@ class Event(models.Model):
         ]
         indexes = [
             models.Index(fields=["stage", "occurred_on"], name="event_stage_date_idx"),
-            # The latest dated event decides the dashboard's default month.
+            # The latest dated event: whether anything is recorded yet (the dashboard's empty state).
             models.Index(fields=["occurred_on"], name="event_date_idx"),
         ]
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from ..choices import Metric, Stage
 from ..models import Event, MonthlyFigure, Site, Target, Town
+from .periods import last_complete_month, latest_closed_period
 
 
 ZERO = Decimal("0.00")
@@ -93,19 +93,15 @@ def latest_period() -> tuple[int, int] | None:
 
 
 def default_period() -> tuple[int, int]:
-    """Return the dashboard's default (year, month): the latest month with events in the latest year with targets.
+    """Return the default (year, month) of every page and of /api/summary/: the latest closed month (通报期).
 
-    Without targets, the latest month with events; with no events at all, the current month.
+    Where no month is closed, the last complete calendar month before today.
+    Recording an event never moves it (one query).
     """
-    today = timezone.localdate()
-    target_year = Target.objects.filter(town__isnull=True).order_by("-year").values_list("year", flat=True).first()
-    events = Event.objects.order_by("-occurred_on")
-    if target_year is not None:
-        last = events.filter(occurred_on__year=target_year).values_list("occurred_on", flat=True).first()
-        if last is not None:
-            return last.year, last.month
-        return (target_year, today.month) if target_year == today.year else (target_year, 12)
-    return latest_period() or (today.year, today.month)
+    latest = latest_closed_period()
+    if latest is not None:
+        return latest.year, latest.month
+    return last_complete_month()
 
 
 def monthly_trend(*, year: int, month: int, town: Town | None = None) -> list[dict]:

@@ -59,6 +59,11 @@ from .events import (
     event_upsert,
     events_record_bulk,
 )
+from .periods import (
+    late_change_check,
+    period_close,
+    period_reopen,
+)
 from .photos import (
     PHOTO_FORMATS,
     photo_add,
@@ -113,11 +118,14 @@ __all__ = [
     "event_record",
     "event_upsert",
     "events_record_bulk",
+    "late_change_check",
     "pairing_change",
     "pairing_delete",
     "pairing_end",
     "pairing_start",
     "pairing_update",
+    "period_close",
+    "period_reopen",
     "photo_add",
     "photo_check",
     "photo_delete",

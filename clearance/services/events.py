@@ -10,6 +10,7 @@ from ..choices import Stage
 from ..models import Enterprise, Event, Site
 from ..rules import LEAVING_STAGES, stage_prerequisites, still_out_problem
 from .base import StaleEditError, Upsert, User, delete_recorded, save_validated
+from .periods import change_reason, late_change_check
 from .photos import photos_add
 
 
@@ -29,7 +30,8 @@ def event_record(
     """Record that ENTERPRISE (or SITE, for 腾退 only) reached STAGE on ON, with PHOTOS, all or nothing.
 
     Refuses a stage already recorded (correct that event instead), a date in
-    the future and a stage out of order (see rules.stage_prerequisites).
+    the future, a stage out of order (see rules.stage_prerequisites), and a date
+    in a closed month without a note (a late correction: the note says why).
     """
     _check_subject(enterprise=enterprise, site=site)
     lock_subject(enterprise=enterprise, site=site)
@@ -66,7 +68,10 @@ def _existing_event(*, enterprise: Enterprise | None, site: Site | None, stage: 
 
 
 def _event_create(*, stage, on, user, enterprise, site, note) -> Event:
+    late_change_check(dates=[on], note=note)
     event = Event(enterprise=enterprise, site=site, stage=stage, occurred_on=on, note=note, recorded_by=user)
+    if note.strip():
+        event._change_reason = change_reason(note)
     save_validated(event, user=user)
     return event
 
@@ -85,7 +90,8 @@ def event_upsert(
         return Upsert(event, created=True, changed=True)
     if existing.occurred_on == on:
         return Upsert(existing)
-    return Upsert(event_correct(event=existing, expected_version=existing.version, on=on, user=user), changed=True)
+    corrected = event_correct(event=existing, expected_version=existing.version, on=on, user=user, correction_note=note)
+    return Upsert(corrected, changed=True)
 
 
 def _event_for_update(event: Event) -> Event:
@@ -101,16 +107,20 @@ def _event_for_update(event: Event) -> Event:
 @transaction.atomic
 def event_correct(
     *, event: Event, expected_version: int, user: User | None, on: date | None = None, note: str | None = None,
-    photos=(), phase: str = "during",
+    photos=(), phase: str = "during", correction_note: str = "",
 ) -> Event:
     """Correct the date or note of EVENT as seen at EXPECTED_VERSION and attach further PHOTOS, all or nothing.
 
-    The old values stay in the history.
+    The old values stay in the history. Where the event's month, before or after,
+    is closed, CORRECTION_NOTE (why, kept as the history row's change reason) is required.
     """
     current = _event_for_update(event)
     lock_subject(enterprise=current.enterprise, site=current.site)
     if current.version != expected_version:
         raise StaleEditError(current)
+    late_change_check(dates=[current.occurred_on, on], note=correction_note, field="correction_note")
+    if correction_note.strip():
+        current._change_reason = change_reason(correction_note)
     if on is not None:
         current.occurred_on = on
     if note is not None:
@@ -121,15 +131,18 @@ def event_correct(
 
 
 @transaction.atomic
-def event_delete(*, event: Event, expected_version: int, user: User | None) -> None:
+def event_delete(*, event: Event, expected_version: int, user: User | None, note: str = "") -> None:
     """Delete EVENT unless what remains would break a rule: a later stage needs it, or its site's 腾退 does.
 
-    The deletion stays in the history.
+    The deletion stays in the history, NOTE as its reason; NOTE is required where the event is dated in a closed month.
     """
     current = _event_for_update(event)
     lock_subject(enterprise=current.enterprise, site=current.site)
     if current.version != expected_version:
         raise StaleEditError(current)
+    late_change_check(dates=[current.occurred_on], note=note)
+    if note.strip():
+        current._change_reason = change_reason(note)
     if current.enterprise_id:
         disposal = current.enterprise.disposal
         for later in Event.objects.filter(enterprise_id=current.enterprise_id, stage__gt=current.stage):
@@ -167,6 +180,8 @@ def events_record_bulk(
     enterprises = list(enterprises)
     if not enterprises:
         raise ValidationError(_("Choose at least one enterprise."), code="no_enterprise")
+    # Once for all of them, rather than the same refusal for each enterprise.
+    late_change_check(dates=[on], note=note)
     strangers = [enterprise.name for enterprise in enterprises if enterprise.site_id != site.pk]
     if strangers:
         raise ValidationError(

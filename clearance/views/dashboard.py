@@ -17,7 +17,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from .. import permissions, selectors
-from ..api import PeriodError, parse_period
+from ..api import PeriodError, metric_json, parse_period
 from ..choices import METRIC_UNITS, Metric, Stage
 from ..filters import BoardFilter
 from ..models import Town
@@ -125,6 +125,70 @@ def town_completion_chart(summary: CampaignSummary) -> dict:
     }
 
 
+def _cell(today: dict, published: dict | None) -> dict:
+    """Return one figure of the bulletin: the published one where the month is closed, and today's when it differs.
+
+    Both are compared as /api/summary/ gives them (rounded), so a correction is what a reader would see.
+    """
+    if published is None:
+        return {**today, "corrected": None}
+    return {**published, "corrected": today if today != published else None}
+
+
+def _scope_cells(scope: ScopeSummary | None, published: dict | None, *, with_rank: bool) -> list[dict]:
+    cells = []
+    for metric in Metric:
+        today = metric_json(scope.metrics[metric.value], with_rank=with_rank) if scope else None
+        shown = published["metrics"][metric.value] if published else None
+        cell = {**shown, "corrected": None} if today is None else _cell(today, shown)
+        cells.append({**cell, "metric": metric.value, "is_count": metric == Metric.ENTERPRISES_RECTIFIED})
+    return cells
+
+
+def bulletin_tables(summary: CampaignSummary, snapshot: dict | None) -> dict:
+    """Return the bulletin's three tables, city, towns and counties: SNAPSHOT's figures (a closed month's) or today's.
+
+    Where a closed month's figures differ today, each such cell carries today's under "corrected" (更正).
+    Towns and counties are matched by name; one published then and gone since is shown as published.
+    """
+    progress = summary.time_progress_pct
+
+    def gap(cell):
+        return None if cell["completion_pct"] is None else round(cell["completion_pct"] - progress, 1)
+
+    city = []
+    for card, cell in zip(
+        metric_cards(summary.city, summary.time_progress), _scope_cells(summary.city, snapshot, with_rank=False)
+    ):
+        if snapshot is not None:
+            card = {**card, "gap": gap(cell)}
+        city.append({**card, "cell": cell})
+    city_counts = snapshot if snapshot is not None else {"signed": summary.city.signed, "vacated": summary.city.vacated}
+    tables = {"city": city, "towns": [], "counties": [], "signed": city_counts["signed"], "vacated": city_counts["vacated"]}
+    for key, scopes, with_rank in (("towns", summary.towns, True), ("counties", summary.counties, True)):
+        by_name = {scope.name: scope for scope in scopes}
+        rows = snapshot[key] if snapshot is not None else [{"name": scope.name} for scope in scopes]
+        for row in rows:
+            scope = by_name.get(row["name"])
+            published = row if snapshot is not None else None
+            entry = {
+                "name": row["name"],
+                "pk": scope.pk if scope else None,
+                "cells": _scope_cells(scope, published, with_rank=with_rank),
+            }
+            if key == "towns":
+                entry["rank"] = row["rank"] if published else scope.rank
+                entry["score"] = row["score"] if published else scope.score_pct
+                today_rank = scope.rank if scope else None
+                entry["rank_corrected"] = published is not None and scope is not None and today_rank != row["rank"]
+                entry["today_rank"] = today_rank
+            tables[key].append(entry)
+    tables["corrected"] = any(
+        cell["corrected"] for row in (*tables["towns"], *tables["counties"]) for cell in row["cells"]
+    ) or any(card["cell"]["corrected"] for card in city)
+    return tables
+
+
 def board_columns(sites, *, limit: int | None) -> list[dict]:
     """Group SITES (annotated with `stage`) into the battle board's columns, the most urgent first.
 
@@ -167,6 +231,11 @@ class PeriodMixin:
     def summary(self) -> CampaignSummary:
         return selectors.campaign_summary(year=self.year, month=self.month)
 
+    @cached_property
+    def published(self):
+        """The month's ReportingPeriod when it is closed (its figures published), else None."""
+        return selectors.closed_period(year=self.year, month=self.month)
+
     def period_context(self) -> dict:
         years = selectors.campaign_years()
         if self.year not in years:
@@ -177,6 +246,7 @@ class PeriodMixin:
             "years": years,
             "months": list(MONTHS.items()),
             "summary": self.summary,
+            "published": self.published,
             "yellow_band": settings.CLEARANCE_YELLOW_BAND_POINTS,
             # The change log of the figures shown: this period (and the town, on a town's page).
             "audit_query": urlencode({**self.audit_scope(), "year": self.year, "month": self.month}),
@@ -298,7 +368,7 @@ class BulletinView(PeriodMixin, TemplateView):
         home = next((county for county in summary.counties if county.pk == home_id), None)
         context.update(self.period_context())
         context.update(
-            cards=metric_cards(summary.city, summary.time_progress),
+            tables=bulletin_tables(summary, self.published.snapshot if self.published else None),
             city_name=home.name if home else gettext("the city"),
             home_county_id=home_id,
             issued_on=timezone.localdate(),

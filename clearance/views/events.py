@@ -148,6 +148,12 @@ def _event_page(event: Event) -> str:
     return (event.enterprise or event.site).get_absolute_url()
 
 
+def _closed_month_of(event: Event) -> str | None:
+    """Return the label of EVENT's month when it is closed (a late change needs a note), else None."""
+    on = event.occurred_on
+    return selectors.month_label(on.year, on.month) if selectors.closed_months([on]) else None
+
+
 class EventUpdateView(EventWriteMixin, FormView):
     """Correct an event's date or note, or add photos; the old values stay in the history."""
 
@@ -156,6 +162,9 @@ class EventUpdateView(EventWriteMixin, FormView):
 
     def get_initial(self):
         return {"version": self.event.version, "occurred_on": self.event.occurred_on, "note": self.event.note}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "closed_month": _closed_month_of(self.event)}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(event=self.event, back_url=_event_page(self.event), **kwargs)
@@ -166,6 +175,7 @@ class EventUpdateView(EventWriteMixin, FormView):
             event = services.event_correct(
                 event=self.event, expected_version=data["version"], user=self.request.user,
                 on=data["occurred_on"], note=data["note"], photos=data["photos"], phase=data["phase"],
+                correction_note=data["correction_note"],
             )
         except services.StaleEditError as stale:
             return conflict_response(
@@ -189,13 +199,19 @@ class EventDeleteView(EventWriteMixin, FormView):
     def get_initial(self):
         return {"version": self.event.version}
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "closed_month": _closed_month_of(self.event)}
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(event=self.event, back_url=_event_page(self.event), **kwargs)
 
     def form_valid(self, form):
         page = _event_page(self.event)
         try:
-            services.event_delete(event=self.event, expected_version=form.cleaned_data["version"], user=self.request.user)
+            services.event_delete(
+                event=self.event, expected_version=form.cleaned_data["version"], user=self.request.user,
+                note=form.cleaned_data["note"],
+            )
         except services.StaleEditError as stale:
             return conflict_response(
                 self.request, record=self.event, theirs=stale.current,

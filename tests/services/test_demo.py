@@ -230,15 +230,20 @@ def test_demo_second_run_changes_nothing():
 def test_demo_rerun_keeps_progress_recorded_since_and_restores_moved_events():
     official = get_user_model().objects.get(username="official")
     zaochang = Enterprise.objects.get(name="平湖市龙牌糟厂")
-    services.event_record(stage=Stage.SIGNED, on=date(2022, 8, 30), user=official, enterprise=zaochang)
+    # August is closed in the demo: late changes carry a note.
+    services.event_record(stage=Stage.SIGNED, on=date(2022, 8, 30), user=official, enterprise=zaochang, note="补录")
     moved = Event.objects.filter(enterprise__name="某纺织企业", stage=Stage.CLOSED).get()
-    services.event_correct(event=moved, expected_version=moved.version, on=date(2022, 8, 1), user=official)
+    services.event_correct(
+        event=moved, expected_version=moved.version, on=date(2022, 8, 1), user=official, correction_note="日期录错"
+    )
     out = io.StringIO()
 
     call_command("load_demo", stdout=out)
 
     assert zaochang.events.filter(stage=Stage.SIGNED).exists()
     assert Event.objects.get(pk=moved.pk).occurred_on == date(2022, 6, 24)
+    # Putting it back in a closed month is a late correction too, and says so.
+    assert moved.history.order_by("-history_date").first().history_change_reason == "按演示数据恢复（load_demo）。"
     assert "Events recorded besides the demo's, included in the figures: 1." in out.getvalue()
     assert city_figures(year=2022, month=8)[CLOSED] == 190
 

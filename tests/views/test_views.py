@@ -207,7 +207,8 @@ def test_home_official_sees_towns_of_their_task_force(client, official):
     assert linda.name not in writable
 
 
-def test_home_shows_city_figures_of_latest_period(client, leader, campaign):
+def test_home_shows_city_figures_of_the_latest_closed_month(client, leader, campaign):
+    services.period_close(year=2022, month=8, user=None)
     client.force_login(leader)
 
     response = client.get("/")
@@ -221,6 +222,7 @@ def test_home_shows_city_figures_of_latest_period(client, leader, campaign):
 
 
 def test_home_figures_in_english_with_units_and_period(client, leader, campaign):
+    services.period_close(year=2022, month=8, user=None)
     client.force_login(leader)
 
     response = client.get("/", **ENGLISH)

@@ -1,0 +1,83 @@
+"""Reporting periods (通报期): which months are closed, the latest one, and what was published for a month."""
+
+import calendar
+from datetime import date
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import ReportingPeriod
+
+
+def month_label(year: int, month: int) -> str:
+    """Return the month as people read it: 2022年8月."""
+    return _("%(year)s, month %(month)s") % {"year": year, "month": month}
+
+
+def latest_closed_period() -> ReportingPeriod | None:
+    """Return the latest closed month, or None when no month is closed (one query)."""
+    return ReportingPeriod.objects.filter(closed=True).order_by("-year", "-month").first()
+
+
+def closed_period(*, year: int, month: int) -> ReportingPeriod | None:
+    """Return the closed month YEAR-MONTH, or None when it is open (one query)."""
+    return ReportingPeriod.objects.filter(year=year, month=month, closed=True).first()
+
+
+def closed_months(dates) -> list[tuple[int, int]]:
+    """Return the (year, month) of DATES whose month is closed, in order, each once (one query, none for no dates)."""
+    months = sorted({(each.year, each.month) for each in dates if each is not None})
+    if not months:
+        return []
+    wanted = Q()
+    for year, month in months:
+        wanted |= Q(year=year, month=month)
+    return sorted(ReportingPeriod.objects.filter(wanted, closed=True).values_list("year", "month"))
+
+
+def last_complete_month(today: date | None = None) -> tuple[int, int]:
+    """Return the last calendar month that ended before TODAY (default: today)."""
+    today = today or timezone.localdate()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def month_is_over(*, year: int, month: int, today: date | None = None) -> bool:
+    """Return whether the month YEAR-MONTH has ended before TODAY (default: today)."""
+    today = today or timezone.localdate()
+    return date(year, month, calendar.monthrange(year, month)[1]) < today
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    """Return the month after YEAR-MONTH."""
+    return (year, month + 1) if month < 12 else (year + 1, 1)
+
+
+def period_months(*, count: int = 12) -> dict:
+    """Return what the periods page lists: the latest closed month, the next one to close, and the last COUNT months.
+
+    The months run back from the next one to close (without a closed month, the month before today), each
+    with its row (closed, or reopened) or None; two queries.
+    """
+    latest = latest_closed_period()
+    following = next_month(latest.year, latest.month) if latest else None
+    end = following or last_complete_month()
+    months = []
+    year, month = end
+    for _index in range(count):
+        months.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    wanted = Q()
+    for year, month in months:
+        wanted |= Q(year=year, month=month)
+    rows = {(row.year, row.month): row for row in ReportingPeriod.objects.filter(wanted).select_related(
+        "closed_by", "reopened_by"
+    )}
+    return {
+        "latest": latest,
+        "next": following,
+        "rows": [
+            {"year": year, "month": month, "label": month_label(year, month), "period": rows.get((year, month))}
+            for year, month in months
+        ],
+    }
