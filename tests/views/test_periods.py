@@ -149,7 +149,7 @@ def test_bulletin_of_a_closed_month_marks_corrections_beside_the_published_figur
     city = dict(body_rows(page, "bulletin-city"))
     assert "data-correction" not in before
     assert city[' data-figure="enterprises_rectified" data-corrected'][1] == "190 家 更正 189 家"
-    assert city[' data-figure="land_vacated_mu"'][1] == "3163.00 亩"
+    assert city[' data-figure="land_vacated_mu"'][1] == "3,163.00 亩"
     assert "（2022年1—8月）" in page
     assert 'data-period-status="closed"' in page
     assert "标注“更正”的数据" in page
