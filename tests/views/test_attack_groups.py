@@ -88,6 +88,63 @@ def test_town_page_leaves_out_the_groups_of_an_ended_pairing(leader_in, grouped)
     assert "data-no-groups" in page
 
 
+# The workspace -------------------------------------------------------------------
+
+
+def names_in_table(page: str) -> list[str]:
+    return [cells[0] for attrs, cells in body_rows(page, "enterprises")]
+
+
+def group_options(page: str) -> list[str]:
+    select = re.search(r'<select name="group"[^>]*>(.*?)</select>', page, re.DOTALL).group(1)
+    return [text(option) for option in re.findall(r"<option[^>]*>(.*?)</option>", select, re.DOTALL)]
+
+
+def test_workspace_filters_enterprises_by_group_with_the_towns_groups_in_natural_order(leader_in, grouped):
+    town, groups = grouped
+    url = reverse("clearance:workspace_enterprises", args=[town.pk])
+
+    page = leader_in.get(url).content.decode()
+    first = leader_in.get(url, {"group": groups["一"].pk}).content.decode()
+    none = leader_in.get(url, {"group": "none"}).content.decode()
+
+    assert group_options(page) == ["全部", "攻坚小组一", "攻坚小组二", "攻坚小组十", "未分配攻坚小组"]
+    assert names_in_table(first) == ["乙企业", "甲企业"]
+    assert names_in_table(none) == ["丁企业"]
+
+
+def test_workspace_refuses_another_towns_group_as_a_filter(leader_in, grouped):
+    town, _ = grouped
+    other = AttackGroup.objects.exclude(task_force__pairing__town=town).get()
+
+    page = leader_in.get(reverse("clearance:workspace_enterprises", args=[town.pk]), {"group": other.pk}).content.decode()
+
+    # Not a choice: the form says so and no row of another town's group shows.
+    assert "选择一个有效的选项" in page
+    assert names_in_table(page) == ["没有符合条件的企业。"]
+    assert "攻坚小组三" not in group_options(page)
+
+
+def test_workspace_sorts_enterprises_by_group_in_natural_order_across_pages(leader_in, db):
+    town, pairing = paired_town()
+    groups = [services.attack_group_upsert(task_force=pairing.task_force, name=f"攻坚小组{n}") for n in reversed(NUMERALS)]
+    site = SiteFactory(town=town)
+    for index, group in enumerate(groups):
+        for k in range(2):
+            EnterpriseFactory(site=site, name=f"企业{index:02d}{k}", responsible_group=group)
+    EnterpriseFactory(site=site, name="无组企业")
+    url = reverse("clearance:workspace_enterprises", args=[town.pk])
+
+    first = leader_in.get(url, {"sort": "responsible_group"}).content.decode()
+    second = leader_in.get(url, {"sort": "responsible_group", "page": 2}).content.decode()
+    descending = leader_in.get(url, {"sort": "-responsible_group"}).content.decode()
+
+    shown = [cells[5] for attrs, cells in body_rows(first, "enterprises") + body_rows(second, "enterprises")]
+    expected = [f"攻坚小组{n}" for n in NUMERALS for _ in range(2)] + ["—"]
+    assert shown == expected
+    assert [cells[5] for attrs, cells in body_rows(descending, "enterprises")][:3] == ["—", "攻坚小组十三", "攻坚小组十三"]
+
+
 # The demo: 林埭镇's 13 groups ---------------------------------------------------------
 
 
