@@ -145,6 +145,42 @@ def test_workspace_sorts_enterprises_by_group_in_natural_order_across_pages(lead
     assert [cells[5] for attrs, cells in body_rows(descending, "enterprises")][:3] == ["—", "攻坚小组十三", "攻坚小组十三"]
 
 
+# The pickers: the page's enterprise form and the admin -------------------------------
+
+
+def select_options(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.DOTALL).group(1)
+    return [text(option) for option in re.findall(r"<option[^>]*>(.*?)</option>", select, re.DOTALL)]
+
+
+def test_enterprise_form_offers_the_towns_groups_in_natural_order(admin_client, db):
+    town, pairing = paired_town()
+    for n in ("三", "十", "一", "二"):
+        services.attack_group_upsert(task_force=pairing.task_force, name=f"攻坚小组{n}")
+    enterprise = EnterpriseFactory(site=SiteFactory(town=town))
+
+    page = admin_client.get(reverse("clearance:enterprise_update", args=[enterprise.pk])).content.decode()
+
+    assert select_options(page, "responsible_group")[1:] == ["攻坚小组一", "攻坚小组二", "攻坚小组三", "攻坚小组十"]
+
+
+def test_admin_pickers_and_lists_show_groups_in_natural_order(admin_client, db):
+    town, pairing = paired_town()
+    for n in ("十", "二", "十一", "一"):
+        services.attack_group_upsert(task_force=pairing.task_force, name=f"第{n}攻坚小组" if n != "二" else "第2攻坚小组")
+    enterprise = EnterpriseFactory(site=SiteFactory(town=town))
+    expected = ["第一攻坚小组", "第2攻坚小组", "第十攻坚小组", "第十一攻坚小组"]
+    task_force = pairing.task_force
+
+    picker = admin_client.get(reverse("admin:clearance_enterprise_change", args=[enterprise.pk])).content.decode()
+    changelist = admin_client.get(reverse("admin:clearance_attackgroup_changelist")).content.decode()
+    inline = admin_client.get(reverse("admin:clearance_taskforce_change", args=[task_force.pk])).content.decode()
+
+    assert select_options(picker, "responsible_group")[1:] == [f"{task_force} · {name}" for name in expected]
+    assert re.findall(r'<th class="field-group_name"><a [^>]*>([^<]+)</a>', changelist) == expected
+    assert re.findall(r'name="attack_groups-\d+-name"[^>]*value="([^"]+)"', inline) == expected
+
+
 # The demo: 林埭镇's 13 groups ---------------------------------------------------------
 
 
