@@ -47,8 +47,14 @@ class SiteFilter(django_filters.FilterSet):
         fields = ["name", "stage", "overdue"]
 
 
+GROUP_NONE = "none"
+
+
 class EnterpriseFilter(django_filters.FilterSet):
-    """Filters of the workspace's enterprise table: name, stage, disposal, category, tenant, overdue."""
+    """Filters of the workspace's enterprise table: name, stage, disposal, category, tenant, overdue, attack group.
+
+    GROUP_CHOICES are the town's attack groups as (pk, name), in the order people number them.
+    """
 
     name = django_filters.CharFilter(label=_("Name contains"), lookup_expr="icontains")
     stage = django_filters.ChoiceFilter(
@@ -65,10 +71,24 @@ class EnterpriseFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("Overdue"), field_name="is_overdue", widget=_yes_no()
     )
+    group = django_filters.ChoiceFilter(
+        label=_("Attack group"), choices=[], method="filter_group", empty_label=_("Any")
+    )
 
     class Meta:
         model = Enterprise
-        fields = ["name", "stage", "disposal", "category", "tenant", "overdue"]
+        fields = ["name", "stage", "disposal", "category", "tenant", "overdue", "group"]
+
+    def __init__(self, *args, group_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["group"].extra["choices"] = [
+            *((str(pk), name) for pk, name in group_choices), (GROUP_NONE, _("No attack group")),
+        ]
+
+    def filter_group(self, queryset, name, value):
+        if value == GROUP_NONE:
+            return queryset.filter(responsible_group__isnull=True)
+        return queryset.filter(responsible_group_id=int(value))
 
     def filter_category(self, queryset, name, value):
         # Each category is a boolean field named by the choice's value.

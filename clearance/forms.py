@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
 from .models import AttackGroup, Enterprise, Site
+from .ordering import natural_key
 from .rules import MAX_YEAR, MIN_YEAR
 from .validators import validate_no_control_characters
 
@@ -320,6 +321,23 @@ class SiteForm(VersionedModelForm):
 CATEGORY_FIELDS = [category.value for category in Category]
 
 
+class NaturalOrderChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices in the natural order of their labels (攻坚小组一, 二 … 十三), sorted here: SQL cannot."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        label = self.field.label_from_instance
+        for obj in sorted(self.queryset.all(), key=lambda each: natural_key(str(label(each)))):
+            yield self.choice(obj)
+
+
+class NaturalOrderModelChoiceField(forms.ModelChoiceField):
+    """A picker whose options read in the order people number them (a town's attack groups: a short list)."""
+
+    iterator = NaturalOrderChoiceIterator
+
+
 class EnterpriseForm(VersionedModelForm):
     class Meta:
         model = Enterprise
@@ -331,14 +349,13 @@ class EnterpriseForm(VersionedModelForm):
             "plan_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "plan_notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"responsible_group": NaturalOrderModelChoiceField}
 
     def __init__(self, *args, town, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.town = town
         self.fields["site"].queryset = Site.objects.filter(town=town).order_by("name")
-        self.fields["responsible_group"].queryset = AttackGroup.objects.filter(
-            task_force__pairing__town=town
-        ).order_by("name")
+        self.fields["responsible_group"].queryset = AttackGroup.objects.filter(task_force__pairing__town=town)
         self.fields["disposal"].help_text = closing_rule_summary()
         for name in ("annual_energy_tce", "energy_freed_tce"):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01", min="0")

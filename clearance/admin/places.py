@@ -6,7 +6,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .. import services
+from .. import selectors, services
 from ..models import AttackGroup, Bureau, BureauHead, County, Enterprise, Pairing, Site, TaskForce, TaskForceMember, Town
 from .base import ClearanceAdmin, ReadOnlyInline, ServiceInline, ServiceModelForm, count_of, form_values
 
@@ -213,6 +213,10 @@ class AttackGroupInline(ServiceInline):
     fields = ["name", "leader_name"]
     show_change_link = True
 
+    def get_queryset(self, request):
+        # 攻坚小组一, 二 … 十三 as people number them, not as the characters sort.
+        return selectors.with_name_rank(super().get_queryset(request)).order_by("name_rank", "name")
+
     def service_create(self, request, obj, form):
         return services.attack_group_create(user=request.user, **form_values(obj, form))
 
@@ -286,14 +290,24 @@ class TaskForceMemberAdmin(ClearanceAdmin):
 @admin.register(AttackGroup)
 class AttackGroupAdmin(ClearanceAdmin):
     entity, subject = "attack_group", "group"
-    list_display = ["name", "leader_name", "task_force", "enterprise_count"]
+    list_display = ["group_name", "leader_name", "task_force", "enterprise_count"]
     list_select_related = ["task_force"]
     list_filter = ["task_force__pairing__town"]
     search_fields = ["name", "leader_name", "task_force__name"]
     autocomplete_fields = ["task_force"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(enterprise_count=Count("enterprises"))
+        # Ranked before ordering: the default ordering sorts on the rank (ModelAdmin's would order before annotating).
+        groups = selectors.with_name_rank(self.model._default_manager.get_queryset())
+        return groups.annotate(enterprise_count=Count("enterprises")).order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        # Each task force's groups in the order people number them (一 … 十三); the name column sorts the same way.
+        return ["task_force", "name_rank"]
+
+    @admin.display(description=_("name"), ordering="name_rank")
+    def group_name(self, obj):
+        return obj.name
 
     @admin.display(description=_("enterprises"), ordering="enterprise_count")
     def enterprise_count(self, obj):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..choices import Category, Stage
+from ..forms import NaturalOrderModelChoiceField
 from ..models import AttackGroup, Enterprise, Event, Site
 from .base import ClearanceAdmin, ReadOnlyInline, VersionedForm, form_values, stage_label, with_current_stage
 
@@ -162,6 +163,7 @@ class EnterpriseAdmin(ClearanceAdmin):
         if db_field.name == "responsible_group":
             # Group names repeat from town to town; the label says whose group it is.
             kwargs["queryset"] = AttackGroup.objects.select_related("task_force")
+            kwargs["form_class"] = NaturalOrderModelChoiceField
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
             field.label_from_instance = lambda group: f"{group.task_force} · {group}"
             return field

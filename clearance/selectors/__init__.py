@@ -66,6 +66,12 @@ from .sites import (
     workspace_enterprises,
     workspace_sites,
 )
+from .groups import (
+    town_attack_groups,
+    town_group_choices,
+    with_group_rank,
+    with_name_rank,
+)
 from .history import (
     HistoryEntry,
     change_history,
@@ -143,10 +149,14 @@ __all__ = [
     "time_progress",
     "to_cents",
     "town_figures",
+    "town_attack_groups",
+    "town_group_choices",
     "town_pairing",
     "overdue_as_of",
     "with_enterprise_overdue",
     "with_enterprise_stage",
+    "with_group_rank",
+    "with_name_rank",
     "with_site_overdue",
     "with_site_progress",
     "with_site_stage",

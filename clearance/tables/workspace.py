@@ -64,7 +64,8 @@ class EnterpriseTable(tables.Table):
     categories = tables.Column(verbose_name=_("Categories"), empty_values=(), orderable=False)
     disposal = tables.Column(verbose_name=_("Disposal"))
     stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
-    responsible_group = tables.Column(verbose_name=_("Responsible attack group"), order_by=("responsible_group__name",))
+    # By the group's rank in the order people number them (一 … 十三), annotated by the view; its enterprises by name.
+    responsible_group = tables.Column(verbose_name=_("Responsible attack group"), order_by=("group_rank", "name"))
     plan_deadline = _DeadlineColumn(verbose_name=_("Plan deadline"), attrs={"td": {"class": "text-nowrap"}})
     energy_freed_tce = tables.Column(verbose_name=_("Energy freed (tce)"), attrs={"td": {"class": "text-end"}})
     credit_code = tables.Column(verbose_name=_("Unified social credit code"), visible=False)

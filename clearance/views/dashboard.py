@@ -316,7 +316,8 @@ class DashboardView(PeriodMixin, ExportsMixin, SingleTableMixin, TemplateView):
 
 
 class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
-    """A town against its allocated targets: cards, rank, trend, its sites' progress, its pairing and task force."""
+    """A town against its allocated targets: cards, rank, trend, its sites' progress, its pairing, task force and
+    attack groups."""
 
     model = Town
     template_name = "clearance/town_detail.html"
@@ -352,6 +353,7 @@ class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
             trend_chart=trend,
             trend_fallback=trend_fallback(trend),
             pairing=selectors.town_pairing(town=town),
+            attack_groups=selectors.town_attack_groups(town=town),
         )
         return context
 

@@ -1,5 +1,7 @@
 """The officials' "my towns" workspace: their towns' sites and enterprises as sortable, exportable tables."""
 
+from functools import cached_property
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -77,5 +79,14 @@ class WorkspaceEnterprisesView(_WorkspaceTableView):
     filterset_class = EnterpriseFilter
     tab = "enterprises"
 
+    @cached_property
+    def group_choices(self) -> list[tuple[int, str]]:
+        return selectors.town_group_choices(town=self.town)
+
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "group_choices": self.group_choices}
+
     def get_queryset(self) -> QuerySet[Enterprise]:
-        return selectors.workspace_enterprises(town=self.town)
+        # The town's groups in the order people number them, as a rank the database sorts on (pages still paginate).
+        names = [name for _, name in self.group_choices]
+        return selectors.with_group_rank(selectors.workspace_enterprises(town=self.town), group_names=names)

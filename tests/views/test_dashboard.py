@@ -531,17 +531,23 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
 def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_queries, size):
     towns_made, _ = _campaign_of_size(size)
     town = towns_made[0]
+    task_force = selectors.town_pairing(town=town).task_force
     for index in range(size):
-        EnterpriseFactory(site=SiteFactory(town=town))
+        group = services.attack_group_upsert(task_force=task_force, name=f"第{index + 1}组")
+        EnterpriseFactory(site=SiteFactory(town=town), responsible_group=group)
     url = reverse("clearance:town_detail", args=[town.pk])
     leader_in.get(url, AUGUST)
 
     # session, user, town; summary (6); trend; years; pairing with task force, members, member bureaus;
-    # the sites' count and one page of them; whether the month is closed
-    with django_assert_num_queries(17):
+    # the attack groups with their counts (one query however many groups); the sites' count and one page of them;
+    # whether the month is closed
+    with django_assert_num_queries(18):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
+    assert [cells[0] for attrs, cells in body_rows(response.content.decode(), "attack-groups")] == [
+        f"第{index + 1}组" for index in range(size)
+    ]
     assert card(response.content.decode(), "enterprises_rectified")["value"] == "2"
     # The sites past the first 25 are on the next page; the export has them all.
     second = leader_in.get(url, {**AUGUST, "page": 2})

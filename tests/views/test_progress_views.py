@@ -273,8 +273,9 @@ def test_workspace_tables_paginate_in_a_fixed_number_of_queries(client, world, d
     many_enterprises(world, world.site, count)
     client.force_login(world.official)
 
-    # session, user, town, count, page of rows, leader check, write check
-    with django_assert_num_queries(7):
+    # session, user, town, the town's attack groups (the group filter's choices and sort order), count,
+    # page of rows, leader check, write check
+    with django_assert_num_queries(8):
         response = client.get(reverse("clearance:workspace_enterprises", args=[world.town.pk]))
 
     html = response.content.decode()
