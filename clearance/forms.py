@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
-from .models import AttackGroup, Enterprise, Site
-from .rules import MIN_YEAR
+from .models import AttackGroup, Enterprise, Event, Site
+from .rules import MIN_YEAR, next_stage
 from .validators import validate_no_control_characters
 
 SITE_SUBJECT = "site"
@@ -151,8 +151,37 @@ class TextCheckedForm(forms.Form):
         refuse_control_characters(self)
 
 
+class SubjectSelect(forms.Select):
+    """The subject choice of the stage form: each option carries the stage its subject most likely reaches next.
+
+    static/js/record.js preselects that stage when the subject changes.
+    """
+
+    def __init__(self, *args, next_stages: dict[str, int | None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.next_stages = next_stages or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.next_stages:
+            option["attrs"]["data-next-stage"] = self.next_stages[str(value)] or ""
+        return option
+
+
+def _enterprise_next_stages(enterprises: dict[str, Enterprise]) -> dict[str, int | None]:
+    """Return, by enterprise id as text, the next stage of each of ENTERPRISES (one query)."""
+    recorded: dict[int, set[int]] = {int(pk): set() for pk in enterprises}
+    for enterprise_id, stage in Event.objects.filter(enterprise__in=list(recorded)).values_list("enterprise_id", "stage"):
+        recorded[enterprise_id].add(stage)
+    return {pk: next_stage(recorded[int(pk)], each.disposal) for pk, each in enterprises.items()}
+
+
 class EventRecordForm(TextCheckedForm):
-    """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises."""
+    """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises.
+
+    The stage is preselected: the enterprise's next stage (rules.next_stage), or on a site page that of the
+    subject chosen (the site itself: 腾退 until it is recorded).
+    """
 
     subject = forms.ChoiceField(label=_("Enterprise or site"))
     stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
@@ -173,12 +202,20 @@ class EventRecordForm(TextCheckedForm):
         if site is None:
             del self.fields["subject"]
             self.fields["stage"].help_text = stage_rule(enterprise.disposal)
+            self.fields["stage"].initial = next_stage((event.stage for event in enterprise.events.all()), enterprise.disposal)
         else:
+            next_stages = _enterprise_next_stages(self.enterprises)
+            site_vacated = any(event.stage == Stage.VACATED for event in site.events.all())
+            next_stages[SITE_SUBJECT] = None if site_vacated else Stage.VACATED
+            self.fields["subject"].widget = SubjectSelect(next_stages=next_stages)
             self.fields["subject"].choices = [
                 ("", _("Choose…")),
                 *((pk, each.name) for pk, each in self.enterprises.items()),
                 (SITE_SUBJECT, _("The site itself (%(vacated)s only)") % {"vacated": Stage.VACATED.label}),
             ]
+            chosen = str(self.initial.get("subject", ""))
+            if chosen in next_stages:
+                self.fields["stage"].initial = next_stages[chosen]
 
     def subject_kwargs(self) -> dict:
         """Return enterprise= or site= for services.event_record, from the choice made."""
