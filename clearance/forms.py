@@ -123,8 +123,14 @@ def _date_widget() -> forms.DateInput:
 validate_event_date = MinValueValidator(EARLIEST_EVENT, message=_("The date is before 2000."))
 
 
+def validate_not_future(value: date) -> None:
+    """Refuse a date after today on the form, with the model's words, so it shows beside the form's other errors."""
+    if value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
 def _event_date_field() -> forms.DateField:
-    return forms.DateField(label=_("Date"), widget=_date_widget(), validators=[validate_event_date])
+    return forms.DateField(label=_("Date"), widget=_date_widget(), validators=[validate_event_date, validate_not_future])
 
 
 def check_text(field: forms.Field) -> forms.Field:
