@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clearance.choices import Stage
-from clearance.models import Enterprise, Event, Site, Town
+from clearance.models import Event, Site, Town
 from clearance.rules import next_stage
 
 from .conftest import PHONE, login, shot
