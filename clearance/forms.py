@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Category, Disposal, PhotoPhase, Stage
-from .models import AttackGroup, Enterprise, Site
+from .models import AttackGroup, Enterprise, Event, Site
 from .ordering import natural_key
-from .rules import MAX_YEAR, MIN_YEAR
+from .rules import MAX_YEAR, MIN_YEAR, next_stage
 from .validators import validate_no_control_characters
 
 SITE_SUBJECT = "site"
@@ -124,8 +124,14 @@ def _date_widget() -> forms.DateInput:
 validate_event_date = MinValueValidator(EARLIEST_EVENT, message=_("The date is before 2000."))
 
 
+def validate_not_future(value: date) -> None:
+    """Refuse a date after today on the form, with the model's words, so it shows beside the form's other errors."""
+    if value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
 def _event_date_field() -> forms.DateField:
-    return forms.DateField(label=_("Date"), widget=_date_widget(), validators=[validate_event_date])
+    return forms.DateField(label=_("Date"), widget=_date_widget(), validators=[validate_event_date, validate_not_future])
 
 
 def check_text(field: forms.Field) -> forms.Field:
@@ -152,8 +158,37 @@ class TextCheckedForm(forms.Form):
         refuse_control_characters(self)
 
 
+class SubjectSelect(forms.Select):
+    """The subject choice of the stage form: each option carries the stage its subject most likely reaches next.
+
+    static/js/record.js preselects that stage when the subject changes.
+    """
+
+    def __init__(self, *args, next_stages: dict[str, int | None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.next_stages = next_stages or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.next_stages:
+            option["attrs"]["data-next-stage"] = self.next_stages[str(value)] or ""
+        return option
+
+
+def _enterprise_next_stages(enterprises: dict[str, Enterprise]) -> dict[str, int | None]:
+    """Return, by enterprise id as text, the next stage of each of ENTERPRISES (one query)."""
+    recorded: dict[int, set[int]] = {int(pk): set() for pk in enterprises}
+    for enterprise_id, stage in Event.objects.filter(enterprise__in=list(recorded)).values_list("enterprise_id", "stage"):
+        recorded[enterprise_id].add(stage)
+    return {pk: next_stage(recorded[int(pk)], each.disposal) for pk, each in enterprises.items()}
+
+
 class EventRecordForm(TextCheckedForm):
-    """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises."""
+    """A stage reached, its date, a note and photos: for one enterprise, or on a site page for it or one of its enterprises.
+
+    The stage is preselected: the enterprise's next stage (rules.next_stage), or on a site page that of the
+    subject chosen (the site itself: 腾退 until it is recorded).
+    """
 
     subject = forms.ChoiceField(label=_("Enterprise or site"))
     stage = forms.TypedChoiceField(label=_("Stage"), choices=Stage.choices, coerce=int)
@@ -174,12 +209,20 @@ class EventRecordForm(TextCheckedForm):
         if site is None:
             del self.fields["subject"]
             self.fields["stage"].help_text = stage_rule(enterprise.disposal)
+            self.fields["stage"].initial = next_stage((event.stage for event in enterprise.events.all()), enterprise.disposal)
         else:
+            next_stages = _enterprise_next_stages(self.enterprises)
+            site_vacated = any(event.stage == Stage.VACATED for event in site.events.all())
+            next_stages[SITE_SUBJECT] = None if site_vacated else Stage.VACATED
+            self.fields["subject"].widget = SubjectSelect(next_stages=next_stages)
             self.fields["subject"].choices = [
                 ("", _("Choose…")),
                 *((pk, each.name) for pk, each in self.enterprises.items()),
                 (SITE_SUBJECT, _("The site itself (%(vacated)s only)") % {"vacated": Stage.VACATED.label}),
             ]
+            chosen = str(self.initial.get("subject", ""))
+            if chosen in next_stages:
+                self.fields["stage"].initial = next_stages[chosen]
 
     def subject_kwargs(self) -> dict:
         """Return enterprise= or site= for services.event_record, from the choice made."""

@@ -20,6 +20,17 @@ def is_leader(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and not is_admin(user) and user.groups.filter(name=LEADERS_GROUP).exists()
 
 
+def is_official(user: AbstractBaseUser) -> bool:
+    """Officials (镇街道 / 专班 工作人员): in the officials group, neither admin nor leader; they may write no town yet."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and not is_admin(user)
+        and not is_leader(user)
+        and user.groups.filter(name=OFFICIALS_GROUP).exists()
+    )
+
+
 def writable_towns(user: AbstractBaseUser) -> QuerySet[Town]:
     """Return the towns whose sites, enterprises and events USER may change.
 

@@ -169,3 +169,22 @@ def stage_prerequisites(stage: Stage, disposal: str) -> tuple[Stage, ...]:
     if stage == Stage.CLOSED:
         return (Stage.SIGNED,) if disposal in DISPOSALS_CLOSED_WITHOUT_VACATING else (Stage.VACATED,)
     return ()
+
+
+def next_stage(recorded: Iterable[int], disposal: str) -> Stage | None:
+    """Return the stage an enterprise with the RECORDED stages most likely reaches next, or None after 销号.
+
+    It is the least stage after the most advanced one recorded that is not
+    recorded yet and whose prerequisites (stage_prerequisites) are met. Under a
+    disposal that keeps the enterprise in place (改造提升, 兼并重组) it is never
+    腾退 or 拆除: after 签约 comes 销号. With nothing recorded it is 摸底.
+    """
+    done = set(recorded)
+    latest = max(done, default=0)
+    skipped = {Stage.VACATED, Stage.DEMOLISHED} if disposal in DISPOSALS_CLOSED_WITHOUT_VACATING else set()
+    for stage in Stage:
+        if stage <= latest or stage in done or stage in skipped:
+            continue
+        if all(required in done for required in stage_prerequisites(stage, disposal)):
+            return stage
+    return None

@@ -10,11 +10,12 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from clearance.api import SummaryApiView
+from clearance.views.accounts import SignInView
 from pinghu.media import media_serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Choosing the language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,9 @@ def submit_login(page, live_server, username: str, password: str = DEMO_PASSWORD
 
 
 def login(page, live_server, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the login form as USERNAME and wait for the home page."""
+    """Sign in through the login form as USERNAME and wait for the page the role lands on.
+
+    Leaders and admins land on the dashboard (/), officials on their workspace (/workspace/…).
+    """
     submit_login(page, live_server, username, password)
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(workspace/.*)?$"))

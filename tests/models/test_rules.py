@@ -2,10 +2,13 @@
 
 from datetime import date
 
+import pytest
+
 from clearance.choices import Disposal, Stage
 from clearance.rules import (
     after_site_vacated_problem,
     enterprise_event_problem,
+    next_stage,
     parent_chain_contains,
     site_vacate_problem,
     stage_dates_problem,
@@ -71,3 +74,40 @@ def test_parent_chain_contains_finds_a_cycle_and_stops_on_one_elsewhere():
 
     assert parent_chain_contains("a", "b", parents.get) is True
     assert parent_chain_contains("a", "x", parents.get) is False
+
+
+# The next stage to record (the stage form preselects it) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recorded", "disposal", "expected"),
+    [
+        ((), "", Stage.SURVEYED),
+        ((), Disposal.UPGRADE, Stage.SURVEYED),
+        ((Stage.SURVEYED,), Disposal.VACATE, Stage.NEGOTIATING),
+        ((Stage.SURVEYED, Stage.NEGOTIATING), Disposal.VACATE, Stage.SIGNED),
+        # A ledger often starts at 签约: what comes before it is not asked for again.
+        ((Stage.SIGNED,), Disposal.VACATE, Stage.VACATED),
+        ((Stage.SIGNED,), "", Stage.VACATED),
+        ((Stage.SIGNED,), Disposal.SHUT_DOWN, Stage.VACATED),
+        ((Stage.SIGNED,), Disposal.MOVE_TO_PARK, Stage.VACATED),
+        # Kept in place: after 签约 comes 销号, never 腾退 or 拆除.
+        ((Stage.SIGNED,), Disposal.UPGRADE, Stage.CLOSED),
+        ((Stage.SURVEYED, Stage.NEGOTIATING, Stage.SIGNED), Disposal.MERGE, Stage.CLOSED),
+        ((Stage.SIGNED, Stage.VACATED), Disposal.UPGRADE, Stage.CLOSED),
+        # 洽谈 recorded alone: 签约 next, whatever the disposal.
+        ((Stage.NEGOTIATING,), Disposal.UPGRADE, Stage.SIGNED),
+        ((Stage.SIGNED, Stage.VACATED), Disposal.VACATE, Stage.DEMOLISHED),
+        ((Stage.SIGNED, Stage.VACATED, Stage.DEMOLISHED), Disposal.VACATE, Stage.CLOSED),
+        # 销号 without 拆除 (allowed): nothing left to record.
+        ((Stage.SIGNED, Stage.VACATED, Stage.CLOSED), Disposal.VACATE, None),
+        ((Stage.SIGNED, Stage.CLOSED), Disposal.UPGRADE, None),
+    ],
+)
+def test_next_stage_is_the_least_later_stage_not_recorded_whose_prerequisites_are_met(recorded, disposal, expected):
+    assert next_stage([int(stage) for stage in recorded], disposal) == expected
+
+
+def test_next_stage_is_none_when_no_later_stage_has_its_prerequisites():
+    # 销号 recorded under 改造提升, then the disposal changed to 腾退收回: 腾退 would come before it, so nothing is offered.
+    assert next_stage([Stage.SIGNED, Stage.CLOSED], Disposal.VACATE) is None

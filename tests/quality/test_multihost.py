@@ -489,7 +489,8 @@ def test_two_servers_share_sign_in_figures_photos_and_cache(postgres_and_redis, 
             "csrfmiddlewaretoken": form_token(login_page.text), "username": world.official.username, "password": PASSWORD,
         })
         assert signed_in.status == 302, signed_in.text
-        assert signed_in.headers["Location"] == "/"
+        # An official lands on the workspace of their town.
+        assert signed_in.headers["Location"] == f"/workspace/{world.town.pk}/sites/"
 
         # …signs in on B: a browser that only carries A's session cookie is let in.
         on_b = Visitor({"sessionid": official.cookies["sessionid"]})

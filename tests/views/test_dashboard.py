@@ -372,9 +372,9 @@ def test_town_page_shows_its_cards_rank_pairing_members_sites_and_trend(leader_i
     assert "data-pairing-head>马根良<" in page
     assert "data-pairing-bureau>市应急管理局<" in page
     assert re.findall(r"<li class=\"col\" data-member>([^<]+)<", page) == ["马根良 ", "龚华锋 "]
-    # Progress counts the enterprises on the parcel inside the area too.
-    assert sites["六店区域"][3:6] == ["2", "1", "0"]
-    assert sites["原胜利钢厂地块"][3:6] == ["2", "1", "0"]
+    # Progress counts the enterprises on the parcel inside the area too (name, stage, area, size, then the counts).
+    assert sites["六店区域"][4:7] == ["2", "1", "0"]
+    assert sites["原胜利钢厂地块"][4:7] == ["2", "1", "0"]
     # Only this town's events: 4 closed out in March, 4 more in August; the 序时 line is 10 × month ÷ 12.
     assert trend["metrics"][0]["actual"] == [0, 0, 4, 4, 4, 4, 4, 8]
     assert trend["metrics"][0]["pace"][5] == 5.0

@@ -115,8 +115,8 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
 
     # session, user, site (stage, counts, overdue), parcels, enterprises, site event, leader check, write check,
     # the subtree's sites and enterprises, timeline events, their photos, gallery photos, site history ×2,
-    # event history ×2
-    with django_assert_num_queries(17):
+    # event history ×2, the stages recorded by the enterprises (for the stage form's next stage of each)
+    with django_assert_num_queries(18):
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()
@@ -261,10 +261,10 @@ def test_site_table_shows_progress_counts_and_filters_by_stage(client, world, le
 
     row = re.search(r"<tr[^>]*>\s*<td[^>]*><a href=\"/sites/%d/\">六店区域</a>.*?</tr>" % world.site.pk, html, re.DOTALL).group(0)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
-    # name, parent, area, enterprises (the parcel's included), signed, vacated,
-    # stage (the least advanced of the enterprises on the site and its parcels: an area is placed by what is inside it),
-    # deadline
-    assert cells == ["六店区域", "—", "100.00", "3", "2", "0", "摸底", "—"]
+    # name, stage (the least advanced of the enterprises on the site and its parcels: an area is placed by what is
+    # inside it; right after the name so that a phone shows it), parent, area, enterprises (the parcel's included),
+    # signed, vacated, deadline
+    assert cells == ["六店区域", "摸底", "—", "100.00", "3", "2", "0", "—"]
     assert names_in_table(surveyed) == ["六店区域", "原胜利钢厂地块"]
 
 
@@ -290,9 +290,9 @@ def test_export_csv_has_the_filtered_rows_only(client, world, ledger):
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert response["Content-Disposition"].startswith('attachment; filename="enterprises-town')
-    assert rows[0] == ["企业", "地块", "企业类型", "处置方式", "进度节点", "责任攻坚小组", "计划完成期限", "腾出用能（吨标准煤）", "统一社会信用代码"]
+    assert rows[0] == ["企业", "进度节点", "地块", "企业类型", "处置方式", "责任攻坚小组", "计划完成期限", "腾出用能（吨标准煤）", "统一社会信用代码"]
     assert [row[0] for row in rows[1:]] == ["关停企业", "示例企业甲"]
-    assert rows[1][1:5] == ["原胜利钢厂地块", "两高一低、租赁企业", "关停淘汰", "摸底"]
+    assert rows[1][1:5] == ["摸底", "原胜利钢厂地块", "两高一低、租赁企业", "关停淘汰"]
 
 
 def test_export_xlsx_has_the_filtered_rows_with_numbers(client, world, ledger):
@@ -302,5 +302,5 @@ def test_export_xlsx_has_the_filtered_rows_with_numbers(client, world, ledger):
 
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["地块", "所属区域", "面积（亩）", "企业", "签约", "腾退", "进度节点", "完成期限"]
-    assert rows[1:] == [["六店区域", None, 100, 3, 2, 0, "摸底", None]]  # the area takes the least advanced stage inside it
+    assert rows[0] == ["地块", "进度节点", "所属区域", "面积（亩）", "企业", "签约", "腾退", "完成期限"]
+    assert rows[1:] == [["六店区域", "摸底", None, 100, 3, 2, 0, None]]  # the area takes the least advanced stage inside it

@@ -72,6 +72,46 @@ def test_record_form_defaults_to_today(as_official, world):
     assert f'max="{timezone.localdate().isoformat()}"' in html
 
 
+def selected_stage(html: str) -> str | None:
+    """The value of the stage option the page preselects, or None."""
+    import re
+
+    select = re.search(r'<select name="stage".*?</select>', html, re.S).group(0)
+    chosen = re.search(r'<option value="(\d*)"[^>]*selected', select)
+    return (chosen.group(1) or None) if chosen else None
+
+
+@pytest.mark.parametrize(
+    ("disposal", "expected"), [(Disposal.VACATE, Stage.VACATED), (Disposal.UPGRADE, Stage.CLOSED), (Disposal.MERGE, Stage.CLOSED)]
+)
+def test_enterprise_page_preselects_the_next_stage(as_official, world, disposal, expected):
+    Enterprise.objects.filter(pk=world.enterprise.pk).update(disposal=disposal)  # 签约 is recorded in the world
+
+    page = as_official.get(reverse("clearance:enterprise_detail", args=[world.enterprise.pk])).content.decode()
+    form_page = as_official.get(reverse("clearance:enterprise_event_create", args=[world.enterprise.pk])).content.decode()
+
+    assert selected_stage(page) == str(expected.value)
+    assert selected_stage(form_page) == str(expected.value)
+
+
+def test_site_page_offers_each_subjects_next_stage(as_official, world):
+    other = services.enterprise_create(site=world.site, name="示例企业乙", user=world.admin, disposal=Disposal.UPGRADE)
+    services.event_record(enterprise=other, stage=Stage.SIGNED, on=date(2022, 3, 1), user=world.official)
+
+    html = as_official.get(reverse("clearance:site_detail", args=[world.site.pk])).content.decode()
+
+    assert f'value="{world.enterprise.pk}" data-next-stage="{Stage.VACATED.value}"' in html
+    assert f'value="{other.pk}" data-next-stage="{Stage.CLOSED.value}"' in html
+    assert f'value="site" data-next-stage="{Stage.VACATED.value}"' in html
+    # No subject chosen yet: no stage either.
+    assert selected_stage(html) is None
+    # Coming from an enterprise's row (?enterprise=), its next stage is chosen already.
+    form_page = as_official.get(
+        reverse("clearance:site_event_create", args=[world.site.pk]), {"enterprise": other.pk}
+    ).content.decode()
+    assert selected_stage(form_page) == str(Stage.CLOSED.value)
+
+
 def test_record_stage_from_enterprise_page(as_official, world):
     response = record_on_enterprise(as_official, world.enterprise, stage=Stage.NEGOTIATING, occurred_on="2022-02-01")
 
