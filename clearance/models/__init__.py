@@ -1,6 +1,7 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
 from .derived import MonthlyFigure, SiteAncestry
+from .people import Profile
 from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
 from .records import Enterprise, Event, Photo, Site, photo_upload_to
 from .targets import BulletinFigure, Target
@@ -17,6 +18,7 @@ __all__ = [
     "Pairing",
     "PairingQuerySet",
     "Photo",
+    "Profile",
     "Site",
     "SiteAncestry",
     "TaskForce",
