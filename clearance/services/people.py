@@ -102,10 +102,7 @@ def person_create(
     _check(role=role, task_force=task_force, full_name=full_name)
     person = get_user_model()(username=username, first_name=full_name.strip(), last_name="")
     person.set_unusable_password()
-    try:
-        person.full_clean(exclude=["password"])
-    except ValidationError as error:
-        raise ValidationError({field: errors for field, errors in error.message_dict.items()}) from error
+    person.full_clean(exclude=["password"])
     _validate_password(password, person)
     Profile(user=person, phone=phone).full_clean(exclude=["user"])
     person.set_password(password)
