@@ -190,3 +190,16 @@ def test_nav_links_the_people_page_for_admins_only(client, world):
         shown[role] = f'href="{reverse("clearance:people")}"' in client.get(reverse("clearance:home"), **ZH).content.decode()
 
     assert shown == {"official": False, "leader": False, "admin": True}
+
+
+@pytest.mark.parametrize("extra_people", [0, 5])
+def test_people_page_queries_do_not_grow_with_people(admin_client, world, django_assert_num_queries, extra_people):
+    task_force = active_task_force(world.town)
+    for number in range(extra_people):
+        services.person_create(username=f"person-{number}", full_name=f"人员{number}", phone="13800000000",
+                               role="official", task_force=task_force, password=GOOD_PASSWORD, user=world.admin)
+
+    with django_assert_num_queries(6):
+        response = admin_client.get(reverse("clearance:people"), **ZH)
+
+    assert len(response.context["people"]) == 4 + extra_people
