@@ -203,3 +203,19 @@ def test_people_page_queries_do_not_grow_with_people(admin_client, world, django
         response = admin_client.get(reverse("clearance:people"), **ZH)
 
     assert len(response.context["people"]) == 4 + extra_people
+
+
+def test_people_forms_show_no_english_words(admin_client, world):
+    urls = [
+        reverse("clearance:person_create"),
+        reverse("clearance:person_update", args=[world.official.pk]),
+        reverse("clearance:person_password", args=[world.official.pk]),
+    ]
+    usernames = tuple(get_user_model().objects.values_list("username", flat=True))
+
+    english = {
+        url: english_words(visible_text(admin_client.get(url, **ZH).content.decode()), data=usernames) for url in urls
+    }
+
+    assert english == {url: [] for url in urls}
+    assert "只列出在任的专班" in visible_text(admin_client.get(urls[0], **ZH).content.decode())
