@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Django stores a model's default permissions with English names ("Can add attack group"), written once at

@@ -10,7 +10,11 @@ from ..choices import MemberRole, PersonRole
 from ..models import Profile, TaskForce, TaskForceMember
 from ..permissions import LEADERS_GROUP, OFFICIALS_GROUP
 from .base import User, save_validated
-from .pairings import task_force_member_create, task_force_member_delete, task_force_member_update
+from .pairings import (
+    task_force_member_create,
+    task_force_member_delete,
+    task_force_member_update,
+)
 
 ROLE_GROUPS = {PersonRole.ADMIN: None, PersonRole.LEADER: LEADERS_GROUP, PersonRole.OFFICIAL: OFFICIALS_GROUP}
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from clearance import services
 from clearance.models import Pairing, Profile, TaskForce, TaskForceMember
 from clearance.permissions import LEADERS_GROUP, OFFICIALS_GROUP, can_write_town
-
 from tests.language import english_words, visible_text
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
