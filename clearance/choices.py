@@ -70,6 +70,14 @@ class MemberRole(models.TextChoices):
     LIAISON = "liaison", _("Liaison")
 
 
+class PersonRole(models.TextChoices):
+    """The roles of DOMAIN.md a person acts in; clearance/permissions.py decides what each may do."""
+
+    ADMIN = "admin", _("Administrator")
+    LEADER = "leader", _("Leader")
+    OFFICIAL = "official", _("Task force official")
+
+
 class PhotoPhase(models.TextChoices):
     BEFORE = "before", _("Before")
     DURING = "during", _("During")

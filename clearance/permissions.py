@@ -3,11 +3,19 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from .models import Town
 
 LEADERS_GROUP = "leaders"
 OFFICIALS_GROUP = "officials"
+# The groups' stored names are code, kept in English; people read them in their language.
+GROUP_LABELS = {LEADERS_GROUP: _("Leaders"), OFFICIALS_GROUP: _("Task force officials")}
+
+
+def group_label(name: str) -> str:
+    """Return the name of the group NAME as people read it: translated for the roles' groups, else as stored."""
+    return str(GROUP_LABELS.get(name, name))
 
 
 def is_admin(user: AbstractBaseUser) -> bool:

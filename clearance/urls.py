@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import admin_pages, audit, dashboard, events, ledger, periods, records, workspace
+from .views import admin_pages, audit, dashboard, events, ledger, people, periods, records, workspace
 
 app_name = "clearance"
 
@@ -32,4 +32,9 @@ urlpatterns = [
     path("ledger/export.xlsx", ledger.LedgerExportView.as_view(), name="ledger_export"),
     path("audit/", audit.AuditView.as_view(), name="audit"),
     path("periods/", periods.PeriodsView.as_view(), name="periods"),
+    path("people/", people.PeopleListView.as_view(), name="people"),
+    path("people/new/", people.PersonCreateView.as_view(), name="person_create"),
+    path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_update"),
+    path("people/<int:pk>/active/", people.PersonActiveView.as_view(), name="person_active"),
+    path("people/<int:pk>/password/", people.PersonPasswordView.as_view(), name="person_password"),
 ]

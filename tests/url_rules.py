@@ -127,6 +127,14 @@ SITE_RULES: dict[str, dict] = {
     "clearance:pairings": {"get": READ, "post": READ_ONLY_POST},
     # Issue 7: who changed the figures; every signed-in role reads it.
     "clearance:audit": {"get": READ, "post": READ_ONLY_POST},
+    # Issue 12, item 7: the people page, for admins only; deactivating is a POST that ends on the person's page.
+    "clearance:people": {"get": ADMIN_ONLY, "post": {**ADMIN_ONLY, "admin": 405}},
+    "clearance:person_create": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:person_update": {"kwargs": {"pk": "official"}, "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:person_active": {
+        "kwargs": {"pk": "official"}, "get": {**ADMIN_ONLY, "admin": 405}, "post": {**ADMIN_ONLY, "admin": REDIRECT},
+    },
+    "clearance:person_password": {"kwargs": {"pk": "official"}, "get": ADMIN_ONLY, "post": ADMIN_ONLY},
     # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
     "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
 }

@@ -4,8 +4,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,20 @@ class PermissionLabelsMixin:
         return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form, its help text translated when shown.
+
+    Django joins the help text to its warning with +, which turns the lazy translation into the English
+    text once, at import: the page showed it in English whatever the reader's language.
+    """
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
     """Django's user admin, without deletion: someone who leaves is made inactive.
 
@@ -66,6 +82,8 @@ class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
     that name in all of them (the history keeps no copy of it), so the record of
     who changed a figure would be lost with the account.
     """
+
+    change_password_form = PasswordChangeForm
 
     # Django's own help for "Active" already says it: "Unselect this instead of deleting accounts."
     def has_delete_permission(self, request, obj=None):

@@ -2,6 +2,7 @@
 
 from .derived import MonthlyFigure, SiteAncestry
 from .periods import ReportingPeriod
+from .people import Profile
 from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
 from .records import Enterprise, Event, Photo, Site, photo_upload_to
 from .targets import BulletinFigure, Target
@@ -19,6 +20,7 @@ __all__ = [
     "PairingQuerySet",
     "Photo",
     "ReportingPeriod",
+    "Profile",
     "Site",
     "SiteAncestry",
     "TaskForce",

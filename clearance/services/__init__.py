@@ -22,6 +22,14 @@ from .reference import (
     town_update,
     town_upsert,
 )
+from .people import (
+    person_create,
+    person_password_reset,
+    person_role,
+    person_set_active,
+    person_task_force_membership,
+    person_update,
+)
 from .pairings import (
     attack_group_create,
     attack_group_delete,
@@ -126,6 +134,12 @@ __all__ = [
     "pairing_update",
     "period_close",
     "period_reopen",
+    "person_create",
+    "person_password_reset",
+    "person_role",
+    "person_set_active",
+    "person_task_force_membership",
+    "person_update",
     "photo_add",
     "photo_check",
     "photo_delete",
