@@ -16,6 +16,7 @@ with a message on the page it came from.
 from contextlib import contextmanager
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -26,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -218,7 +220,38 @@ class ReadOnlyInline(ServiceInline):
         return False
 
 
-class ClearanceAdmin(CheckedFieldsMixin, SimpleHistoryAdmin):
+class WithoutLinkRowsMixin:
+    """A delete page that lists the records going with the object, not the rows linking two of them.
+
+    Django names an automatic many-to-many link row in words of its own ("Taskforce-bureau关系:
+    TaskForce_member_bureaus object (1)"); the link goes with the object it belongs to, so it is not listed.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        links = [
+            model._meta for model in apps.get_models(include_auto_created=True)
+            if model._meta.auto_created
+        ]
+        prefixes = tuple(f"{capfirst(opts.verbose_name)}: " for opts in links)
+        plurals = {capfirst(opts.verbose_name_plural) for opts in links} | {opts.verbose_name_plural for opts in links}
+
+        def kept(items):
+            result = []
+            for item in items:
+                if isinstance(item, list):
+                    nested = kept(item)
+                    if nested:
+                        result.append(nested)
+                elif not str(item).startswith(prefixes):
+                    result.append(item)
+            return result
+
+        model_count = {name: count for name, count in model_count.items() if name not in plurals}
+        return kept(to_delete), model_count, perms_needed, protected
+
+
+class ClearanceAdmin(WithoutLinkRowsMixin, CheckedFieldsMixin, SimpleHistoryAdmin):
     """History without revert; every write through a service (see the module's docstring).
 
     A plain admin names its services by ENTITY and the keyword they take the row by, SUBJECT:

@@ -11,6 +11,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .base import WithoutLinkRowsMixin
+
 # Django stores a model's default permissions with English names ("Can add attack group"), written once at
 # migrate time; the label is built here instead, from the codename's action and the model's translated name,
 # so it follows the reader's language on existing databases too.
@@ -75,7 +77,7 @@ class PasswordChangeForm(AdminPasswordChangeForm):
     )
 
 
-class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
+class UserAdmin(WithoutLinkRowsMixin, PermissionLabelsMixin, auth_admin.UserAdmin):
     """Django's user admin, without deletion: someone who leaves is made inactive.
 
     Every history row names who made the change; deleting the user would blank
@@ -90,7 +92,7 @@ class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
         return False
 
 
-class GroupAdmin(PermissionLabelsMixin, auth_admin.GroupAdmin):
+class GroupAdmin(WithoutLinkRowsMixin, PermissionLabelsMixin, auth_admin.GroupAdmin):
     pass
 
 

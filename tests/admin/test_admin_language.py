@@ -145,3 +145,28 @@ def test_admin_scripts_catalogue_translates_the_two_box_selector(admin_client):
     assert catalogue["Choose all %s"] == "全选%s"
     assert catalogue["Remove all %s"] == "移除全部%s"
     assert catalogue["Available %s"] == "可用 %s"  # Django's own Chinese, still there
+
+
+def test_admin_delete_pages_in_chinese_list_no_english_words(client, db):
+    """The delete pages list what goes with the object; Django's own words for link rows are left out."""
+    world = build_admin_world()
+    client.force_login(world.admin)
+    data = (*get_user_model().objects.values_list("username", flat=True), "test", "<unknown>")
+    request = RequestFactory().get("/")
+    request.user = world.admin
+    english, opened = {}, []
+
+    for model, model_admin in admin.site._registry.items():
+        obj = world.admin_objects[model]
+        if not model_admin.has_delete_permission(request, obj):
+            continue  # users are deactivated, never deleted
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 200, url
+        opened.append(url)
+        if words := english_words(visible_text(response.content.decode()), data=data):
+            english[url] = words
+
+    assert english == {}
+    assert reverse("admin:clearance_taskforce_delete", args=[world.admin_objects[TaskForce].pk]) in opened
