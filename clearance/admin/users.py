@@ -11,7 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .base import WithoutLinkRowsMixin
+from .deletion import WithoutLinkRowsMixin
 
 # Django stores a model's default permissions with English names ("Can add attack group"), written once at
 # migrate time; the label is built here instead, from the codename's action and the model's translated name,
