@@ -33,8 +33,14 @@ class Upsert:
     changed: bool = False
 
 
-def save_validated(obj: models.Model, *, user: User | None, bump_version: bool = False) -> None:
-    """Validate OBJ fully, attribute its history row to USER and save it."""
+def save_validated(
+    obj: models.Model, *, user: User | None, bump_version: bool = False, with_constraints: bool = False
+) -> None:
+    """Validate OBJ fully, attribute its history row to USER and save it.
+
+    WITH_CONSTRAINTS also checks uniqueness across relations and the constraints in Python, for the model's
+    own messages where one row is edited by hand (services.edits).
+    """
     if bump_version:
         obj.version = (obj.version or 0) + 1
     # Constraints are left to the database (a violation becomes a ValidationError
@@ -47,7 +53,10 @@ def save_validated(obj: models.Model, *, user: User | None, bump_version: bool =
         if field.many_to_one and field.is_cached(obj) and getattr(obj, field.name) is not None
         and getattr(obj, field.name).pk is not None
     ]
-    obj.full_clean(exclude=given_objects, validate_constraints=False)
+    if with_constraints:
+        obj.full_clean()
+    else:
+        obj.full_clean(exclude=given_objects, validate_constraints=False)
     if user is not None and user.is_authenticated:
         obj._history_user = user
     try:

@@ -12,8 +12,7 @@ def row_save(obj: models.Model, *, user: User | None, bump_version: bool = False
     """Validate OBJ with its constraints too (their messages, not a conflict), then save it with history."""
     # save_validated leaves constraints to the database for speed; an admin edit is one row, and its
     # duplicate deserves the model's own message ("… with this name already exists").
-    obj.full_clean()
-    save_validated(obj, user=user, bump_version=bump_version)
+    save_validated(obj, user=user, bump_version=bump_version, with_constraints=True)
 
 
 def row_create(model: type[models.Model], *, user: User | None, fields: dict) -> models.Model:
