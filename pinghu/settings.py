@@ -227,6 +227,14 @@ CLEARANCE_PHOTO_MAX_PIXELS = 60_000_000
 CLEARANCE_PHOTO_THUMBNAIL_PX = 480
 CLEARANCE_PHOTOS_PER_UPLOAD = 10
 
+# Ledger uploads on the web (admins): the largest file, the most rows per sheet (larger ledgers go
+# through `manage.py import_ledger`), what a workbook may unpack to, and how many cells a sheet may
+# span (the readers allocate the whole span). Shown in the upload form's help.
+CLEARANCE_LEDGER_UPLOAD_MAX_BYTES = int(float(os.environ.get("CLEARANCE_LEDGER_UPLOAD_MAX_MB", "20")) * 1024 * 1024)
+CLEARANCE_LEDGER_MAX_ROWS = int(os.environ.get("CLEARANCE_LEDGER_MAX_ROWS", "200000"))
+CLEARANCE_LEDGER_MAX_UNPACKED_BYTES = int(float(os.environ.get("CLEARANCE_LEDGER_MAX_UNPACKED_MB", "256")) * 1024 * 1024)
+CLEARANCE_LEDGER_SHEET_MAX_CELLS = int(os.environ.get("CLEARANCE_LEDGER_SHEET_MAX_CELLS", "5000000"))
+
 # HTTPS: on by default in production, so `check --deploy` passes as shipped. A plain-HTTP intranet
 # deployment sets HTTPS_ONLY=0; each part below can also be set on its own.
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
