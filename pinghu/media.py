@@ -7,13 +7,20 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.static import serve
 
+# What /media/ serves: the folders Photo.image and Photo.thumbnail store under (clearance.models.photo_upload_to).
+# Anything else that lands in MEDIA_ROOT — a ledger an older version kept there between preview and confirmation,
+# a file an operator copied in — is never served.
+SERVED_FOLDERS = ("photos/",)
+
 
 def media_serve(request: HttpRequest, path: str):
-    """Return the stored file PATH (LoginRequiredMiddleware has already turned anonymous visitors away)."""
+    """Return the stored photo PATH (LoginRequiredMiddleware has already turned anonymous visitors away)."""
+    if not path.startswith(SERVED_FOLDERS) or ".." in path.split("/"):
+        raise Http404(path)
     if isinstance(default_storage, FileSystemStorage):
         return serve(request, path, document_root=settings.MEDIA_ROOT)
     # The storage checks the name: one climbing out of its location is refused (SuspiciousOperation, a 400).
-    if not path or path.endswith("/") or not default_storage.exists(path):
+    if path.endswith("/") or not default_storage.exists(path):
         raise Http404(path)
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
