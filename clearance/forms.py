@@ -70,10 +70,14 @@ class PhotosField(forms.FileField):
         kwargs.setdefault("label", _("Photos"))
         kwargs.setdefault(
             "help_text",
-            _("JPEG, PNG, WebP or HEIC; up to %(count)s photos of %(size)s MB each.")
+            _("JPEG, PNG, WebP or HEIC; up to %(count)s photos of %(size)s MB and %(pixels)s megapixels each "
+              "(PNG, WebP and HEIC: %(decoded)s megapixels each, %(total)s together).")
             % {
                 "count": settings.CLEARANCE_PHOTOS_PER_UPLOAD,
                 "size": f"{settings.CLEARANCE_PHOTO_MAX_BYTES / 1024 / 1024:g}",
+                "pixels": f"{settings.CLEARANCE_PHOTO_MAX_PIXELS / 1_000_000:g}",
+                "decoded": f"{settings.CLEARANCE_PHOTO_MAX_DECODED_PIXELS / 1_000_000:g}",
+                "total": f"{settings.CLEARANCE_PHOTOS_DECODED_PIXELS_PER_UPLOAD / 1_000_000:g}",
             },
         )
         super().__init__(**kwargs)
@@ -81,20 +85,7 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         uploads = data if isinstance(data, (list, tuple)) else [data]
         files = [super(PhotosField, self).clean(upload, initial) for upload in uploads if upload]
-        if len(files) > settings.CLEARANCE_PHOTOS_PER_UPLOAD:
-            raise ValidationError(
-                _("At most %(count)s photos at a time."),
-                code="too_many_photos",
-                params={"count": settings.CLEARANCE_PHOTOS_PER_UPLOAD},
-            )
-        errors = []
-        for upload in files:
-            try:
-                services.photo_check(upload)
-            except ValidationError as error:
-                errors.extend(error.error_list)
-        if errors:
-            raise ValidationError(errors)
+        services.photos_check(files)
         return files
 
 

@@ -221,9 +221,19 @@ CLEARANCE_BOARD_CARDS_PER_COLUMN = int(os.environ.get("CLEARANCE_BOARD_CARDS_PER
 CLEARANCE_TIMING_HEADERS = env_bool("TIMING_HEADERS")
 
 # Photos recorded with progress: the largest upload accepted (a phone photo is
-# 2–8 MB; HEIC less), the most pixels decoded, and the thumbnails' longest side.
+# 2–8 MB; HEIC less), the most pixels a photo may have, and the thumbnails' longest side.
+# 50 MP admits the 48 MP phones (8064 × 6048); a JPEG that large is decoded at 1/8 of its
+# size for the thumbnail (about 1 MP, a few MB), so it costs little whatever its pixels.
 CLEARANCE_PHOTO_MAX_BYTES = int(float(os.environ.get("CLEARANCE_PHOTO_MAX_MB", "15")) * 1024 * 1024)
-CLEARANCE_PHOTO_MAX_PIXELS = 60_000_000
+CLEARANCE_PHOTO_MAX_PIXELS = 50_000_000
+# PNG, WebP and HEIC cannot be decoded at a fraction of their size: each is decoded whole,
+# 3–4 bytes a pixel, every frame of an animation counted. 25 MP (about 100 MB decoded) admits
+# the 24 MP HEIC photos iPhones take by default (5712 × 4284) and keeps a worker under 300 MB;
+# a larger one is refused with a message asking for a JPEG. Ten of them take a few seconds.
+CLEARANCE_PHOTO_MAX_DECODED_PIXELS = 25_000_000
+# What one request may decode at full size, all its PNG, WebP and HEIC photos together: a
+# 24 MP HEIC takes about a second to decode here, so 100 MP keeps a request to a few seconds.
+CLEARANCE_PHOTOS_DECODED_PIXELS_PER_UPLOAD = 100_000_000
 CLEARANCE_PHOTO_THUMBNAIL_PX = 480
 CLEARANCE_PHOTOS_PER_UPLOAD = 10
 

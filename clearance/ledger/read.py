@@ -2,23 +2,21 @@
 
 import csv
 import io
-import re
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from .columns import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, Problem, header_key
+from .guards import too_large, too_many_rows, workbook_scan
 
-# Guards against workbooks built to exhaust the server: what the zip may unpack to, and how many cells
-# (last row × last column) a sheet may span; the readers allocate the whole span.
-XLSX_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
-SHEET_MAX_CELLS = 5_000_000
+SHEETS = (SITES_SHEET, ENTERPRISES_SHEET)
 
 
 @dataclass
@@ -29,100 +27,94 @@ class SheetRow:
     values: dict[str, object]
 
 
-def read_ledger(path: Path) -> dict[str, list[SheetRow]]:
-    """Read the two sheets from an .xlsx workbook or a folder of 地块.csv and 企业.csv."""
+def read_ledger(path: Path, *, max_rows: int | None = None) -> dict[str, list[SheetRow]]:
+    """Read the two sheets from an .xlsx workbook or a folder of 地块.csv and 企业.csv.
+
+    A sheet of more than MAX_ROWS data rows is refused (None: no limit, as for
+    `manage.py import_ledger`); the guards against hostile workbooks always hold.
+    """
     path = Path(path)
     if path.is_dir():
-        return {sheet: _read_csv(path / f"{sheet}.csv", sheet) for sheet in (SITES_SHEET, ENTERPRISES_SHEET)}
+        return {sheet: rows_with_header(_csv_rows(path / f"{sheet}.csv", sheet, max_rows=max_rows)) for sheet in SHEETS}
     if path.suffix.lower() == ".csv":
         raise LedgerError([Problem(path.name, None, "", _("Give the folder holding 地块.csv and 企业.csv, not one CSV file."))])
     with path.open("rb") as handle:
-        return read_workbook(handle, name=path.name)
+        return read_workbook(handle, name=path.name, max_rows=max_rows)
 
 
-def read_workbook(handle, *, name: str) -> dict[str, list[SheetRow]]:
-    """Read the 地块 and 企业 sheets of an .xlsx file object."""
-    try:
-        handle.seek(0)  # a zip is read from its end: where the handle stands never mattered
-        values = _sheet_values(handle.read(), (SITES_SHEET, ENTERPRISES_SHEET))
-    except LedgerError as error:
-        # The guards know the workbook by its content only; name the file.
-        raise LedgerError([replace(problem, sheet=problem.sheet or name) for problem in error.problems]) from None
-    except Exception:  # the readers raise many kinds for a file that is not a workbook
-        raise LedgerError([Problem(name, None, "", _("This is not an Excel .xlsx file."))]) from None
+def inspect_ledger(path: Path, *, max_rows: int | None = None, max_bytes: int | None = None) -> None:
+    """Refuse, cheaply and before any reader allocates, a ledger the web may not import: raise LedgerError.
+
+    PATH is an .xlsx workbook or a folder of 地块.csv and 企业.csv. Refused: a file
+    over MAX_BYTES (default CLEARANCE_LEDGER_UPLOAD_MAX_BYTES), a sheet over
+    MAX_ROWS data rows (default CLEARANCE_LEDGER_MAX_ROWS), and what read_ledger
+    refuses before reading: archives that unpack to too much or lie about their
+    sizes, sheets spanning too many cells, CSV that is not UTF-8. A CSV is read
+    only up to the row past the limit, a workbook streamed once in chunks.
+    """
+    max_rows = settings.CLEARANCE_LEDGER_MAX_ROWS if max_rows is None else max_rows
+    max_bytes = settings.CLEARANCE_LEDGER_UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    path = Path(path)
+    files = [path / f"{sheet}.csv" for sheet in SHEETS] if path.is_dir() else [path]
+    for file in files:
+        if file.exists() and file.stat().st_size > max_bytes:
+            raise too_large(file.name, max_bytes)
+    if path.is_dir():
+        for sheet in SHEETS:
+            for _row in _csv_rows(path / f"{sheet}.csv", sheet, max_rows=max_rows):
+                pass
+        return
+    if path.suffix.lower() == ".csv":
+        raise LedgerError([Problem(path.name, None, "", _("Give the folder holding 地块.csv and 企业.csv, not one CSV file."))])
+    with path.open("rb") as handle, _named(path.name):
+        workbook_scan(handle, max_rows=max_rows)
+
+
+def read_workbook(handle, *, name: str, max_rows: int | None = None) -> dict[str, list[SheetRow]]:
+    """Read the 地块 and 企业 sheets of an .xlsx file object, refusing a sheet over MAX_ROWS data rows."""
+    with _named(name):
+        has_error_cells = workbook_scan(handle, max_rows=max_rows)
+        values = _sheet_values(handle, SHEETS, has_error_cells=has_error_cells)
     sheets = {}
-    for sheet in (SITES_SHEET, ENTERPRISES_SHEET):
+    for sheet in SHEETS:
         if sheet not in values:
             raise LedgerError([Problem(sheet, None, "", _("The workbook has no sheet named %(sheet)s.") % {"sheet": sheet})])
         sheets[sheet] = rows_with_header(values[sheet])
     return sheets
 
 
-# A cell holding an Excel error (#N/A, #DIV/0! …). A false match (the text in a string cell) only costs speed.
-_ERROR_CELL = re.compile(rb"""\st=["']e["']""")
+@contextmanager
+def _named(name: str):
+    """Name the file in the guards' refusals, which know a workbook by its content only; any other failure means
+    the file is not a workbook (the zip module and the readers raise many kinds)."""
+    try:
+        yield
+    except LedgerError as error:
+        raise LedgerError([replace(problem, sheet=problem.sheet or name) for problem in error.problems]) from None
+    except Exception:
+        raise LedgerError([Problem(name, None, "", _("This is not an Excel .xlsx file."))]) from None
 
 
-def _sheet_values(data: bytes, wanted: tuple[str, ...]) -> dict[str, list]:
-    """Return the rows of cell values of the sheets in WANTED that the .xlsx DATA holds.
+def _sheet_values(handle, wanted: tuple[str, ...], *, has_error_cells: bool) -> dict[str, list]:
+    """Return the rows of cell values of the sheets in WANTED that the .xlsx in HANDLE holds; it passed workbook_scan.
 
     calamine reads a large sheet about ten times faster than openpyxl, but reads
     an error cell as empty; a workbook holding any goes through openpyxl, which
     gives the error's text, so that the cell is reported rather than skipped.
     """
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = archive.namelist()
-        if "xl/workbook.xml" not in members:
-            raise ValueError("not an .xlsx workbook")  # calamine would also read .xls and .ods
-        if sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNPACKED_BYTES:
-            raise LedgerError([Problem("", None, "", _("The workbook unpacks to more than %(limit)s MB; split the ledger.")
-                                       % {"limit": XLSX_MAX_UNPACKED_BYTES // 1024 // 1024})])
-        has_errors = False
-        for member in members:
-            if member.startswith("xl/worksheets/"):
-                xml = archive.read(member)
-                _check_sheet_span(xml)
-                has_errors = has_errors or _ERROR_CELL.search(xml) is not None
-    if not has_errors:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    handle.seek(0)  # a zip is read from its end: where the handle stands never mattered
+    data = io.BytesIO(handle.read())
+    if not has_error_cells:
+        workbook = CalamineWorkbook.from_filelike(data)
         return {
             sheet: [list(map(_as_openpyxl_reads, row)) for row in workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
             for sheet in wanted if sheet in workbook.sheet_names
         }
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    workbook = load_workbook(data, read_only=True, data_only=True)
     try:
         return {sheet: list(workbook[sheet].iter_rows(values_only=True)) for sheet in wanted if sheet in workbook.sheetnames}
     finally:
         workbook.close()
-
-
-# The position of a cell (<c r="AB12">) or a row (<row r="12">) in a sheet's XML.
-_CELL_POSITION = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Za-z]{1,9})([0-9]{1,12})["']""")
-_ROW_POSITION = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\br=["']([0-9]{1,12})["']""")
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - ord("A") + 1
-    return number
-
-
-def _check_sheet_span(xml: bytes) -> None:
-    """Refuse a sheet whose last cell lies so far out that reading it would exhaust the server.
-
-    Both readers allocate every cell up to the last row and column used: one
-    cell at XFD1048576 is 17 billion cells, and calamine aborts the process.
-    """
-    last_row = max((int(row) for row in _ROW_POSITION.findall(xml)), default=0)
-    last_column = 1
-    for letters, row in _CELL_POSITION.findall(xml):
-        last_row = max(last_row, int(row))
-        last_column = max(last_column, _column_number(letters))
-    if last_row * last_column > SHEET_MAX_CELLS:
-        raise LedgerError([Problem("", None, "", _(
-            "A sheet reaches row %(row)s and column %(column)s, more than %(limit)s cells to read; delete the empty "
-            "rows and columns after the data, or split the ledger."
-        ) % {"row": last_row, "column": last_column, "limit": SHEET_MAX_CELLS})])
 
 
 def _as_openpyxl_reads(value):
@@ -137,21 +129,26 @@ def _as_openpyxl_reads(value):
     return value
 
 
-def _read_csv(path: Path, sheet: str) -> list[SheetRow]:
+def _csv_rows(path: Path, sheet: str, *, max_rows: int | None) -> Iterator[list[str]]:
+    """Yield the rows of the CSV file PATH as it is read, the header first; refuse it past MAX_ROWS rows holding a value."""
     if not path.exists():
         raise LedgerError([Problem(sheet, None, "", _("%(file)s is missing.") % {"file": path.name})])
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM, as Excel writes it, is allowed
-    except UnicodeDecodeError:
-        raise LedgerError([Problem(sheet, None, "", _("%(file)s is not UTF-8 text.") % {"file": path.name})]) from None
-    reader = csv.reader(io.StringIO(text))
-    try:
-        rows = list(reader)
-    except csv.Error:  # a cell over the csv module's field size limit
-        raise LedgerError([Problem(sheet, reader.line_num or None, "", _(
-            "%(file)s cannot be read as CSV: a cell is longer than %(limit)s characters, or its quotes do not match."
-        ) % {"file": path.name, "limit": csv.field_size_limit()})]) from None
-    return rows_with_header(rows)
+    with path.open(encoding="utf-8-sig", newline="") as text:  # a BOM, as Excel writes it, is allowed
+        reader = csv.reader(text)
+        filled = 0
+        try:
+            for index, row in enumerate(reader):
+                if index and any(cell.strip() for cell in row):
+                    filled += 1
+                    if max_rows is not None and filled > max_rows:
+                        raise too_many_rows(path.name, sheet, max_rows)
+                yield row
+        except UnicodeDecodeError:
+            raise LedgerError([Problem(sheet, None, "", _("%(file)s is not UTF-8 text.") % {"file": path.name})]) from None
+        except csv.Error:  # a cell over the csv module's field size limit
+            raise LedgerError([Problem(sheet, reader.line_num or None, "", _(
+                "%(file)s cannot be read as CSV: a cell is longer than %(limit)s characters, or its quotes do not match."
+            ) % {"file": path.name, "limit": csv.field_size_limit()})]) from None
 
 
 def rows_with_header(rows: Iterable[tuple]) -> list[SheetRow]:

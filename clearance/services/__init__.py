@@ -79,6 +79,7 @@ from .photos import (
     photo_delete,
     photo_update,
     photos_add,
+    photos_check,
 )
 from .targets import (
     bulletin_figure_create,
@@ -145,6 +146,7 @@ __all__ = [
     "photo_delete",
     "photo_update",
     "photos_add",
+    "photos_check",
     "site_create",
     "site_delete",
     "site_update",

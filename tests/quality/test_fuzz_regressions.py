@@ -275,8 +275,8 @@ def test_ledger_with_a_cell_far_out_is_refused_before_it_is_read(tmp_path, ledge
     assert problem.reason.startswith(f"有工作表用到第 {row} 行")
 
 
-def test_ledger_workbook_that_unpacks_to_too_much_is_refused(tmp_path, ledger_towns, monkeypatch):
-    monkeypatch.setattr("clearance.ledger.read.XLSX_MAX_UNPACKED_BYTES", 10_000)
+def test_ledger_workbook_that_unpacks_to_too_much_is_refused(tmp_path, ledger_towns, settings):
+    settings.CLEARANCE_LEDGER_MAX_UNPACKED_BYTES = 10_000
     path = _workbook_with(tmp_path, lambda name, data: data + b" " * 20_000 if name.endswith("styles.xml") else data)
 
     with pytest.raises(LedgerError) as refused:

@@ -2,6 +2,8 @@
 
 import io
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from clearance import services
+from clearance.forms import PhotosField
 from clearance.choices import PhotoPhase, Stage
 from clearance.models import Event, Photo
 
@@ -26,6 +29,27 @@ def image_bytes(fmt: str = "PNG", size=(1200, 900), color="orange") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, fmt)
     return buffer.getvalue()
+
+
+def solid_png(width: int, height: int, rgb=(255, 165, 0)) -> bytes:
+    """A PNG of one colour, built without holding its pixels: every row alike, compressed once and repeated."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\0" + bytes(rgb) * width  # filter type 0, then the pixels
+    rows_per_block = max(1, (1 << 20) // len(row))
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(row * rows_per_block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    blocks, rest = divmod(height, rows_per_block)
+    deflated = block * blocks + compressor.compress(row * rest) + compressor.flush()
+    checksum = 1
+    for _ in range(blocks):
+        checksum = zlib.adler32(row * rows_per_block, checksum)
+    checksum = zlib.adler32(row * rest, checksum)
+    stream = b"\x78\xda" + deflated + struct.pack(">I", checksum)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
 
 
 def upload(name: str, content: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
@@ -109,7 +133,7 @@ def test_photo_with_too_many_pixels_is_refused(as_official, world, media, settin
 
     response = record_with(as_official, world, upload("huge.png", image_bytes("PNG", size=(1001, 1000))))
 
-    assert response.context["form"].errors["photos"] == ["“huge.png”像素过多，无法处理。"]
+    assert response.context["form"].errors["photos"] == ["“huge.png”的像素超过了照片 1 百万像素的上限。"]
     assert form_error_codes(response.context["form"]) == {"photos": ["photo_too_many_pixels"]}
     assert files_under(media) == set()
 
@@ -229,3 +253,105 @@ def test_photos_are_served_to_signed_in_users_only(client, world):
     assert anonymous.url.startswith("/accounts/login/")
     assert signed_in.status_code == 200
     assert b"".join(signed_in.streaming_content) == photo.image.read()
+
+
+# Bounded decoding ------------------------------------------------------------------------------
+
+
+def test_solid_png_is_a_png_of_its_size_and_colour_throughout():
+    image = Image.open(io.BytesIO(solid_png(2000, 1000, (10, 20, 30))))  # several repeated blocks and a rest
+
+    image.load()
+
+    assert (image.format, image.size, image.getextrema()) == ("PNG", (2000, 1000), ((10, 10), (20, 20), (30, 30)))
+
+
+def test_png_of_the_attack_is_refused_from_its_header_with_the_limit(as_official, world, media):
+    content = solid_png(7740, 7740)
+
+    response = record_with(as_official, world, upload("攻击.png", content))
+
+    assert len(content) < 250_000
+    assert response.context["form"].errors["photos"] == ["“攻击.png”的像素超过了照片 50 百万像素的上限。"]
+    assert form_error_codes(response.context["form"]) == {"photos": ["photo_too_many_pixels"]}
+    assert files_under(media) == set()
+
+
+def test_png_over_the_decoding_budget_is_refused_where_a_jpeg_as_large_is_drafted(as_official, world, media, settings):
+    settings.CLEARANCE_PHOTO_MAX_DECODED_PIXELS = 2_000_000
+    size = (2000, 1500)
+
+    refused = record_with(as_official, world, upload("大图.png", image_bytes("PNG", size=size)))
+    accepted = record_with(as_official, world, upload("大图.jpg", image_bytes("JPEG", size=size), "image/jpeg"))
+
+    assert refused.context["form"].errors["photos"] == [
+        "“大图.png”是超过 2 百万像素（多帧图片按各帧合计）的 PNG、WebP 或 HEIC 图片，这类格式须完整解码：请存为 JPEG，或缩小后再上传。"]
+    assert accepted.status_code == 302
+    photo = Photo.objects.get()
+    assert Image.open(photo.image.path).size == size
+    assert Image.open(photo.thumbnail.path).size == (480, 360)
+
+
+def test_every_frame_of_an_animated_png_counts_against_the_budget(world, media, settings):
+    settings.CLEARANCE_PHOTO_MAX_DECODED_PIXELS = 25_000
+    frames = [Image.new("RGB", (100, 100), color) for color in ("red", "green", "blue")]
+    animated = io.BytesIO()
+    frames[0].save(animated, "PNG", save_all=True, append_images=frames[1:])
+
+    with pytest.raises(ValidationError) as refused:
+        services.photo_check(upload("动图.png", animated.getvalue()))
+    services.photo_check(upload("单帧.png", image_bytes("PNG", size=(100, 100))))
+
+    assert refused.value.code == "photo_too_many_pixels"
+
+
+def test_jpeg_of_a_48_megapixel_phone_is_accepted_and_thumbnailed(world, media):
+    event = Event.objects.get(pk=world.event.pk)
+    content = image_bytes("JPEG", size=(8000, 6000))
+
+    photo = services.photo_add(event=event, upload=upload("IMG_48MP.jpg", content, "image/jpeg"),
+                               phase=PhotoPhase.DURING, user=world.official)
+
+    assert Path(photo.image.path).read_bytes() == content
+    assert Image.open(photo.thumbnail.path).size == (480, 360)
+
+
+def test_photos_decoding_too_much_together_are_refused_and_jpegs_do_not_count(as_official, world, media, settings):
+    settings.CLEARANCE_PHOTOS_DECODED_PIXELS_PER_UPLOAD = 2_500_000
+    def pngs(count):
+        return [upload(f"{n}.png", image_bytes("PNG", size=(1000, 1000))) for n in range(count)]
+
+    jpegs = [upload(f"{n}.jpg", image_bytes("JPEG", size=(1000, 1000)), "image/jpeg") for n in range(3)]
+
+    refused = record_with(as_official, world, *pngs(3))
+    accepted = record_with(as_official, world, *pngs(2), *jpegs)
+
+    assert refused.context["form"].errors["photos"] == [
+        "这批照片中的 PNG、WebP、HEIC 图片合计 3.0 百万像素，超过一次上传可解码的 2.5 百万像素：请分几次上传，或改用 JPEG。"]
+    assert form_error_codes(refused.context["form"]) == {"photos": ["photos_too_many_pixels"]}
+    assert accepted.status_code == 302
+    assert Photo.objects.count() == 5
+
+
+def test_service_refuses_what_the_form_refuses_for_callers_without_the_form(world, media, settings):
+    settings.CLEARANCE_PHOTOS_PER_UPLOAD = 1
+    event = Event.objects.get(pk=world.event.pk)
+    photos = [upload(f"{n}.png", image_bytes("PNG", size=(10, 10))) for n in range(2)]
+
+    with pytest.raises(ValidationError) as refused:
+        services.photos_add(event=event, uploads=photos, phase=PhotoPhase.DURING, user=world.official)
+
+    assert refused.value.message_dict == {"photos": ["一次最多上传 1 张照片。"]}
+    assert files_under(media) == set()
+
+
+def test_photo_field_help_names_every_limit(settings):
+    settings.CLEARANCE_PHOTOS_PER_UPLOAD = 6
+    settings.CLEARANCE_PHOTO_MAX_BYTES = 12 * 1024 * 1024
+    settings.CLEARANCE_PHOTO_MAX_PIXELS = 40_000_000
+    settings.CLEARANCE_PHOTO_MAX_DECODED_PIXELS = 20_000_000
+    settings.CLEARANCE_PHOTOS_DECODED_PIXELS_PER_UPLOAD = 80_000_000
+
+    assert str(PhotosField().help_text) == (
+        "支持 JPEG、PNG、WebP、HEIC；一次最多 6 张，每张不超过 12 MB、40 百万像素"
+        "（PNG、WebP、HEIC 每张不超过 20 百万像素，合计不超过 80 百万像素）。")
