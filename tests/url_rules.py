@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
 from clearance import services
@@ -356,3 +357,35 @@ def build_admin_world() -> World:
         AccessFailureLog: AccessFailureLog.objects.create(**sign_in),
     }
     return world
+
+
+def site_views() -> dict[str, object]:
+    """Return key → view (the class for a class-based view) of every URL outside the admin, keyed as in SITE_RULES."""
+    views = {}
+
+    def walk(resolver, route: str, namespace: str):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue
+                walk(pattern, f"{route}{pattern.pattern}", f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern):
+                key = f"{namespace}{pattern.name}" if pattern.name else f"<unnamed {route}{pattern.pattern}>"
+                views[key] = getattr(pattern.callback, "view_class", pattern.callback)
+
+    walk(get_resolver(), "", "")
+    return views
+
+
+def site_url(key: str, world: World) -> str:
+    """Return the address of the URL KEY of SITE_RULES in WORLD, its arguments taken as its rule says."""
+    rule = SITE_RULES[key]
+    if "url" in rule:
+        return rule["url"](world)
+
+    def value(source):
+        return source(world) if callable(source) else getattr(world, source).pk
+
+    if "args" in rule:
+        return reverse(key, args=[value(source) for source in rule["args"]])
+    return reverse(key, kwargs={name: value(source) for name, source in rule.get("kwargs", {}).items()})

@@ -11,6 +11,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..models import Enterprise, Event, Site, Town
+from ..spreadsheets import xlsx_row
 from .columns import (
     CATEGORY_NAMES,
     CATEGORY_SEPARATOR,
@@ -169,8 +170,13 @@ def _guide_rows() -> list[list]:
     return rows
 
 
+def _cells(sheet, row: list) -> list:
+    """ROW as SHEET's cells: names typed as "=…" stay text (clearance.spreadsheets), amounts as floats Excel sums."""
+    return xlsx_row(sheet, [float(value) if isinstance(value, Decimal) else value for value in row])
+
+
 def ledger_workbook(sheets: dict[str, list[list]]) -> bytes:
-    """Write the sheets as an .xlsx workbook: numbers as numbers, dates as dates, the header row frozen.
+    """Write the sheets as an .xlsx workbook: numbers as numbers, dates as dates, text never a formula, the header frozen.
 
     The 地块 and 企业 sheets get drop-down lists (镇街道 from the towns stored,
     处置方式, 企业类型) and date checks; a sheet 说明 explains the columns with
@@ -187,16 +193,16 @@ def ledger_workbook(sheets: dict[str, list[list]]) -> bytes:
         for validation in _validations(name, with_towns=bool(towns)) if name in (SITES_SHEET, ENTERPRISES_SHEET) else ():
             sheet.data_validations.append(validation)
         for row in rows:
-            sheet.append([float(value) if isinstance(value, Decimal) else value for value in row])
+            sheet.append(_cells(sheet, row))
     guide = workbook.create_sheet(GUIDE_SHEET)
     for letter, width in (("A", 12), ("B", 20), ("C", 80)):
         guide.column_dimensions[letter].width = width
     for row in _guide_rows():
-        guide.append([float(value) if isinstance(value, Decimal) else value for value in row])
+        guide.append(_cells(guide, row))
     lists = workbook.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
     for town in towns:
-        lists.append([town])
+        lists.append(_cells(lists, [town]))
     if towns:
         workbook.defined_names[TOWN_LIST] = DefinedName(TOWN_LIST, attr_text=f"'{LISTS_SHEET}'!$A$1:$A${len(towns)}")
     buffer = io.BytesIO()

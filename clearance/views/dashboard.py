@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
 
 from .. import permissions, selectors
 from ..api import PeriodError, metric_json, parse_period
@@ -22,11 +21,11 @@ from ..choices import METRIC_UNITS, Metric, Stage
 from ..filters import BoardFilter
 from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
-from ..tables import CountyRankingTable, SiteTable, SpreadsheetExport, TownRankingTable
+from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
 READ_ONLY = ["get", "head", "options"]
-EXPORT_FORMATS = (SpreadsheetExport.XLSX, SpreadsheetExport.CSV)
 
 ROLE_LABELS = {
     permissions.ROLE_ADMIN: _("Administrator"),
@@ -256,15 +255,7 @@ class PeriodMixin:
         return {}
 
 
-class ExportsMixin(ExportMixin):
-    """?_export=xlsx or ?_export=csv: the page's table as a spreadsheet, numbers as numbers."""
-
-    export_class = SpreadsheetExport
-    export_formats = EXPORT_FORMATS
-    table_pagination = False
-
-
-class DashboardView(PeriodMixin, ExportsMixin, SingleTableMixin, TemplateView):
+class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView):
     """The ranking dashboard: the city against Jiaxing's targets, the towns ranked, the trend, the counties."""
 
     template_name = "clearance/dashboard.html"
@@ -315,7 +306,7 @@ class DashboardView(PeriodMixin, ExportsMixin, SingleTableMixin, TemplateView):
         return context
 
 
-class TownDetailView(PeriodMixin, ExportsMixin, SingleTableMixin, DetailView):
+class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView):
     """A town against its allocated targets: cards, rank, trend, its sites' progress, its pairing, task force and
     attack groups."""
 

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +16,7 @@ from django.views.generic import FormView, ListView
 from .. import permissions, services
 from ..choices import MemberRole, PersonRole
 from ..models import Profile, TaskForce, TaskForceMember
+from ..validators import validate_no_control_characters
 from .writing import apply_service_errors
 
 
@@ -105,6 +106,14 @@ class PeopleListView(AdminRequiredMixin, ListView):
     template_name = "clearance/people_list.html"
     context_object_name = "people"
     paginate_by = 100
+
+    def get(self, request, *args, **kwargs):
+        # PostgreSQL refuses NUL in a search as it does in stored text: a 400 saying so, not a 500.
+        try:
+            validate_no_control_characters(request.GET.get("q", ""))
+        except ValidationError as error:
+            return render(request, "clearance/bad_query.html", {"error": error.messages[0]}, status=400)
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         people = people_queryset()

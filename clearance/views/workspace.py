@@ -8,15 +8,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export.views import ExportMixin
 
 from .. import permissions, selectors
 from ..filters import EnterpriseFilter, SiteFilter
 from ..models import Enterprise, Site, Town
 from ..tables import EnterpriseTable, SiteTable
-from .writing import (
-    WritableMixin,
-)
+from .tables import TableQueryMixin
+from .writing import WritableMixin
 
 
 # The "my towns" workspace ----------------------------------------------------------
@@ -35,12 +33,11 @@ class WorkspaceView(TemplateView):
         return super().get_context_data(towns=list(towns), writable=writable, role=role, **kwargs)
 
 
-class _WorkspaceTableView(WritableMixin, ExportMixin, SingleTableMixin, FilterView):
+class _WorkspaceTableView(WritableMixin, TableQueryMixin, SingleTableMixin, FilterView):
     """One table of a town's records, filtered, sorted, paginated and exportable to xlsx and CSV as filtered."""
 
     template_name = "clearance/workspace_table.html"
     table_pagination = {"per_page": 25}
-    export_formats = ("xlsx", "csv")
     tab = ""
 
     def get(self, request, *args, **kwargs):

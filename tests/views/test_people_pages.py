@@ -57,6 +57,14 @@ def test_people_page_lists_roles_in_chinese_and_searches(admin_client, world):
     assert english_words(text, data=usernames) == []
 
 
+def test_people_search_with_a_nul_is_a_400_saying_so(admin_client, world):
+    # Found by the query-string fuzz: PostgreSQL refused the NUL in the search, a 500.
+    response = admin_client.get(reverse("clearance:people"), {"q": "王\x00"}, **ZH)
+
+    assert response.status_code == 400
+    assert "请删除文字中的控制字符（如 NUL）。" in response.content.decode()
+
+
 def test_person_form_offers_only_active_task_forces(admin_client, world):
     ended = ended_task_force(world)
 
