@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"
 if TASKS_PACKAGE == "django_tasks":
     INSTALLED_APPS += ["django_tasks"]
-INSTALLED_APPS += ["django_tasks_db"]
+INSTALLED_APPS += ["pinghu.apps.TasksDatabaseConfig"]  # django_tasks_db, with a translated name
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
