@@ -39,9 +39,9 @@ def upload(path) -> dict:
 
 def records() -> dict:
     return {
-        "sites": sorted(Site.objects.values_list("town__name", "name", "area_mu")),
-        "enterprises": sorted(Enterprise.objects.values_list("name", "site__name", "disposal")),
-        "events": sorted(Event.objects.values_list("enterprise__name", "site__name", "stage", "occurred_on")),
+        "sites": sorted(Site.objects.values_list("town__name", "name", "area_mu"), key=repr),
+        "enterprises": sorted(Enterprise.objects.values_list("name", "site__name", "disposal"), key=repr),
+        "events": sorted(Event.objects.values_list("enterprise__name", "site__name", "stage", "occurred_on"), key=repr),
     }
 
 
