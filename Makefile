@@ -15,7 +15,7 @@ ADDRESS = 127.0.0.1:8000
 .PHONY: help venv run test check messages
 
 help:
-	@echo "make run       create .venv, migrate, load the demo and serve http://$(ADDRESS)"
+	@echo "make run       create .venv, migrate, load the demo and serve http://$(ADDRESS) (with the task worker)"
 	@echo "make test      run the test suite (PostgreSQL when DATABASE_URL is set, else SQLite);"
 	@echo "               extra pytest arguments: make test ARGS=\"-m 'not browser'\""
 	@echo "make check     Django's system checks and makemigrations --check"
@@ -46,6 +46,9 @@ run: $(STAMP)
 	@echo "    leader    领导 leader: reads the dashboard and every page"
 	@echo "    official  曹桥街道专班 official: records progress for 曹桥街道"
 	@echo ""
+	@# The background task worker (ledger imports from the web) beside the server, stopped with it.
+	$(VPY) manage.py db_worker --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VPY) manage.py runserver $(ADDRESS)
 
 test: $(STAMP)

@@ -82,3 +82,26 @@ class PhotoPhase(models.TextChoices):
     BEFORE = "before", _("Before")
     DURING = "during", _("During")
     AFTER = "after", _("After")
+
+
+class JobKind(models.TextChoices):
+    """What a background job does; evaluation imports and recomputations join here."""
+
+    LEDGER_IMPORT = "ledger_import", _("Ledger import")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("job status", "Queued")
+    RUNNING = "running", pgettext_lazy("job status", "Running")
+    # A dry run ended without a bad row: the job waits for the admin to confirm.
+    PREVIEWED = "previewed", pgettext_lazy("job status", "Previewed")
+    SUCCEEDED = "succeeded", pgettext_lazy("job status", "Succeeded")
+    FAILED = "failed", pgettext_lazy("job status", "Failed")
+
+
+class JobPhase(models.TextChoices):
+    """The phases of an import, in order; `checking` counts rows, the others are one step each."""
+
+    READING = "reading", pgettext_lazy("job phase", "Reading")
+    CHECKING = "checking", pgettext_lazy("job phase", "Checking")
+    WRITING = "writing", pgettext_lazy("job phase", "Writing")

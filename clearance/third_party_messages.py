@@ -8,7 +8,7 @@ marking them obsolete. Nothing calls these functions. (The admin scripts' words
 are in locale/zh_Hans/LC_MESSAGES/djangojs.po, which makemessages leaves alone.)
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 
 def _axes_admin_and_messages() -> None:  # pragma: no cover - never called
@@ -57,3 +57,25 @@ def _django_admin() -> None:  # pragma: no cover - never called
 def _simple_history() -> None:  # pragma: no cover - never called
     gettext("Changes")
     gettext("Deleted %(type_name)s")
+
+
+def _tasks_admin() -> None:  # pragma: no cover - never called
+    gettext("Task Result")
+    gettext("Task Results")
+    gettext("enqueued at")
+    gettext("started at")
+    gettext("finished at")
+    gettext("args kwargs")
+    gettext("priority")
+    gettext("task path")
+    gettext("worker id")
+    gettext("queue name")
+    gettext("backend name")
+    gettext("run after")
+    gettext("return value")
+    gettext("exception class path")
+    gettext("traceback")
+    pgettext("Task", "Ready")
+    pgettext("Task", "Running")
+    pgettext("Task", "Failed")
+    pgettext("Task", "Successful")

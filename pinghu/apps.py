@@ -1,6 +1,7 @@
 """Third-party apps under names of our own, which our catalogue translates."""
 
 from axes.apps import AppConfig as AxesAppConfig
+from django_tasks_db.apps import TasksAppConfig
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +41,19 @@ class AxesConfig(AxesAppConfig):
         AccessAttempt.__str__ = _access_attempt_str
         AccessFailureLog.__str__ = _access_failure_str
         AccessLog.__str__ = _access_log_str
+
+
+class TasksDatabaseConfig(TasksAppConfig):
+    """The task worker's results (django-tasks-db), named in the admin in words our catalogue translates."""
+
+    verbose_name = _("Background tasks")
+
+    def ready(self):
+        super().ready()
+        from django.contrib import admin
+        from django_tasks_db.models import DBTaskResult
+
+        # Its admin speaks English (ids, task paths, queue names) and edits nothing: the admins follow their
+        # jobs on the import pages (/ledger/import/), operators in the worker's log (docs/operations.md).
+        if admin.site.is_registered(DBTaskResult):
+            admin.site.unregister(DBTaskResult)

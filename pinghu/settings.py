@@ -68,6 +68,13 @@ INSTALLED_APPS = [
     "csp",
     "clearance",
 ]
+# Background tasks: Django 6's django.tasks, or before it the django-tasks backport (its app, for its checks and
+# logging). The database backend needs no server of its own; `manage.py db_worker` runs the tasks.
+TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+if TASKS_PACKAGE == "django_tasks":
+    INSTALLED_APPS += ["django_tasks"]
+INSTALLED_APPS += ["pinghu.apps.TasksDatabaseConfig"]  # django_tasks_db, with a translated name
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -154,6 +161,20 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The progress of background jobs (rows done, phase, heartbeat). Not the database: an import writes inside one
+# transaction, so progress written through its connection would show only at the end, and a second connection
+# to SQLite would wait for the import's write lock. Redis when there is one; else files in a private folder
+# (never under MEDIA_ROOT) that the development server and the worker, two processes, both read.
+PROGRESS_DIR = Path(os.environ.get("PROGRESS_DIR", BASE_DIR / "var" / "progress"))
+CACHES["progress"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pinghu") + "-progress",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": PROGRESS_DIR}
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -246,6 +267,12 @@ CLEARANCE_LEDGER_UPLOAD_MAX_BYTES = int(float(os.environ.get("CLEARANCE_LEDGER_U
 CLEARANCE_LEDGER_MAX_ROWS = int(os.environ.get("CLEARANCE_LEDGER_MAX_ROWS", "200000"))
 CLEARANCE_LEDGER_MAX_UNPACKED_BYTES = int(float(os.environ.get("CLEARANCE_LEDGER_MAX_UNPACKED_MB", "256")) * 1024 * 1024)
 CLEARANCE_LEDGER_SHEET_MAX_CELLS = int(os.environ.get("CLEARANCE_LEDGER_SHEET_MAX_CELLS", "5000000"))
+
+# Background jobs: a running job whose worker has given no sign of life for this many seconds is failed (the
+# worker was killed; its transaction was rolled back). Uploads waiting for a confirmation are removed after
+# this many hours (on the next upload, and by `manage.py prune_jobs` from cron).
+CLEARANCE_JOB_HEARTBEAT_SECONDS = int(os.environ.get("CLEARANCE_JOB_HEARTBEAT_SECONDS", "60"))
+CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS = float(os.environ.get("CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS", "24"))
 
 # HTTPS: on by default in production, so `check --deploy` passes as shipped. A plain-HTTP intranet
 # deployment sets HTTPS_ONLY=0; each part below can also be set on its own.

@@ -23,3 +23,7 @@ CSRF_COOKIE_SECURE = False
 # Serve static files from the finders, so tests need no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tasks run in the request that enqueues them, progress in this process's memory; the tests that start a worker
+# process (tests/quality/test_jobs_worker.py, tests/browser/test_ledger_jobs.py) switch both to shared stores.
+TASKS = {"default": {"BACKEND": f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}  # noqa: F405
+CACHES["progress"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "progress"}  # noqa: F405

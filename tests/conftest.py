@@ -14,6 +14,7 @@ from django.utils import translation
 from clearance.permissions import LEADERS_GROUP, OFFICIALS_GROUP
 
 from tests.factories import TownFactory
+from tests.job_worker import Worker, shared_progress, worker_problem
 from tests.url_rules import build_world
 
 # Where this process (one xdist worker) keeps a dump of what load_demo wrote: load_demo takes tens of seconds,
@@ -103,3 +104,19 @@ def demo_db(django_db_setup, django_db_blocker, tmp_path_factory):
                 _DEMO_DUMP["path"] = path
             yield
             transaction.set_rollback(True)
+
+
+@pytest.fixture
+def worker(settings, tmp_path, transactional_db):
+    """A task worker process (manage.py db_worker) on the test database, sharing its progress with this process.
+
+    Skips where it cannot run (SQLite); the tasks of the test go to the database backend.
+    """
+    problem = worker_problem()
+    if problem:
+        pytest.skip(problem)
+    progress = tmp_path / "progress"
+    shared_progress(settings, progress)
+    running = Worker(tmp_path, progress)
+    yield running
+    running.stop()

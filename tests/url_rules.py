@@ -29,9 +29,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
 from clearance import services
-from clearance.choices import Metric, PhotoPhase, Stage, TownKind
+from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, Stage, TownKind
 from clearance.models import (
     AttackGroup,
+    BackgroundJob,
     Bureau,
     BureauHead,
     BulletinFigure,
@@ -122,6 +123,12 @@ SITE_RULES: dict[str, dict] = {
     "clearance:event_delete": {"kwargs": {"pk": "event"}, "get": WRITE, "post": WRITE},
     # Issue 5: ledgers in and out; importing is for admins, the template and exports for every signed-in role.
     "clearance:ledger_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    # Issue 13: a ledger job's page and its progress, for admins only; confirming a job that is not waiting for a
+    # confirmation (this one has ended) is refused with a message on the job's page.
+    "clearance:ledger_job": {"kwargs": {"pk": lambda world: ended_ledger_job(world).pk}, "get": ADMIN_ONLY,
+                             "post": {**ADMIN_ONLY, "admin": REDIRECT}},
+    "clearance:ledger_job_progress": {"kwargs": {"pk": lambda world: ended_ledger_job(world).pk}, "get": ADMIN_ONLY,
+                                      "post": {**ADMIN_ONLY, "admin": 405}},
     "clearance:periods": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
     "clearance:ledger_template": {"get": READ, "post": READ_ONLY_POST},
     "clearance:ledger_export": {"get": READ, "post": READ_ONLY_POST},
@@ -287,6 +294,14 @@ def _town_with_task_force(name: str, bureau: str, head: str, official):
     services.task_force_member_upsert(task_force=pairing.task_force, person_name=official.get_username(), user_account=official)
     services.attack_group_upsert(task_force=pairing.task_force, name=f"{name}第一攻坚小组")
     return town
+
+
+def ended_ledger_job(world) -> BackgroundJob:
+    """Return the world admin's ledger job that has ended (imported), created on first use."""
+    return BackgroundJob.objects.get_or_create(
+        kind=JobKind.LEDGER_IMPORT, created_by=world.admin, status=JobStatus.SUCCEEDED,
+        defaults={"result": {"lines": ["地块：新增 0，更新 0，未变 0"]}},
+    )[0]
 
 
 def build_world() -> World:

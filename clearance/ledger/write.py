@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ..bulk import BulkWriter
+from ..choices import JobPhase
 from ..derived import rollup, site_tree
 from ..models import Enterprise, Event, Site, Town
 from .columns import ENTERPRISE_REQUIRED, ENTERPRISES_SHEET, SITE_REQUIRED, SITES_SHEET, LedgerError
@@ -30,7 +31,8 @@ class _Rollback(Exception):
 
 def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]] | None = None, user=None,
                   dry_run: bool = False, describe: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                  progress: Callable[[int, int], None] | None = None,
+                  phase: Callable[[JobPhase], None] | None = None) -> ImportReport:
     """Import a whole ledger, all or nothing; raise LedgerError naming every bad row, with nothing written.
 
     Sites are keyed by (镇街道, 地块名称), enterprises by 统一社会信用代码 when
@@ -41,8 +43,14 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
     and the monthly rollup rebuilt in the same transaction. Rows equal to the
     template's example rows are skipped (REPORT.examples_skipped). With
     DESCRIBE, REPORT.changes lists every row created or changed, for the preview.
+    PHASE is told each phase as it begins (reading, checking, writing); PROGRESS
+    the rows checked and the rows in all, row by row.
     """
-    sheets = sheets if sheets is not None else read_ledger(path)
+    phase = phase or (lambda _phase: None)
+    if sheets is None:
+        phase(JobPhase.READING)
+        sheets = read_ledger(path)
+    phase(JobPhase.CHECKING)
     problems = ProblemCollector()
     check_header(SITES_SHEET, sheets[SITES_SHEET], SITE_REQUIRED, problems)
     check_header(ENTERPRISES_SHEET, sheets[ENTERPRISES_SHEET], ENTERPRISE_REQUIRED, problems)
@@ -64,6 +72,7 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
             plan = ledger_plan(site_rows=site_rows, enterprise_rows=enterprise_rows, user=user, report=report,
                                problems=problems, progress=progress)
             if not (problems.problems or dry_run or plan.is_empty()):
+                phase(JobPhase.WRITING)
                 _write(plan, user=user, problems=problems)
             if problems.problems or dry_run:
                 raise _Rollback

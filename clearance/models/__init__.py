@@ -1,6 +1,7 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
 from .derived import MonthlyFigure, SiteAncestry
+from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
 from .people import Profile
 from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
@@ -9,12 +10,14 @@ from .targets import BulletinFigure, Target
 
 __all__ = [
     "AttackGroup",
+    "BackgroundJob",
     "Bureau",
     "BureauHead",
     "BulletinFigure",
     "County",
     "Enterprise",
     "Event",
+    "JobFile",
     "MonthlyFigure",
     "Pairing",
     "PairingQuerySet",

@@ -294,10 +294,10 @@ def test_ledger_upload_with_a_nul_is_listed_as_a_problem_on_the_page(tmp_path, l
     response = client.post(reverse("clearance:ledger_import"), {
         "sites_csv": SimpleUploadedFile("地块.csv", (folder / "地块.csv").read_bytes()),
         "enterprises_csv": SimpleUploadedFile("企业.csv", (folder / "企业.csv").read_bytes()),
-    })
+    }, follow=True)
 
     assert response.status_code == 200
-    assert response.context["problems"] == [{"sheet": "地块", "row": 2, "column": "地块名称", "reason": CONTROL_MESSAGE}]
+    assert response.context["job"].problems == [{"sheet": "地块", "row": 2, "column": "地块名称", "reason": CONTROL_MESSAGE}]
     assert fingerprint() == before
 
 

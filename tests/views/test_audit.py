@@ -415,11 +415,11 @@ def test_ledger_import_page_names_the_admin_who_confirmed_it(admin_client, admin
     url = reverse("clearance:ledger_import")
     with open(file, "rb") as upload:
         preview = admin_client.post(url, {"workbook": upload})
-    assert preview.status_code == 200
+    assert preview.status_code == 302
 
-    confirmed = admin_client.post(url, {"confirm": "1"})
+    confirmed = admin_client.post(preview.url, {"confirm": "1"})
 
-    assert confirmed.status_code == 302
+    assert (confirmed.status_code, confirmed.url) == (302, preview.url)
     enterprise = Enterprise.objects.get(name="新埭纺织厂")
     assert [last_change(Enterprise, enterprise.pk), last_change(Event, enterprise.events.get().pk)] == [
         ("+", admin_user)

@@ -22,8 +22,7 @@ from clearance.ledger import (
     read_ledger,
     read_workbook,
 )
-from clearance.models import Enterprise, Event, Photo, ReportingPeriod, Site
-from clearance.views.ledger import SESSION_KEY, upload_root
+from clearance.models import BackgroundJob, Enterprise, Event, JobFile, Photo, ReportingPeriod, Site
 
 from tests.errors import form_error_codes
 from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
@@ -50,6 +49,21 @@ def upload(path: Path, name: str = "../../客户 台账.xlsx") -> SimpleUploaded
     return SimpleUploadedFile(name, path.read_bytes())
 
 
+def check_ledger(client, data: dict):
+    """Upload DATA and return the job's page, where the check (run at once by the tests' task backend) ended."""
+    return client.post(IMPORT_URL, data, follow=True)
+
+
+def confirm(client, job: BackgroundJob | None = None):
+    """Confirm the import of JOB (the latest job by default) and return the job's page after it."""
+    job = job or BackgroundJob.objects.latest("pk")
+    return client.post(job.get_absolute_url(), {"confirm": "1"}, follow=True)
+
+
+def media_files() -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
 def preview_counts(html: str) -> dict[str, tuple[int, int, int]]:
     """Return the preview table as {kind: (created, changed, left alone)}."""
     table = html.split('data-table="ledger-preview"')[1].split("</table>")[0]
@@ -72,40 +86,41 @@ def test_ledger_import_page_offers_the_upload_form_and_the_template(client, admi
     assert f'<option value="{ledger_towns[0].pk}">曹桥街道</option>' in html
 
 
-def test_ledger_upload_previews_without_writing_and_keeps_the_file_under_a_random_token(client, admin_user, tmp_path, ledger_towns):
+def test_ledger_upload_previews_without_writing_and_keeps_the_file_in_the_database_only(client, admin_user, tmp_path,
+                                                                                       ledger_towns):
     client.force_login(admin_user)
     before = row_counts()
 
-    response = client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
+    response = check_ledger(client, {"workbook": upload(good_ledger(tmp_path))})
 
     html = response.content.decode()
-    assert response.status_code == 200
+    job = BackgroundJob.objects.get()
+    assert response.redirect_chain == [(job.get_absolute_url(), 302)]
     assert "data-ledger-confirm" in html
     assert row_counts() == before
-    token = client.session[SESSION_KEY]
-    assert len(token) == 32
-    stored = upload_root() / token
-    assert [path.name for path in stored.iterdir()] == ["ledger.xlsx"]
-    assert upload_root() == Path(settings.MEDIA_ROOT) / "ledger-uploads"
+    assert (job.status, job.created_by) == ("previewed", admin_user)
+    assert list(JobFile.objects.values_list("name", flat=True)) == ["ledger.xlsx"]
+    assert media_files() == []
     assert preview_counts(html) == {"地块": (2, 0, 0), "企业": (2, 0, 0), "进度记录": (7, 0, 0)}
 
 
 def test_ledger_confirm_imports_attributed_to_the_admin_and_discards_the_file(client, admin_user, tmp_path, ledger_towns):
     client.force_login(admin_user)
-    client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
-    token = client.session[SESSION_KEY]
+    check_ledger(client, {"workbook": upload(good_ledger(tmp_path))})
 
-    response = client.post(IMPORT_URL, {"confirm": "1"})
+    response = confirm(client)
 
-    assert response.status_code == 302
-    assert response.url == reverse("clearance:home")
+    job = BackgroundJob.objects.get()
+    assert response.redirect_chain == [(job.get_absolute_url(), 302)]
+    assert re.findall(r"<li data-result-line>(.*?)</li>", response.content.decode()) == [
+        "地块：新增 2，更新 0，未变 0", "企业：新增 2，更新 0，未变 0", "进度记录：新增 7，更新 0，未变 0",
+    ]
     assert sorted(Enterprise.objects.values_list("name", flat=True)) == sorted(["某贸易公司", "某针织厂"])
     assert Site.objects.count() == 2
     histories = [record.history_user for record in Enterprise.history.all()]
     assert histories == [admin_user, admin_user]
     assert set(Event.objects.values_list("recorded_by", flat=True)) == {admin_user.pk}
-    assert SESSION_KEY not in client.session
-    assert not (upload_root() / token).exists()
+    assert (job.status, JobFile.objects.count()) == ("succeeded", 0)
 
 
 def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothing(client, admin_user, tmp_path, ledger_towns):
@@ -113,7 +128,7 @@ def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothi
     bad = write_xlsx(tmp_path, [site_row(area="-3")], [enterprise_row(town="乍浦镇")])
     before = row_counts()
 
-    response = client.post(IMPORT_URL, {"workbook": upload(bad)})
+    response = check_ledger(client, {"workbook": upload(bad)})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -125,8 +140,8 @@ def test_ledger_with_a_bad_row_shows_the_error_table_in_chinese_and_writes_nothi
         ["企业", "2", "镇街道", "未知的镇街道“乍浦镇”。"],
     ]
     assert row_counts() == before
-    assert SESSION_KEY not in client.session
-    assert not upload_root().exists() or list(upload_root().iterdir()) == []
+    assert "台账未导入：发现 2 处问题。" in html
+    assert (BackgroundJob.objects.get().status, JobFile.objects.count()) == ("failed", 0)
 
 
 def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, ledger_towns):
@@ -134,18 +149,14 @@ def test_ledger_upload_of_the_two_csv_files_is_previewed(client, admin_user, led
     sites_csv = "\ufeff" + ",".join(SITE_COLUMNS) + "\n" + "六店区域,曹桥街道,360.5,,,\n"
     enterprises_csv = ",".join(ENTERPRISE_COLUMNS) + "\n" + "某贸易公司,,曹桥街道,六店区域,,,,,2022-03-01,,\n"
 
-    response = client.post(
-        IMPORT_URL,
-        {
-            "sites_csv": SimpleUploadedFile("a.csv", sites_csv.encode()),
-            "enterprises_csv": SimpleUploadedFile("b.csv", enterprises_csv.encode()),
-        },
-    )
+    response = check_ledger(client, {
+        "sites_csv": SimpleUploadedFile("a.csv", sites_csv.encode()),
+        "enterprises_csv": SimpleUploadedFile("b.csv", enterprises_csv.encode()),
+    })
 
     assert "data-ledger-confirm" in response.content.decode()
-    stored = upload_root() / client.session[SESSION_KEY]
-    assert sorted(path.name for path in stored.iterdir()) == ["企业.csv", "地块.csv"]
-    client.post(IMPORT_URL, {"confirm": "1"})
+    assert sorted(JobFile.objects.values_list("name", flat=True)) == ["企业.csv", "地块.csv"]
+    confirm(client)
     assert list(Enterprise.objects.values_list("name", "site__name")) == [("某贸易公司", "六店区域")]
 
 
@@ -168,26 +179,28 @@ def test_ledger_upload_without_the_files_is_refused(client, admin_user, ledger_t
     assert form_error_codes(response.context["form"]) == {"__all__": ["ledger_missing"]}
 
 
-def test_ledger_confirm_without_an_upload_imports_nothing(client, admin_user, ledger_towns):
+def test_ledger_confirmed_twice_imports_once_and_the_second_confirmation_is_refused(client, admin_user, tmp_path,
+                                                                                  ledger_towns):
     client.force_login(admin_user)
+    check_ledger(client, {"workbook": upload(good_ledger(tmp_path))})
+    confirm(client)
+    counts = row_counts()
+
+    again = confirm(client)
+
+    assert row_counts() == counts
+    assert "这份台账已不在等待导入（已导入、已失败或已删除），请重新上传。" in again.content.decode()
+    assert BackgroundJob.objects.get().status == "succeeded"
+
+
+def test_ledger_confirm_of_a_failed_check_imports_nothing(client, admin_user, tmp_path, ledger_towns):
+    client.force_login(admin_user)
+    check_ledger(client, {"workbook": upload(write_xlsx(tmp_path, [site_row(area="-3")], []))})
     before = row_counts()
 
-    response = client.post(IMPORT_URL, {"confirm": "1"}, follow=True)
+    response = confirm(client)
 
-    assert response.redirect_chain == [(IMPORT_URL, 302)]
-    assert row_counts() == before
-
-
-def test_ledger_confirm_with_a_forged_token_imports_nothing(client, admin_user, ledger_towns):
-    client.force_login(admin_user)
-    session = client.session
-    session[SESSION_KEY] = "../../etc"
-    session.save()
-    before = row_counts()
-
-    response = client.post(IMPORT_URL, {"confirm": "1"})
-
-    assert (response.status_code, response.url) == (302, IMPORT_URL)
+    assert "这份台账已不在等待导入" in response.content.decode()
     assert row_counts() == before
 
 
@@ -196,11 +209,11 @@ def test_ledger_import_is_refused_to_leaders_and_officials(client, request, tmp_
     client.force_login(request.getfixturevalue(role))
     before = row_counts()
 
-    response = client.post(IMPORT_URL, {"workbook": upload(good_ledger(tmp_path))})
+    response = check_ledger(client, {"workbook": upload(good_ledger(tmp_path))})
 
     assert response.status_code == 403
     assert row_counts() == before
-    assert not upload_root().exists() or list(upload_root().iterdir()) == []
+    assert (BackgroundJob.objects.count(), JobFile.objects.count()) == (0, 0)
 
 
 def test_ledger_template_download_holds_only_the_headers_in_the_data_sheets_and_the_examples_apart(client, leader):
@@ -236,14 +249,14 @@ def test_the_template_downloaded_and_uploaded_unchanged_creates_nothing(client, 
     client.force_login(admin_user)
     before = row_counts()
 
-    preview = client.post(IMPORT_URL, {"workbook": SimpleUploadedFile("模板.xlsx", downloaded_template(client))})
-    confirmed = client.post(IMPORT_URL, {"confirm": "1"})
+    preview = check_ledger(client, {"workbook": SimpleUploadedFile("模板.xlsx", downloaded_template(client))})
+    confirmed = confirm(client)
 
     html = preview.content.decode()
     assert preview_counts(html) == {"地块": (0, 0, 0), "企业": (0, 0, 0), "进度记录": (0, 0, 0)}
     assert preview_towns(html) == {}
     assert "台账中没有数据行，导入不会改变任何数据。" in html
-    assert confirmed.status_code == 302
+    assert confirmed.redirect_chain[-1][1] == 302
     assert row_counts() == before
 
 
@@ -257,8 +270,8 @@ def test_the_template_with_two_rows_filled_in_creates_exactly_those_and_the_prev
     filled = tmp_path / "填好的模板.xlsx"
     workbook.save(filled)
 
-    preview = client.post(IMPORT_URL, {"workbook": upload(filled)})
-    client.post(IMPORT_URL, {"confirm": "1"})
+    preview = check_ledger(client, {"workbook": upload(filled)})
+    confirm(client)
 
     assert preview_towns(preview.content.decode()) == {
         "曹桥街道": [
@@ -280,8 +293,8 @@ def test_the_old_template_with_its_example_rows_and_two_rows_added_creates_only_
     services_site = site_row(name="六店区域", area="360.50")
     old = write_xlsx(tmp_path, [OLD_TEMPLATE_SITE, services_site], [OLD_TEMPLATE_ENTERPRISE, enterprise_row(site="六店区域")])
 
-    html = client.post(IMPORT_URL, {"workbook": upload(old)}).content.decode()
-    client.post(IMPORT_URL, {"confirm": "1"})
+    html = check_ledger(client, {"workbook": upload(old)}).content.decode()
+    confirm(client)
 
     assert [name for _sheet, name, _changes in preview_towns(html)["曹桥街道"]] == ["六店区域", "某贸易公司"]
     assert "模板示例行，未导入：地块 第 2 行、企业 第 2 行" in html
@@ -299,7 +312,7 @@ def test_the_preview_lists_each_change_old_to_new_town_by_town(client, admin_use
         [enterprise_row(closed="2022-03-29", disposal="关停淘汰", types="高耗低效"), enterprise_row(name="某针织厂", closed="2022-03-25")],
     )
 
-    html = client.post(IMPORT_URL, {"workbook": upload(corrected)}).content.decode()
+    html = check_ledger(client, {"workbook": upload(corrected)}).content.decode()
 
     assert preview_towns(html) == {
         "曹桥街道": [
@@ -323,9 +336,10 @@ def test_the_preview_runs_a_fixed_number_of_queries_and_lists_200_rows_per_town(
     file = write_xlsx(tmp_path, sites, [])
     client.get(IMPORT_URL)  # the session and the user, loaded once
 
-    # … and the closed reporting months, whose dates a ledger may not change (one query).
-    with django_assert_num_queries(14):
-        html = client.post(IMPORT_URL, {"workbook": upload(file)}).content.decode()
+    # … and the closed reporting months, whose dates a ledger may not change (one query); with the job's
+    # bookkeeping (prune, create, enqueue, start, its files, the outcome) and the job's page after the redirect.
+    with django_assert_num_queries(32):
+        html = check_ledger(client, {"workbook": upload(file)}).content.decode()
 
     listed = preview_towns(html)["曹桥街道"]
     assert len(listed) == min(count, 200)
@@ -440,8 +454,8 @@ def test_demo_ledger_round_trips_through_export_and_import_with_identical_figure
 def test_ledger_upload_of_a_file_that_is_not_a_workbook_is_named_and_discarded(client, admin_user, ledger_towns):
     client.force_login(admin_user)
 
-    html = client.post(IMPORT_URL, {"workbook": SimpleUploadedFile("台账.xlsx", b"not a workbook")}).content.decode()
+    html = check_ledger(client, {"workbook": SimpleUploadedFile("台账.xlsx", b"not a workbook")}).content.decode()
 
     assert "不是 Excel .xlsx 文件。" in html
     assert "data-ledger-confirm" not in html
-    assert list(upload_root().iterdir()) == []
+    assert (JobFile.objects.count(), media_files()) == (0, [])
