@@ -32,7 +32,7 @@ class _Rollback(Exception):
 def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]] | None = None, user=None,
                   dry_run: bool = False, describe: bool = False,
                   progress: Callable[[int, int], None] | None = None,
-                  phase: Callable[[JobPhase], None] | None = None) -> ImportReport:
+                  phase: Callable[[JobPhase], None] | None = None, max_rows: int | None = None) -> ImportReport:
     """Import a whole ledger, all or nothing; raise LedgerError naming every bad row, with nothing written.
 
     Sites are keyed by (镇街道, 地块名称), enterprises by 统一社会信用代码 when
@@ -44,12 +44,13 @@ def ledger_import(*, path: Path | None = None, sheets: dict[str, list[SheetRow]]
     template's example rows are skipped (REPORT.examples_skipped). With
     DESCRIBE, REPORT.changes lists every row created or changed, for the preview.
     PHASE is told each phase as it begins (reading, checking, writing); PROGRESS
-    the rows checked and the rows in all, row by row.
+    the rows checked and the rows in all, row by row. A sheet read from PATH with more than MAX_ROWS data
+    rows is refused (None: no limit, as for `manage.py import_ledger`).
     """
     phase = phase or (lambda _phase: None)
     if sheets is None:
         phase(JobPhase.READING)
-        sheets = read_ledger(path)
+        sheets = read_ledger(path, max_rows=max_rows)
     phase(JobPhase.CHECKING)
     problems = ProblemCollector()
     check_header(SITES_SHEET, sheets[SITES_SHEET], SITE_REQUIRED, problems)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from ..background import task
 from ..choices import JobKind, JobPhase, JobStatus
-from ..ledger import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, ledger_import
+from ..ledger import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, inspect_ledger, ledger_import
 from ..models import BackgroundJob, JobFile
 from ..selectors.jobs import PROGRESS_TIMEOUT, job_is_silent
 
@@ -41,13 +41,24 @@ def worker_lost_message() -> str:
 def ledger_job_create(*, user, files: dict[str, Iterable[bytes]], language: str = "") -> BackgroundJob:
     """Store an uploaded ledger in the database (FILES: ledger.xlsx, or 地块.csv and 企业.csv, as chunks) and queue its check.
 
-    Uploads left unconfirmed past CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS are removed first.
+    The upload is inspected first, in the request and cheaply (inspect_ledger: its size, an archive that
+    unpacks to too much or lies about its sizes, more rows than CLEARANCE_LEDGER_MAX_ROWS): a refused one
+    raises LedgerError and nothing is stored or queued. Uploads left unconfirmed past
+    CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS are removed first.
     """
     jobs_prune()
+    with tempfile.TemporaryDirectory(prefix="ledger-upload-") as folder:
+        for name, chunks in files.items():
+            if name in (XLSX_NAME, *CSV_NAMES):  # the job's own names, never the client's
+                with (Path(folder) / name).open("wb") as handle:
+                    for chunk in chunks:
+                        handle.write(chunk)
+        inspect_ledger(_ledger_path_in(Path(folder)))
+        contents = {path.name: path.read_bytes() for path in Path(folder).iterdir()}
     with transaction.atomic():
         job = BackgroundJob.objects.create(kind=JobKind.LEDGER_IMPORT, created_by=user,
                                            language=language or settings.LANGUAGE_CODE)
-        JobFile.objects.bulk_create(JobFile(job=job, name=name, content=b"".join(chunks)) for name, chunks in files.items())
+        JobFile.objects.bulk_create(JobFile(job=job, name=name, content=content) for name, content in contents.items())
     _enqueue(job)
     return job
 
@@ -95,7 +106,8 @@ def ledger_job_run(*, job_id: int) -> str:
     with translation.override(job.language), reporter.beating(), tempfile.TemporaryDirectory(prefix="ledger-job-") as folder:
         try:
             report = ledger_import(path=_ledger_path(job, Path(folder)), user=job.confirmed_by or job.created_by, dry_run=not job.writes,
-                                   describe=not job.writes, progress=reporter.rows, phase=reporter.phase)
+                                   describe=not job.writes, progress=reporter.rows, phase=reporter.phase,
+                                   max_rows=settings.CLEARANCE_LEDGER_MAX_ROWS)
         except LedgerError as error:
             _finish(job, reporter, JobStatus.FAILED, problems=_problem_rows(error),
                     error=_("The ledger was not imported. Problems found: %(number)s. Nothing was changed; fix the rows below "
@@ -122,6 +134,11 @@ def _ledger_path(job: BackgroundJob, folder: Path) -> Path:
     for name, content in job.files.values_list("name", "content"):
         if name in (XLSX_NAME, *CSV_NAMES):  # the job's own names, never the client's
             (folder / name).write_bytes(bytes(content))
+    return _ledger_path_in(folder)
+
+
+def _ledger_path_in(folder: Path) -> Path:
+    """Return what read_ledger reads in FOLDER: the workbook, or the folder of CSV files."""
     workbook = folder / XLSX_NAME
     return workbook if workbook.exists() else folder
 

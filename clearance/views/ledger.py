@@ -14,7 +14,7 @@ from django.views import View
 
 from .. import permissions
 from ..choices import JobKind, JobStatus
-from ..ledger import ledger_sheets, ledger_template, ledger_workbook
+from ..ledger import LedgerError, ledger_sheets, ledger_template, ledger_workbook
 from ..models import BackgroundJob, Town
 from ..selectors.jobs import job_progress, recent_jobs
 from ..services.jobs import CSV_NAMES, XLSX_NAME, JobStateError, job_fail_if_silent, ledger_job_confirm, ledger_job_create
@@ -84,7 +84,12 @@ class LedgerImportView(AdminRequiredMixin, View):
         form = LedgerUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._form_page(form)
-        job = ledger_job_create(user=request.user, files=form.files_by_name(), language=request.LANGUAGE_CODE)
+        try:
+            job = ledger_job_create(user=request.user, files=form.files_by_name(), language=request.LANGUAGE_CODE)
+        except LedgerError as error:  # refused before it was stored: too many rows, an archive bomb …
+            for problem in error.problems:
+                form.add_error(None, problem.reason)
+            return self._form_page(form)
         return HttpResponseRedirect(job.get_absolute_url())
 
     def _form_page(self, form):
