@@ -71,7 +71,9 @@ def report(results: dict, *, title: str = "Soak") -> str:
         f"recording with photos, {config['importers']} admin importing a {config['import_enterprises']:,}-enterprise "
         f"ledger once (then reading); pause between steps 0–{2 * config['think_seconds']:g} s"
         + (f"; beside gunicorn: {', '.join(config['companions'])}" if config["companions"] else "") + ".",
-        f"{served:,} requests served ({served / seconds:.1f}/s), {error_count(results)} errors.",
+        f"{served:,} requests served ({served / seconds:.1f}/s), {error_count(results)} errors."
+        + (" Wall time: {prepare_seconds:.0f} s preparing the database, {traffic_seconds:.0f} s of traffic, "
+           "{checks_seconds:.0f} s of checks.".format(**results["phases"]) if "phases" in results else ""),
         "",
         "| kind | served | errors | p50 ms | p95 ms |",
         "|---|---|---|---|---|",

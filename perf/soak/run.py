@@ -181,6 +181,7 @@ def soak(config: SoakConfig) -> dict:
     began = time.perf_counter()
     config.log("preparing the database: the migrated demo")
     prepare_database(config)
+    phases = {"prepare_seconds": time.perf_counter() - began}
     today = timezone.localdate()
     media = tempfile.mkdtemp(prefix="soak-media-")
     prefix = f"soak-{secrets.token_hex(4)}"
@@ -228,6 +229,7 @@ def soak(config: SoakConfig) -> dict:
             results["workers_replaced"] = len(set(pids_start) - set(server.worker_pids()))
             results["companions_exited"] = [why for each in companions if (why := each.exited())]
             config.log("checking the figures against a recomputation from the events")
+            phases["traffic_seconds"] = time.perf_counter() - began - phases["prepare_seconds"]
             results["figures_agree"] = figures_check(config, ["", f"?year={today.year}&month={today.month}"])
     finally:
         shutil.rmtree(media, ignore_errors=True)
@@ -247,4 +249,5 @@ def soak(config: SoakConfig) -> dict:
                         [ENTERPRISE_NAME_PREFIX + "%"])[0][0],
     }
     results["wall_seconds"] = time.perf_counter() - began
+    results["phases"] = {**phases, "checks_seconds": results["wall_seconds"] - sum(phases.values())}
     return results
