@@ -7,6 +7,10 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
+def _each(memory: dict) -> str:
+    return ", ".join(f"{mb:.0f}" for mb in memory["workers"].values()) + " MB"
+
+
 def _verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
 
@@ -96,6 +100,7 @@ def report(results: dict, *, title: str = "Soak") -> str:
         "|---|---|---|",
         f"| sum of {len(start['workers'])} workers | {start['sum_mb']:.0f} MB | {end['sum_mb']:.0f} MB |",
         f"| largest worker | {start['max_mb']:.0f} MB | {end['max_mb']:.0f} MB |",
+        f"| each worker | {_each(start)} | {_each(end)} |",
         "",
         "| goal | measured | verdict |",
         "|---|---|---|",

@@ -15,6 +15,8 @@ import redis
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clearance.choices import Stage
+
 from ..bench.client import HttpClient
 from ..bench.config import BenchConfig, BenchError
 from ..bench.database import database_name, fetch, recreate_database, server_execute
@@ -71,9 +73,9 @@ def open_enterprises(config: SoakConfig) -> list[int]:
     rows = fetch(
         config.database_url,
         "SELECT e.id FROM clearance_enterprise e JOIN clearance_town t ON t.id = e.town_id WHERE t.name = %s "
-        "AND NOT EXISTS (SELECT 1 FROM clearance_event ev WHERE ev.enterprise_id = e.id AND ev.stage = 60) "
+        "AND NOT EXISTS (SELECT 1 FROM clearance_event ev WHERE ev.enterprise_id = e.id AND ev.stage = %s) "
         "ORDER BY md5(e.id::text)",
-        [OFFICIAL_TOWN],
+        [OFFICIAL_TOWN, Stage.CLOSED.value],
     )
     return [row[0] for row in rows]
 

@@ -11,8 +11,11 @@ import pytest
 import redis
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
+from clearance.models import Event
 from perf.soak import DEFAULT_REDIS_URL, goals, report
+from perf.soak.traffic import DELETE_LINK, STAGE_SELECTED, VERSION_FIELD
 
 from tests import ports
 
@@ -172,3 +175,29 @@ def test_two_minutes_of_mixed_traffic_serve_every_kind_without_error_or_growth(t
     assert found["events_left"] == found["counts"]["recorded"] - found["counts"]["deleted"]
     goal_rows = [line for line in table.splitlines() if line.endswith(("| PASS |", "| MISS |"))]
     assert len(goal_rows) == 6 and all(row.endswith("| PASS |") for row in goal_rows)
+
+
+# What the recording clients read from the pages ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_official_records_the_preselected_stage_and_deletes_it_as_the_soak_clients_do(as_official, world):
+    enterprise = world.enterprise
+    events_before = enterprise.events.count()
+    form_page = as_official.get(f"/enterprises/{enterprise.pk}/events/new/")
+    stage = STAGE_SELECTED.search(form_page.content.decode()).group(1)
+
+    recorded = as_official.post(f"/enterprises/{enterprise.pk}/events/new/", {
+        "stage": stage, "occurred_on": timezone.localdate().isoformat(), "note": "soak-probe", "phase": ""})
+    timeline = as_official.get(f"/enterprises/{enterprise.pk}/")
+    newest = max(int(pk) for pk in DELETE_LINK.findall(timeline.content.decode()))
+    newest_note = Event.objects.get(pk=newest).note
+    confirm = as_official.get(f"/events/{newest}/delete/")
+    version = VERSION_FIELD.search(confirm.content.decode()).group(1)
+    deleted = as_official.post(f"/events/{newest}/delete/", {"version": version, "note": ""})
+
+    assert recorded.status_code == 302 and deleted.status_code == 302
+    assert newest_note == "soak-probe"
+    assert not Event.objects.filter(pk=newest).exists()
+    assert enterprise.events.count() == events_before
+    assert int(stage) > max(event.stage for event in enterprise.events.all())
