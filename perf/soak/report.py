@@ -16,8 +16,9 @@ def _verdict(passed: bool) -> str:
 
 
 def error_count(results: dict) -> int:
-    """Every failed request, plus clients that never finished, workers replaced and companion processes that exited."""
+    """Every failed request, plus clients that stopped early or never finished, workers replaced and companions that exited."""
     return (sum(row["errors"] for row in results["labels"]) + len(results.get("clients_stuck", []))
+            + len(results.get("clients_crashed", []))
             + results.get("workers_replaced", 0) + len(results.get("companions_exited", [])))
 
 
@@ -108,6 +109,7 @@ def report(results: dict, *, title: str = "Soak") -> str:
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]
     problems = [f"- {row['label']}: {problem} ×{count}" for row in labels for problem, count in row["error_kinds"].items()]
     problems += [f"- client did not finish: {name}" for name in results.get("clients_stuck", [])]
+    problems += [f"- client stopped early: {why}" for why in results.get("clients_crashed", [])]
     problems += [f"- {why}" for why in results.get("companions_exited", [])]
     if results.get("workers_replaced"):
         problems.append(f"- {results['workers_replaced']} gunicorn workers were replaced (killed or crashed)")

@@ -92,6 +92,7 @@ class Clients:
         self.marker = f"soak-{secrets.token_hex(6)}"
         self.threads: list[threading.Thread] = []
         self.sign_in_errors: list[str] = []
+        self.crashed: list[str] = []
         self.photos = [small_jpeg(seed) for seed in range(config.photos_per_upload)]
 
     def start(self, subjects: list[int]) -> None:
@@ -116,8 +117,12 @@ class Clients:
         except (BenchError, OSError) as error:
             self.sign_in_errors.append(f"signing in as {username}: {error}")
         signed_in.wait()
-        if not self.sign_in_errors:
+        if self.sign_in_errors:
+            return
+        try:
             loop(client, Pacer(self.stop, self.config.think_seconds, seed=index))
+        except Exception as error:  # noqa: BLE001 — a client that stops early is reported, not lost with its thread
+            self.crashed.append(f"{username} client {index}: {type(error).__name__}: {error}")
 
     def _read(self, client, pacer) -> None:
         read_pages(client, self.tally, pacer, self.paths)
@@ -227,6 +232,7 @@ def soak(config: SoakConfig) -> dict:
             results["measured_seconds"] = time.perf_counter() - measured_from
             config.log("stopping the clients")
             results["clients_stuck"] = clients.join()
+            results["clients_crashed"] = clients.crashed
             results["memory_end"] = memory(server)
             results["workers_replaced"] = len(set(pids_start) - set(server.worker_pids()))
             results["companions_exited"] = [why for each in companions if (why := each.exited())]

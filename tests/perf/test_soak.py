@@ -85,6 +85,13 @@ def test_one_server_error_misses_the_goal_and_is_listed():
     assert "- reading page: HTTP 500 on GET /board/ ×1" in report(raw)
 
 
+def test_a_client_that_stopped_early_counts_as_an_error():
+    raw = results(clients_crashed=["official client 9: AttributeError: boom"])
+
+    assert verdicts(raw)["errors"] == ("1", "MISS")
+    assert "- client stopped early: official client 9: AttributeError: boom" in report(raw)
+
+
 def test_memory_grown_by_more_than_a_fifth_misses():
     raw = results(memory_end={"workers": {"1": 121.0, "2": 120.0}, "sum_mb": 241.0, "max_mb": 121.0})
 
