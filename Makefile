@@ -22,6 +22,8 @@ help:
 	@echo "make messages  update and compile the translations (needs gettext)"
 	@echo "make backup    the database and the photos in one archive: make backup [BACKUP=file.tar.gz]"
 	@echo "make restore   restore an archive: make restore BACKUP=file.tar.gz [FORCE=1 to replace existing data]"
+	@echo "make soak      30 minutes of mixed traffic against gunicorn (PostgreSQL and Redis needed): make soak"
+	@echo "               [SOAK_MINUTES=30] [SOAK_ARGS=\"--companion db_worker\"]; report in soak-report.md"
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +81,13 @@ backup: $(STAMP)
 
 restore: $(STAMP)
 	$(VPY) manage.py restore "$(BACKUP)" $(if $(filter 1 yes true,$(FORCE)),--force)
+
+# The soak test (docs/performance.md#soak): gunicorn on a database of its own (pinghu_soak, dropped and
+# recreated; SOAK_DATABASE_URL overrides) with Redis, 16 clients for SOAK_MINUTES; fails when a goal is missed.
+.PHONY: soak
+SOAK_MINUTES ?= 30
+SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pinghu_soak
+
+soak: export DEBUG ?= 1
+soak: $(STAMP)
+	$(VPY) manage.py soak --minutes $(SOAK_MINUTES) --database-url "$(SOAK_DATABASE_URL)" --markdown soak-report.md $(SOAK_ARGS)

@@ -1,6 +1,7 @@
 """An HTTP client for the benchmark: a signed-in visitor of the served site, and the responses it times."""
 
 import http.client
+import secrets
 import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -38,14 +39,20 @@ class HttpClient:
         self.port, self.timeout = port, timeout
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, *, form: dict | None = None, headers: dict | None = None) -> Response:
+    def request(self, method: str, path: str, *, form: dict | None = None, files: list[tuple[str, str, bytes]] | None = None,
+                headers: dict | None = None) -> Response:
+        """Send METHOD PATH; a FORM goes with the CSRF token, as multipart/form-data when FILES (field, name, content) come too."""
         all_headers = {"Accept-Language": "zh-hans", **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None
         if form is not None:
-            body = urlencode({**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}).encode()
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+            fields = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            if files:
+                body, all_headers["Content-Type"] = multipart_body(fields, files)
+            else:
+                body = urlencode(fields).encode()
+                all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         connection = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         try:
             start = time.perf_counter()
@@ -72,3 +79,18 @@ class HttpClient:
         response = self.post("/accounts/login/", {"username": username, "password": password, "next": "/"})
         if response.status != 302 or "sessionid" not in self.cookies:
             raise BenchError(f"signing in as {username} failed (HTTP {response.status})")
+
+
+def multipart_body(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """Return a multipart/form-data body of FIELDS and FILES (field, file name, content), and its Content-Type."""
+    boundary = f"----soak{secrets.token_hex(12)}"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for field, filename, content in files:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -63,8 +63,11 @@ def manage(database_url: str, *arguments: str, timeout: float = 3600) -> subproc
 class GunicornServer:
     """gunicorn serving the bench database in a process group of its own; stopped on exit, errors and Ctrl-C."""
 
-    def __init__(self, database_url: str, port: int, workers: int, redis_url: str = ""):
+    def __init__(self, database_url: str, port: int, workers: int, redis_url: str = "",
+                 environment: dict[str, str] | None = None):
+        """ENVIRONMENT adds to (or overrides) server_environment's, e.g. MEDIA_ROOT or CACHE_KEY_PREFIX."""
         self.database_url, self.port, self.workers, self.redis_url = database_url, port, workers, redis_url
+        self.environment = environment or {}
         self.process: subprocess.Popen | None = None
         self.log_file = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
 
@@ -78,7 +81,7 @@ class GunicornServer:
              "--timeout", str(SERVER_TIMEOUT_SECONDS), "--graceful-timeout", "10", "--no-control-socket"],
             cwd=settings.BASE_DIR,
             env={**server_environment(self.database_url, self.redis_url),
-                 "PGOPTIONS": f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS}s"},
+                 "PGOPTIONS": f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS}s", **self.environment},
             stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
@@ -118,6 +121,19 @@ class GunicornServer:
         except OSError:
             return []
 
+    def worker_rss_mb(self) -> dict[int, float]:
+        """Return the resident memory (VmRSS) of each worker now, in MB, by process id."""
+        sizes = {}
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[pid] = int(line.split()[1]) / 1024
+        return sizes
+
     def peak_worker_mb(self) -> float | None:
         """Return the largest peak resident memory (VmHWM) among the workers, in MB."""
         peaks = []
@@ -133,6 +149,46 @@ class GunicornServer:
 
     def stop(self) -> None:
         """Stop gunicorn gracefully (SIGTERM to its group), killing it after 30 s; remove its log."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+        self.log_file.close()
+        Path(self.log_file.name).unlink(missing_ok=True)
+
+
+class ManageProcess:
+    """A long-running `manage.py ARGUMENTS` beside the server (e.g. a task worker), in a process group of its own."""
+
+    def __init__(self, database_url: str, *arguments: str, redis_url: str = "", environment: dict[str, str] | None = None):
+        self.database_url, self.arguments, self.redis_url = database_url, arguments, redis_url
+        self.environment = environment or {}
+        self.process: subprocess.Popen | None = None
+        self.log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{arguments[0]}-", suffix=".log", delete=False)
+
+    def __enter__(self) -> "ManageProcess":
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *self.arguments],
+            cwd=settings.BASE_DIR, env={**server_environment(self.database_url, self.redis_url), **self.environment},
+            stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def exited(self) -> str | None:
+        """Return why the process is no longer running (its status and last output), or None while it runs."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        tail = Path(self.log_file.name).read_text(errors="replace")[-2000:]
+        return f"manage.py {' '.join(self.arguments)} exited with status {self.process.returncode}:\n{tail}"
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM to its group, SIGKILL after 30 s); remove its log."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
