@@ -23,7 +23,7 @@ help:
 	@echo "make backup    the database and the photos in one archive: make backup [BACKUP=file.tar.gz]"
 	@echo "make restore   restore an archive: make restore BACKUP=file.tar.gz [FORCE=1 to replace existing data]"
 	@echo "make soak      30 minutes of mixed traffic against gunicorn (PostgreSQL and Redis needed): make soak"
-	@echo "               [SOAK_MINUTES=30] [SOAK_ARGS=\"--companion db_worker\"]; report in soak-report.md"
+	@echo "               [SOAK_MINUTES=30] [SOAK_ARGS=...]; the task worker runs beside gunicorn; report in soak-report.md"
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)

@@ -22,6 +22,10 @@ KIND_LABELS = {
 }
 
 
+# The background task worker (django-tasks' database backend), as production runs it beside gunicorn.
+TASK_WORKER = ("db_worker",)
+
+
 @dataclass
 class SoakConfig:
     """How long, with which clients, where."""
@@ -44,8 +48,8 @@ class SoakConfig:
     workers: int = 4
     port: int = 8131
     reuse_base: bool = True
-    # manage.py commands run beside gunicorn for the whole run, e.g. [["db_worker"]] for background tasks.
-    companions: list[list[str]] = field(default_factory=list)
+    # manage.py commands run beside gunicorn for the whole run: the task worker, which runs the web import.
+    companions: list[list[str]] = field(default_factory=lambda: [list(TASK_WORKER)])
     log: Callable[[str], None] = field(default=lambda message: None)
 
     @property

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from perf.bench import BenchError
-from perf.soak import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, SoakConfig, passed, report, soak
+from perf.soak import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, TASK_WORKER, SoakConfig, passed, report, soak
 
 
 class Command(BaseCommand):
@@ -37,8 +37,8 @@ class Command(BaseCommand):
                             help=f"Redis for cache and sessions (default {DEFAULT_REDIS_URL}); its keys are prefixed "
                                  "per run and removed at the end")
         parser.add_argument("--companion", action="append", default=[], metavar="COMMAND",
-                            help="a manage.py command to run beside gunicorn for the whole run, e.g. --companion "
-                                 "db_worker (repeatable)")
+                            help="another manage.py command to run beside gunicorn and the task worker (db_worker, always "
+                                 "started) for the whole run (repeatable)")
         parser.add_argument("--json", dest="json_path", help="also save the raw results to this file")
         parser.add_argument("--markdown", dest="markdown_path", help="also write the report to this file")
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             readers=options["readers"], recorders=options["recorders"], photographers=options["photographers"],
             import_enterprises=options["import_enterprises"], think_seconds=options["think"],
             workers=options["workers"], port=options["port"],
-            companions=[command.split() for command in options["companion"]],
+            companions=[list(TASK_WORKER)] + [command.split() for command in options["companion"]],
             log=lambda message: self.stderr.write(f"soak {time.strftime('%H:%M:%S')}: {message}"),
         )
         try:
