@@ -47,6 +47,8 @@ PAGE_PARAMETERS = {
     "clearance:ledger_export": ("town",),
     "clearance:ledger_template": (),
     "clearance:ledger_import": (),
+    "clearance:ledger_job": (),
+    "clearance:ledger_job_progress": (),
     "clearance:site_detail": ("events",),
     "clearance:enterprise_detail": (),
     "clearance:site_create": ("parent",),
