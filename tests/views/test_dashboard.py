@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 
 from clearance import selectors, services
@@ -209,91 +210,48 @@ def test_demo_town_page_shows_the_town_against_its_targets(leader_client):
 # Hand-built: lights, ties, a town with no target, rank changes, time travel -----------
 
 
-@pytest.fixture
-def towns(db):
-    """Five towns with enterprise targets of 10 each, except 丁镇 (none); the city's target is 50.
+@pytest.fixture(scope="class")
+def hand_built_towns(django_db_setup, django_db_blocker):
+    """Five towns with enterprise targets of 10 each, except 丁镇 (none); the city's target is 50. Return their pks by name.
 
     Closed out: 甲镇 4 in March and 4 in August, 乙镇 6 and 丙镇 5 in March, 丁镇 3 in March, 戊镇 8 in March.
     End of July (序时 58.3): 戊 80 % (1), 乙 60 % (2), 丙 50 % (3), 甲 40 % (4); city 26 of 50.
     End of August (序时 66.7): 甲 and 戊 80 % (1, 1), 乙 60 % (3, yellow), 丙 50 % (4, red); city 30 of 50.
+
+    Written once for the tests of TestHandBuiltTowns (closing out 30 enterprises through the services takes
+    seconds) and rolled back after them, as conftest's demo_db does for a module: each test's own transaction
+    (pytest-django's `db`) is a savepoint inside this one, so what a test writes is undone. Class scope, not
+    module: the fixture ends with the class, so the module's other tests (the demo's among them) never see
+    these towns. Use it only through `towns`, and only from inside the class.
     """
-    made = {}
-    for order, (name, march, august) in enumerate(
-        (("甲镇", 4, 4), ("乙镇", 6, 0), ("丙镇", 5, 0), ("丁镇", 3, 0), ("戊镇", 8, 0)), start=1
-    ):
-        town = made[name] = TownFactory(name=name, display_order=order)
-        close_out_many(town, march, on=date(2022, 3, 15))
-        close_out_many(town, august, on=date(2022, 8, 10))
-        if name != "丁镇":
-            services.target_set(year=2022, metric=ENTERPRISES, town=town, value=Decimal(10))
-    services.target_set(year=2022, metric=ENTERPRISES, value=Decimal(50))
-    return made
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            made = {}
+            for order, (name, march, august) in enumerate(
+                (("甲镇", 4, 4), ("乙镇", 6, 0), ("丙镇", 5, 0), ("丁镇", 3, 0), ("戊镇", 8, 0)), start=1
+            ):
+                town = TownFactory(name=name, display_order=order)
+                made[name] = town.pk
+                close_out_many(town, march, on=date(2022, 3, 15))
+                close_out_many(town, august, on=date(2022, 8, 10))
+                if name != "丁镇":
+                    services.target_set(year=2022, metric=ENTERPRISES, town=town, value=Decimal(10))
+            services.target_set(year=2022, metric=ENTERPRISES, value=Decimal(50))
+            yield made
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def towns(db, hand_built_towns):
+    """The five towns of hand_built_towns by name, fetched afresh for each test (a test may change its copies)."""
+    by_pk = Town.objects.in_bulk(hand_built_towns.values())
+    return {name: by_pk[pk] for name, pk in hand_built_towns.items()}
 
 
 @pytest.fixture
 def leader_in(client, leader):
     client.force_login(leader)
     return client
-
-
-def test_ranking_shows_lights_ties_and_the_town_without_target_last(leader_in, towns):
-    page = dashboard(leader_in, **AUGUST)
-
-    rows = ranking(page)
-    assert [(row[RANK], row[NAME], row[SCORE], row[E_ACTUAL], row[E_TARGET], row[E_COMPLETION], row[E_RANK]) for row in rows] == [
-        ("1", "甲镇", "80.0%", "8", "10", "80.0% 绿灯", "1"),
-        ("1", "戊镇", "80.0%", "8", "10", "80.0% 绿灯", "1"),
-        ("3", "乙镇", "60.0%", "6", "10", "60.0% 黄灯", "3"),
-        ("4", "丙镇", "50.0%", "5", "10", "50.0% 红灯", "4"),
-        ("—", "丁镇", "—", "3", "—", "—", "—"),
-    ]
-    assert ranking_lights(page) == {"甲镇": ["green"], "戊镇": ["green"], "乙镇": ["yellow"], "丙镇": ["red"], "丁镇": []}
-    assert card(page, "enterprises_rectified") == {
-        "value": "30", "target": "50 家", "completion": "60.0%", "time_progress": "66.7%",
-        "gap": "-6.7 个百分点", "light": "yellow",
-    }
-    assert card(page, "land_vacated_mu")["light"] == ""
-    assert card(page, "land_vacated_mu")["target"] == "—"
-
-
-def test_each_town_links_to_its_page(leader_in, towns):
-    page = dashboard(leader_in, **AUGUST)
-
-    links = re.findall(r'<a href="(/towns/\d+/[^"]*)">([^<]+)</a>', table_html(page, "town-ranking"))
-    assert sorted(links) == sorted(
-        (f'{reverse("clearance:town_detail", args=[town.pk])}?year=2022&amp;month=8', name) for name, town in towns.items()
-    )
-
-
-def test_rank_change_arrows_compare_with_the_month_before(leader_in, towns):
-    page = dashboard(leader_in, **AUGUST)
-
-    changes = {row[NAME]: row[CHANGE] for row in ranking(page)}
-    assert changes == {"甲镇": "↑3", "戊镇": "—", "乙镇": "↓1", "丙镇": "↓1", "丁镇": "—"}
-    assert re.findall(r'data-rank-change="([^"]*)"', table_html(page, "town-ranking"))[:5] == ["3", "0", "-1", "-1", ""]
-
-
-def test_january_has_no_month_before_so_no_change_is_shown(leader_in, towns):
-    page = dashboard(leader_in, year=2022, month=1)
-
-    assert {row[CHANGE] for row in ranking(page)} == {"—"}
-    assert set(re.findall(r'data-rank-change="([^"]*)"', page)) == {""}
-
-
-def test_july_shows_the_figures_as_they_were_at_the_end_of_july(leader_in, towns):
-    july, august = dashboard(leader_in, **JULY), dashboard(leader_in, **AUGUST)
-
-    assert 'data-period="2022-07"' in july
-    assert card(july, "enterprises_rectified") == {
-        "value": "26", "target": "50 家", "completion": "52.0%", "time_progress": "58.3%",
-        "gap": "-6.3 个百分点", "light": "yellow",
-    }
-    assert [(row[RANK], row[NAME], row[E_ACTUAL]) for row in ranking(july)] == [
-        ("1", "戊镇", "8"), ("2", "乙镇", "6"), ("3", "丙镇", "5"), ("4", "甲镇", "4"), ("—", "丁镇", "3"),
-    ]
-    assert ranking_lights(july) == {"戊镇": ["green"], "乙镇": ["green"], "丙镇": ["yellow"], "甲镇": ["red"], "丁镇": []}
-    assert card(august, "enterprises_rectified")["value"] == "30"
-    assert embedded_json(july, "trend-chart-data")["metrics"][0]["actual"] == [0, 0, 26, 26, 26, 26, 26]
 
 
 def test_correcting_an_event_date_moves_the_figure_on_the_page(leader_in, db):
@@ -309,177 +267,233 @@ def test_correcting_an_event_date_moves_the_figure_on_the_page(leader_in, db):
     assert card(dashboard(leader_in, **AUGUST), "enterprises_rectified")["value"] == "1"
 
 
-@pytest.mark.parametrize(
-    ("sort", "order"),
-    [
-        ("-enterprises_rectified_completion", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
-        # Towns without a value go last whichever the direction.
-        ("enterprises_rectified_completion", ["丙镇", "乙镇", "甲镇", "戊镇", "丁镇"]),
-        ("rank_change", ["乙镇", "丙镇", "戊镇", "甲镇", "丁镇"]),
-        ("-rank_change", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
-        ("-enterprises_rectified_actual", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
-        ("enterprises_rectified_actual", ["丁镇", "丙镇", "乙镇", "甲镇", "戊镇"]),
-        ("name", ["丁镇", "丙镇", "乙镇", "戊镇", "甲镇"]),
-        ("-score", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
-    ],
-)
-def test_ranking_sorts_on_its_columns(leader_in, towns, sort, order):
-    page = dashboard(leader_in, **AUGUST, sort=sort)
-
-    assert [row[NAME] for row in ranking(page)] == order
-    direction = "descending" if sort.startswith("-") else "ascending"
-    assert re.search(rf'<th[^>]*aria-sort="{direction}"', table_html(page, "town-ranking"))
-
-
-def test_every_visible_ranking_column_has_a_sort_link(leader_in, towns):
-    page = dashboard(leader_in, **AUGUST)
-
-    header = re.findall(r"<tr>(.*?)</tr>", re.search(r"<thead[^>]*>(.*?)</thead>", table_html(page, "town-ranking"), re.DOTALL).group(1), re.DOTALL)[-1]
-    cells = re.findall(r"<th[^>]*>(.*?)</th>", header, re.DOTALL)
-    assert len(cells) == 18
-    assert all('href="?' in cell and "sort=" in cell for cell in cells)
-
-
-def test_town_page_of_a_town_without_target_shows_no_light_and_no_rank(leader_in, towns):
-    response = leader_in.get(reverse("clearance:town_detail", args=[towns["丁镇"].pk]), AUGUST)
-
-    page = response.content.decode()
-    assert card(page, "enterprises_rectified") == {
-        "value": "3", "target": "—", "completion": "—", "time_progress": "66.7%", "gap": "—", "light": "",
-    }
-    assert "无目标，不参与排名" in page
-
-
-def test_town_page_shows_its_cards_rank_pairing_members_sites_and_trend(leader_in, towns):
-    town = towns["甲镇"]
-    head = BureauHeadFactory(name="马根良", bureau__name="市应急管理局")
-    pairing = services.pairing_start(town=town, head=head, started_on=date(2022, 1, 1))
-    services.task_force_member_upsert(task_force=pairing.task_force, person_name="龚华锋", unit="曹桥街道经发办")
-    area = SiteFactory(town=town, name="六店区域", area_mu=Decimal("100"))
-    parcel = SiteFactory(town=town, name="原胜利钢厂地块", parent=area, area_mu=Decimal("20.43"))
-    signed = EnterpriseFactory(site=parcel)
-    services.event_record(enterprise=signed, stage=Stage.SIGNED, on=date(2022, 4, 1), user=None)
-    EnterpriseFactory(site=parcel)
-
-    response = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), AUGUST)
-
-    page = response.content.decode()
-    sites = {cells[0]: cells for attrs, cells in body_rows(page, "sites")}
-    trend = embedded_json(page, "trend-chart-data")
-    assert card(page, "enterprises_rectified")["value"] == "8"
-    assert card(page, "enterprises_rectified")["completion"] == "80.0%"
-    assert re.search(r'data-town-rank="1">在 4 个镇街道中排第 1 名<', page)
-    assert "data-pairing-head>马根良<" in page
-    assert "data-pairing-bureau>市应急管理局<" in page
-    assert re.findall(r"<li class=\"col\" data-member>([^<]+)<", page) == ["马根良 ", "龚华锋 "]
-    # Progress counts the enterprises on the parcel inside the area too (name, stage, area, size, then the counts).
-    assert sites["六店区域"][4:7] == ["2", "1", "0"]
-    assert sites["原胜利钢厂地块"][4:7] == ["2", "1", "0"]
-    # Only this town's events: 4 closed out in March, 4 more in August; the 序时 line is 10 × month ÷ 12.
-    assert trend["metrics"][0]["actual"] == [0, 0, 4, 4, 4, 4, 4, 8]
-    assert trend["metrics"][0]["pace"][5] == 5.0
-    assert trend["metrics"][1]["target"] is None
-
-
 def test_town_page_answers_404_for_an_unknown_town(leader_in):
     assert leader_in.get(reverse("clearance:town_detail", args=[999999])).status_code == 404
 
 
-def test_town_page_xlsx_lists_its_sites_with_numbers(leader_in, towns):
-    town = towns["乙镇"]
+class TestHandBuiltTowns:
+    """The tests on the five hand-built towns (see hand_built_towns)."""
 
-    response = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), {**AUGUST, "_export": "xlsx"})
+    def test_ranking_shows_lights_ties_and_the_town_without_target_last(self, leader_in, towns):
+        page = dashboard(leader_in, **AUGUST)
 
-    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert response["Content-Disposition"] == f'attachment; filename="town-{town.pk}-sites.xlsx"'
-    assert len(rows) == 1 + 6
-    assert {type(value) for row in rows[1:] for value in row[3:6]} == {int}
+        rows = ranking(page)
+        assert [(row[RANK], row[NAME], row[SCORE], row[E_ACTUAL], row[E_TARGET], row[E_COMPLETION], row[E_RANK]) for row in rows] == [
+            ("1", "甲镇", "80.0%", "8", "10", "80.0% 绿灯", "1"),
+            ("1", "戊镇", "80.0%", "8", "10", "80.0% 绿灯", "1"),
+            ("3", "乙镇", "60.0%", "6", "10", "60.0% 黄灯", "3"),
+            ("4", "丙镇", "50.0%", "5", "10", "50.0% 红灯", "4"),
+            ("—", "丁镇", "—", "3", "—", "—", "—"),
+        ]
+        assert ranking_lights(page) == {"甲镇": ["green"], "戊镇": ["green"], "乙镇": ["yellow"], "丙镇": ["red"], "丁镇": []}
+        assert card(page, "enterprises_rectified") == {
+            "value": "30", "target": "50 家", "completion": "60.0%", "time_progress": "66.7%",
+            "gap": "-6.7 个百分点", "light": "yellow",
+        }
+        assert card(page, "land_vacated_mu")["light"] == ""
+        assert card(page, "land_vacated_mu")["target"] == "—"
+
+    def test_each_town_links_to_its_page(self, leader_in, towns):
+        page = dashboard(leader_in, **AUGUST)
+
+        links = re.findall(r'<a href="(/towns/\d+/[^"]*)">([^<]+)</a>', table_html(page, "town-ranking"))
+        assert sorted(links) == sorted(
+            (f'{reverse("clearance:town_detail", args=[town.pk])}?year=2022&amp;month=8', name) for name, town in towns.items()
+        )
+
+    def test_rank_change_arrows_compare_with_the_month_before(self, leader_in, towns):
+        page = dashboard(leader_in, **AUGUST)
+
+        changes = {row[NAME]: row[CHANGE] for row in ranking(page)}
+        assert changes == {"甲镇": "↑3", "戊镇": "—", "乙镇": "↓1", "丙镇": "↓1", "丁镇": "—"}
+        assert re.findall(r'data-rank-change="([^"]*)"', table_html(page, "town-ranking"))[:5] == ["3", "0", "-1", "-1", ""]
+
+    def test_january_has_no_month_before_so_no_change_is_shown(self, leader_in, towns):
+        page = dashboard(leader_in, year=2022, month=1)
+
+        assert {row[CHANGE] for row in ranking(page)} == {"—"}
+        assert set(re.findall(r'data-rank-change="([^"]*)"', page)) == {""}
+
+    def test_july_shows_the_figures_as_they_were_at_the_end_of_july(self, leader_in, towns):
+        july, august = dashboard(leader_in, **JULY), dashboard(leader_in, **AUGUST)
+
+        assert 'data-period="2022-07"' in july
+        assert card(july, "enterprises_rectified") == {
+            "value": "26", "target": "50 家", "completion": "52.0%", "time_progress": "58.3%",
+            "gap": "-6.3 个百分点", "light": "yellow",
+        }
+        assert [(row[RANK], row[NAME], row[E_ACTUAL]) for row in ranking(july)] == [
+            ("1", "戊镇", "8"), ("2", "乙镇", "6"), ("3", "丙镇", "5"), ("4", "甲镇", "4"), ("—", "丁镇", "3"),
+        ]
+        assert ranking_lights(july) == {"戊镇": ["green"], "乙镇": ["green"], "丙镇": ["yellow"], "甲镇": ["red"], "丁镇": []}
+        assert card(august, "enterprises_rectified")["value"] == "30"
+        assert embedded_json(july, "trend-chart-data")["metrics"][0]["actual"] == [0, 0, 26, 26, 26, 26, 26]
+
+    @pytest.mark.parametrize(
+        ("sort", "order"),
+        [
+            ("-enterprises_rectified_completion", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
+            # Towns without a value go last whichever the direction.
+            ("enterprises_rectified_completion", ["丙镇", "乙镇", "甲镇", "戊镇", "丁镇"]),
+            ("rank_change", ["乙镇", "丙镇", "戊镇", "甲镇", "丁镇"]),
+            ("-rank_change", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
+            ("-enterprises_rectified_actual", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
+            ("enterprises_rectified_actual", ["丁镇", "丙镇", "乙镇", "甲镇", "戊镇"]),
+            ("name", ["丁镇", "丙镇", "乙镇", "戊镇", "甲镇"]),
+            ("-score", ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]),
+        ],
+    )
+    def test_ranking_sorts_on_its_columns(self, leader_in, towns, sort, order):
+        page = dashboard(leader_in, **AUGUST, sort=sort)
+
+        assert [row[NAME] for row in ranking(page)] == order
+        direction = "descending" if sort.startswith("-") else "ascending"
+        assert re.search(rf'<th[^>]*aria-sort="{direction}"', table_html(page, "town-ranking"))
+
+    def test_every_visible_ranking_column_has_a_sort_link(self, leader_in, towns):
+        page = dashboard(leader_in, **AUGUST)
+
+        header = re.findall(r"<tr>(.*?)</tr>", re.search(r"<thead[^>]*>(.*?)</thead>", table_html(page, "town-ranking"), re.DOTALL).group(1), re.DOTALL)[-1]
+        cells = re.findall(r"<th[^>]*>(.*?)</th>", header, re.DOTALL)
+        assert len(cells) == 18
+        assert all('href="?' in cell and "sort=" in cell for cell in cells)
+
+    def test_town_page_of_a_town_without_target_shows_no_light_and_no_rank(self, leader_in, towns):
+        response = leader_in.get(reverse("clearance:town_detail", args=[towns["丁镇"].pk]), AUGUST)
+
+        page = response.content.decode()
+        assert card(page, "enterprises_rectified") == {
+            "value": "3", "target": "—", "completion": "—", "time_progress": "66.7%", "gap": "—", "light": "",
+        }
+        assert "无目标，不参与排名" in page
+
+    def test_town_page_shows_its_cards_rank_pairing_members_sites_and_trend(self, leader_in, towns):
+        town = towns["甲镇"]
+        head = BureauHeadFactory(name="马根良", bureau__name="市应急管理局")
+        pairing = services.pairing_start(town=town, head=head, started_on=date(2022, 1, 1))
+        services.task_force_member_upsert(task_force=pairing.task_force, person_name="龚华锋", unit="曹桥街道经发办")
+        area = SiteFactory(town=town, name="六店区域", area_mu=Decimal("100"))
+        parcel = SiteFactory(town=town, name="原胜利钢厂地块", parent=area, area_mu=Decimal("20.43"))
+        signed = EnterpriseFactory(site=parcel)
+        services.event_record(enterprise=signed, stage=Stage.SIGNED, on=date(2022, 4, 1), user=None)
+        EnterpriseFactory(site=parcel)
+
+        response = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), AUGUST)
+
+        page = response.content.decode()
+        sites = {cells[0]: cells for attrs, cells in body_rows(page, "sites")}
+        trend = embedded_json(page, "trend-chart-data")
+        assert card(page, "enterprises_rectified")["value"] == "8"
+        assert card(page, "enterprises_rectified")["completion"] == "80.0%"
+        assert re.search(r'data-town-rank="1">在 4 个镇街道中排第 1 名<', page)
+        assert "data-pairing-head>马根良<" in page
+        assert "data-pairing-bureau>市应急管理局<" in page
+        assert re.findall(r"<li class=\"col\" data-member>([^<]+)<", page) == ["马根良 ", "龚华锋 "]
+        # Progress counts the enterprises on the parcel inside the area too (name, stage, area, size, then the counts).
+        assert sites["六店区域"][4:7] == ["2", "1", "0"]
+        assert sites["原胜利钢厂地块"][4:7] == ["2", "1", "0"]
+        # Only this town's events: 4 closed out in March, 4 more in August; the 序时 line is 10 × month ÷ 12.
+        assert trend["metrics"][0]["actual"] == [0, 0, 4, 4, 4, 4, 4, 8]
+        assert trend["metrics"][0]["pace"][5] == 5.0
+        assert trend["metrics"][1]["target"] is None
+
+    def test_town_page_xlsx_lists_its_sites_with_numbers(self, leader_in, towns):
+        town = towns["乙镇"]
+
+        response = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), {**AUGUST, "_export": "xlsx"})
+
+        rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+        assert response["Content-Disposition"] == f'attachment; filename="town-{town.pk}-sites.xlsx"'
+        assert len(rows) == 1 + 6
+        assert {type(value) for row in rows[1:] for value in row[3:6]} == {int}
+
+    # Charts -------------------------------------------------------------------------
+
+    def test_charts_are_drawn_from_embedded_json_with_table_fallbacks(self, leader_in, towns):
+        vacate_site(towns["甲镇"], "12.5", on=date(2022, 5, 3))
+
+        page = dashboard(leader_in, **AUGUST)
+
+        trend = embedded_json(page, "trend-chart-data")
+        by_town = embedded_json(page, "town-chart-data")
+        assert trend["months"][:2] == ["一月", "二月"] and len(trend["months"]) == 12
+        assert [metric["key"] for metric in trend["metrics"]] == ["enterprises_rectified", "land_vacated_mu", "energy_freed_tce"]
+        assert trend["metrics"][0]["actual"] == [0, 0, 26, 26, 26, 26, 26, 30]
+        assert trend["metrics"][0]["target"] == 50.0
+        assert trend["metrics"][1]["actual"][-1] == 12.5
+        assert trend["labels"] == {"actual": "累计完成", "target": "全年目标", "pace": "序时进度"}
+        assert by_town["towns"] == ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]
+        assert by_town["series"][0]["values"] == [80.0, 80.0, 60.0, 50.0, None]
+        assert by_town["time_progress"] == 66.7
+        assert len(re.findall(r'data-chart="trend"', page)) == 3
+        assert 'data-chart="towns"' in page
+        assert len(re.findall(r"data-chart-fallback=", page)) == 4
+        assert '<div class="visually-hidden">' in page
+        # The data lives in the JSON only: no script of the page carries figures of its own.
+        scripts = re.findall(r"<script(?![^>]*application/json)[^>]*>(.*?)</script>", page, re.DOTALL)
+        assert [script.strip() for script in scripts] == ["", "", "", ""]
+
+    # The period, reading rights and errors ----------------------------------------
+    @pytest.mark.parametrize(
+        ("url_name", "args"), [("clearance:home", []), ("clearance:bulletin", []), ("clearance:town_detail", ["town"])]
+    )
+    @pytest.mark.parametrize(("params", "message"), [({"year": "abc"}, "年份必须是整数。"), ({"year": "2022", "month": "13"}, "月份须在 1 至 12 之间。")])
+    def test_a_bad_period_is_a_400_page_with_the_message_and_the_selector(self, leader_in, towns, url_name, args, params, message):
+        url = reverse(url_name, args=[towns["甲镇"].pk for _ in args])
+
+        response = leader_in.get(url, params)
+
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert f"data-period-error>{message}</div>" in page
+        assert 'name="month"' in page
+
+    @pytest.mark.parametrize("url_name", ["clearance:home", "clearance:bulletin", "clearance:town_detail"])
+    def test_the_pages_only_read(self, leader_in, admin_client, towns, url_name):
+        url = reverse(url_name, args=[towns["甲镇"].pk] if url_name == "clearance:town_detail" else [])
+
+        responses = [leader_in.post(url, AUGUST), admin_client.post(url, AUGUST), leader_in.delete(url)]
+
+        assert [response.status_code for response in responses] == [405, 405, 405]
+        assert responses[0]["Allow"] == "GET, HEAD, OPTIONS"
+
+    @pytest.mark.parametrize("user_fixture", ["leader", "official", "admin_user"])
+    def test_every_signed_in_role_reads_the_dashboard_town_page_and_bulletin(self, client, request, towns, user_fixture):
+        client.force_login(request.getfixturevalue(user_fixture))
+
+        pages = [
+            client.get(reverse("clearance:home"), AUGUST),
+            client.get(reverse("clearance:town_detail", args=[towns["甲镇"].pk]), AUGUST),
+            client.get(reverse("clearance:bulletin"), AUGUST),
+        ]
+
+        assert [page.status_code for page in pages] == [200, 200, 200]
+        assert all('data-figure="enterprises_rectified"' in page.content.decode() for page in pages)
+
+    def test_the_pages_need_a_login(self, client, towns):
+        for url in (reverse("clearance:home"), reverse("clearance:bulletin"), reverse("clearance:town_detail", args=[towns["甲镇"].pk])):
+            response = client.get(url)
+            assert (response.status_code, response.url.split("?")[0]) == (302, reverse("login"))
+
+    def test_bulletin_prints_without_navigation_and_links_back(self, leader_in, towns):
+        page = leader_in.get(reverse("clearance:bulletin"), AUGUST).content.decode()
+        dashboard_page = dashboard(leader_in, **AUGUST)
+
+        assert 'href="/bulletin/?year=2022&amp;month=8" data-bulletin-link' in dashboard_page
+        assert '<article class="bulletin" data-bulletin>' in page
+        assert re.search(r'<button type="button" class="btn btn-outline-primary btn-sm" data-print>打印</button>', page)
+        assert "d-print-none" in page
+
+    def test_dashboard_in_english_names_the_period_and_the_lights(self, leader_in, towns):
+        page = leader_in.get(reverse("clearance:home"), AUGUST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+        assert "2022, months 1–8" in page
+        assert "as of Aug. 31, 2022" in page
+        assert '<span class="light light-yellow" data-light="yellow">Yellow</span>' in page
+        assert "Township ranking" in page
 
 
-# Charts -------------------------------------------------------------------------
-
-
-def test_charts_are_drawn_from_embedded_json_with_table_fallbacks(leader_in, towns):
-    vacate_site(towns["甲镇"], "12.5", on=date(2022, 5, 3))
-
-    page = dashboard(leader_in, **AUGUST)
-
-    trend = embedded_json(page, "trend-chart-data")
-    by_town = embedded_json(page, "town-chart-data")
-    assert trend["months"][:2] == ["一月", "二月"] and len(trend["months"]) == 12
-    assert [metric["key"] for metric in trend["metrics"]] == ["enterprises_rectified", "land_vacated_mu", "energy_freed_tce"]
-    assert trend["metrics"][0]["actual"] == [0, 0, 26, 26, 26, 26, 26, 30]
-    assert trend["metrics"][0]["target"] == 50.0
-    assert trend["metrics"][1]["actual"][-1] == 12.5
-    assert trend["labels"] == {"actual": "累计完成", "target": "全年目标", "pace": "序时进度"}
-    assert by_town["towns"] == ["甲镇", "戊镇", "乙镇", "丙镇", "丁镇"]
-    assert by_town["series"][0]["values"] == [80.0, 80.0, 60.0, 50.0, None]
-    assert by_town["time_progress"] == 66.7
-    assert len(re.findall(r'data-chart="trend"', page)) == 3
-    assert 'data-chart="towns"' in page
-    assert len(re.findall(r"data-chart-fallback=", page)) == 4
-    assert '<div class="visually-hidden">' in page
-    # The data lives in the JSON only: no script of the page carries figures of its own.
-    scripts = re.findall(r"<script(?![^>]*application/json)[^>]*>(.*?)</script>", page, re.DOTALL)
-    assert [script.strip() for script in scripts] == ["", "", "", ""]
-
-
-# The period, reading rights, errors and queries ------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url_name", "args"), [("clearance:home", []), ("clearance:bulletin", []), ("clearance:town_detail", ["town"])]
-)
-@pytest.mark.parametrize(("params", "message"), [({"year": "abc"}, "年份必须是整数。"), ({"year": "2022", "month": "13"}, "月份须在 1 至 12 之间。")])
-def test_a_bad_period_is_a_400_page_with_the_message_and_the_selector(leader_in, towns, url_name, args, params, message):
-    url = reverse(url_name, args=[towns["甲镇"].pk for _ in args])
-
-    response = leader_in.get(url, params)
-
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert f"data-period-error>{message}</div>" in page
-    assert 'name="month"' in page
-
-
-@pytest.mark.parametrize("url_name", ["clearance:home", "clearance:bulletin", "clearance:town_detail"])
-def test_the_pages_only_read(leader_in, admin_client, towns, url_name):
-    url = reverse(url_name, args=[towns["甲镇"].pk] if url_name == "clearance:town_detail" else [])
-
-    responses = [leader_in.post(url, AUGUST), admin_client.post(url, AUGUST), leader_in.delete(url)]
-
-    assert [response.status_code for response in responses] == [405, 405, 405]
-    assert responses[0]["Allow"] == "GET, HEAD, OPTIONS"
-
-
-@pytest.mark.parametrize("user_fixture", ["leader", "official", "admin_user"])
-def test_every_signed_in_role_reads_the_dashboard_town_page_and_bulletin(client, request, towns, user_fixture):
-    client.force_login(request.getfixturevalue(user_fixture))
-
-    pages = [
-        client.get(reverse("clearance:home"), AUGUST),
-        client.get(reverse("clearance:town_detail", args=[towns["甲镇"].pk]), AUGUST),
-        client.get(reverse("clearance:bulletin"), AUGUST),
-    ]
-
-    assert [page.status_code for page in pages] == [200, 200, 200]
-    assert all('data-figure="enterprises_rectified"' in page.content.decode() for page in pages)
-
-
-def test_the_pages_need_a_login(client, towns):
-    for url in (reverse("clearance:home"), reverse("clearance:bulletin"), reverse("clearance:town_detail", args=[towns["甲镇"].pk])):
-        response = client.get(url)
-        assert (response.status_code, response.url.split("?")[0]) == (302, reverse("login"))
-
-
-def test_bulletin_prints_without_navigation_and_links_back(leader_in, towns):
-    page = leader_in.get(reverse("clearance:bulletin"), AUGUST).content.decode()
-    dashboard_page = dashboard(leader_in, **AUGUST)
-
-    assert 'href="/bulletin/?year=2022&amp;month=8" data-bulletin-link' in dashboard_page
-    assert '<article class="bulletin" data-bulletin>' in page
-    assert re.search(r'<button type="button" class="btn btn-outline-primary btn-sm" data-print>打印</button>', page)
-    assert "d-print-none" in page
+# Queries ---------------------------------------------------------------------------------
 
 
 def _campaign_of_size(towns_count: int):
@@ -566,15 +580,6 @@ def test_bulletin_runs_a_fixed_number_of_queries(leader_in, django_assert_num_qu
         response = leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     assert len(body_rows(response.content.decode(), "bulletin-towns")) == size
-
-
-def test_dashboard_in_english_names_the_period_and_the_lights(leader_in, towns):
-    page = leader_in.get(reverse("clearance:home"), AUGUST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-
-    assert "2022, months 1–8" in page
-    assert "as of Aug. 31, 2022" in page
-    assert '<span class="light light-yellow" data-light="yellow">Yellow</span>' in page
-    assert "Township ranking" in page
 
 
 @pytest.mark.parametrize("sort", ["", "-score", "name", "land_vacated_mu_completion"])
