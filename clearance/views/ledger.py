@@ -100,6 +100,10 @@ class LedgerImportView(AdminRequiredMixin, View):
         return render(self.request, self.template_name, context)
 
 
+def ledger_job_or_404(pk: int) -> BackgroundJob:
+    return get_object_or_404(BackgroundJob, pk=pk, kind=JobKind.LEDGER_IMPORT)
+
+
 class LedgerJobView(AdminRequiredMixin, View):
     """A ledger job's page: its progress while a worker has it, then the preview to confirm, the bad rows or the result."""
 
@@ -107,11 +111,11 @@ class LedgerJobView(AdminRequiredMixin, View):
     template_name = "clearance/ledger_job.html"
 
     def get(self, request, pk):
-        job = job_fail_if_silent(get_object_or_404(BackgroundJob, pk=pk, kind=JobKind.LEDGER_IMPORT))
+        job = job_fail_if_silent(ledger_job_or_404(pk))
         return render(request, self.template_name, {"job": job, "progress": job_progress(job)})
 
     def post(self, request, pk):
-        job = get_object_or_404(BackgroundJob, pk=pk, kind=JobKind.LEDGER_IMPORT)
+        job = ledger_job_or_404(pk)
         try:
             ledger_job_confirm(job=job, user=request.user)
         except JobStateError as error:
@@ -125,7 +129,7 @@ class LedgerJobProgressView(AdminRequiredMixin, View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request, pk):
-        job = job_fail_if_silent(get_object_or_404(BackgroundJob, pk=pk, kind=JobKind.LEDGER_IMPORT))
+        job = job_fail_if_silent(ledger_job_or_404(pk))
         response = render(request, "clearance/includes/_job_progress.html", {"job": job, "progress": job_progress(job)})
         if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             response["HX-Refresh"] = "true"

@@ -2,6 +2,9 @@
 
 import dj_database_url
 import psycopg2
+from django.utils.translation import gettext as _
+
+from .config import BenchError
 
 
 def connect(database_url: str, database: str | None = None):
@@ -65,3 +68,15 @@ def fetch(database_url: str, sql: str, params=()) -> list[tuple]:
             return cursor.fetchall()
     finally:
         connection.close()
+
+
+def require_postgresql(database_url: str, refusal: str) -> None:
+    """Raise BenchError with REFUSAL when DATABASE_URL is not PostgreSQL, or saying why it cannot be reached."""
+    if dj_database_url.parse(database_url)["ENGINE"] != "django.db.backends.postgresql":
+        raise BenchError(refusal)
+    try:
+        server_execute(database_url, "SELECT 1")
+    except psycopg2.Error as error:
+        raise BenchError(
+            _("Cannot reach PostgreSQL at %(url)s: %(error)s") % {"url": database_url, "error": str(error).strip()}
+        ) from None

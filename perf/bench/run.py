@@ -3,14 +3,12 @@
 import json
 import time
 
-import dj_database_url
-import psycopg2
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .client import HttpClient
 from .config import BenchConfig, BenchError
-from .database import database_name, server_execute
+from .database import database_name, require_postgresql
 from .measure import figures_agree, measure_floor, measure_import, measure_page, measure_recording, page_paths
 from .prepare import database_counts, generate, pick_subjects, prepare_base
 from .server import GunicornServer
@@ -20,14 +18,7 @@ def bench(config: BenchConfig) -> dict:
     """Measure every size of CONFIG.sizes, then recording at the largest; return the raw results."""
     if len(config.sizes) != 2 or not 0 < config.sizes[0] < config.sizes[1]:
         raise BenchError(_("Give two sizes, the smaller first."))
-    if dj_database_url.parse(config.database_url)["ENGINE"] != "django.db.backends.postgresql":
-        raise BenchError(_("The benchmark runs on PostgreSQL: give --database-url postgres://…"))
-    try:
-        server_execute(config.database_url, "SELECT 1")
-    except psycopg2.Error as error:
-        raise BenchError(
-            _("Cannot reach PostgreSQL at %(url)s: %(error)s") % {"url": config.database_url, "error": str(error).strip()}
-        ) from None
+    require_postgresql(config.database_url, _("The benchmark runs on PostgreSQL: give --database-url postgres://…"))
     began = time.perf_counter()
     results = {"config": {"sizes": list(config.sizes), "towns": config.towns, "requests": config.requests,
                           "warmup": config.warmup, "clients": config.clients, "workers": config.workers,

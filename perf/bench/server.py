@@ -17,6 +17,19 @@ from .client import HttpClient
 from .config import HOST, SERVER_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS, BenchError
 
 
+def stop_process_group(process: subprocess.Popen | None, log_file) -> None:
+    """Stop PROCESS, started in a session of its own: SIGTERM to its group, SIGKILL after 30 s; remove LOG_FILE."""
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    log_file.close()
+    Path(log_file.name).unlink(missing_ok=True)
+
+
 def server_environment(database_url: str, redis_url: str = "") -> dict[str, str]:
     """The environment of the server and of the commands run on the bench database: production settings, timed.
 
@@ -149,15 +162,7 @@ class GunicornServer:
 
     def stop(self) -> None:
         """Stop gunicorn gracefully (SIGTERM to its group), killing it after 30 s; remove its log."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
-        self.log_file.close()
-        Path(self.log_file.name).unlink(missing_ok=True)
+        stop_process_group(self.process, self.log_file)
 
 
 class ManageProcess:
@@ -189,12 +194,4 @@ class ManageProcess:
 
     def stop(self) -> None:
         """Stop the process (SIGTERM to its group, SIGKILL after 30 s); remove its log."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
-        self.log_file.close()
-        Path(self.log_file.name).unlink(missing_ok=True)
+        stop_process_group(self.process, self.log_file)

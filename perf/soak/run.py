@@ -9,8 +9,6 @@ import tempfile
 import threading
 import time
 
-import dj_database_url
-import psycopg2
 import redis
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +17,7 @@ from clearance.choices import Stage
 
 from ..bench.client import HttpClient
 from ..bench.config import BenchConfig, BenchError
-from ..bench.database import database_name, fetch, recreate_database, server_execute
+from ..bench.database import database_name, fetch, recreate_database, require_postgresql
 from ..bench.measure import verify_rollups
 from ..bench.prepare import prepare_base
 from ..bench.server import GunicornServer, ManageProcess, manage
@@ -34,14 +32,7 @@ JOIN_SECONDS = 120
 
 def check_services(config: SoakConfig) -> None:
     """Refuse to start without PostgreSQL or Redis, with a message saying which."""
-    if dj_database_url.parse(config.database_url)["ENGINE"] != "django.db.backends.postgresql":
-        raise BenchError(_("The soak test runs on PostgreSQL: give --database-url postgres://…"))
-    try:
-        server_execute(config.database_url, "SELECT 1")
-    except psycopg2.Error as error:
-        raise BenchError(
-            _("Cannot reach PostgreSQL at %(url)s: %(error)s") % {"url": config.database_url, "error": str(error).strip()}
-        ) from None
+    require_postgresql(config.database_url, _("The soak test runs on PostgreSQL: give --database-url postgres://…"))
     try:
         redis.Redis.from_url(config.redis_url, socket_timeout=5).ping()
     except redis.RedisError as error:

@@ -1,12 +1,9 @@
 """manage.py soak: its verdicts, its refusals, and a two-minute run against gunicorn with PostgreSQL and Redis."""
 
 import json
-import shutil
-import sys
 from io import StringIO
 from pathlib import Path
 
-import psycopg2
 import pytest
 import redis
 from django.core.management import CommandError, call_command
@@ -18,6 +15,7 @@ from perf.soak import DEFAULT_REDIS_URL, goals, report
 from perf.soak.traffic import DELETE_LINK, STAGE_SELECTED, VERSION_FIELD
 
 from tests import ports
+from tests.perf.test_bench import gunicorn_installed, postgresql_reachable
 
 SOAK_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pinghu_soak_ci"
 # This file's own ports, so parallel work on the machine cannot collide.
@@ -135,23 +133,11 @@ def test_a_run_without_readers_is_refused():
 # Two minutes against gunicorn ---------------------------------------------------------------------
 
 
-def postgresql_reachable() -> bool:
-    try:
-        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3).close()
-    except psycopg2.Error:
-        return False
-    return True
-
-
 def redis_reachable() -> bool:
     try:
         return bool(redis.Redis.from_url(DEFAULT_REDIS_URL, socket_timeout=3).ping())
     except redis.RedisError:
         return False
-
-
-def gunicorn_installed() -> bool:
-    return Path(sys.executable).with_name("gunicorn").exists() or shutil.which("gunicorn") is not None
 
 
 @pytest.mark.slow
