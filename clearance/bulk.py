@@ -63,6 +63,8 @@ class BulkWriter:
             obj.__dict__[pk_name] = pk
             obj._state.adding, obj._state.db = False, alias
         for field in meta.local_concrete_fields:
+            if field.generated:
+                continue
             if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
                 # One moment for the whole batch, where bulk_create would take the clock once per row.
                 now = field.pre_save(objs[0], add=True)
@@ -70,8 +72,9 @@ class BulkWriter:
                     obj.__dict__[field.attname] = now
             elif field.is_relation:
                 _point_at_written(field, objs)
+        # A generated column is the database's to fill (the evaluation's derived indicators).
         copy_columns(meta.db_table, {field.column: list(map(attrgetter(field.attname), objs))
-                                     for field in meta.local_concrete_fields})
+                                     for field in meta.local_concrete_fields if not field.generated})
         self._copy_history(model, objs, "+")
 
     def update(self, model: type[models.Model], objs: Iterable[models.Model], fields: Sequence[str]) -> None:

@@ -88,6 +88,7 @@ class JobKind(models.TextChoices):
     """What a background job does; evaluation imports and recomputations join here."""
 
     LEDGER_IMPORT = "ledger_import", _("Ledger import")
+    INDICATORS_IMPORT = "indicators_import", _("Evaluation data import")
 
 
 class JobStatus(models.TextChoices):
@@ -105,3 +106,42 @@ class JobPhase(models.TextChoices):
     READING = "reading", pgettext_lazy("job phase", "Reading")
     CHECKING = "checking", pgettext_lazy("job phase", "Checking")
     WRITING = "writing", pgettext_lazy("job phase", "Writing")
+
+
+class SizeClass(models.TextChoices):
+    """An evaluated enterprise's size class for a year: each is scored against its own class."""
+
+    ABOVE = "above", _("Above designated size")  # 规上
+    BELOW = "below", _("Below designated size")  # 规下
+
+
+class Grade(models.TextChoices):
+    """The classes of the 亩均效益 evaluation, best first."""
+
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class Indicator(models.TextChoices):
+    """The derived indicators of the evaluation (keys as in /api/evaluation/)."""
+
+    TAX_PER_MU = "tax_per_mu", _("Tax per mu")
+    VALUE_ADDED_PER_MU = "value_added_per_mu", _("Value added per mu")
+    VALUE_ADDED_PER_ENERGY = "value_added_per_energy", _("Value added per tonne of energy")
+    VALUE_ADDED_PER_EMISSION = "value_added_per_emission", _("Value added per tonne of emissions")
+    RD_INTENSITY_PCT = "rd_intensity_pct", _("R&D intensity")
+    LABOUR_PRODUCTIVITY = "labour_productivity", _("Labour productivity")
+    TAX_PER_POWER = "tax_per_power", _("Tax per unit of power")
+
+
+INDICATOR_UNITS = {
+    Indicator.TAX_PER_MU: _("10k yuan/mu"),
+    Indicator.VALUE_ADDED_PER_MU: _("10k yuan/mu"),
+    Indicator.VALUE_ADDED_PER_ENERGY: _("10k yuan/tce"),
+    Indicator.VALUE_ADDED_PER_EMISSION: _("10k yuan/t"),
+    Indicator.RD_INTENSITY_PCT: "%",
+    Indicator.LABOUR_PRODUCTIVITY: _("10k yuan/person"),
+    Indicator.TAX_PER_POWER: _("10k yuan/10k kWh"),
+}

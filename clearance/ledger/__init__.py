@@ -35,7 +35,7 @@ from .columns import (
     header_key,
 )
 from .export import ledger_sheets, ledger_template, ledger_workbook
-from .read import SheetRow, inspect_ledger, read_ledger, read_workbook, rows_with_header
+from .read import SheetRow, cell_text, inspect_ledger, inspect_sheet, read_ledger, read_sheet, read_workbook, rows_with_header
 from .report import Counts, ImportReport, PlannedChange, PlannedChanges
 from .write import ledger_import
 
@@ -49,6 +49,6 @@ __all__ = [
     "header_key",
     "ledger_sheets", "ledger_template", "ledger_workbook",
     "Counts", "ImportReport", "PlannedChange", "PlannedChanges",
-    "SheetRow", "inspect_ledger", "read_ledger", "read_workbook", "rows_with_header",
+    "SheetRow", "cell_text", "inspect_ledger", "inspect_sheet", "read_ledger", "read_sheet", "read_workbook", "rows_with_header",
     "ledger_import",
 ]

@@ -195,7 +195,7 @@ class ProblemCollector:
             return None
 
 
-def _check_characters(sheet: str, row: SheetRow, problems: ProblemCollector) -> None:
+def check_characters(sheet: str, row: SheetRow, problems: ProblemCollector) -> None:
     """Name every cell of ROW holding control characters: PostgreSQL refuses NUL, and no workbook can hold them."""
     for column, value in row.values.items():
         if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
@@ -214,7 +214,7 @@ def parse_sites(rows: list[SheetRow], towns: dict[str, Town], problems: ProblemC
     """Return the 地块 rows typed, one per (town, name); PROBLEMS gets each bad cell and each repeated site."""
     parsed, seen = [], {}
     for row in rows[1:]:
-        _check_characters(SITES_SHEET, row, problems)
+        check_characters(SITES_SHEET, row, problems)
         name, town_name = cell_text(row.values.get(SITE_NAME)), cell_text(row.values.get(SITE_TOWN))
         if not name:
             problems.add(SITES_SHEET, row.number, SITE_NAME, _("The name is empty."))
@@ -254,7 +254,7 @@ def parse_enterprises(rows: list[SheetRow], towns: dict[str, Town], problems: Pr
     parsed, seen = [], {}
     for row in rows[1:]:
         sheet = ENTERPRISES_SHEET
-        _check_characters(sheet, row, problems)
+        check_characters(sheet, row, problems)
         name, town_name = cell_text(row.values.get(ENT_NAME)), cell_text(row.values.get(ENT_TOWN))
         site_name = cell_text(row.values.get(ENT_SITE))
         if not name:

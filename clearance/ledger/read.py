@@ -70,6 +70,37 @@ def inspect_ledger(path: Path, *, max_rows: int | None = None, max_bytes: int | 
         workbook_scan(handle, max_rows=max_rows)
 
 
+def read_sheet(path: Path, sheet: str, *, max_rows: int | None = None) -> list[SheetRow]:
+    """Read the one sheet SHEET of an .xlsx workbook, or the .csv file holding it (the evaluation's 亩均数据).
+
+    A sheet of more than MAX_ROWS data rows is refused (None: no limit); the guards against hostile workbooks hold.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return rows_with_header(_csv_rows(path, sheet, max_rows=max_rows))
+    with path.open("rb") as handle, _named(path.name):
+        has_error_cells = workbook_scan(handle, max_rows=max_rows)
+        values = _sheet_values(handle, (sheet,), has_error_cells=has_error_cells)
+    if sheet not in values:
+        raise LedgerError([Problem(sheet, None, "", _("The workbook has no sheet named %(sheet)s.") % {"sheet": sheet})])
+    return rows_with_header(values[sheet])
+
+
+def inspect_sheet(path: Path, sheet: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> None:
+    """Refuse cheaply, as inspect_ledger does, a one-sheet workbook or CSV file the web may not import."""
+    max_rows = settings.CLEARANCE_LEDGER_MAX_ROWS if max_rows is None else max_rows
+    max_bytes = settings.CLEARANCE_LEDGER_UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    path = Path(path)
+    if path.stat().st_size > max_bytes:
+        raise too_large(path.name, max_bytes)
+    if path.suffix.lower() == ".csv":
+        for _row in _csv_rows(path, sheet, max_rows=max_rows):
+            pass
+        return
+    with path.open("rb") as handle, _named(path.name):
+        workbook_scan(handle, max_rows=max_rows)
+
+
 def read_workbook(handle, *, name: str, max_rows: int | None = None) -> dict[str, list[SheetRow]]:
     """Read the 地块 and 企业 sheets of an .xlsx file object, refusing a sheet over MAX_ROWS data rows."""
     with _named(name):

@@ -1,6 +1,7 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
 from .derived import MonthlyFigure, SiteAncestry
+from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
 from .people import Profile
@@ -9,6 +10,11 @@ from .records import Enterprise, Event, Photo, Site, photo_upload_to
 from .targets import BulletinFigure, Target
 
 __all__ = [
+    "SchemeWeight",
+    "Scheme",
+    "IndicatorRow",
+    "EvaluatedEnterprise",
+    "Adjustment",
     "AttackGroup",
     "BackgroundJob",
     "Bureau",

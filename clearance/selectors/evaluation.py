@@ -1,0 +1,266 @@
+"""Reads of the evaluation: a year's rows with their clearance status and candidacy, a town's classes, the card.
+
+An evaluated enterprise is in clearance when the clearance ledger holds an enterprise with its credit code,
+or else with its town and name (DOMAIN.md); both are EXISTS subqueries on indexed columns, so that being in
+clearance is always as the ledger stands, with nothing to keep in step. A candidate for clearance in year Y
+is class D in Y, or class C in Y and Y−1, and not in clearance.
+"""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import (
+    BooleanField, Count, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+)
+from django.db.models.functions import Collate, Coalesce
+
+from ..choices import Grade, Indicator
+from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, Town
+from ..models.evaluation import DERIVED, score_field
+
+CENT = Decimal("0.01")
+LOW_GRADES = (Grade.C, Grade.D)
+
+
+def binary_order(field_name: str):
+    """Order FIELD_NAME by code point, the same on every database and in Python's sorted() (not by locale)."""
+    return Collate(field_name, "C" if connection.vendor == "postgresql" else "BINARY")
+
+
+def in_clearance_condition(prefix: str = "enterprise__") -> Q:
+    """The condition that the evaluated enterprise at PREFIX is in the clearance ledger (by code, else town + name)."""
+    by_code = Exists(Enterprise.objects.filter(credit_code=OuterRef(f"{prefix}credit_code")))
+    by_name = Exists(Enterprise.objects.filter(town_id=OuterRef(f"{prefix}town_id"), name=OuterRef(f"{prefix}name")))
+    return Q(by_code) | Q(by_name)
+
+
+def candidate_condition() -> Q:
+    """Class D, or class C this year and last (rows annotated by with_status), and not in clearance."""
+    return (Q(grade=Grade.D) | Q(grade=Grade.C, previous_grade=Grade.C)) & Q(in_clearance=False)
+
+
+def with_status(rows: QuerySet) -> QuerySet:
+    """Annotate indicator ROWS with in_clearance, previous_grade (the class of the year before) and candidate."""
+    previous = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1)
+    return rows.annotate(
+        in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
+        previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),
+    ).annotate(candidate=ExpressionWrapper(candidate_condition(), output_field=BooleanField()))
+
+
+def evaluation_rows(year: int, *, town: Town | None = None) -> QuerySet:
+    """Return YEAR's indicator rows (of TOWN when given) with their enterprise, town and status, best total first."""
+    rows = IndicatorRow.objects.filter(year=year).select_related("enterprise__town")
+    if town is not None:
+        rows = rows.filter(enterprise__town=town)
+    return with_status(rows).order_by(F("total").desc(nulls_last=True), "enterprise__name")
+
+
+def evaluation_rows_by_town_and_name(year: int, *, town: Town | None = None) -> QuerySet:
+    """YEAR's rows as /api/evaluation/ lists them: by town name, then enterprise name, in code-point order."""
+    return evaluation_rows(year, town=town).order_by(
+        binary_order("enterprise__town__name"), binary_order("enterprise__name"), "pk")
+
+
+def candidates(year: int, *, town: Town | None = None) -> QuerySet:
+    """Return YEAR's candidates for clearance (of TOWN), lowest total first, as a town works through them."""
+    return evaluation_rows(year, town=town).filter(candidate=True).order_by(F("total").asc(nulls_last=True), "enterprise__name")
+
+
+def evaluated_years() -> list[int]:
+    """Return the years that have evaluation data, latest first."""
+    return list(IndicatorRow.objects.order_by("-year").values_list("year", flat=True).distinct())
+
+
+def latest_evaluated_year() -> int | None:
+    return IndicatorRow.objects.aggregate(year=Max("year"))["year"]
+
+
+def clearance_enterprise_of(evaluated: EvaluatedEnterprise) -> Enterprise | None:
+    """Return the clearance ledger's enterprise that is EVALUATED (by credit code, else by town and name), or None."""
+    if evaluated.credit_code:
+        found = Enterprise.objects.filter(credit_code=evaluated.credit_code).first()
+        if found is not None:
+            return found
+    return Enterprise.objects.filter(town_id=evaluated.town_id, name=evaluated.name).first()
+
+
+def evaluated_of(enterprise: Enterprise) -> EvaluatedEnterprise | None:
+    """Return the evaluated enterprise that is the clearance ledger's ENTERPRISE, or None."""
+    if enterprise.credit_code:
+        found = EvaluatedEnterprise.objects.filter(credit_code=enterprise.credit_code).first()
+        if found is not None:
+            return found
+    return EvaluatedEnterprise.objects.filter(town_id=enterprise.town_id, name=enterprise.name).first()
+
+
+@dataclass
+class TownClasses:
+    """One town's (or the city's) evaluation of a year: enterprises per class, the land and energy of C and D."""
+
+    town: Town | None
+    counts: dict[str, int] = field(default_factory=dict)  # per grade, and "exempt" and "ungraded"
+    land_mu: dict[str, Decimal] = field(default_factory=dict)  # per low grade: land held
+    land_in_clearance_mu: dict[str, Decimal] = field(default_factory=dict)
+    energy_tce: dict[str, Decimal] = field(default_factory=dict)
+    energy_in_clearance_tce: dict[str, Decimal] = field(default_factory=dict)
+    candidates: int = 0
+    tax: Decimal | None = None
+    value_added: Decimal | None = None
+    land_for_tax: Decimal | None = None
+    land_for_value_added: Decimal | None = None
+
+    @property
+    def tax_per_mu(self) -> Decimal | None:
+        return _per(self.tax, self.land_for_tax)
+
+    @property
+    def value_added_per_mu(self) -> Decimal | None:
+        return _per(self.value_added, self.land_for_value_added)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _per(amount: Decimal | None, land: Decimal | None) -> Decimal | None:
+    return None if amount is None or not land else amount / land
+
+
+def _aggregates() -> dict:
+    """The sums TownClasses needs, for one grouped query."""
+    sums = {f"n_{grade}": Count("pk", filter=Q(grade=grade)) for grade in Grade.values}
+    sums["n_exempt"] = Count("pk", filter=Q(exempt=True))
+    sums["n_ungraded"] = Count("pk", filter=Q(grade="", exempt=False))
+    for grade in LOW_GRADES:
+        low = Q(grade=grade)
+        sums[f"land_{grade}"] = Sum("land_mu", filter=low)
+        sums[f"land_in_{grade}"] = Sum("land_mu", filter=low & Q(in_clearance=True))
+        sums[f"energy_{grade}"] = Sum("energy_tce", filter=low)
+        sums[f"energy_in_{grade}"] = Sum("energy_tce", filter=low & Q(in_clearance=True))
+    sums["n_candidates"] = Count("pk", filter=candidate_condition())
+    # 亩均税收 and 亩均增加值 of a place: its enterprises' tax (value added) over their land, where both are given.
+    with_land = Q(land_mu__gt=0)
+    sums["tax"] = Sum("tax_wan", filter=with_land & Q(tax_wan__isnull=False))
+    sums["land_tax"] = Sum("land_mu", filter=with_land & Q(tax_wan__isnull=False))
+    sums["value_added"] = Sum("value_added_wan", filter=with_land & Q(value_added_wan__isnull=False))
+    sums["land_value_added"] = Sum("land_mu", filter=with_land & Q(value_added_wan__isnull=False))
+    return sums
+
+
+def _classes(town: Town | None, values: dict) -> TownClasses:
+    zero = Decimal("0")
+    classes = TownClasses(town=town)
+    classes.counts = {grade: values[f"n_{grade}"] for grade in Grade.values}
+    classes.counts["exempt"], classes.counts["ungraded"] = values["n_exempt"], values["n_ungraded"]
+    for grade in LOW_GRADES:
+        classes.land_mu[grade] = values[f"land_{grade}"] or zero
+        classes.land_in_clearance_mu[grade] = values[f"land_in_{grade}"] or zero
+        classes.energy_tce[grade] = values[f"energy_{grade}"] or zero
+        classes.energy_in_clearance_tce[grade] = values[f"energy_in_{grade}"] or zero
+    classes.candidates = values["n_candidates"]
+    classes.tax, classes.land_for_tax = values["tax"], values["land_tax"]
+    classes.value_added, classes.land_for_value_added = values["value_added"], values["land_value_added"]
+    return classes
+
+
+def _status_aliased(year: int) -> QuerySet:
+    previous = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1)
+    return IndicatorRow.objects.filter(year=year).order_by().alias(
+        in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
+        previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),
+    )
+
+
+def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
+    """Return YEAR's evaluation for the city and for each town (in display order): two grouped queries."""
+    rows = _status_aliased(year)
+    city = _classes(None, rows.aggregate(**_aggregates()))
+    per_town = {values["enterprise__town"]: values for values in rows.values("enterprise__town").annotate(**_aggregates())}
+    towns = [_classes(town, per_town[town.pk]) for town in Town.objects.order_by("display_order", "name") if town.pk in per_town]
+    return city, towns
+
+
+def town_classes(year: int, town: Town) -> TownClasses:
+    """Return YEAR's evaluation of TOWN: one query."""
+    return _classes(town, _status_aliased(year).filter(enterprise__town=town).aggregate(**_aggregates()))
+
+
+@dataclass
+class IndicatorScore:
+    """One indicator on an enterprise's card: its value, the benchmark, the weight, the score and the points lost."""
+
+    indicator: Indicator
+    value: float | None
+    benchmark: float | None
+    weight: Decimal
+    score: float | None
+
+    @property
+    def lost(self) -> float:
+        """Points short of the weight, the score at the benchmark: what pulled the total down."""
+        return float(self.weight) - (self.score or 0.0) if self.weight else 0.0
+
+
+@dataclass
+class CardYear:
+    """One year of an enterprise's card."""
+
+    row: IndicatorRow
+    scheme: Scheme | None
+    indicators: list[IndicatorScore]
+    adjustments: list[Adjustment]
+
+    @property
+    def pulled_down(self) -> list[IndicatorScore]:
+        """The weighted indicators that scored below their weight, the heaviest loss first."""
+        return sorted((item for item in self.indicators if item.weight and item.lost > 1e-9),
+                      key=lambda item: -item.lost)
+
+
+def enterprise_card(evaluated: EvaluatedEnterprise) -> list[CardYear]:
+    """Return EVALUATED's years, latest first, each with its indicators scored against the scheme: four queries."""
+    rows = list(with_status(evaluated.indicator_rows.all()).order_by("-year"))
+    schemes = {
+        (scheme.year, scheme.size): scheme
+        for scheme in Scheme.objects.filter(year__in=[row.year for row in rows]).prefetch_related("weights")
+    }
+    adjustments: dict[int, list[Adjustment]] = {}
+    for adjustment in evaluated.adjustments.select_related("created_by").order_by("year", "pk"):
+        adjustments.setdefault(adjustment.year, []).append(adjustment)
+    card = []
+    for row in rows:
+        scheme = schemes.get((row.year, row.size))
+        weights = {weight.indicator: weight for weight in scheme.weights.all()} if scheme else {}
+        indicators = []
+        for indicator in Indicator:
+            weight = weights.get(indicator)
+            indicators.append(IndicatorScore(
+                indicator=indicator, value=getattr(row, indicator.value),
+                benchmark=weight.benchmark_used if weight else None,
+                weight=weight.weight if weight else Decimal("0"),
+                score=getattr(row, score_field(indicator.value)),
+            ))
+        card.append(CardYear(row=row, scheme=scheme, indicators=indicators, adjustments=adjustments.get(row.year, [])))
+    return card
+
+
+def two_decimals(value) -> float | None:
+    """Round VALUE half up to two decimals as a JSON number; None stays None."""
+    if value is None:
+        return None
+    return float(Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def indicator_values(row: IndicatorRow) -> dict[str, float | None]:
+    """Return ROW's derived indicators by key, rounded to two decimals, as /api/evaluation/ gives them."""
+    return {indicator: two_decimals(getattr(row, indicator)) for indicator in DERIVED}
+
+
+__all__ = [
+    "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates",
+    "classes_by_town", "clearance_enterprise_of", "enterprise_card", "evaluated_of", "evaluated_years",
+    "evaluation_rows", "evaluation_rows_by_town_and_name", "in_clearance_condition", "indicator_values",
+    "latest_evaluated_year", "town_classes", "two_decimals", "with_status",
+]

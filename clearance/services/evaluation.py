@@ -1,0 +1,195 @@
+"""The evaluation's writes: schemes, adjustments, a row corrected by hand, the scores, a clearance plan opened.
+
+Every change that moves a score (a row, a scheme, an adjustment) scores its year and size class again in the
+same transaction (derived.scores.recompute: a few set-based statements, whatever the number of rows).
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..choices import Indicator, SizeClass
+from ..derived import scores
+from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, Site, Town
+from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
+from .base import StaleEditError, User, delete_recorded, save_validated
+from .records import enterprise_create, site_create
+
+# The scheme's settings a page edits besides the weights.
+SCHEME_FIELDS = ("cap", "cut_a", "cut_b", "cut_c")
+
+
+@transaction.atomic
+def scheme_ensure(*, year: int, size: str, user: User | None = None) -> Scheme:
+    """Return the scheme of YEAR and SIZE, created with DOMAIN.md's defaults when the year has none yet."""
+    scheme = Scheme.objects.filter(year=year, size=size).first()
+    if scheme is not None:
+        return scheme
+    scheme = Scheme(year=year, size=size, cap=DEFAULT_CAP, **DEFAULT_CUTOFFS)
+    save_validated(scheme, user=user)
+    defaults = DEFAULT_WEIGHTS[SizeClass(size)]
+    for indicator in Indicator:
+        save_validated(SchemeWeight(scheme=scheme, indicator=indicator, weight=Decimal(defaults.get(indicator, 0))),
+                       user=user)
+    return scheme
+
+
+@transaction.atomic
+def scores_recompute(*, year: int, size: str | None = None) -> int:
+    """Score again YEAR's enterprises of SIZE (both size classes when None); return how many were graded."""
+    graded = 0
+    for each in [size] if size else SizeClass.values:
+        if size is None and not IndicatorRow.objects.filter(year=year, size=each).exists():
+            continue
+        graded += scores.recompute(scheme_ensure(year=year, size=each))
+    return graded
+
+
+@transaction.atomic
+def scheme_update(*, scheme: Scheme, expected_version: int, user: User,
+                  weights: dict[str, tuple[Decimal, Decimal | None]], **fields) -> Scheme:
+    """Change SCHEME as edited on a page loaded at EXPECTED_VERSION: FIELDS (cap, cut-offs) and WEIGHTS, per indicator
+    (weight, fixed benchmark or None); refuse a stale edit; score the year and size class again."""
+    current = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    unknown = set(fields) - set(SCHEME_FIELDS)
+    if unknown:
+        raise ValueError(f"not a scheme setting: {sorted(unknown)}")
+    if not any(weight for weight, _benchmark in weights.values()):
+        raise ValidationError(_("Give at least one indicator a weight above 0."), code="scheme_no_weight")
+    for name, value in fields.items():
+        setattr(current, name, value)
+    save_validated(current, user=user, bump_version=True)
+    stored = {weight.indicator: weight for weight in current.weights.all()}
+    for indicator, (weight, benchmark) in weights.items():
+        row = stored.get(indicator) or SchemeWeight(scheme=current, indicator=indicator)
+        if row.pk is None or row.weight != weight or row.fixed_benchmark != benchmark:
+            row.weight, row.fixed_benchmark = weight, benchmark
+            save_validated(row, user=user)
+    scores.recompute(current)
+    return current
+
+
+@transaction.atomic
+def scheme_copy_to_next_year(*, year: int, user: User) -> list[Scheme]:
+    """Copy YEAR's schemes (both size classes) to YEAR + 1, replacing what that year had; score it again."""
+    copied = []
+    for source in Scheme.objects.filter(year=year).prefetch_related("weights"):
+        target = scheme_ensure(year=year + 1, size=source.size, user=user)
+        scheme_update(
+            scheme=target, expected_version=target.version, user=user,
+            weights={weight.indicator: (weight.weight, weight.fixed_benchmark) for weight in source.weights.all()},
+            **{name: getattr(source, name) for name in SCHEME_FIELDS},
+        )
+        copied.append(target)
+    if not copied:
+        raise ValidationError(_("%(year)s has no scheme to copy.") % {"year": year}, code="scheme_none_to_copy")
+    return copied
+
+
+@transaction.atomic
+def adjustment_add(*, enterprise: EvaluatedEnterprise, year: int, points: Decimal, reason: str, user: User) -> Adjustment:
+    """Add POINTS (negative to take them away) to ENTERPRISE's total of YEAR, for REASON; score the year again."""
+    adjustment = Adjustment(enterprise=enterprise, year=year, points=points, reason=(reason or "").strip(),
+                            created_by=user if user is not None and user.is_authenticated else None)
+    save_validated(adjustment, user=user)
+    _rescore_enterprise_year(enterprise, year)
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_delete(*, adjustment: Adjustment, user: User) -> None:
+    """Remove ADJUSTMENT (kept in the history); score its year again."""
+    enterprise, year = adjustment.enterprise, adjustment.year
+    delete_recorded(adjustment, user=user)
+    _rescore_enterprise_year(enterprise, year)
+
+
+def _rescore_enterprise_year(enterprise: EvaluatedEnterprise, year: int) -> None:
+    size = IndicatorRow.objects.filter(enterprise=enterprise, year=year).values_list("size", flat=True).first()
+    if size is not None:
+        scores_recompute(year=year, size=size)
+
+
+@transaction.atomic
+def indicator_row_update(*, row: IndicatorRow, expected_version: int, user: User, **fields) -> IndicatorRow:
+    """Correct FIELDS (figures, size class, exemption) of ROW as edited on a page loaded at EXPECTED_VERSION; refuse a
+    stale edit; score the year again (both size classes when the row changed class)."""
+    current = IndicatorRow.objects.select_for_update().get(pk=row.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    old_size = current.size
+    for name, value in fields.items():
+        setattr(current, name, value)
+    save_validated(current, user=user, bump_version=True)
+    for size in {old_size, current.size}:
+        scores_recompute(year=current.year, size=size)
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def evaluated_enterprise_upsert(*, town: Town, name: str, credit_code: str | None = None,
+                                user: User | None = None) -> EvaluatedEnterprise:
+    """Return the evaluated enterprise of CREDIT_CODE, else of (TOWN, NAME), created when there is none."""
+    enterprise = None
+    if credit_code:
+        enterprise = EvaluatedEnterprise.objects.filter(credit_code=credit_code).first()
+    enterprise = enterprise or EvaluatedEnterprise.objects.filter(town=town, name=name).first()
+    if enterprise is None:
+        enterprise = EvaluatedEnterprise(town=town, name=name, credit_code=credit_code)
+        save_validated(enterprise, user=user)
+    return enterprise
+
+
+@transaction.atomic
+def indicator_row_upsert(*, enterprise: EvaluatedEnterprise, year: int, user: User | None = None,
+                         rescore: bool = True, **fields) -> IndicatorRow:
+    """Create or update ENTERPRISE's row of YEAR with FIELDS (figures, size, exempt); score the year again unless
+    RESCORE is False (the demo scores each year once, at the end)."""
+    row = IndicatorRow.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
+    old_size = row.size if row is not None else None
+    if row is None:
+        row = IndicatorRow(enterprise=enterprise, year=year, **fields)
+        save_validated(row, user=user)
+    elif any(getattr(row, name) != value for name, value in fields.items()):
+        for name, value in fields.items():
+            setattr(row, name, value)
+        save_validated(row, user=user, bump_version=True)
+    if rescore:
+        for size in {old_size, row.size} - {None}:
+            scores_recompute(year=year, size=size)
+    return row
+
+
+@transaction.atomic
+def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Site | None = None,
+                        new_site: dict | None = None, **plan) -> Enterprise:
+    """Open a clearance plan (一企一策) for EVALUATED: put it, as an enterprise of the clearance ledger, on SITE of its
+    town, or on a site created from NEW_SITE (name, area_mu, …); PLAN holds the plan's fields (disposal, deadline, …).
+
+    The enterprise keeps its evaluated name, town and credit code, so that the two are one enterprise; its annual
+    energy use is its latest 综合能耗. Refused when it is already in the clearance ledger.
+    """
+    from ..selectors.evaluation import clearance_enterprise_of
+
+    if clearance_enterprise_of(evaluated) is not None:
+        raise ValidationError(_("%(name)s is already in the clearance ledger.") % {"name": evaluated.name},
+                              code="already_in_clearance")
+    if site is None:
+        if not new_site:
+            raise ValidationError(_("Choose a site of %(town)s, or give the name and area of a new one.")
+                                  % {"town": evaluated.town.name}, code="plan_no_site")
+        site = site_create(town=evaluated.town, user=user, **new_site)
+    elif site.town_id != evaluated.town_id:
+        raise ValidationError(_("The site %(site)s is not in %(town)s.") % {"site": site.name, "town": evaluated.town.name},
+                              code="plan_site_other_town")
+    energy = (IndicatorRow.objects.filter(enterprise=evaluated, energy_tce__isnull=False, energy_tce__gte=0)
+              .order_by("-year").values_list("energy_tce", flat=True).first())
+    plan.setdefault("is_high_consumption", True)
+    if energy is not None:
+        plan.setdefault("annual_energy_tce", energy.quantize(Decimal("0.01")))
+    return enterprise_create(site=site, name=evaluated.name, credit_code=evaluated.credit_code, user=user, **plan)
