@@ -44,8 +44,12 @@ def benchmarks(scheme: Scheme, weights: dict[str, SchemeWeight]) -> dict[str, fl
     return result
 
 
+@transaction.atomic
 def recompute(scheme: Scheme) -> int:
     """Compute the scores and classes of SCHEME's year and size class; return how many rows were graded."""
+    # The scheme's row is the group's lock: two recomputations of one year and size class run one after the other,
+    # the second with the first's writes in view, and a scheme edit cannot slip in between the means and the update.
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     weights = {weight.indicator: weight for weight in scheme.weights.all()}
     used = benchmarks(scheme, weights)
     cap = float(scheme.cap)
