@@ -171,6 +171,8 @@ class SchemeCopyView(AdminRequiredMixin, View):
     def post(self, request, year):
         if not MIN_YEAR <= year < MAX_YEAR:
             raise Http404("No scheme to copy.")
+        if request.POST.get("confirm") != "1":  # a POST without the page's button confirms nothing
+            return self.get(request, year)
         try:
             copied = services.scheme_copy_to_next_year(year=year, user=request.user)
         except ValidationError as error:
@@ -256,6 +258,8 @@ class AdjustmentDeleteView(AdminRequiredMixin, View):
         return render(request, "clearance/evaluation/adjustment_delete.html", {"adjustment": self.adjustment})
 
     def post(self, request, pk):
+        if request.POST.get("confirm") != "1":  # a POST without the page's button confirms nothing
+            return self.get(request, pk)
         enterprise, year = self.adjustment.enterprise, self.adjustment.year
         services.adjustment_delete(adjustment=self.adjustment, user=request.user)
         messages.success(request, _("The adjustment was removed; %(year)s was scored again.") % {"year": year})

@@ -145,7 +145,9 @@ def test_copy_to_the_next_year_asks_first_then_copies_and_scores(rows, admin_cli
 
     confirm = admin_client.get(copy_url).content.decode()
     assert "2023" in confirm and not Scheme.objects.filter(year=2023).exists()
-    response = admin_client.post(copy_url, follow=True)
+    unconfirmed = admin_client.post(copy_url)
+    assert unconfirmed.status_code == 200 and not Scheme.objects.filter(year=2023).exists()
+    response = admin_client.post(copy_url, {"confirm": "1"}, follow=True)
 
     copied = Scheme.objects.get(year=2023, size=SizeClass.BELOW)
     assert (copied.cut_a, copied.cap) == (Decimal("0.25"), Decimal("1.5"))
@@ -175,7 +177,7 @@ def test_leaders_and_officials_read_the_scheme_and_may_not_change_or_copy_it(row
         assert 'name="weight_tax_per_mu"' in page and "disabled" in page and "保存并重新评分" not in page
         assert client.post(URL, scheme_post(scheme, cap="2")).status_code == 403
         assert client.get(reverse("clearance:scheme_copy", args=[2022])).status_code == 403
-        assert client.post(reverse("clearance:scheme_copy", args=[2022])).status_code == 403
+        assert client.post(reverse("clearance:scheme_copy", args=[2022]), {"confirm": "1"}).status_code == 403
     scheme.refresh_from_db()
     assert (scheme.cap, scheme.version) == (Decimal("1.5"), 1)
     assert not Scheme.objects.filter(year=2023).exists()
