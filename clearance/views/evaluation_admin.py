@@ -1,5 +1,7 @@
 """The evaluation's admin pages: schemes, adjustments, a row corrected by hand; everyone signed in reads the schemes."""
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -200,6 +202,7 @@ class AdjustmentForm(forms.ModelForm):
         self.fields["year"] = forms.TypedChoiceField(
             label=_("Year"), choices=[(year, year) for year in years], coerce=int,
         )
+        self.fields["reason"].required = False  # the service says why a reason is needed
         self.fields["points"].help_text = _("Positive to add points (加分), negative to take them away (减分).")
         self.fields["points"].widget.attrs.update(inputmode="decimal")
 
@@ -233,7 +236,7 @@ class AdjustmentsView(View):
             apply_service_errors(form, error)
             return self._page(form)
         messages.success(request, _("%(points)s points for %(year)s recorded for %(name)s; %(year)s was scored again.")
-                         % {"points": f"{adjustment.points:+}", "year": adjustment.year, "name": self.enterprise.name})
+                         % {"points": f"{adjustment.points.quantize(Decimal('0.01')):+}", "year": adjustment.year, "name": self.enterprise.name})
         return HttpResponseRedirect(request.path)
 
     def _page(self, form):
