@@ -27,7 +27,7 @@ from ..selectors.schemes import grade_counts, scheme_lines, year_has_data
 from ..services import evaluation as services
 from ..services.base import StaleEditError
 from ..services.jobs import INDICATORS_CSV_NAME, INDICATORS_XLSX_NAME, indicators_job_create
-from .ledger import AdminRequiredMixin, _xlsx_response
+from .ledger import AdminRequiredMixin, xlsx_response
 from .writing import apply_service_errors, conflict_response
 
 
@@ -397,4 +397,4 @@ class IndicatorsTemplateView(AdminRequiredMixin, View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request):
-        return _xlsx_response(indicators_template(), _("evaluation-data-template") + ".xlsx")
+        return xlsx_response(indicators_template(), _("evaluation-data-template") + ".xlsx")

@@ -105,7 +105,7 @@ class LedgerTemplateView(View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request):
-        return _xlsx_response(ledger_template(), _("ledger-template") + ".xlsx")
+        return xlsx_response(ledger_template(), _("ledger-template") + ".xlsx")
 
 
 class LedgerExportView(View):
@@ -123,10 +123,10 @@ class LedgerExportView(View):
                 return HttpResponseBadRequest(_("Unknown town."))
             towns, label = Town.objects.filter(pk=town.pk), town.name
         filename = f"{_('ledger')}-{label}-{timezone.localdate():%Y%m%d}.xlsx"
-        return _xlsx_response(ledger_workbook(ledger_sheets(towns=towns)), filename)
+        return xlsx_response(ledger_workbook(ledger_sheets(towns=towns)), filename)
 
 
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
