@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from .views import admin_pages, audit, dashboard, events, ledger, people, periods, records, workspace
+from .choices import JobKind
+from .views import admin_pages, audit, dashboard, evaluation_admin, events, jobs, ledger, people, periods, records, workspace
 
 app_name = "clearance"
 
@@ -28,11 +29,28 @@ urlpatterns = [
     path("workspace/<int:town_pk>/sites/new/", records.SiteCreateView.as_view(), name="site_create"),
     path("pairings/", admin_pages.PairingBoardView.as_view(), name="pairings"),
     path("ledger/import/", ledger.LedgerImportView.as_view(), name="ledger_import"),
-    path("ledger/import/<int:pk>/", ledger.LedgerJobView.as_view(), name="ledger_job"),
-    path("ledger/import/<int:pk>/progress/", ledger.LedgerJobProgressView.as_view(), name="ledger_job_progress"),
+    path("ledger/import/<int:pk>/", jobs.JobView.as_view(kind=JobKind.LEDGER_IMPORT, template_name="clearance/ledger_job.html"),
+         name="ledger_job"),
+    path("ledger/import/<int:pk>/progress/", jobs.JobProgressView.as_view(kind=JobKind.LEDGER_IMPORT),
+         name="ledger_job_progress"),
     path("ledger/template.xlsx", ledger.LedgerTemplateView.as_view(), name="ledger_template"),
     path("ledger/export.xlsx", ledger.LedgerExportView.as_view(), name="ledger_export"),
     path("audit/", audit.AuditView.as_view(), name="audit"),
+    # The evaluation's admin side (issue 14): schemes, adjustments, a row corrected by hand, the web import.
+    path("evaluation/schemes/", evaluation_admin.SchemeListView.as_view(), name="schemes"),
+    path("evaluation/schemes/<int:year>/copy/", evaluation_admin.SchemeCopyView.as_view(), name="scheme_copy"),
+    path("evaluation/schemes/<int:year>/<str:size>/", evaluation_admin.SchemeUpdateView.as_view(), name="scheme_update"),
+    path("evaluation/enterprises/<int:pk>/adjustments/", evaluation_admin.AdjustmentsView.as_view(),
+         name="evaluation_adjustments"),
+    path("evaluation/adjustments/<int:pk>/delete/", evaluation_admin.AdjustmentDeleteView.as_view(),
+         name="adjustment_delete"),
+    path("evaluation/rows/<int:pk>/edit/", evaluation_admin.IndicatorRowUpdateView.as_view(), name="indicator_row_update"),
+    path("evaluation/import/", evaluation_admin.IndicatorsImportView.as_view(), name="indicators_import"),
+    path("evaluation/import/<int:pk>/", jobs.JobView.as_view(
+        kind=JobKind.INDICATORS_IMPORT, template_name="clearance/evaluation/indicators_job.html"), name="indicators_job"),
+    path("evaluation/import/<int:pk>/progress/", jobs.JobProgressView.as_view(kind=JobKind.INDICATORS_IMPORT),
+         name="indicators_job_progress"),
+    path("evaluation/import/template.xlsx", evaluation_admin.IndicatorsTemplateView.as_view(), name="indicators_template"),
     path("periods/", periods.PeriodsView.as_view(), name="periods"),
     path("people/", people.PeopleListView.as_view(), name="people"),
     path("people/new/", people.PersonCreateView.as_view(), name="person_create"),

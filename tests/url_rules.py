@@ -29,8 +29,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
 from clearance import services
-from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, Stage, TownKind
+from clearance.services import evaluation
+from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, SizeClass, Stage, TownKind
 from clearance.models import (
+    Adjustment,
     AttackGroup,
     BackgroundJob,
     Bureau,
@@ -39,6 +41,7 @@ from clearance.models import (
     County,
     Enterprise,
     Event,
+    IndicatorRow,
     Pairing,
     Photo,
     Site,
@@ -130,6 +133,24 @@ SITE_RULES: dict[str, dict] = {
     "clearance:ledger_job_progress": {"kwargs": {"pk": lambda world: ended_ledger_job(world).pk}, "get": ADMIN_ONLY,
                                       "post": {**ADMIN_ONLY, "admin": 405}},
     "clearance:periods": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    # Issue 14: the evaluation's admin side. Every signed-in role reads the schemes and an enterprise's adjustments;
+    # only admins change them (an empty POST is a form with errors, or a confirmation not given: nothing changes).
+    "clearance:schemes": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:scheme_update": {"args": [lambda world: evaluated_row(world).year, lambda world: evaluated_row(world).size],
+                                "get": READ, "post": ADMIN_ONLY},
+    "clearance:scheme_copy": {"args": [lambda world: evaluated_row(world).year], "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:evaluation_adjustments": {"kwargs": {"pk": lambda world: evaluated_row(world).enterprise_id},
+                                         "get": READ, "post": ADMIN_ONLY},
+    "clearance:adjustment_delete": {"kwargs": {"pk": lambda world: evaluation_adjustment(world).pk},
+                                    "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:indicator_row_update": {"kwargs": {"pk": lambda world: evaluated_row(world).pk},
+                                       "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:indicators_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:indicators_job": {"kwargs": {"pk": lambda world: ended_indicators_job(world).pk}, "get": ADMIN_ONLY,
+                                 "post": {**ADMIN_ONLY, "admin": REDIRECT}},
+    "clearance:indicators_job_progress": {"kwargs": {"pk": lambda world: ended_indicators_job(world).pk},
+                                          "get": ADMIN_ONLY, "post": {**ADMIN_ONLY, "admin": 405}},
+    "clearance:indicators_template": {"get": ADMIN_ONLY, "post": {**ADMIN_ONLY, "admin": 405}},
     "clearance:ledger_template": {"get": READ, "post": READ_ONLY_POST},
     "clearance:ledger_export": {"get": READ, "post": READ_ONLY_POST},
     "clearance:pairings": {"get": READ, "post": READ_ONLY_POST},
@@ -302,6 +323,31 @@ def ended_ledger_job(world) -> BackgroundJob:
         kind=JobKind.LEDGER_IMPORT, created_by=world.admin, status=JobStatus.SUCCEEDED,
         defaults={"result": {"lines": ["地块：新增 0，更新 0，未变 0"]}},
     )[0]
+
+
+def ended_indicators_job(world) -> BackgroundJob:
+    """Return the world admin's evaluation data job that has ended (imported), created on first use."""
+    return BackgroundJob.objects.get_or_create(
+        kind=JobKind.INDICATORS_IMPORT, created_by=world.admin, status=JobStatus.SUCCEEDED,
+        defaults={"result": {"lines": ["参评企业：新增 0，更新 0，未变 0"]}},
+    )[0]
+
+
+def evaluated_row(world) -> IndicatorRow:
+    """Return the 2022 evaluation data (规下, scored) of an enterprise of the world's town, created on first use."""
+    row = IndicatorRow.objects.filter(enterprise__town=world.town, year=2022).first()
+    if row is None:
+        enterprise = evaluation.evaluated_enterprise_upsert(town=world.town, name="示例评价企业", user=world.admin)
+        row = evaluation.indicator_row_upsert(enterprise=enterprise, year=2022, size=SizeClass.BELOW, user=world.admin,
+                                              land_mu=Decimal("10"), tax_wan=Decimal("50"), power_10k_kwh=Decimal("20"))
+    return row
+
+
+def evaluation_adjustment(world) -> Adjustment:
+    """Return an adjustment of the world's evaluated enterprise, created on first use."""
+    row = evaluated_row(world)
+    return Adjustment.objects.filter(enterprise_id=row.enterprise_id).first() or evaluation.adjustment_add(
+        enterprise=row.enterprise, year=row.year, points=Decimal("5"), reason="高新技术企业", user=world.admin)
 
 
 def build_world() -> World:

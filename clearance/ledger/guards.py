@@ -55,7 +55,7 @@ def column_number(letters: bytes) -> int:
     return number
 
 
-def workbook_scan(handle, *, max_rows: int | None = None) -> bool:
+def workbook_scan(handle, *, max_rows: int | None = None, command: str = "import_ledger") -> bool:
     """Check the .xlsx in HANDLE by streaming every entry once; return whether a sheet holds an Excel error cell.
 
     Every entry is inflated in chunks and counted as the bytes come out, never by
@@ -63,8 +63,8 @@ def workbook_scan(handle, *, max_rows: int | None = None) -> bool:
     refused, and so is a total over CLEARANCE_LEDGER_MAX_UNPACKED_BYTES. Each
     sheet's last row and column are read from the stream; a sheet spanning more
     than CLEARANCE_LEDGER_SHEET_MAX_CELLS cells, or (given MAX_ROWS) more data rows,
-    is refused. Raise LedgerError with the reason, ValueError for a file that is
-    not a workbook.
+    is refused, naming COMMAND, the management command that imports it on the server.
+    Raise LedgerError with the reason, ValueError for a file that is not a workbook.
     """
     budget = settings.CLEARANCE_LEDGER_MAX_UNPACKED_BYTES
     has_error_cells = False
@@ -81,7 +81,7 @@ def workbook_scan(handle, *, max_rows: int | None = None) -> bool:
             span = SheetSpan() if entry.filename.startswith("xl/worksheets/") else None
             unpacked += _entry_scan(archive, entry, span, already=unpacked, budget=budget)
             if span is not None:
-                _span_check(span, max_rows)
+                _span_check(span, max_rows, command)
                 has_error_cells = has_error_cells or span.has_error_cells
     return has_error_cells
 
@@ -117,7 +117,7 @@ def _unpacked_too_much(budget: int) -> LedgerError:
                                 % {"limit": budget // 1024 // 1024})])
 
 
-def _span_check(span: SheetSpan, max_rows: int | None) -> None:
+def _span_check(span: SheetSpan, max_rows: int | None, command: str) -> None:
     """Refuse a sheet whose last cell lies so far out that reading it would exhaust the server, or past MAX_ROWS.
 
     Both readers allocate every cell up to the last row and column used: one
@@ -131,22 +131,22 @@ def _span_check(span: SheetSpan, max_rows: int | None) -> None:
         ) % {"row": span.last_row, "column": span.last_column, "limit": limit})])
     if max_rows is not None and span.last_row - 1 > max_rows:  # row 1 is the header
         raise LedgerError([Problem("", None, "", _(
-            "A sheet reaches row %(row)s, more than the %(limit)s rows a ledger uploaded on the web may hold per "
-            "sheet. Import a larger ledger on the server with python manage.py import_ledger."
-        ) % {"row": span.last_row, "limit": max_rows})])
+            "A sheet reaches row %(row)s, more than the %(limit)s rows a file uploaded on the web may hold per "
+            "sheet. Import a larger file on the server with python manage.py %(command)s."
+        ) % {"row": span.last_row, "limit": max_rows, "command": command})])
 
 
-def too_many_rows(file_name: str, sheet: str, max_rows: int) -> LedgerError:
-    """The refusal of a CSV file holding more than MAX_ROWS data rows."""
+def too_many_rows(file_name: str, sheet: str, max_rows: int, *, command: str = "import_ledger") -> LedgerError:
+    """The refusal of a CSV file holding more than MAX_ROWS data rows; COMMAND imports it on the server."""
     return LedgerError([Problem(sheet, None, "", _(
-        "%(file)s holds more than %(limit)s rows, the most a ledger uploaded on the web may hold per sheet. "
-        "Import a larger ledger on the server with python manage.py import_ledger."
-    ) % {"file": file_name, "limit": max_rows})])
+        "%(file)s holds more than %(limit)s rows, the most a file uploaded on the web may hold per sheet. "
+        "Import a larger file on the server with python manage.py %(command)s."
+    ) % {"file": file_name, "limit": max_rows, "command": command})])
 
 
-def too_large(file_name: str, max_bytes: int) -> LedgerError:
-    """The refusal of a ledger file larger than MAX_BYTES."""
+def too_large(file_name: str, max_bytes: int, *, command: str = "import_ledger") -> LedgerError:
+    """The refusal of an uploaded file larger than MAX_BYTES; COMMAND imports it on the server."""
     return LedgerError([Problem(file_name, None, "", _(
-        "%(file)s is larger than %(limit)s MB, the most a ledger uploaded on the web may be. "
-        "Import it on the server with python manage.py import_ledger."
-    ) % {"file": file_name, "limit": f"{max_bytes / 1024 / 1024:g}"})])
+        "%(file)s is larger than %(limit)s MB, the most a file uploaded on the web may be. "
+        "Import it on the server with python manage.py %(command)s."
+    ) % {"file": file_name, "limit": f"{max_bytes / 1024 / 1024:g}", "command": command})])

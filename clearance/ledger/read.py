@@ -70,35 +70,38 @@ def inspect_ledger(path: Path, *, max_rows: int | None = None, max_bytes: int | 
         workbook_scan(handle, max_rows=max_rows)
 
 
-def read_sheet(path: Path, sheet: str, *, max_rows: int | None = None) -> list[SheetRow]:
+def read_sheet(path: Path, sheet: str, *, max_rows: int | None = None, command: str = "import_indicators") -> list[SheetRow]:
     """Read the one sheet SHEET of an .xlsx workbook, or the .csv file holding it (the evaluation's 亩均数据).
 
-    A sheet of more than MAX_ROWS data rows is refused (None: no limit); the guards against hostile workbooks hold.
+    A sheet of more than MAX_ROWS data rows is refused (None: no limit), naming COMMAND to import it on the server;
+    the guards against hostile workbooks hold.
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        return rows_with_header(_csv_rows(path, sheet, max_rows=max_rows))
+        return rows_with_header(_csv_rows(path, sheet, max_rows=max_rows, command=command))
     with path.open("rb") as handle, _named(path.name):
-        has_error_cells = workbook_scan(handle, max_rows=max_rows)
+        has_error_cells = workbook_scan(handle, max_rows=max_rows, command=command)
         values = _sheet_values(handle, (sheet,), has_error_cells=has_error_cells)
     if sheet not in values:
         raise LedgerError([Problem(sheet, None, "", _("The workbook has no sheet named %(sheet)s.") % {"sheet": sheet})])
     return rows_with_header(values[sheet])
 
 
-def inspect_sheet(path: Path, sheet: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> None:
-    """Refuse cheaply, as inspect_ledger does, a one-sheet workbook or CSV file the web may not import."""
+def inspect_sheet(path: Path, sheet: str, *, max_rows: int | None = None, max_bytes: int | None = None,
+                  command: str = "import_indicators") -> None:
+    """Refuse cheaply, as inspect_ledger does, a one-sheet workbook or CSV file the web may not import; the refusal
+    says to import it on the server with COMMAND."""
     max_rows = settings.CLEARANCE_LEDGER_MAX_ROWS if max_rows is None else max_rows
     max_bytes = settings.CLEARANCE_LEDGER_UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
     path = Path(path)
     if path.stat().st_size > max_bytes:
-        raise too_large(path.name, max_bytes)
+        raise too_large(path.name, max_bytes, command=command)
     if path.suffix.lower() == ".csv":
-        for _row in _csv_rows(path, sheet, max_rows=max_rows):
+        for _row in _csv_rows(path, sheet, max_rows=max_rows, command=command):
             pass
         return
     with path.open("rb") as handle, _named(path.name):
-        workbook_scan(handle, max_rows=max_rows)
+        workbook_scan(handle, max_rows=max_rows, command=command)
 
 
 def read_workbook(handle, *, name: str, max_rows: int | None = None) -> dict[str, list[SheetRow]]:
@@ -160,7 +163,7 @@ def _as_openpyxl_reads(value):
     return value
 
 
-def _csv_rows(path: Path, sheet: str, *, max_rows: int | None) -> Iterator[list[str]]:
+def _csv_rows(path: Path, sheet: str, *, max_rows: int | None, command: str = "import_ledger") -> Iterator[list[str]]:
     """Yield the rows of the CSV file PATH as it is read, the header first; refuse it past MAX_ROWS rows holding a value."""
     if not path.exists():
         raise LedgerError([Problem(sheet, None, "", _("%(file)s is missing.") % {"file": path.name})])
@@ -172,7 +175,7 @@ def _csv_rows(path: Path, sheet: str, *, max_rows: int | None) -> Iterator[list[
                 if index and any(cell.strip() for cell in row):
                     filled += 1
                     if max_rows is not None and filled > max_rows:
-                        raise too_many_rows(path.name, sheet, max_rows)
+                        raise too_many_rows(path.name, sheet, max_rows, command=command)
                 yield row
         except UnicodeDecodeError:
             raise LedgerError([Problem(sheet, None, "", _("%(file)s is not UTF-8 text.") % {"file": path.name})]) from None

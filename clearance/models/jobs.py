@@ -7,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from ..choices import JobKind, JobPhase, JobStatus
 
+# The pages of a job of each kind: its own page, and its progress bar polled by htmx.
+JOB_PAGES = {
+    JobKind.LEDGER_IMPORT: ("clearance:ledger_job", "clearance:ledger_job_progress"),
+    JobKind.INDICATORS_IMPORT: ("clearance:indicators_job", "clearance:indicators_job_progress"),
+}
 # Where a running job's progress lives in the "progress" cache (see pinghu/settings.py for why not the database).
 PROGRESS_KEY = "job-progress:{pk}"
 
@@ -55,7 +60,10 @@ class BackgroundJob(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     def get_absolute_url(self):
-        return reverse("clearance:ledger_job", args=[self.pk])
+        return reverse(JOB_PAGES[self.kind][0], args=[self.pk])
+
+    def get_progress_url(self) -> str:
+        return reverse(JOB_PAGES[self.kind][1], args=[self.pk])
 
     @property
     def progress_key(self) -> str:

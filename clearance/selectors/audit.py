@@ -7,26 +7,41 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..choices import Metric, Stage
+from ..choices import Indicator, Metric, SizeClass, Stage
 from ..formatting import display_value
-from ..models import Enterprise, Event, Site, Target, Town
+from ..models import Adjustment, EvaluatedEnterprise, Enterprise, Event, IndicatorRow, Scheme, SchemeWeight, Site, Target, Town
 
 KIND_EVENT, KIND_ENTERPRISE, KIND_SITE, KIND_TARGET = "event", "enterprise", "site", "target"
+# The evaluation's records (亩均效益评价): they decide the classes, not the campaign's figures.
+KIND_SCHEME, KIND_WEIGHT, KIND_ADJUSTMENT = "scheme", "scheme_weight", "adjustment"
+KIND_EVALUATED, KIND_INDICATOR_ROW = "evaluated_enterprise", "indicator_row"
+EVALUATION_KINDS = (KIND_SCHEME, KIND_WEIGHT, KIND_ADJUSTMENT, KIND_EVALUATED, KIND_INDICATOR_ROW)
 # The records every figure is computed from, in the order the page's kind filter offers them.
 AUDITED_MODELS: dict[str, type[Model]] = {
     KIND_EVENT: Event,
     KIND_ENTERPRISE: Enterprise,
     KIND_SITE: Site,
     KIND_TARGET: Target,
+    KIND_SCHEME: Scheme,
+    KIND_WEIGHT: SchemeWeight,
+    KIND_ADJUSTMENT: Adjustment,
+    KIND_EVALUATED: EvaluatedEnterprise,
+    KIND_INDICATOR_ROW: IndicatorRow,
 }
 KIND_LABELS = {
     KIND_EVENT: gettext_lazy("Progress event"),
     KIND_ENTERPRISE: gettext_lazy("Enterprise"),
     KIND_SITE: gettext_lazy("Site"),
     KIND_TARGET: gettext_lazy("Target"),
+    KIND_SCHEME: gettext_lazy("Evaluation scheme"),
+    KIND_WEIGHT: gettext_lazy("Indicator weight"),
+    KIND_ADJUSTMENT: gettext_lazy("Evaluation adjustment"),
+    KIND_EVALUATED: gettext_lazy("Evaluated enterprise"),
+    KIND_INDICATOR_ROW: gettext_lazy("Evaluation data row"),
 }
 # What an added or deleted record contributed to the figures; a change lists every field that changed.
 FIGURE_FIELDS = {
@@ -34,6 +49,11 @@ FIGURE_FIELDS = {
     KIND_ENTERPRISE: ("town", "site", "disposal", "energy_freed_tce"),
     KIND_SITE: ("town", "parent", "area_mu"),
     KIND_TARGET: ("value",),
+    KIND_SCHEME: ("cap", "cut_a", "cut_b", "cut_c"),
+    KIND_WEIGHT: ("weight", "fixed_benchmark"),
+    KIND_ADJUSTMENT: ("year", "points", "reason"),
+    KIND_EVALUATED: ("town", "credit_code"),
+    KIND_INDICATOR_ROW: ("year", "size", "land_mu", "tax_wan", "value_added_wan", "exempt"),
 }
 # Loaded with each history row (and the row before it), so neither the diff nor the page queries per row.
 RELATIONS = {
@@ -41,6 +61,11 @@ RELATIONS = {
     KIND_ENTERPRISE: ("town", "site", "responsible_group"),
     KIND_SITE: ("town", "parent"),
     KIND_TARGET: ("town",),
+    KIND_SCHEME: (),
+    KIND_WEIGHT: ("scheme",),
+    KIND_ADJUSTMENT: ("enterprise__town", "created_by"),
+    KIND_EVALUATED: ("town",),
+    KIND_INDICATOR_ROW: ("enterprise__town",),
 }
 
 
@@ -74,8 +99,13 @@ def audit_histories() -> dict[str, QuerySet]:
 
 def history_of_town(records: QuerySet, town: Town) -> QuerySet:
     """Keep the history rows of RECORDS that concern TOWN: an event through its enterprise or site, else its town."""
-    if kind_of(records.model) == KIND_EVENT:
+    kind = kind_of(records.model)
+    if kind == KIND_EVENT:
         return records.filter(Q(enterprise__town=town) | Q(site__town=town))
+    if kind in (KIND_SCHEME, KIND_WEIGHT):
+        return records.none()  # a scheme is the whole city's
+    if kind in (KIND_ADJUSTMENT, KIND_INDICATOR_ROW):
+        return records.filter(enterprise__town=town)
     return records.filter(town=town)
 
 
@@ -94,6 +124,8 @@ def history_of_figure(records: QuerySet, *, metric: str | None, year: int, month
         Metric.LAND_VACATED_MU.value: Q(site__isnull=False),
     }
     kind = kind_of(records.model)
+    if kind in EVALUATION_KINDS:
+        return records.none()  # the evaluation's records are behind the classes, not the campaign's figures
     if kind == KIND_EVENT:
         return records.filter(in_period & counted_events.get(metric, Q()))
     if kind == KIND_ENTERPRISE:
@@ -194,9 +226,29 @@ def _describe(kind: str, record) -> tuple[str, str, str | None]:
         town = _related(record, "town")
         subject = f"{record.year} {Metric(record.metric).label}"
         return subject, town.name if town else _("City"), None
+    if kind in EVALUATION_KINDS:
+        return _describe_evaluation(kind, record)
     town = _related(record, "town")
     url = None if record.history_type == "-" else AUDITED_MODELS[kind](pk=record.id).get_absolute_url()
     return record.name, town.name if town else "", url
+
+
+def _describe_evaluation(kind: str, record) -> tuple[str, str, str | None]:
+    """Return the subject, the town's name and the page of an evaluation record's history row."""
+    if kind in (KIND_SCHEME, KIND_WEIGHT):
+        scheme = record if kind == KIND_SCHEME else _related(record, "scheme")
+        if scheme is None:
+            return _("(deleted)"), _("City"), None
+        subject = f"{scheme.year} {SizeClass(scheme.size).label}"
+        if kind == KIND_WEIGHT:
+            subject = f"{subject} · {Indicator(record.indicator).label}"
+        return subject, _("City"), reverse("clearance:scheme_update", args=[scheme.year, scheme.size])
+    enterprise = record if kind == KIND_EVALUATED else _related(record, "enterprise")
+    if enterprise is None:
+        return _("(deleted)"), "", None
+    subject = enterprise.name if kind == KIND_EVALUATED else f"{enterprise.name} · {record.year}"
+    town = _related(enterprise, "town")
+    return subject, town.name if town else "", reverse("clearance:evaluation_adjustments", args=[enterprise.id])
 
 
 def _field_value(record, name: str):

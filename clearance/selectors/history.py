@@ -5,9 +5,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ..choices import Stage
+from ..choices import Indicator, Stage
 from ..formatting import display_value
-from ..models import Enterprise, Event, Site
+from ..models import Adjustment, EvaluatedEnterprise, Enterprise, Event, IndicatorRow, Scheme, SchemeWeight, Site
 
 
 @dataclass
@@ -89,3 +89,24 @@ def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[Histo
     entries = change_history(records, describe=lambda record: record.name, limit=limit)
     entries += change_history(event_records, describe=_event_subject, limit=limit)
     return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+def scheme_history(*, scheme: Scheme, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest changes of SCHEME (cap, cut-offs) and of its weights and fixed benchmarks, newest first."""
+    scheme_records = Scheme.history.filter(id=scheme.pk).select_related("history_user")
+    weight_records = SchemeWeight.history.filter(scheme_id=scheme.pk).select_related("history_user")
+    entries = change_history(scheme_records, describe=str, limit=limit)
+    entries += change_history(weight_records, describe=lambda record: Indicator(record.indicator).label, limit=limit)
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+def indicator_row_history(*, row: IndicatorRow, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest changes of the evaluation data ROW (its figures, size class, exemption), newest first."""
+    records = IndicatorRow.history.filter(id=row.pk).select_related("history_user", "enterprise")
+    return change_history(records, describe=lambda record: f"{record.enterprise} {record.year}", limit=limit)
+
+
+def adjustment_history(*, enterprise: EvaluatedEnterprise, limit: int = 50) -> list[HistoryEntry]:
+    """Return the latest adjustments of ENTERPRISE added and removed, newest first."""
+    records = Adjustment.history.filter(enterprise_id=enterprise.pk).select_related("history_user")
+    return change_history(records, describe=lambda record: f"{record.year} {record.points:+} {record.reason}", limit=limit)

@@ -1,4 +1,5 @@
-"""Background jobs: a ledger uploaded on the web is checked, then imported, by a task worker with its progress shown."""
+"""Background jobs: a ledger or evaluation data uploaded on the web is checked, then imported, by a task worker with
+its progress shown."""
 
 import logging
 import tempfile
@@ -16,7 +17,9 @@ from django.utils.translation import gettext as _
 
 from ..background import task
 from ..choices import JobKind, JobPhase, JobStatus
-from ..ledger import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, inspect_ledger, ledger_import
+from ..indicators import SHEET as INDICATORS_SHEET
+from ..indicators import indicators_import
+from ..ledger import ENTERPRISES_SHEET, SITES_SHEET, LedgerError, inspect_ledger, inspect_sheet, ledger_import
 from ..models import BackgroundJob, JobFile
 from ..selectors.jobs import PROGRESS_TIMEOUT, job_is_silent
 
@@ -24,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 XLSX_NAME = "ledger.xlsx"
 CSV_NAMES = (f"{SITES_SHEET}.csv", f"{ENTERPRISES_SHEET}.csv")
+# Evaluation data: one sheet, as a workbook or one CSV file.
+INDICATORS_XLSX_NAME, INDICATORS_CSV_NAME = "indicators.xlsx", f"{INDICATORS_SHEET}.csv"
+# The names a job gives its files, per kind (never the client's).
+JOB_FILE_NAMES = {
+    JobKind.LEDGER_IMPORT: (XLSX_NAME, *CSV_NAMES),
+    JobKind.INDICATORS_IMPORT: (INDICATORS_XLSX_NAME, INDICATORS_CSV_NAME),
+}
 # The preview lists at most this many rows created or changed per town, then says how many more there are.
 PREVIEW_ROWS_PER_TOWN = 200
 # Progress is written at most this often (seconds), and on every change of phase: a ledger has 200,000 rows.
@@ -35,7 +45,7 @@ class JobStateError(Exception):
 
 
 def worker_lost_message() -> str:
-    return _("The import was interrupted: the background task process stopped. Nothing was written; import the ledger again.")
+    return _("The import was interrupted: the background task process stopped. Nothing was written; upload the file again.")
 
 
 def ledger_job_create(*, user, files: dict[str, Iterable[bytes]], language: str = "") -> BackgroundJob:
@@ -46,31 +56,44 @@ def ledger_job_create(*, user, files: dict[str, Iterable[bytes]], language: str 
     raises LedgerError and nothing is stored or queued. Uploads left unconfirmed past
     CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS are removed first.
     """
+    return _job_create(kind=JobKind.LEDGER_IMPORT, user=user, files=files, language=language,
+                       inspect=lambda folder: inspect_ledger(_ledger_path_in(folder)))
+
+
+def indicators_job_create(*, user, files: dict[str, Iterable[bytes]], language: str = "") -> BackgroundJob:
+    """Store uploaded evaluation data (FILES: indicators.xlsx with the sheet 亩均数据, or 亩均数据.csv, as chunks) and
+    queue its check; refused as ledger_job_create refuses (LedgerError naming import_indicators), nothing stored."""
+    return _job_create(kind=JobKind.INDICATORS_IMPORT, user=user, files=files, language=language,
+                       inspect=lambda folder: inspect_sheet(_indicators_path_in(folder), INDICATORS_SHEET,
+                                                            command="import_indicators"))
+
+
+def _job_create(*, kind: JobKind, user, files: dict[str, Iterable[bytes]], language: str, inspect) -> BackgroundJob:
+    """Write FILES (under the kind's own names) to a folder, INSPECT it, store them with a job of KIND; queue its check."""
     jobs_prune()
-    with tempfile.TemporaryDirectory(prefix="ledger-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix="job-upload-") as folder:
         for name, chunks in files.items():
-            if name in (XLSX_NAME, *CSV_NAMES):  # the job's own names, never the client's
+            if name in JOB_FILE_NAMES[kind]:  # the job's own names, never the client's
                 with (Path(folder) / name).open("wb") as handle:
                     for chunk in chunks:
                         handle.write(chunk)
-        inspect_ledger(_ledger_path_in(Path(folder)))
+        inspect(Path(folder))
         contents = {path.name: path.read_bytes() for path in Path(folder).iterdir()}
     with transaction.atomic():
-        job = BackgroundJob.objects.create(kind=JobKind.LEDGER_IMPORT, created_by=user,
-                                           language=language or settings.LANGUAGE_CODE)
+        job = BackgroundJob.objects.create(kind=kind, created_by=user, language=language or settings.LANGUAGE_CODE)
         JobFile.objects.bulk_create(JobFile(job=job, name=name, content=content) for name, content in contents.items())
     _enqueue(job)
     return job
 
 
-def ledger_job_confirm(*, job: BackgroundJob, user) -> BackgroundJob:
-    """Queue the import of a previewed ledger, attributed to USER; raise JobStateError when JOB is not waiting for one."""
+def job_confirm(*, job: BackgroundJob, user) -> BackgroundJob:
+    """Queue the import of a previewed upload, attributed to USER; raise JobStateError when JOB is not waiting for one."""
     # One update, conditional on the state: of two confirmations of one preview, only the first queues an import.
     with transaction.atomic():
         if not BackgroundJob.objects.filter(pk=job.pk, status=JobStatus.PREVIEWED).update(
             status=JobStatus.QUEUED, writes=True, phase="", rows_done=0, confirmed_by=user, updated_at=timezone.now(),
         ):
-            raise JobStateError(_("This ledger is no longer waiting to be imported (it was imported, failed or was "
+            raise JobStateError(_("This upload is no longer waiting to be imported (it was imported, failed or was "
                                   "removed). Upload it again."))
     job.refresh_from_db()
     _enqueue(job)
@@ -79,19 +102,19 @@ def ledger_job_confirm(*, job: BackgroundJob, user) -> BackgroundJob:
 
 def _enqueue(job: BackgroundJob) -> None:
     """Hand JOB to the task worker (committed first: the worker reads it), and keep the task's id."""
-    result = ledger_job_task.enqueue(job.pk)
+    result = job_task.enqueue(job.pk)
     BackgroundJob.objects.filter(pk=job.pk).update(task_result_id=str(result.id))
     job.task_result_id = str(result.id)
 
 
 @task()
-def ledger_job_task(job_id: int) -> str:
-    """The task the worker runs: the check (dry run) or the import of the ledger job JOB_ID; return its status."""
-    return ledger_job_run(job_id=job_id)
+def job_task(job_id: int) -> str:
+    """The task the worker runs: the check (dry run) or the import of the job JOB_ID, whatever its kind; return its status."""
+    return job_run(job_id=job_id)
 
 
-def ledger_job_run(*, job_id: int) -> str:
-    """Check or import the ledger of job JOB_ID, with progress; record the outcome on the job and return its status.
+def job_run(*, job_id: int) -> str:
+    """Check or import the upload of job JOB_ID, with progress; record the outcome on the job and return its status.
 
     A job not queued (already run, or failed meanwhile) is left alone. Bad rows
     fail the job with the rows listed; the check ends previewed, the import
@@ -103,30 +126,77 @@ def ledger_job_run(*, job_id: int) -> str:
         return BackgroundJob.objects.filter(pk=job_id).values_list("status", flat=True).first() or ""
     job = BackgroundJob.objects.get(pk=job_id)
     reporter = ProgressReporter(job)
-    with translation.override(job.language), reporter.beating(), tempfile.TemporaryDirectory(prefix="ledger-job-") as folder:
+    run = RUNNERS[job.kind]
+    with translation.override(job.language), reporter.beating(), tempfile.TemporaryDirectory(prefix="job-") as folder:
         try:
-            report = ledger_import(path=_ledger_path(job, Path(folder)), user=job.confirmed_by or job.created_by, dry_run=not job.writes,
-                                   describe=not job.writes, progress=reporter.rows, phase=reporter.phase,
-                                   max_rows=settings.CLEARANCE_LEDGER_MAX_ROWS)
+            result = run(job, Path(folder), reporter)
         except LedgerError as error:
             _finish(job, reporter, JobStatus.FAILED, problems=_problem_rows(error),
-                    error=_("The ledger was not imported. Problems found: %(number)s. Nothing was changed; fix the rows below "
-                          "and upload the file again.") % {"number": len(error.problems)})
+                    error=_failed_message(job) % {"number": len(error.problems)})
         except Exception as error:
             logger.exception("Background job %s failed", job_id)
             _finish(job, reporter, JobStatus.FAILED, error=_(
-                "The import failed (%(error)s). Nothing was written; import the ledger again."
+                "The import failed (%(error)s). Nothing was written; upload the file again."
             ) % {"error": str(error).strip().split("\n")[0][:300]})
             raise
         else:
-            if job.writes:
-                _finish(job, reporter, JobStatus.SUCCEEDED, result={"lines": report.lines()})
-            else:
-                _finish(job, reporter, JobStatus.PREVIEWED, result={
-                    "report": _report_rows(report), "towns": _change_rows(report),
-                    "examples": report.examples_line() if report.examples_skipped else "",
-                })
+            _finish(job, reporter, JobStatus.SUCCEEDED if job.writes else JobStatus.PREVIEWED, result=result)
     return job.status
+
+
+def _failed_message(job: BackgroundJob) -> str:
+    if job.kind == JobKind.INDICATORS_IMPORT:
+        return _("The evaluation data was not imported. Problems found: %(number)s. Nothing was changed; fix the rows "
+                 "below and upload the file again.")
+    return _("The ledger was not imported. Problems found: %(number)s. Nothing was changed; fix the rows below "
+             "and upload the file again.")
+
+
+def _run_ledger(job: BackgroundJob, folder: Path, reporter: "ProgressReporter") -> dict:
+    """Check or import a ledger job's files; return the preview (counts, towns) or the report's lines."""
+    report = ledger_import(path=_ledger_path(job, folder), user=job.confirmed_by or job.created_by, dry_run=not job.writes,
+                           describe=not job.writes, progress=reporter.rows, phase=reporter.phase,
+                           max_rows=settings.CLEARANCE_LEDGER_MAX_ROWS)
+    if job.writes:
+        return {"lines": report.lines()}
+    return {"report": _report_rows(report), "towns": _change_rows(report),
+            "examples": report.examples_line() if report.examples_skipped else ""}
+
+
+def _run_indicators(job: BackgroundJob, folder: Path, reporter: "ProgressReporter") -> dict:
+    """Check or import an evaluation data job's file; return the preview (counts, changes) or the report's lines."""
+    report = indicators_import(path=_job_files(job, folder), user=job.confirmed_by or job.created_by,
+                               dry_run=not job.writes, progress=reporter.rows, phase=reporter.phase,
+                               max_rows=settings.CLEARANCE_LEDGER_MAX_ROWS)
+    if job.writes:
+        return {"lines": report.lines()}
+    return {
+        "report": [
+            {"kind": kind, "created": counts.created, "changed": counts.changed, "unchanged": counts.unchanged}
+            for kind, counts in ((_("Evaluated enterprises"), report.enterprises), (_("Evaluation data rows"), report.rows))
+        ],
+        "changes": [{"town": town, "name": name, "year": year, "created": created,
+                     "changes": [[str(part) for part in change] for change in changes]}
+                    for town, name, year, created, changes in report.changes],
+        "more": max(0, report.rows.created + report.rows.changed - len(report.changes)),
+    }
+
+
+RUNNERS = {JobKind.LEDGER_IMPORT: _run_ledger, JobKind.INDICATORS_IMPORT: _run_indicators}
+
+
+def _job_files(job: BackgroundJob, folder: Path) -> Path | None:
+    """Write JOB's files (under its kind's own names) into FOLDER; return the evaluation data's file."""
+    for name, content in job.files.values_list("name", "content"):
+        if name in JOB_FILE_NAMES[job.kind]:
+            (folder / name).write_bytes(bytes(content))
+    return _indicators_path_in(folder)
+
+
+def _indicators_path_in(folder: Path) -> Path:
+    """Return the evaluation data's file in FOLDER: the workbook, else the CSV file."""
+    workbook = folder / INDICATORS_XLSX_NAME
+    return workbook if workbook.exists() else folder / INDICATORS_CSV_NAME
 
 
 def _ledger_path(job: BackgroundJob, folder: Path) -> Path:
@@ -185,7 +255,7 @@ def jobs_prune(*, now=None) -> int:
         pruned += BackgroundJob.objects.filter(
             status__in=(JobStatus.QUEUED, JobStatus.PREVIEWED), updated_at__lt=cutoff
         ).update(status=JobStatus.FAILED, updated_at=now, error=_(
-            "The upload waited more than %(hours)s hours without being imported and was removed; upload the ledger again."
+            "The upload waited more than %(hours)s hours without being imported and was removed; upload the file again."
         ) % {"hours": f"{settings.CLEARANCE_JOB_UPLOAD_MAX_AGE_HOURS:g}"})
         JobFile.objects.exclude(job__status__in=(JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PREVIEWED)).delete()
     return pruned

@@ -2,10 +2,9 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -13,11 +12,11 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from .. import permissions
-from ..choices import JobKind, JobStatus
+from ..choices import JobKind
 from ..ledger import LedgerError, ledger_sheets, ledger_template, ledger_workbook
-from ..models import BackgroundJob, Town
-from ..selectors.jobs import job_progress, recent_jobs
-from ..services.jobs import CSV_NAMES, XLSX_NAME, JobStateError, job_fail_if_silent, ledger_job_confirm, ledger_job_create
+from ..models import Town
+from ..selectors.jobs import recent_jobs
+from ..services.jobs import CSV_NAMES, XLSX_NAME, ledger_job_create
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -27,7 +26,7 @@ class AdminRequiredMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if not permissions.is_admin(request.user):
-            raise PermissionDenied("Only administrators may import ledgers.")
+            raise PermissionDenied("Only administrators may do this.")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -100,49 +99,13 @@ class LedgerImportView(AdminRequiredMixin, View):
         return render(self.request, self.template_name, context)
 
 
-def ledger_job_or_404(pk: int) -> BackgroundJob:
-    return get_object_or_404(BackgroundJob, pk=pk, kind=JobKind.LEDGER_IMPORT)
-
-
-class LedgerJobView(AdminRequiredMixin, View):
-    """A ledger job's page: its progress while a worker has it, then the preview to confirm, the bad rows or the result."""
-
-    http_method_names = ["get", "post", "head", "options"]
-    template_name = "clearance/ledger_job.html"
-
-    def get(self, request, pk):
-        job = job_fail_if_silent(ledger_job_or_404(pk))
-        return render(request, self.template_name, {"job": job, "progress": job_progress(job)})
-
-    def post(self, request, pk):
-        job = ledger_job_or_404(pk)
-        try:
-            ledger_job_confirm(job=job, user=request.user)
-        except JobStateError as error:
-            messages.error(request, str(error))
-        return HttpResponseRedirect(job.get_absolute_url())
-
-
-class LedgerJobProgressView(AdminRequiredMixin, View):
-    """The progress bar alone, polled by htmx; once the job has ended, htmx is told to reload the whole page."""
-
-    http_method_names = ["get", "head", "options"]
-
-    def get(self, request, pk):
-        job = job_fail_if_silent(ledger_job_or_404(pk))
-        response = render(request, "clearance/includes/_job_progress.html", {"job": job, "progress": job_progress(job)})
-        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-            response["HX-Refresh"] = "true"
-        return response
-
-
 class LedgerTemplateView(View):
     """The empty ledger template: the 地块 and 企业 sheets hold their header only; examples are on the sheet 说明."""
 
     http_method_names = ["get", "head", "options"]
 
     def get(self, request):
-        return _xlsx_response(ledger_template(), _("ledger-template") + ".xlsx")
+        return xlsx_response(ledger_template(), _("ledger-template") + ".xlsx")
 
 
 class LedgerExportView(View):
@@ -160,10 +123,10 @@ class LedgerExportView(View):
                 return HttpResponseBadRequest(_("Unknown town."))
             towns, label = Town.objects.filter(pk=town.pk), town.name
         filename = f"{_('ledger')}-{label}-{timezone.localdate():%Y%m%d}.xlsx"
-        return _xlsx_response(ledger_workbook(ledger_sheets(towns=towns)), filename)
+        return xlsx_response(ledger_workbook(ledger_sheets(towns=towns)), filename)
 
 
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response

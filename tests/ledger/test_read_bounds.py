@@ -14,10 +14,10 @@ from clearance.models import Enterprise, Site
 
 from tests.ledger.test_import import enterprise_row, site_row, write_xlsx
 
-ROW_LIMIT_MESSAGE = ("{file} 超过 {limit} 行，网页上传的台账每张表最多这么多行。"
-                     "更大的台账请在服务器上用 python manage.py import_ledger 导入。")
-SHEET_ROW_LIMIT_MESSAGE = ("有工作表用到第 {row} 行，超过网页上传的台账每张表最多 {limit} 行的限制。"
-                           "更大的台账请在服务器上用 python manage.py import_ledger 导入。")
+ROW_LIMIT_MESSAGE = ("{file} 超过 {limit} 行，网页上传的文件每张表最多这么多行。"
+                     "更大的文件请在服务器上用 python manage.py import_ledger 导入。")
+SHEET_ROW_LIMIT_MESSAGE = ("有工作表用到第 {row} 行，超过网页上传的文件每张表最多 {limit} 行的限制。"
+                           "更大的文件请在服务器上用 python manage.py import_ledger 导入。")
 
 BOMB_MEMBER = "xl/worksheets/sheet1.xml"
 BOMB_DECLARED = 1000
@@ -231,7 +231,7 @@ def test_ledger_file_over_the_upload_size_is_refused(tmp_path):
     with pytest.raises(LedgerError) as refused:
         inspect_ledger(folder, max_bytes=10_000)
 
-    assert reasons(refused) == [("地块.csv", "地块.csv 超过 0.00953674 MB，网页上传的台账不能更大。请在服务器上用 python manage.py import_ledger 导入。")]
+    assert reasons(refused) == [("地块.csv", "地块.csv 超过 0.00953674 MB，网页上传的文件不能更大。请在服务器上用 python manage.py import_ledger 导入。")]
 
 
 def test_csv_that_is_not_utf8_is_refused_by_the_inspection(tmp_path):

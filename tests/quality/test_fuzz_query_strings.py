@@ -70,6 +70,16 @@ PAGE_PARAMETERS = {
     "clearance:person_update": (),
     "clearance:person_active": (),
     "clearance:person_password": (),
+    "clearance:schemes": (),
+    "clearance:scheme_update": (),
+    "clearance:scheme_copy": (),
+    "clearance:evaluation_adjustments": (),
+    "clearance:adjustment_delete": (),
+    "clearance:indicator_row_update": (),
+    "clearance:indicators_import": (),
+    "clearance:indicators_job": (),
+    "clearance:indicators_job_progress": (),
+    "clearance:indicators_template": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}

@@ -6,7 +6,7 @@ from django.core.cache import caches
 
 from clearance.choices import JobPhase, JobStatus
 from clearance.models import BackgroundJob
-from clearance.services.jobs import ledger_job_confirm, ledger_job_create
+from clearance.services.jobs import job_confirm, ledger_job_create
 
 from tests.factories import TownFactory
 from tests.job_worker import HEARTBEAT_SECONDS, wait_for
@@ -32,7 +32,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_written_and_the_job_failed
              what="the check", worker=worker)
     before = row_counts()
 
-    ledger_job_confirm(job=job, user=admin)
+    job_confirm(job=job, user=admin)
     progress = caches["progress"]
     seen = wait_for(lambda: (progress.get(job.progress_key) or {}).get("phase") == JobPhase.WRITING and progress.get(job.progress_key),
                     timeout=120, what="the writing phase", worker=worker, interval=0.005)
@@ -45,6 +45,6 @@ def test_a_worker_killed_while_writing_leaves_nothing_written_and_the_job_failed
     wait_for(lambda: client.get(job.get_absolute_url()) and BackgroundJob.objects.get(pk=job.pk).status == JobStatus.FAILED,
              timeout=HEARTBEAT_SECONDS * 4, what="the job failing", worker=worker, interval=0.5)
     html = client.get(job.get_absolute_url()).content.decode()
-    assert "导入中断：后台任务进程已停止，未写入任何数据，请重新导入。" in html
+    assert "导入中断：后台任务进程已停止，未写入任何数据，请重新上传文件。" in html
     assert row_counts() == before
     assert BackgroundJob.objects.get(pk=job.pk).files.count() == 0

@@ -14,9 +14,9 @@ from clearance.models import BackgroundJob, Enterprise, Event, JobFile, Site
 from clearance.selectors.jobs import job_progress
 from clearance.services.jobs import (
     JobStateError,
-    ledger_job_confirm,
+    job_confirm,
     ledger_job_create,
-    ledger_job_run,
+    job_run,
     worker_lost_message,
 )
 
@@ -56,7 +56,7 @@ def test_a_job_reports_each_phase_and_the_rows_checked(tmp_path, ledger_towns, a
 
     monkeypatch.setattr(caches["progress"], "set", recording_set)
     job = ledger_job_create(user=admin_user, files=upload(ledger_file(tmp_path, sites=4)))
-    ledger_job_confirm(job=job, user=admin_user)
+    job_confirm(job=job, user=admin_user)
 
     phases = [phase for phase, _done, _total in seen]
     checking = [(done, total) for phase, done, total in seen if phase == "checking" and total]
@@ -73,7 +73,7 @@ def test_a_job_reports_each_phase_and_the_rows_checked(tmp_path, ledger_towns, a
 def test_the_web_import_gives_the_result_and_the_records_of_import_ledger(tmp_path, ledger_towns, admin_user):
     path = ledger_file(tmp_path)
     job = ledger_job_create(user=admin_user, files=upload(path))
-    ledger_job_confirm(job=job, user=admin_user)
+    job_confirm(job=job, user=admin_user)
     job.refresh_from_db()
     through_the_web = records()
     Event.objects.all().delete()
@@ -92,9 +92,9 @@ def test_a_confirmation_of_a_job_not_previewed_is_refused_and_changes_nothing(tm
     before = row_counts()
 
     with pytest.raises(JobStateError) as refused:
-        ledger_job_confirm(job=job, user=admin_user)
+        job_confirm(job=job, user=admin_user)
 
-    assert str(refused.value) == "这份台账已不在等待导入（已导入、已失败或已删除），请重新上传。"
+    assert str(refused.value) == "这份上传的文件已不在等待导入（已导入、已失败或已删除），请重新上传。"
     assert row_counts() == before
     job.refresh_from_db()
     assert (job.status, job.problems[0]["reason"]) == (JobStatus.FAILED, "面积必须是大于 0 的亩数。")
@@ -113,7 +113,7 @@ def test_a_running_job_without_heartbeat_is_failed_on_its_page_with_the_message(
     html = client.get(job.get_absolute_url()).content.decode()
 
     job.refresh_from_db()
-    assert (job.status, job.error) == (JobStatus.FAILED, "导入中断：后台任务进程已停止，未写入任何数据，请重新导入。")
+    assert (job.status, job.error) == (JobStatus.FAILED, "导入中断：后台任务进程已停止，未写入任何数据，请重新上传文件。")
     assert worker_lost_message() in html
     assert JobFile.objects.filter(job=job).count() == 0
 
@@ -150,7 +150,7 @@ def test_uploads_older_than_a_day_are_removed_by_the_next_upload_and_by_prune_jo
     ledger_job_create(user=admin_user, files=upload(ledger_file(tmp_path)))
 
     old.refresh_from_db()
-    assert (old.status, old.error) == (JobStatus.FAILED, "上传的台账超过 24 小时未导入，已删除，请重新上传。")
+    assert (old.status, old.error) == (JobStatus.FAILED, "上传的文件超过 24 小时未导入，已删除，请重新上传。")
     assert sorted(JobFile.objects.values_list("job_id", flat=True)) == [recent.pk, recent.pk + 1]
     BackgroundJob.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(hours=25))
     output = io.StringIO()
@@ -161,10 +161,10 @@ def test_uploads_older_than_a_day_are_removed_by_the_next_upload_and_by_prune_jo
 
 def test_a_job_already_run_is_not_run_twice(tmp_path, ledger_towns, admin_user):
     job = ledger_job_create(user=admin_user, files=upload(ledger_file(tmp_path)))
-    ledger_job_confirm(job=job, user=admin_user)
+    job_confirm(job=job, user=admin_user)
     counts = row_counts()
 
-    assert ledger_job_run(job_id=job.pk) == JobStatus.SUCCEEDED
+    assert job_run(job_id=job.pk) == JobStatus.SUCCEEDED
     assert row_counts() == counts
 
 

@@ -35,6 +35,7 @@ FILE_DOWNLOADS = {
 # Addresses that answer a file but export nothing typed into the product.
 NOT_EXPORTS = {
     "<unnamed ^media/(?P<path>.*)$>": "the photos uploaded, served as they were stored",
+    "clearance:indicators_template": "the empty evaluation data template: its header and the guide, nothing typed",
 }
 
 

@@ -189,7 +189,7 @@ def test_ledger_confirmed_twice_imports_once_and_the_second_confirmation_is_refu
     again = confirm(client)
 
     assert row_counts() == counts
-    assert "这份台账已不在等待导入（已导入、已失败或已删除），请重新上传。" in again.content.decode()
+    assert "这份上传的文件已不在等待导入（已导入、已失败或已删除），请重新上传。" in again.content.decode()
     assert BackgroundJob.objects.get().status == "succeeded"
 
 
@@ -200,7 +200,7 @@ def test_ledger_confirm_of_a_failed_check_imports_nothing(client, admin_user, tm
 
     response = confirm(client)
 
-    assert "这份台账已不在等待导入" in response.content.decode()
+    assert "这份上传的文件已不在等待导入" in response.content.decode()
     assert row_counts() == before
 
 

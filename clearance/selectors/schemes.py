@@ -1,0 +1,74 @@
+"""Reads of the evaluation's admin pages: the schemes per year and size class, and how a year's classes stand."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from ..choices import Grade, Indicator, SizeClass
+from ..models import IndicatorRow, Scheme
+from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
+
+
+@dataclass
+class SchemeLine:
+    """One year and size class on the schemes page: its scheme (None when the year has data but no scheme yet)."""
+
+    year: int
+    size: str
+    scheme: Scheme | None
+    # (indicator, weight, fixed benchmark or None, benchmark the last computation used or None), in Indicator's order.
+    weights: list[tuple[Indicator, object, object, float | None]] = field(default_factory=list)
+
+    @property
+    def size_label(self) -> str:
+        return SizeClass(self.size).label
+
+    @property
+    def cap(self):
+        return self.scheme.cap if self.scheme else DEFAULT_CAP
+
+    @property
+    def cutoffs(self) -> tuple:
+        if self.scheme:
+            return self.scheme.cut_a, self.scheme.cut_b, self.scheme.cut_c
+        return DEFAULT_CUTOFFS["cut_a"], DEFAULT_CUTOFFS["cut_b"], DEFAULT_CUTOFFS["cut_c"]
+
+
+def scheme_lines() -> list[SchemeLine]:
+    """Return every year and size class that has a scheme or evaluation data, latest year first, 规上 before 规下.
+
+    Two queries whatever the number of years: the schemes with their weights, and the years and size classes
+    holding data (a year imported without a scheme shows the defaults scheme_ensure would give it).
+    """
+    schemes = {(scheme.year, scheme.size): scheme for scheme in Scheme.objects.prefetch_related("weights")}
+    present = set(IndicatorRow.objects.order_by().values_list("year", "size").distinct())
+    lines = []
+    order = {size: index for index, size in enumerate(SizeClass.values)}
+    for year, size in sorted(set(schemes) | present, key=lambda key: (-key[0], order[key[1]])):
+        scheme = schemes.get((year, size))
+        if scheme is not None:
+            stored = {weight.indicator: weight for weight in scheme.weights.all()}
+            weights = [
+                (indicator, stored[indicator].weight, stored[indicator].fixed_benchmark, stored[indicator].benchmark_used)
+                if indicator in stored else (indicator, 0, None, None)
+                for indicator in Indicator
+            ]
+        else:
+            defaults = DEFAULT_WEIGHTS[SizeClass(size)]
+            weights = [(indicator, defaults.get(indicator, 0), None, None) for indicator in Indicator]
+        lines.append(SchemeLine(year=year, size=size, scheme=scheme, weights=weights))
+    return lines
+
+
+def grade_counts(*, year: int, size: str) -> dict[str, int]:
+    """Return how many of YEAR's enterprises of SIZE are in each class (A–D, then "" for those not graded)."""
+    counts = dict(
+        IndicatorRow.objects.filter(year=year, size=size).order_by().values("grade").annotate(n=Count("pk"))
+        .values_list("grade", "n")
+    )
+    return {grade: counts.get(grade, 0) for grade in [*Grade.values, ""]}
+
+
+def year_has_data(*, year: int, size: str) -> bool:
+    """Return whether YEAR has evaluation data of SIZE."""
+    return IndicatorRow.objects.filter(year=year, size=size).exists()
