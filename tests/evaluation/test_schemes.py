@@ -72,7 +72,7 @@ def test_cutoffs_not_rising_within_0_and_1_are_refused_with_a_message(rows, admi
     response = admin_client.post(URL, scheme_post(scheme, cut_a=cut_a, cut_b=cut_b, cut_c=cut_c))
 
     assert response.status_code == 200
-    assert "分档比例须从 A 档到 C 档依次递增，且每个都在 0 和 1 之间（例如 0.20、0.70、0.95）。" in response.content.decode()
+    assert "分档比例须从 A 类到 C 类依次递增，且均在 0 到 1 之间（如 0.20、0.70、0.95）。" in response.content.decode()
     scheme.refresh_from_db()
     assert (scheme.cut_a, scheme.version) == (Decimal("0.2"), 1)
 
@@ -83,7 +83,7 @@ def test_weights_all_zero_or_negative_are_refused(rows, admin_client):
     all_zero = admin_client.post(URL, scheme_post(scheme, weight_tax_per_mu="0", weight_tax_per_power="0"))
     negative = admin_client.post(URL, scheme_post(scheme, weight_tax_per_mu="-5"))
 
-    assert "请至少给一项指标设置大于 0 的权重。" in all_zero.content.decode()
+    assert "至少要有一项指标的权重大于 0。" in all_zero.content.decode()
     assert "确保该值大于或等于0。" in negative.content.decode()
     assert list(SchemeWeight.objects.filter(scheme=scheme, weight__gt=0).values_list("weight", flat=True)) == [50, 50]
 
