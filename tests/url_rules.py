@@ -143,6 +143,15 @@ SITE_RULES: dict[str, dict] = {
         "kwargs": {"pk": "official"}, "get": {**ADMIN_ONLY, "admin": 405}, "post": {**ADMIN_ONLY, "admin": REDIRECT},
     },
     "clearance:person_password": {"kwargs": {"pk": "official"}, "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    # Issue 14, item 4: the evaluation's pages read for every signed-in role; a clearance plan is opened by the
+    # task force of the enterprise's town and admins.
+    "clearance:evaluation": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_town": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_candidates": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_card": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": READ,
+                                  "post": READ_ONLY_POST},
+    "clearance:evaluation_plan": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": WRITE,
+                                  "post": WRITE},
     # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
     "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
 }
@@ -302,6 +311,17 @@ def ended_ledger_job(world) -> BackgroundJob:
         kind=JobKind.LEDGER_IMPORT, created_by=world.admin, status=JobStatus.SUCCEEDED,
         defaults={"result": {"lines": ["地块：新增 0，更新 0，未变 0"]}},
     )[0]
+
+
+def evaluated_enterprise(world):
+    """Return an evaluated enterprise of the world's town with a scored row of 2022, not in clearance (made on first use)."""
+    from clearance.choices import SizeClass
+    from clearance.services import evaluation
+
+    evaluated = evaluation.evaluated_enterprise_upsert(town=world.town, name="评价示例企业")
+    evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size=SizeClass.BELOW, land_mu=Decimal("10"),
+                                    tax_wan=Decimal("50"), power_10k_kwh=Decimal("20"))
+    return evaluated
 
 
 def build_world() -> World:

@@ -70,6 +70,11 @@ PAGE_PARAMETERS = {
     "clearance:person_update": (),
     "clearance:person_active": (),
     "clearance:person_password": (),
+    "clearance:evaluation": ("year", "town", "grade", "size", "candidate", "name", *TABLE),
+    "clearance:evaluation_town": ("year", "grade", "size", "candidate", "name", *TABLE),
+    "clearance:evaluation_candidates": ("year", "town", *TABLE),
+    "clearance:evaluation_card": (),
+    "clearance:evaluation_plan": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}
