@@ -3,6 +3,7 @@
 from django import forms, template
 from django.forms.boundfield import BoundField
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..choices import Stage
@@ -47,4 +48,4 @@ def grade_badge(grade: str, exempt: bool = False) -> str:
         return format_html('<span class="badge {}" data-grade="{}">{}</span>', GRADE_COLOURS[grade], grade, grade)
     if exempt:
         return format_html('<span class="badge text-bg-light border" data-grade="exempt">{}</span>', _("Not graded"))
-    return format_html('<span class="text-secondary" data-grade="">—</span>')
+    return mark_safe('<span class="text-secondary" data-grade="">—</span>')
