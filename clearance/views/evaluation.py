@@ -59,9 +59,9 @@ class _EvaluationTableView(_EvaluationYearMixin, SingleTableMixin, FilterView):
     town = None
 
     def get_queryset(self) -> QuerySet[IndicatorRow]:
-        if self.year is None:
-            return IndicatorRow.objects.none()
-        return selectors.evaluation_rows(self.year, town=self.town)
+        rows = selectors.evaluation_rows(self.year or 0, town=self.town)
+        # No year evaluated yet: no rows, with the annotations the filters and the sorts use.
+        return rows.none() if self.year is None else rows
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "without_town": self.town is not None}
@@ -129,9 +129,9 @@ class CandidatesView(_EvaluationYearMixin, SingleTableMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[IndicatorRow]:
+        rows = selectors.candidates(self.year or 0, town=self.town)
         if self.year is None or self.unknown_town:
-            return IndicatorRow.objects.none()
-        rows = selectors.candidates(self.year, town=self.town)
+            return rows.none()
         return rows.order_by("enterprise__town__display_order", "enterprise__town__name",
                              F("total").asc(nulls_last=True), "enterprise__name", "pk")
 

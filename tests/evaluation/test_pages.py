@@ -471,3 +471,12 @@ def test_plan_for_an_enterprise_already_in_clearance_is_refused(client, evaluati
     assert response.status_code == 200
     assert "丁 已在整治台账中" in visible_text(response.content.decode())
     assert Enterprise.objects.filter(name="丁").count() == 1
+
+
+def test_evaluation_filters_and_sorts_before_any_year_is_evaluated(client, world):
+    client.force_login(world.leader)
+
+    response = get(client, reverse("clearance:evaluation"), candidate="true", sort="-total", grade="none")
+
+    assert listed(response) == []
+    assert "data-evaluation-empty" in response.content.decode()
