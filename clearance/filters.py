@@ -4,9 +4,10 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .choices import Category, Disposal, Stage
-from .models import Enterprise, Site, Town
+from .choices import Category, Disposal, Grade, SizeClass, Stage
+from .models import Enterprise, IndicatorRow, Site, Town
 from .selectors import NOT_STARTED
 
 
@@ -93,6 +94,42 @@ class EnterpriseFilter(django_filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # Each category is a boolean field named by the choice's value.
         return queryset.filter(**{Category(value).value: True})
+
+
+# The evaluation (亩均效益评价) ---------------------------------------------------
+
+GRADE_NONE = "none"
+
+
+class EvaluationFilter(django_filters.FilterSet):
+    """Filters of a year's evaluation table: town, class (or not graded), size class, candidate, name.
+
+    Without_town drops the town filter (a town's own page).
+    """
+
+    town = django_filters.ModelChoiceFilter(
+        label=_("Township"), field_name="enterprise__town", queryset=Town.objects.order_by("display_order", "name"),
+        empty_label=_("All townships"),
+    )
+    grade = django_filters.ChoiceFilter(
+        label=pgettext_lazy("evaluation", "Class"), choices=[*Grade.choices, (GRADE_NONE, _("Not graded"))],
+        method="filter_grade", empty_label=_("Any"),
+    )
+    size = django_filters.ChoiceFilter(label=_("Size class"), choices=SizeClass.choices, empty_label=_("Any"))
+    candidate = django_filters.BooleanFilter(label=_("Candidate for clearance"), field_name="candidate", widget=_yes_no())
+    name = django_filters.CharFilter(label=_("Name contains"), field_name="enterprise__name", lookup_expr="icontains")
+
+    class Meta:
+        model = IndicatorRow
+        fields = ["town", "grade", "size", "candidate", "name"]
+
+    def __init__(self, *args, without_town=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if without_town:
+            del self.filters["town"]
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(grade="" if value == GRADE_NONE else value)
 
 
 # The battle board (作战图) -----------------------------------------------------

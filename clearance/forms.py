@@ -1,6 +1,7 @@
 """Forms of the pages where officials record progress and edit sites and enterprises."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -393,6 +394,59 @@ class EnterpriseForm(VersionedModelForm):
         self.fields["disposal"].help_text = closing_rule_summary()
         for name in ("annual_energy_tce", "energy_freed_tce"):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01", min="0")
+
+
+# The fields of the plan (一企一策) a clearance plan opened from the evaluation sets, as the enterprise form has them.
+PLAN_FIELDS = [*CATEGORY_FIELDS, "disposal", "responsible_group", "plan_deadline", "plan_notes"]
+
+
+class ClearancePlanForm(forms.Form):
+    """Open a clearance plan for an evaluated enterprise: a site of its town, or a new site's name and area; the plan."""
+
+    site = forms.ModelChoiceField(label=_("Site of the town"), queryset=Site.objects.none(), required=False,
+                                  empty_label=_("A new site (give its name and area below)"))
+    new_site_name = forms.CharField(label=_("New site's name"), max_length=100, required=False)
+    new_site_area_mu = forms.DecimalField(label=_("New site's area (mu)"), max_digits=12, decimal_places=2,
+                                          min_value=Decimal("0.01"), required=False)
+
+    def __init__(self, *args, town, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(town=town).order_by("name")
+        self.fields.update(forms.fields_for_model(
+            Enterprise, fields=PLAN_FIELDS, widgets=EnterpriseForm.Meta.widgets,
+            field_classes=EnterpriseForm.Meta.field_classes,
+        ))
+        self.fields["responsible_group"].queryset = AttackGroup.objects.filter(task_force__pairing__town=town)
+        self.fields["disposal"].help_text = closing_rule_summary()
+        self.fields["new_site_area_mu"].widget.attrs.update(inputmode="decimal", step="0.01", min="0.01")
+        self.initial.setdefault(Category.HIGH_CONSUMPTION.value, True)
+        refuse_control_characters(self)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        site, name = cleaned_data.get("site"), (cleaned_data.get("new_site_name") or "").strip()
+        area = cleaned_data.get("new_site_area_mu")
+        if site is not None and (name or area is not None):
+            raise ValidationError(_("Choose a site of the town or give a new one, not both."), code="plan_two_sites")
+        if site is None and not self.has_error("new_site_area_mu"):
+            if not name and area is None:
+                raise ValidationError(_("Choose a site of the town, or give the name and area of a new one."),
+                                      code="plan_no_site")
+            if not name:
+                self.add_error("new_site_name", _("Give the new site's name."))
+            if area is None:
+                self.add_error("new_site_area_mu", _("Give the new site's area in mu."))
+        return cleaned_data
+
+    def site_arguments(self) -> dict:
+        """Return the service's site arguments: the site chosen, or the new site's fields."""
+        if self.cleaned_data["site"] is not None:
+            return {"site": self.cleaned_data["site"]}
+        return {"new_site": {"name": self.cleaned_data["new_site_name"].strip(),
+                             "area_mu": self.cleaned_data["new_site_area_mu"]}}
+
+    def plan_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PLAN_FIELDS}
 
 
 class PeriodCloseForm(TextCheckedForm):

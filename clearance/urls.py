@@ -3,7 +3,9 @@
 from django.urls import path
 
 from .choices import JobKind
-from .views import admin_pages, audit, dashboard, evaluation_admin, events, jobs, ledger, people, periods, records, workspace
+from .views import (
+    admin_pages, audit, dashboard, evaluation, evaluation_admin, events, jobs, ledger, people, periods, records, workspace,
+)
 
 app_name = "clearance"
 
@@ -57,4 +59,10 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_update"),
     path("people/<int:pk>/active/", people.PersonActiveView.as_view(), name="person_active"),
     path("people/<int:pk>/password/", people.PersonPasswordView.as_view(), name="person_password"),
+    # 亩均效益评价: the pages that read the evaluation, and a clearance plan opened from it.
+    path("evaluation/", evaluation.EvaluationView.as_view(), name="evaluation"),
+    path("evaluation/towns/<int:pk>/", evaluation.EvaluationTownView.as_view(), name="evaluation_town"),
+    path("evaluation/candidates/", evaluation.CandidatesView.as_view(), name="evaluation_candidates"),
+    path("evaluation/enterprises/<int:pk>/", evaluation.EvaluationCardView.as_view(), name="evaluation_card"),
+    path("evaluation/enterprises/<int:pk>/plan/", evaluation.ClearancePlanView.as_view(), name="evaluation_plan"),
 ]

@@ -40,6 +40,7 @@ from clearance.models import (
     BulletinFigure,
     County,
     Enterprise,
+    EvaluatedEnterprise,
     Event,
     IndicatorRow,
     Pairing,
@@ -164,6 +165,15 @@ SITE_RULES: dict[str, dict] = {
         "kwargs": {"pk": "official"}, "get": {**ADMIN_ONLY, "admin": 405}, "post": {**ADMIN_ONLY, "admin": REDIRECT},
     },
     "clearance:person_password": {"kwargs": {"pk": "official"}, "get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    # Issue 14, item 4: the evaluation's pages read for every signed-in role; a clearance plan is opened by the
+    # task force of the enterprise's town and admins.
+    "clearance:evaluation": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_town": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_candidates": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:evaluation_card": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": READ,
+                                  "post": READ_ONLY_POST},
+    "clearance:evaluation_plan": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": WRITE,
+                                  "post": WRITE},
     # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
     "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
 }
@@ -348,6 +358,10 @@ def evaluation_adjustment(world) -> Adjustment:
     row = evaluated_row(world)
     return Adjustment.objects.filter(enterprise_id=row.enterprise_id).first() or evaluation.adjustment_add(
         enterprise=row.enterprise, year=row.year, points=Decimal("5"), reason="高新技术企业", user=world.admin)
+
+def evaluated_enterprise(world) -> EvaluatedEnterprise:
+    """Return the world's evaluated enterprise: scored in 2022, not in clearance."""
+    return evaluated_row(world).enterprise
 
 
 def build_world() -> World:

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import (
-    BooleanField, Count, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    BooleanField, Case, Count, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Collate, Coalesce
 
@@ -69,8 +69,21 @@ def candidates(year: int, *, town: Town | None = None) -> QuerySet:
 
 
 def evaluated_years() -> list[int]:
-    """Return the years that have evaluation data, latest first."""
-    return list(IndicatorRow.objects.order_by("-year").values_list("year", flat=True).distinct())
+    """Return the years that have evaluation data, latest first: one index probe per year, not a scan of every row."""
+    table = connection.ops.quote_name(IndicatorRow._meta.db_table)
+    with connection.cursor() as cursor:
+        # A loose index scan: the latest year, then the latest before it, … (SELECT DISTINCT reads the whole index).
+        cursor.execute(
+            f"""
+            WITH RECURSIVE years(year) AS (
+                SELECT MAX(year) FROM {table}
+                UNION ALL
+                SELECT (SELECT MAX(year) FROM {table} WHERE year < years.year) FROM years WHERE years.year IS NOT NULL
+            )
+            SELECT year FROM years WHERE year IS NOT NULL
+            """
+        )
+        return [year for (year,) in cursor.fetchall()]
 
 
 def latest_evaluated_year() -> int | None:
@@ -93,6 +106,20 @@ def evaluated_of(enterprise: Enterprise) -> EvaluatedEnterprise | None:
         if found is not None:
             return found
     return EvaluatedEnterprise.objects.filter(town_id=enterprise.town_id, name=enterprise.name).first()
+
+
+def evaluation_of(enterprise: Enterprise) -> EvaluatedEnterprise | None:
+    """Return the evaluated enterprise that is the clearance ledger's ENTERPRISE (by code, else town and name), with
+    latest_year and latest_grade (its latest row's year and class, "" when not graded) annotated; one query."""
+    match = Q(town_id=enterprise.town_id, name=enterprise.name)
+    by_code = Value(1)
+    if enterprise.credit_code:
+        match |= Q(credit_code=enterprise.credit_code)
+        by_code = Case(When(credit_code=enterprise.credit_code, then=Value(0)), default=Value(1))
+    latest = IndicatorRow.objects.filter(enterprise_id=OuterRef("pk")).order_by("-year")
+    return (EvaluatedEnterprise.objects.filter(match)
+            .annotate(latest_year=Subquery(latest.values("year")[:1]), latest_grade=Subquery(latest.values("grade")[:1]))
+            .order_by(by_code, "pk").first())
 
 
 @dataclass
@@ -261,6 +288,6 @@ def indicator_values(row: IndicatorRow) -> dict[str, float | None]:
 __all__ = [
     "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates",
     "classes_by_town", "clearance_enterprise_of", "enterprise_card", "evaluated_of", "evaluated_years",
-    "evaluation_rows", "evaluation_rows_by_town_and_name", "in_clearance_condition", "indicator_values",
+    "evaluation_of", "evaluation_rows", "evaluation_rows_by_town_and_name", "in_clearance_condition", "indicator_values",
     "latest_evaluated_year", "town_classes", "two_decimals", "with_status",
 ]

@@ -1,7 +1,8 @@
 """django-tables2 tables of the pages: sortable, paginated, exportable."""
 
+from .evaluation import CandidateTable, EvaluationTable
 from .export import SpreadsheetExport
 from .ranking import CountyRankingTable, TownRankingTable
 from .workspace import EnterpriseTable, SiteTable
 
-__all__ = ["CountyRankingTable", "EnterpriseTable", "SiteTable", "SpreadsheetExport", "TownRankingTable"]
+__all__ = ["CandidateTable", "CountyRankingTable", "EvaluationTable", "EnterpriseTable", "SiteTable", "SpreadsheetExport", "TownRankingTable"]

@@ -2,6 +2,9 @@
 
 from django import forms, template
 from django.forms.boundfield import BoundField
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ..choices import Stage
 
@@ -33,3 +36,16 @@ def stage_label(value: int | None) -> str:
     if not value:
         return ""
     return Stage(int(value)).label
+
+
+GRADE_COLOURS = {"A": "text-bg-success", "B": "text-bg-info", "C": "text-bg-warning", "D": "text-bg-danger"}
+
+
+@register.simple_tag
+def grade_badge(grade: str, exempt: bool = False) -> str:
+    """Return an evaluation class as a coloured badge (A green … D red); 不定等级 when EXEMPT, a dash when not graded."""
+    if grade:
+        return format_html('<span class="badge {}" data-grade="{}">{}</span>', GRADE_COLOURS[grade], grade, grade)
+    if exempt:
+        return format_html('<span class="badge text-bg-light border" data-grade="exempt">{}</span>', _("Not graded"))
+    return mark_safe('<span class="text-secondary" data-grade="">—</span>')

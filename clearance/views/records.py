@@ -20,6 +20,7 @@ from ..forms import (
     stage_rules,
 )
 from ..models import Enterprise, Site, Town
+from ..selectors.evaluation import evaluation_of
 from .writing import (
     EnterpriseWriteMixin,
     SiteWriteMixin,
@@ -88,6 +89,7 @@ class EnterpriseDetailView(WritableMixin, DetailView):
             history=selectors.enterprise_history(enterprise=enterprise),
             stage_rules=stage_rules(),
             record_rule=stage_rule(enterprise.disposal),
+            evaluation=evaluation_of(enterprise),
         )
         if can_write:
             context["record_form"] = EventRecordForm(enterprise=enterprise)

@@ -80,6 +80,11 @@ PAGE_PARAMETERS = {
     "clearance:indicators_job": (),
     "clearance:indicators_job_progress": (),
     "clearance:indicators_template": (),
+    "clearance:evaluation": ("year", "town", "grade", "size", "candidate", "name", *TABLE),
+    "clearance:evaluation_town": ("year", "grade", "size", "candidate", "name", *TABLE),
+    "clearance:evaluation_candidates": ("year", "town", *TABLE),
+    "clearance:evaluation_card": (),
+    "clearance:evaluation_plan": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}

@@ -4,12 +4,14 @@ import csv
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
 from clearance import services
+from clearance.services import evaluation
 from clearance.models import AttackGroup, Enterprise, Site
 
 from tests.url_rules import SITE_RULES, site_url, site_views
@@ -70,6 +72,11 @@ def hostile_world(world, client):
     for number, name in enumerate(STORED_ENTERPRISES):
         stored = services.enterprise_create(site=world.site, name=f"临时{number}", user=world.admin)
         Enterprise.objects.filter(pk=stored.pk).update(name=name)
+    # Evaluated enterprises named so too, with figures: the evaluation's exports hold names and numbers.
+    for name in TYPED_ENTERPRISES:
+        evaluated = evaluation.evaluated_enterprise_upsert(town=world.town, name=f"{name}评价")
+        evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size="below", land_mu=Decimal("10"),
+                                        tax_wan=Decimal("55.5"), power_10k_kwh=Decimal("20"))
     Site.objects.filter(pk=world.parcel.pk).update(name="@地块")
     type(world.town).objects.filter(pk=world.town.pk).update(name="=镇()")
     client.force_login(world.admin)
@@ -132,6 +139,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
     assert served_files == set(FILE_DOWNLOADS)
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
+        "clearance:evaluation", "clearance:evaluation_town",
     }
 
 

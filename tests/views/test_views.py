@@ -351,8 +351,8 @@ def test_enterprise_detail_shows_plan_categories_energy_and_events(
     client.force_login(leader)
 
     # session, user, enterprise with town, site, group and stage, events with their recorder, their photos,
-    # leader check, enterprise history ×2, event history ×2
-    with django_assert_num_queries(10):
+    # leader check, enterprise history ×2, event history ×2, its evaluated self with its latest class
+    with django_assert_num_queries(11):
         response = client.get(firm.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()

@@ -1,0 +1,137 @@
+"""The evaluation's tables: a year's indicator rows with scores and classes, and the candidates for clearance."""
+
+from decimal import Decimal
+
+import django_tables2 as tables
+from django.db.models import F
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from ..models import IndicatorRow
+from ..templatetags.clearance_tags import grade_badge
+
+_NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
+
+
+def grade_text(grade: str, *, exempt: bool = False) -> str:
+    """The class as an export cell: the letter, 不定等级, or empty."""
+    return grade or (str(_("Not graded")) if exempt else "")
+
+
+class _TwoDecimalsColumn(tables.Column):
+    """A number shown to two decimals with grouped thousands, exported as a number; sorted with empty values last."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER.items()})
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return floatformat(value, "2g")
+
+    def value(self, value):
+        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(Decimal("0.01"))
+
+
+def _nulls_last(name: str):
+    """A table's order_<column> method: by NAME, rows without a value last either way, ties by enterprise name."""
+
+    def order(table, queryset, is_descending):
+        field = F(name)
+        return queryset.order_by(field.desc(nulls_last=True) if is_descending else field.asc(nulls_last=True),
+                                 "enterprise__name", "pk"), True
+
+    return order
+
+
+class _YesNoColumn(tables.BooleanColumn):
+    def render(self, value, record, bound_column):
+        return _("Yes") if value else _("No")
+
+    def value(self, value):
+        return str(_("Yes") if value else _("No"))
+
+
+def _card_url(record) -> str:
+    return reverse("clearance:evaluation_card", args=[record.enterprise_id])
+
+
+class EvaluationTable(tables.Table):
+    """A year's evaluated enterprises: figures per 亩, total, position, class, whether in clearance or a candidate."""
+
+    name = tables.Column(verbose_name=_("Enterprise"), accessor="enterprise__name", linkify=_card_url,
+                         attrs={"td": {"class": "cell-name"}})
+    town = tables.Column(verbose_name=_("Township"), accessor="enterprise__town__name",
+                         order_by=("enterprise__town__display_order", "enterprise__town__name", "enterprise__name"))
+    size = tables.Column(verbose_name=_("Size class"))
+    tax_per_mu = _TwoDecimalsColumn(verbose_name=_("Tax per mu (10k yuan/mu)"))
+    value_added_per_mu = _TwoDecimalsColumn(verbose_name=_("Value added per mu (10k yuan/mu)"))
+    total = _TwoDecimalsColumn(verbose_name=_("Score"))
+    position = tables.Column(verbose_name=_("Position"), attrs={part: dict(attrs) for part, attrs in _NUMBER.items()})
+    grade = tables.Column(verbose_name=pgettext_lazy("evaluation", "Class"), empty_values=(),
+                          attrs={"td": {"class": "text-center"}})
+    in_clearance = _YesNoColumn(verbose_name=_("In clearance"))
+    candidate = _YesNoColumn(verbose_name=_("Candidate for clearance"))
+
+    class Meta:
+        model = IndicatorRow
+        fields = ("name", "town", "size", "tax_per_mu", "value_added_per_mu", "total", "position", "grade",
+                  "in_clearance", "candidate")
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "evaluation"}
+        empty_text = _("No enterprises match.")
+
+    def render_position(self, value, record):
+        return format_html('{}<span class="text-secondary">/{}</span>', value, record.graded_count)
+
+    def value_position(self, value):
+        return value
+
+    order_tax_per_mu = _nulls_last("tax_per_mu")
+    order_value_added_per_mu = _nulls_last("value_added_per_mu")
+    order_total = _nulls_last("total")
+    order_position = _nulls_last("position")
+
+    def render_grade(self, value, record):
+        return grade_badge(value, exempt=record.exempt)
+
+    def value_grade(self, value, record):
+        return grade_text(value, exempt=record.exempt)
+
+
+class CandidateTable(tables.Table):
+    """The candidates for clearance of a year, per town, lowest total first; the action for those who may write."""
+
+    town = tables.Column(verbose_name=_("Township"), accessor="enterprise__town__name", orderable=False)
+    name = tables.Column(verbose_name=_("Enterprise"), accessor="enterprise__name", linkify=_card_url, orderable=False,
+                         attrs={"td": {"class": "cell-name"}})
+    total = _TwoDecimalsColumn(verbose_name=_("Score"), orderable=False)
+    land_mu = _TwoDecimalsColumn(verbose_name=_("Land (mu)"), orderable=False)
+    energy_tce = _TwoDecimalsColumn(verbose_name=_("Energy use (tce)"), orderable=False)
+    grade = tables.Column(verbose_name=_("Class this year"), orderable=False, attrs={"td": {"class": "text-center"}})
+    previous_grade = tables.Column(verbose_name=_("Class last year"), empty_values=(), orderable=False,
+                                   attrs={"td": {"class": "text-center"}})
+    action = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
+
+    class Meta:
+        model = IndicatorRow
+        fields = ("town", "name", "total", "land_mu", "energy_tce", "grade", "previous_grade", "action")
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "candidates"}
+        empty_text = _("No candidates for clearance.")
+
+    def __init__(self, *args, writable_town_ids=frozenset(), **kwargs):
+        self.writable_town_ids = writable_town_ids
+        super().__init__(*args, **kwargs)
+
+    def render_grade(self, value, record):
+        return grade_badge(value, exempt=record.exempt)
+
+    def render_previous_grade(self, value):
+        return grade_badge(value)
+
+    def render_action(self, record):
+        if record.enterprise.town_id not in self.writable_town_ids:
+            return ""
+        return format_html('<a class="btn btn-sm btn-primary text-nowrap" href="{}" data-open-plan>{}</a>',
+                           reverse("clearance:evaluation_plan", args=[record.enterprise_id]), _("Open a clearance plan"))
