@@ -1,20 +1,12 @@
 """/api/evaluation/: the JSON shape of DOMAIN.md, its order and paging, rounding, nulls, status, and bad input."""
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from clearance.api import EVALUATION_PAGE_SIZE
-from clearance.choices import SizeClass
-from clearance.services.evaluation import (
-    adjustment_add,
-    evaluated_enterprise_upsert,
-    indicator_row_upsert,
-    scores_recompute,
-)
-from clearance.validators import credit_code_check_character
+from clearance.services.evaluation import scores_recompute
+from tests.evaluation.builders import CODE_DING, CODE_JIA, below, two_towns_worked_on_paper
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,47 +15,10 @@ NO_FIGURES = {"value_added_per_mu": None, "value_added_per_energy": None, "value
               "rd_intensity_pct": None, "labour_productivity": None}
 
 
-def credit_code(number: int) -> str:
-    first17 = f"91330482MA{number:07d}"
-    return first17 + credit_code_check_character(first17)
-
-
-CODE_JIA, CODE_DING = credit_code(1), credit_code(2)
-
-
-def below(town, name, *, year, land, tax, power, exempt=False, code=None):
-    """A 规下 enterprise's row of YEAR (scored on tax per mu 50 and tax per unit of power 50), not scored yet."""
-    enterprise = evaluated_enterprise_upsert(town=town, name=name, credit_code=code)
-    figure = lambda value: None if value is None else Decimal(value)  # noqa: E731
-    return indicator_row_upsert(enterprise=enterprise, year=year, size=SizeClass.BELOW, rescore=False, exempt=exempt,
-                                land_mu=figure(land), tax_wan=figure(tax), power_10k_kwh=figure(power))
-
-
 @pytest.fixture
 def evaluated(django_user_model):
-    """Two towns, six 规下 enterprises, 2021 and 2022, worked on paper.
-
-    Graded both years (land > 0, not exempt): 甲 乙 (曹桥街道) 丙 丁 (新埭镇); 戊 has no land, 己 is exempt.
-    tax per mu:    甲 100/10 = 10   乙 100/20 = 5   丙 −10/5 = −2   丁 null;  己 1/8 = 0.125
-    tax per power: 甲 100/50 = 2    乙 100/100 = 1  丙 −10/10 = −1  丁 null;  己 1/3;  戊 50/10 = 5
-    Benchmarks (means of the graded): 13/3 and 2/3. Totals: 甲 75 + 75 = 150; 乙 50 × 15/13 + 75 = 132.69…;
-    丙 0; 丁 0, and in 2022 −10 by an adjustment. Positions of four: 2021 1, 2, 3, 3 → B B C C;
-    2022 1, 2, 3, 4 → B B C D. So in 2022 丙 is C twice and 丁 is D: both candidates unless in clearance.
-    """
-    caoqiao = TownFactory(name="曹桥街道", display_order=1)
-    xindai = TownFactory(name="新埭镇", display_order=2)
-    for year in (2021, 2022):
-        below(caoqiao, "甲厂", year=year, land="10", tax="100", power="50", code=CODE_JIA)
-        below(caoqiao, "乙厂", year=year, land="20", tax="100", power="100")
-        below(xindai, "丙厂", year=year, land="5", tax="-10", power="10")
-        below(xindai, "丁厂", year=year, land="10", tax=None, power="20", code=CODE_DING)
-        below(caoqiao, "戊厂", year=year, land="0", tax="50", power="10")
-        below(xindai, "己厂", year=year, land="8", tax="1", power="3", exempt=True)
-        scores_recompute(year=year)
-    admin = django_user_model.objects.create_superuser("boss", password="x")
-    ding = evaluated_enterprise_upsert(town=xindai, name="丁厂", credit_code=CODE_DING)
-    adjustment_add(enterprise=ding, year=2022, points=Decimal("-10"), reason="安全生产事故", user=admin)
-    return caoqiao, xindai
+    """The two towns of builders.two_towns_worked_on_paper."""
+    return two_towns_worked_on_paper(django_user_model.objects.create_superuser("boss", password="x"))
 
 
 def get_evaluation(client, **params):
