@@ -49,7 +49,8 @@ from .facts import (
     UNIT,
     YEAR,
 )
-from .plan import DemoPlan, demo_plan, evaluated_example_name, evaluation_plan
+from .evaluation import evaluated_example_name, evaluation_plan
+from .plan import DemoPlan, demo_plan
 
 
 def _users() -> tuple:
