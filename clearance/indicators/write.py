@@ -13,6 +13,7 @@ from ..ledger import LedgerError, SheetRow, read_sheet
 from ..ledger.parse import ProblemCollector, check_header
 from ..ledger.report import Counts
 from ..models import EvaluatedEnterprise, IndicatorRow, Town
+from ..services.evaluation import scores_recompute
 from .columns import CODE, FIGURE_COLUMNS, FIGURE_FIELDS, NAME, REQUIRED, SHEET, SIZE_WORDS
 from .parse import IndicatorLine, parse_lines
 
@@ -213,8 +214,6 @@ class _Plan:
 
     def write(self, user) -> None:
         """Write the plan with its history rows, then score again the years and size classes it touched."""
-        from ..services.evaluation import scores_recompute
-
         writer = BulkWriter(user=user)
         try:
             with transaction.atomic():

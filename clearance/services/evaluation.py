@@ -14,6 +14,7 @@ from ..choices import Indicator, SizeClass
 from ..derived import scores
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, Site, Town
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
+from ..selectors.evaluation import clearance_enterprise_of
 from .base import StaleEditError, User, delete_recorded, save_validated
 from .records import enterprise_create, site_create
 
@@ -174,8 +175,6 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
     The enterprise keeps its evaluated name, town and credit code, so that the two are one enterprise; its annual
     energy use is its latest 综合能耗. Refused when it is already in the clearance ledger.
     """
-    from ..selectors.evaluation import clearance_enterprise_of
-
     if clearance_enterprise_of(evaluated) is not None:
         raise ValidationError(_("%(name)s is already in the clearance ledger.") % {"name": evaluated.name},
                               code="already_in_clearance")
