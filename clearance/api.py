@@ -1,12 +1,16 @@
-"""The JSON interface other tools read: /api/summary/, its period parsing, its shape and whether the month is closed."""
+"""The JSON interfaces other tools read: /api/summary/ and /api/evaluation/, their query strings and their shapes."""
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
 from . import selectors
+from .models import Town
+from .selectors import evaluation
 from .selectors import CampaignSummary, MetricFigure, round_half_up
 from .selectors.figures import CENT, DECIMAL_METRICS
 from .rules import MAX_YEAR, MIN_YEAR
@@ -113,5 +117,92 @@ class SummaryApiView(View):
         summary = selectors.campaign_summary(year=year, month=month)
         return JsonResponse(
             {**summary_json(summary), **publication_json(selectors.closed_period(year=year, month=month))},
+            json_dumps_params={"ensure_ascii": False},
+        )
+
+
+# /api/evaluation/ ------------------------------------------------------------------------------------------------
+
+EVALUATION_PAGE_SIZE = 500
+
+
+class EvaluationQueryError(ValueError):
+    """A query string /api/evaluation/ cannot answer; STATUS is 400 or, for a page past the last, 404."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_evaluation_query(params) -> tuple[int, Town | None, int]:
+    """Return (year, town or None, page) from PARAMS; raise EvaluationQueryError when one is invalid.
+
+    Without a year: the latest evaluated year, else the current year. A blank town is every town.
+    """
+    try:
+        year = _whole_number(params["year"], _("The year must be a whole number.")) if "year" in params else None
+    except PeriodError as error:
+        raise EvaluationQueryError(str(error)) from None
+    if year is None:
+        year = evaluation.latest_evaluated_year() or timezone.localdate().year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise EvaluationQueryError(
+            _("The year must be between %(low)s and %(high)s.") % {"low": MIN_YEAR, "high": MAX_YEAR})
+    town = None
+    name = params.get("town", "").strip()
+    if name:
+        town = Town.objects.filter(name=name).first()
+        if town is None:
+            raise EvaluationQueryError(_("There is no town named “%(name)s”.") % {"name": name[:50]})
+    page = 1
+    if "page" in params:
+        text = params["page"].strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+            raise EvaluationQueryError(_("The page must be a whole number from 1 up."))
+        page = int(text)
+    return year, town, page
+
+
+def evaluation_row_json(row) -> dict:
+    """One enterprise of /api/evaluation/: a row of selectors.evaluation.evaluation_rows (status annotated)."""
+    enterprise = row.enterprise
+    return {
+        "name": enterprise.name,
+        "credit_code": enterprise.credit_code or None,
+        "town": enterprise.town.name,
+        "size": row.size,
+        "indicators": evaluation.indicator_values(row),
+        "score": evaluation.two_decimals(row.total),
+        "class": row.grade or None,
+        "exempt": row.exempt,
+        "in_clearance": bool(row.in_clearance),
+        "candidate": bool(row.candidate),
+    }
+
+
+class EvaluationApiView(View):
+    """A year's evaluation, enterprise by enterprise, 500 a page, in the JSON shape DOMAIN.md fixes."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        try:
+            year, town, page = parse_evaluation_query(request.GET)
+        except EvaluationQueryError as error:
+            return JsonResponse({"error": str(error)}, status=error.status, json_dumps_params={"ensure_ascii": False})
+        rows = evaluation.evaluation_rows_by_town_and_name(year, town=town)
+        count = rows.count()
+        start = (page - 1) * EVALUATION_PAGE_SIZE
+        if page > 1 and start >= count:
+            message = _("There is no page %(page)s: %(year)s has %(pages)s page(s) of evaluation data.") % {
+                "page": page, "year": year, "pages": max(1, -(-count // EVALUATION_PAGE_SIZE))}
+            return JsonResponse({"error": message}, status=404, json_dumps_params={"ensure_ascii": False})
+        next_url = None
+        if start + EVALUATION_PAGE_SIZE < count:
+            query = {"year": year, **({"town": town.name} if town else {}), "page": page + 1}
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        return JsonResponse(
+            {"year": year, "count": count, "next": next_url,
+             "enterprises": [evaluation_row_json(row) for row in rows[start:start + EVALUATION_PAGE_SIZE]]},
             json_dumps_params={"ensure_ascii": False},
         )

@@ -104,6 +104,8 @@ SITE_RULES: dict[str, dict] = {
     # chooses nothing (tests/quality/test_permission_matrix.py checks that a language given is kept).
     "set_language": {"get": {role: REDIRECT for role in ROLES}, "post": {role: REDIRECT for role in ROLES}},
     "api_summary": {"get": READ, "post": READ_ONLY_POST},
+    # Issue 14, item 6: a year's evaluation as JSON, for every signed-in role.
+    "api_evaluation": {"get": READ, "post": READ_ONLY_POST},
     "clearance:home": {"get": READ, "post": READ_ONLY_POST},
     # Issue 4: the dashboard, the town page and the battle boards are read-only.
     "clearance:town_detail": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},

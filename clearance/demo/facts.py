@@ -134,3 +134,24 @@ BULLETIN_AUGUST = {
     "海宁市": ((191, 200), ("2988.60", 2700), ("55000.00", 52000)),
     "桐乡市": ((190, 210), ("3399.10", 2800), ("64000.00", 55000)),
 }
+
+# 亩均效益评价 (issue 14): the demo's choices, the article being silent. The years evaluated, the seed that makes the
+# figures the same on every run, how many of the clearance enterprises were evaluated (a share: the evaluation
+# covers registered industrial enterprises, not every tenant), how many further 示例 enterprises each town has, and
+# what a typical enterprise returns per 亩 (万元, 2021) in each size class.
+EVALUATION_YEARS = (2021, 2022)
+EVALUATION_SEED = 14
+EVALUATED_CLEARANCE_SHARE = 0.55
+EVALUATED_PER_TOWN = 44
+EVALUATED_TRADES = ("纺织", "机械", "电子", "化纤", "食品", "家具", "包装", "五金", "服装", "新材料", "汽配", "光伏")
+TAX_PER_MU = {"above": 24, "below": 9}
+# Enterprises listed without a class (不定等级): utilities and start-ups, one in each of a few towns.
+EXEMPT_EVALUATED = {
+    "当湖街道": "示例水务有限公司", "独山港经济开发区": "示例热电有限公司", "钟埭街道": "示例燃气有限公司",
+    "新仓镇": "示例新建项目有限公司", "广陈镇": "示例初创科技有限公司",
+}
+# 加分 / 减分, each once (town, 示例 enterprise number within the town, year, points, reason).
+EVALUATION_ADJUSTMENTS = (
+    ("独山港经济开发区", 1, 2022, Decimal("5"), "高新技术企业"),
+    ("新埭镇", 2, 2021, Decimal("-10"), "安全生产事故"),
+)

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from .. import services
 from ..choices import Category, Stage
-from ..models import County, Enterprise, Event, Pairing, ReportingPeriod, Site, Target
+from ..models import Adjustment, County, Enterprise, Event, IndicatorRow, Pairing, ReportingPeriod, Site, Target
+from ..services.evaluation import (
+    adjustment_add,
+    evaluated_enterprise_upsert,
+    indicator_row_upsert,
+    scores_recompute,
+)
 from ..permissions import LEADERS_GROUP, OFFICIALS_GROUP
 from ..selectors import city_figures, latest_closed_period, next_month, town_figures
 from .facts import (
@@ -24,6 +30,8 @@ from .facts import (
     CITY_TARGETS,
     CLOSED,
     COUNTIES,
+    EVALUATION_ADJUSTMENTS,
+    EVALUATION_YEARS,
     DEMO_PASSWORD,
     ENERGY,
     HOME_COUNTY,
@@ -41,6 +49,7 @@ from .facts import (
     UNIT,
     YEAR,
 )
+from .evaluation import evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
 
 
@@ -185,6 +194,28 @@ def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, 
     return count
 
 
+def _evaluation(plan: DemoPlan, towns: dict, admin) -> int:
+    """Write the 2021 and 2022 evaluation (evaluation_plan) through the services and score each year once, when
+    anything changed; add the adjustments not there yet. Return how many indicator rows the demo has."""
+    evaluated = evaluation_plan(plan)
+    history_before = IndicatorRow.history.count() + Adjustment.history.count()
+    count = 0
+    for item in evaluated:
+        enterprise = evaluated_enterprise_upsert(town=towns[item.town], name=item.name, user=admin)
+        for year, figures in item.rows.items():
+            indicator_row_upsert(enterprise=enterprise, year=year, user=admin, rescore=False, **figures)
+            count += 1
+    for town, index, year, points, reason in EVALUATION_ADJUSTMENTS:
+        enterprise = evaluated_enterprise_upsert(
+            town=towns[town], name=evaluated_example_name(evaluated, town, index), user=admin)
+        if not Adjustment.objects.filter(enterprise=enterprise, year=year, reason=reason).exists():
+            adjustment_add(enterprise=enterprise, year=year, points=points, reason=reason, user=admin)
+    if IndicatorRow.history.count() + Adjustment.history.count() != history_before:
+        for year in EVALUATION_YEARS:
+            scores_recompute(year=year)
+    return count
+
+
 def _close_months(admin) -> None:
     """Close January to the demo's month (August 2022), those not closed yet, in order, as the admin."""
     latest = latest_closed_period()
@@ -240,13 +271,14 @@ def demo_load(*, stdout=None) -> dict:
         else:
             figures = _verify(towns)
         _close_months(admin)
+        indicator_rows = _evaluation(plan, towns, admin)
         added = _row_count() - rows_before
     if stdout is not None:
-        _summary(stdout, figures=figures, added=added, extra_events=extra_events)
+        _summary(stdout, figures=figures, added=added, extra_events=extra_events, indicator_rows=indicator_rows)
     return figures
 
 
-def _summary(stdout, *, figures: dict, added: int, extra_events: int) -> None:
+def _summary(stdout, *, figures: dict, added: int, extra_events: int, indicator_rows: int) -> None:
     targets = {t.metric: t.value for t in Target.objects.filter(year=YEAR, town=None)}
 
     def pct(metric):
@@ -260,6 +292,7 @@ def _summary(stdout, *, figures: dict, added: int, extra_events: int) -> None:
         f"January–August {YEAR}: {figures[CLOSED]} enterprises closed out ({pct(CLOSED)}%), "
         f"{figures[LAND]} mu vacated ({pct(LAND)}%), {figures[ENERGY]} tce freed ({pct(ENERGY)}%)."
     )
+    stdout.write(f"Evaluation {EVALUATION_YEARS[0]}–{EVALUATION_YEARS[-1]}: {indicator_rows} indicator rows of the demo.")
     if extra_events:
         stdout.write(f"Events recorded besides the demo's, included in the figures: {extra_events}.")
     stdout.write(f"Demo users admin, leader and official; password {DEMO_PASSWORD}.")

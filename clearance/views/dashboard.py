@@ -1,6 +1,7 @@
 """Pages leaders read: the ranking dashboard, a town's page, the monthly bulletin and the battle board (作战图)."""
 
 from datetime import date
+from fractions import Fraction
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
@@ -17,10 +18,11 @@ from django_tables2 import SingleTableMixin
 
 from .. import permissions, selectors
 from ..api import PeriodError, metric_json, parse_period
-from ..choices import METRIC_UNITS, Metric, Stage
+from ..choices import METRIC_UNITS, Grade, Metric, Stage
 from ..filters import BoardFilter
 from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
+from ..selectors import evaluation
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
 from .tables import TableQueryMixin
 
@@ -210,6 +212,67 @@ def board_columns(sites, *, limit: int | None) -> list[dict]:
     return columns
 
 
+def _share_pct(part, whole) -> float | None:
+    """PART as a percentage of WHOLE to one decimal; None where WHOLE is 0."""
+    return selectors.round_half_up(Fraction(part) / Fraction(whole) * 100) if whole else None
+
+
+def _evaluation_row(now: evaluation.TownClasses, before: evaluation.TownClasses | None) -> dict:
+    """One line of the evaluation panel: a place's 亩均 figures this year and the year before, its classes, its D land."""
+    grade_d = Grade.D.value
+    return {
+        "town": now.town,
+        "tax_per_mu": now.tax_per_mu,
+        "tax_per_mu_before": before.tax_per_mu if before else None,
+        "value_added_per_mu": now.value_added_per_mu,
+        "value_added_per_mu_before": before.value_added_per_mu if before else None,
+        "grades": [
+            {"grade": grade, "count": now.counts[grade], "before": before.counts[grade] if before else None}
+            for grade in Grade.values
+        ],
+        "graded": sum(now.counts[grade] for grade in Grade.values),
+        "d_land_mu": now.land_mu[grade_d],
+        "d_land_in_clearance_mu": now.land_in_clearance_mu[grade_d],
+        "d_land_in_clearance_pct": _share_pct(now.land_in_clearance_mu[grade_d], now.land_mu[grade_d]),
+        "d_land_mu_before": before.land_mu[grade_d] if before else None,
+        "d_energy_tce": now.energy_tce[grade_d],
+        "d_energy_in_clearance_tce": now.energy_in_clearance_tce[grade_d],
+        "d_energy_in_clearance_pct": _share_pct(now.energy_in_clearance_tce[grade_d], now.energy_tce[grade_d]),
+        "d_energy_tce_before": before.energy_tce[grade_d] if before else None,
+        "candidates": now.candidates,
+    }
+
+
+def evaluation_panel() -> dict | None:
+    """Return the dashboard's evaluation panel: the latest evaluated year against the year before, for the city and
+    each town (selectors.evaluation.classes_by_town, a few grouped queries per year); None when no year is evaluated."""
+    year = evaluation.latest_evaluated_year()
+    if year is None:
+        return None
+    city, towns = evaluation.classes_by_town(year)
+    city_before, towns_before = evaluation.classes_by_town(year - 1)
+    before = {each.town.pk: each for each in towns_before}
+    has_before = city_before.total > 0
+    rows = [_evaluation_row(each, before.get(each.town.pk)) for each in towns]
+    return {
+        "year": year,
+        "before": year - 1,
+        "has_before": has_before,
+        "city": _evaluation_row(city, city_before if has_before else None),
+        "towns": rows,
+        "chart": {
+            "year": year,
+            "towns": [row["town"].name for row in rows],
+            "series": [
+                {"label": pgettext("evaluation panel", "Class %(grade)s") % {"grade": grade},
+                 "values": [row["grades"][index]["count"] for row in rows]}
+                for index, grade in enumerate(Grade.values)
+            ],
+            "labels": {"axis": gettext("Enterprises")},
+        },
+    }
+
+
 # Views ---------------------------------------------------------------------------
 
 
@@ -300,6 +363,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             trend_chart=trend,
             trend_fallback=trend_fallback(trend),
             town_chart=town_completion_chart(summary),
+            evaluation=evaluation_panel(),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))

@@ -5,6 +5,7 @@
 
   var COLORS = { actual: "#0d6efd", pace: "#fd7e14", target: "#dc3545" };
   var METRIC_COLORS = ["#0d6efd", "#198754", "#6f42c1"];
+  var GRADE_COLORS = ["#198754", "#0d6efd", "#ffc107", "#dc3545"];
 
   function embedded(element) {
     return JSON.parse(document.getElementById(element.dataset.chartSource).textContent);
@@ -96,14 +97,46 @@
     };
   }
 
+  function classesOption(chart, element) {
+    // The evaluation's classes per town, stacked: one bar a town, A to D from green to red.
+    element.style.height = Math.max(220, chart.towns.length * 30 + 80) + "px";
+    return {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0, textStyle: { fontSize: 11 } },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
+      yAxis: { type: "category", data: chart.towns, inverse: true, axisLabel: { fontSize: 11 } },
+      series: chart.series.map(function (each, index) {
+        return {
+          name: each.label,
+          type: "bar",
+          stack: "classes",
+          data: each.values,
+          barMaxWidth: 16,
+          itemStyle: { color: GRADE_COLORS[index % GRADE_COLORS.length] }
+        };
+      })
+    };
+  }
+
+  function optionFor(element) {
+    var chart = embedded(element);
+    if (element.dataset.chart === "towns") {
+      return townsOption(chart, element);
+    }
+    if (element.dataset.chart === "classes") {
+      return classesOption(chart, element);
+    }
+    return trendOption(chart, element.dataset.metric);
+  }
+
   function draw() {
     if (typeof echarts === "undefined") {
       return;
     }
     var instances = [];
     document.querySelectorAll("[data-chart]").forEach(function (element) {
-      var chart = embedded(element);
-      var option = element.dataset.chart === "towns" ? townsOption(chart, element) : trendOption(chart, element.dataset.metric);
+      var option = optionFor(element);
       var instance = echarts.init(element, null, { renderer: "canvas" });
       instance.setOption(option);
       instances.push(instance);

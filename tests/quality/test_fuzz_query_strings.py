@@ -34,6 +34,7 @@ PERIOD = ("year", "month")
 # Every page outside the admin with the query parameters it reads (none: an empty tuple).
 PAGE_PARAMETERS = {
     "api_summary": PERIOD,
+    "api_evaluation": ("year", "town", "page"),
     "login": ("next",),
     "logout": ("next",),
     "set_language": ("next",),

@@ -14,18 +14,22 @@ from django.test import Client
 from clearance import permissions, services
 from clearance.choices import Metric, Stage, TownKind
 from clearance.models import (
+    Adjustment,
     AttackGroup,
     BulletinFigure,
     County,
     Enterprise,
     Event,
+    IndicatorRow,
     Pairing,
+    Scheme,
     Site,
     Target,
     TaskForceMember,
     Town,
 )
 from clearance.selectors import city_figures
+from clearance.selectors.evaluation import candidates, evaluated_years, evaluation_rows
 
 CLOSED, LAND, ENERGY = Metric.ENTERPRISES_RECTIFIED, Metric.LAND_VACATED_MU, Metric.ENERGY_FREED_TCE
 EIGHT_TOWNS = [
@@ -216,8 +220,17 @@ def _users() -> list[tuple]:
     ]
 
 
+def _evaluation() -> tuple[list, list]:
+    """The evaluation's figures and scores, and when each scheme was last computed."""
+    rows = list(IndicatorRow.objects.order_by("pk").values_list(
+        "enterprise_id", "year", "size", "land_mu", "tax_wan", "energy_tce", "exempt", "version", "total", "position",
+        "grade"))
+    schemes = list(Scheme.objects.order_by("pk").values_list("year", "size", "version", "graded_count", "computed_at"))
+    return rows, schemes
+
+
 def test_demo_second_run_changes_nothing():
-    counts, users = _row_counts(), _users()
+    counts, users, evaluation = _row_counts(), _users(), _evaluation()
     history_rows = sum(n for label, n in counts.items() if ".Historical" in label)
 
     call_command("load_demo", stdout=io.StringIO())
@@ -225,6 +238,60 @@ def test_demo_second_run_changes_nothing():
     assert _row_counts() == counts
     assert _users() == users
     assert history_rows > 0
+    # Not even a score is computed again: nothing changed.
+    assert _evaluation() == evaluation
+    assert counts["clearance.IndicatorRow"] > 0 and counts["clearance.Adjustment"] == 2
+
+
+# 亩均效益评价 (issue 14): the demo's 2021 and 2022 evaluation.
+
+
+def test_demo_evaluates_2021_and_2022_with_both_size_classes_a_few_exempt_and_a_few_without_land():
+    assert evaluated_years() == [2022, 2021]
+    for year in (2021, 2022):
+        rows = IndicatorRow.objects.filter(year=year)
+        assert {size for size in rows.values_list("size", flat=True).distinct()} == {"above", "below"}
+        assert 3 <= rows.filter(exempt=True).count() <= 10
+        assert 2 <= rows.filter(land_mu=0).count() <= 10
+        assert rows.filter(exempt=False, land_mu=0).exclude(grade="").count() == 0
+    assert set(Town.objects.filter(evaluated_enterprises__isnull=False).values_list("name", flat=True)) == {
+        name for name, _kind in EIGHT_TOWNS}
+
+
+def test_demo_evaluates_a_good_share_of_the_clearance_enterprises_and_many_more_never_in_clearance():
+    rows = evaluation_rows(2021)
+    in_clearance = rows.filter(in_clearance=True).count()
+    assert in_clearance >= Enterprise.objects.count() // 3
+    assert rows.filter(in_clearance=False).count() >= 300
+    assert not rows.filter(in_clearance=False).exclude(enterprise__name__startswith="示例").exists()
+
+
+def test_demo_some_clearance_enterprises_are_class_d_in_2021():
+    d_in_clearance = evaluation_rows(2021).filter(grade="D", in_clearance=True).count()
+    assert d_in_clearance >= 10
+    assert d_in_clearance > evaluation_rows(2021).filter(grade="D", in_clearance=False).count()
+
+
+def test_demo_every_town_has_candidates_and_some_are_class_c_two_years_running():
+    for name, _kind in EIGHT_TOWNS:
+        town = Town.objects.get(name=name)
+        found = list(candidates(2022, town=town))
+        assert found, name
+        assert all(not row.in_clearance for row in found)
+    assert candidates(2022).filter(grade="C", previous_grade="C").count() >= 8
+
+
+def test_demo_adjustments_are_recorded_with_a_reason():
+    assert sorted(Adjustment.objects.values_list("year", "points", "reason")) == [
+        (2021, Decimal("-10.00"), "安全生产事故"), (2022, Decimal("5.00"), "高新技术企业")]
+
+
+def test_demo_dashboard_panel_shows_2022_against_2021():
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="leader"))
+    page = client.get("/").content.decode()
+    assert 'data-evaluation-panel data-year="2022"' in page and 'data-year-before="2021"' in page
+    assert page.count('<tr data-town="') >= 2 * 8
 
 
 def test_demo_rerun_keeps_progress_recorded_since_and_restores_moved_events():
