@@ -6,10 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from clearance.bulk import BulkWriter
 from clearance.choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Stage
 from clearance.models import Enterprise, Event, Site
+
+if TYPE_CHECKING:
+    from .evaluation import EvaluationReport
 
 FIRST_YEAR = 2019
 # Enterprises generated between two writes: bounds the memory held, whatever the total.
@@ -84,10 +88,12 @@ class ScaleReport:
     bulletin_figures: int = 0
     history_rows: int = 0
     seconds: float = 0.0
+    evaluation: "EvaluationReport | None" = None
 
     @property
     def rows(self) -> int:
-        return self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures
+        evaluation = self.evaluation.rows if self.evaluation is not None else 0
+        return self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures + evaluation
 
 
 class Campaign:
