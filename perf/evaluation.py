@@ -98,6 +98,7 @@ class Evaluation:
     def town(self, town_id: int, quota: int) -> None:
         """Add QUOTA evaluated enterprises to TOWN_ID: a share of them the town's clearance enterprises."""
         rng = self.rng
+        self.writer.wait()  # the connection is the background COPY's until then
         ledger = list(Enterprise.objects.filter(town_id=town_id).order_by("pk").values_list("pk", "name"))
         joined = rng.sample(ledger, min(len(ledger), round(quota * JOINED_SHARE)))
         for index in range(quota):
