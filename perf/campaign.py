@@ -6,14 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from clearance.bulk import BulkWriter
 from clearance.choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Disposal, Stage
 from clearance.models import Enterprise, Event, Site
-
-if TYPE_CHECKING:
-    from .evaluation import EvaluationReport
 
 FIRST_YEAR = 2019
 # Enterprises generated between two writes: bounds the memory held, whatever the total.
@@ -76,6 +72,24 @@ ProgressCallback = Callable[[int, int, int], None]
 
 
 @dataclass
+class EvaluationReport:
+    """What the evaluation part of generate_scale added, and how long it took."""
+
+    evaluated: int = 0
+    joined_by_code: int = 0
+    joined_by_name: int = 0
+    indicator_rows: int = 0
+    adjustments: int = 0
+    years: tuple[int, ...] = ()
+    seconds: float = 0.0  # generating and writing the rows
+    scoring_seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return self.evaluated + self.indicator_rows + self.adjustments
+
+
+@dataclass
 class ScaleReport:
     """What generate_scale added; `rows` counts the campaign's rows, `history_rows` their history."""
 
@@ -88,7 +102,7 @@ class ScaleReport:
     bulletin_figures: int = 0
     history_rows: int = 0
     seconds: float = 0.0
-    evaluation: "EvaluationReport | None" = None
+    evaluation: "EvaluationReport | None" = None  # with generate_scale --evaluated
 
     @property
     def rows(self) -> int:

@@ -2,7 +2,6 @@
 
 import math
 import random
-from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -11,7 +10,7 @@ from clearance.choices import SizeClass
 from clearance.models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow
 from clearance.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 
-from .campaign import CHUNK, FORMS, PLACES, TRADES, ProgressCallback
+from .campaign import CHUNK, FORMS, PLACES, TRADES, EvaluationReport, ProgressCallback
 
 MAX_EVALUATED = 10_000_000
 # Names of enterprises only the evaluation knows take other forms than the campaign's, so no name is both.
@@ -44,24 +43,6 @@ ROW_COLUMNS = (
 # The scores are written by scores_recompute; a new row has none.
 UNSCORED = (None,) * 7 + (None, None, None, "", 1)
 ADJUSTMENT_COLUMNS = ("id", "enterprise_id", "year", "points", "reason", "created_by_id", "created_at")
-
-
-@dataclass
-class EvaluationReport:
-    """What the evaluation part of generate_scale added, and how long scoring both years took."""
-
-    evaluated: int = 0
-    joined_by_code: int = 0
-    joined_by_name: int = 0
-    indicator_rows: int = 0
-    adjustments: int = 0
-    years: tuple[int, ...] = ()
-    seconds: float = 0.0  # generating and writing the rows
-    scoring_seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return self.evaluated + self.indicator_rows + self.adjustments
 
 
 def credit_code(seed: int, number: int) -> str:

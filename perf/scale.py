@@ -23,8 +23,8 @@ from clearance.models import (
     Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Site, Target, Town,
 )
 
-from .campaign import CHUNK, FIRST_YEAR, Campaign, ProgressCallback, ScaleReport, from_cents
-from .evaluation import MAX_EVALUATED, YEARS_BACK, Evaluation, EvaluationReport
+from .campaign import CHUNK, FIRST_YEAR, Campaign, EvaluationReport, ProgressCallback, ScaleReport, from_cents
+from .evaluation import MAX_EVALUATED, YEARS_BACK, Evaluation
 
 TOWN_NAME = "规模镇S{seed}-{number:03d}"
 # Synthetic towns sort after the demo's eight (display order 1–8), in their own order.
