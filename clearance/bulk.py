@@ -338,5 +338,7 @@ def _point_at_written(field: models.ForeignKey, objs: list[models.Model]) -> Non
 
 def _check_names(model: type[models.Model], names: Sequence[str]) -> None:
     """Fail loudly when rows name other fields than MODEL has: a field gained since would be silently left out."""
-    if set(names) | {model._meta.pk.attname} != {field.attname for field in model._meta.concrete_fields}:
+    # A generated column is the database's to fill: rows never name it (the evaluation's derived indicators).
+    stored = {field.attname for field in model._meta.concrete_fields if not field.generated}
+    if set(names) | {model._meta.pk.attname} != stored:
         raise RuntimeError(f"The rows for {model.__name__} do not name its fields: {sorted(names)}")

@@ -72,6 +72,24 @@ ProgressCallback = Callable[[int, int, int], None]
 
 
 @dataclass
+class EvaluationReport:
+    """What the evaluation part of generate_scale added, and how long it took."""
+
+    evaluated: int = 0
+    joined_by_code: int = 0
+    joined_by_name: int = 0
+    indicator_rows: int = 0
+    adjustments: int = 0
+    years: tuple[int, ...] = ()
+    seconds: float = 0.0  # generating and writing the rows
+    scoring_seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return self.evaluated + self.indicator_rows + self.adjustments
+
+
+@dataclass
 class ScaleReport:
     """What generate_scale added; `rows` counts the campaign's rows, `history_rows` their history."""
 
@@ -84,10 +102,12 @@ class ScaleReport:
     bulletin_figures: int = 0
     history_rows: int = 0
     seconds: float = 0.0
+    evaluation: "EvaluationReport | None" = None  # with generate_scale --evaluated
 
     @property
     def rows(self) -> int:
-        return self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures
+        evaluation = self.evaluation.rows if self.evaluation is not None else 0
+        return self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures + evaluation
 
 
 class Campaign:

@@ -14,13 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clearance import services
+from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
 from clearance.derived import rollup, site_tree
-from clearance.models import BulletinFigure, County, Enterprise, Event, Site, Target, Town
+from clearance.models import (
+    Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Site, Target, Town,
+)
 
-from .campaign import CHUNK, FIRST_YEAR, Campaign, ProgressCallback, ScaleReport, from_cents
+from .campaign import CHUNK, FIRST_YEAR, Campaign, EvaluationReport, ProgressCallback, ScaleReport, from_cents
+from .evaluation import MAX_EVALUATED, YEARS_BACK, Evaluation
 
 TOWN_NAME = "规模镇S{seed}-{number:03d}"
 # Synthetic towns sort after the demo's eight (display order 1–8), in their own order.
@@ -57,7 +61,7 @@ def town_prefix(seed: int) -> str:
 
 
 def generate_scale(
-    *, enterprises: int, towns: int = 100, seed: int = 0, user: AbstractBaseUser | None = None,
+    *, enterprises: int, towns: int = 100, seed: int = 0, evaluated: int = 0, user: AbstractBaseUser | None = None,
     progress: ProgressCallback | None = None, chunk: int = CHUNK,
 ) -> ScaleReport:
     """Add a synthetic campaign of TOWNS new towns and ENTERPRISES enterprises, all or nothing; return what was added.
@@ -66,12 +70,15 @@ def generate_scale(
     enterprises (landlords and tenants, every category and disposal), events from
     2019 to today in stage order, yearly targets per town and for the city where
     none is set, and monthly bulletins of the other counties for years without
-    any. The same SEED gives the same rows on the same day (the campaign runs
-    from 2019 to today); a seed already generated is refused (ScaleError). Rows
-    already there are left as they are. PROGRESS(enterprises done, total, rows
-    generated so far) is called as it goes.
+    any. EVALUATED enterprises of the 亩均效益评价 over the new towns, each with a
+    row for the two years before this one, some of them the towns' clearance
+    enterprises (by credit code or by name), both years scored. The same SEED
+    gives the same rows on the same day (the campaign runs from 2019 to today); a
+    seed already generated is refused (ScaleError). Rows already there are left
+    as they are. PROGRESS(enterprises done, total, rows generated so far) is
+    called as it goes.
     """
-    _check_arguments(enterprises=enterprises, towns=towns, seed=seed)
+    _check_arguments(enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated)
     started = time.perf_counter()
     report = ScaleReport(seed=seed)
     with transaction.atomic():
@@ -99,6 +106,8 @@ def generate_scale(
                     builder.town(town.pk, quota)
                 builder.flush()
                 writer.wait()
+                report.evaluation = _evaluation(writer=writer, town_ids=town_ids, seed=seed, evaluated=evaluated,
+                                                today=today, user_id=builder.user_id, chunk=chunk)
             except BaseException:
                 writer.stop()  # the connection must be free again before the rollback
                 raise
@@ -108,25 +117,32 @@ def generate_scale(
         report.history_rows = writer.history_rows + report.towns  # the services wrote the towns' own
         site_tree.rebuild(town_ids=town_ids)
         rollup.rebuild(town_ids=town_ids)
-    _analyze()
+        if evaluated:
+            report.evaluation.scoring_seconds = _score(report.evaluation.years)
+    _analyze(vacuum=[IndicatorRow] if evaluated else [])
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _analyze() -> None:
-    """Refresh PostgreSQL's statistics of the app's tables (it samples: seconds, whatever the size).
+def _analyze(*, vacuum=()) -> None:
+    """Refresh PostgreSQL's statistics of the app's tables (it samples: seconds, whatever the size); VACUUM those of VACUUM.
 
     Without them a million new rows look like none to the planner, and the pages'
     queries run with plans for empty tables until autovacuum gets round to it.
+    Scoring rewrote every indicator row just written: VACUUM frees the old
+    versions' room for the next scoring (and sets the visibility map), as
+    autovacuum would some time later.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         for model in apps.get_app_config("clearance").get_models():
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            # VACUUM cannot run inside a transaction (a caller's, or a test's): there ANALYZE alone.
+            verb = "VACUUM (ANALYZE)" if model in vacuum and not connection.in_atomic_block else "ANALYZE"
+            cursor.execute(f"{verb} {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _check_arguments(*, enterprises: int, towns: int, seed: int) -> None:
+def _check_arguments(*, enterprises: int, towns: int, seed: int, evaluated: int) -> None:
     if not isinstance(enterprises, int) or not 1 <= enterprises <= MAX_ENTERPRISES:
         raise ScaleError(_("The number of enterprises must be a whole number from 1 to %(max)s.")
                          % {"max": f"{MAX_ENTERPRISES:,}"})
@@ -134,6 +150,9 @@ def _check_arguments(*, enterprises: int, towns: int, seed: int) -> None:
         raise ScaleError(_("The number of towns must be a whole number from 1 to %(max)s.") % {"max": MAX_TOWNS})
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScaleError(_("The seed must be a whole number from 0 to %(max)s.") % {"max": MAX_SEED})
+    if not isinstance(evaluated, int) or not 0 <= evaluated <= MAX_EVALUATED:
+        raise ScaleError(_("The number of evaluated enterprises must be a whole number from 0 to %(max)s.")
+                         % {"max": f"{MAX_EVALUATED:,}"})
 
 
 # Reference rows, through the services ------------------------------------------------
@@ -184,6 +203,41 @@ def _history(writer: BulkWriter, town_ids: list[int]) -> None:
     writer.history_of(Enterprise.objects.filter(town_id__in=town_ids))
     writer.history_of(Event.objects.filter(enterprise__town_id__in=town_ids))
     writer.history_of(Event.objects.filter(site__town_id__in=town_ids))
+    writer.history_of(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
+    writer.history_of(IndicatorRow.objects.filter(enterprise__town_id__in=town_ids))
+    writer.history_of(Adjustment.objects.filter(enterprise__town_id__in=town_ids))
+
+
+# The evaluation ----------------------------------------------------------------------
+
+
+def _evaluation(*, writer: BulkWriter, town_ids: list[int], seed: int, evaluated: int, today: date,
+                user_id: int | None, chunk: int) -> EvaluationReport:
+    """Write EVALUATED enterprises over the towns of TOWN_IDS with their rows of the two years before TODAY's."""
+    years = tuple(today.year - back for back in YEARS_BACK)
+    if not evaluated:
+        return EvaluationReport(years=years)
+    # A generator of its own: the campaign's rows are the same for a seed whether or not the evaluation is asked for.
+    started = time.perf_counter()
+    builder = Evaluation(random.Random(f"evaluation {seed}"), seed=seed, writer=writer, years=years, chunk=chunk,
+                         user_id=user_id, total=evaluated)
+    for town_id, quota in zip(town_ids, _apportion(builder.rng, evaluated, len(town_ids))):
+        builder.town(town_id, quota)
+    builder.finish()
+    builder.report.seconds = time.perf_counter() - started
+    return builder.report
+
+
+def _score(years: tuple[int, ...]) -> float:
+    """Score both size classes of each of YEARS (services.evaluation.scores_recompute); return the seconds it took."""
+    started = time.perf_counter()
+    if connection.vendor == "postgresql":
+        # The planner must know the rows just written (ANALYZE samples this transaction's own rows too).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(IndicatorRow._meta.db_table)}")
+    for year in years:
+        scores_recompute(year=year)
+    return time.perf_counter() - started
 
 
 # Targets and bulletins -------------------------------------------------------------

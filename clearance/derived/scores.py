@@ -6,14 +6,17 @@ E; where it is missing or ≤ 0 the indicator scores 0 for everyone. A score is 
 benchmark, 0), cap), 0 for a null value; the total adds the year's adjustments. The position is 1 + the
 number of totals above (RANK), the class follows position ÷ |E| against the cut-offs.
 
-One aggregate query for the means, one UPDATE … FROM a windowed SELECT for every graded row, one UPDATE
+One aggregate query for the means, one UPDATE … FROM a windowed SELECT writing the graded rows whose scores,
+position or class changed, a count of the graded, one UPDATE
 clearing the rows outside E: the work per row is the database's, whatever the number of rows.
 """
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Avg, DecimalField, F, FloatField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, DecimalField, F, FloatField, Func, Q, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from ..models.evaluation import score_field
 # Cut-offs are compared as whole numbers, position × 10000 ≤ cut-off × 10000 × |E|: exact on every database.
 CUTOFF_SCALE = 10000
 TOTAL_DECIMALS = 8
+SORT_MEMORY = "256MB"
 
 
 def graded_filter() -> Q:
@@ -31,10 +35,19 @@ def graded_filter() -> Q:
     return Q(land_mu__gt=0, exempt=False)
 
 
+def _exact(indicator: str):
+    """INDICATOR as an exact number for summing: a float sum depends on the order of the rows, which PostgreSQL's
+    parallel workers and every rewrite of the rows change, so the same rows would give means (and every score)
+    differing in the last bits from one computation to the next."""
+    if connection.vendor == "postgresql":
+        return Func(F(indicator), template="CAST(%(expressions)s AS numeric)", output_field=DecimalField())
+    return F(indicator)
+
+
 def benchmarks(scheme: Scheme, weights: dict[str, SchemeWeight]) -> dict[str, float | None]:
     """Return each indicator's benchmark for SCHEME: its fixed value, else the mean over the graded rows; None when ≤ 0."""
     graded = IndicatorRow.objects.filter(graded_filter(), year=scheme.year, size=scheme.size)
-    means = graded.aggregate(**{indicator: Avg(indicator) for indicator in Indicator.values})
+    means = graded.aggregate(**{indicator: Avg(_exact(indicator), output_field=FloatField()) for indicator in Indicator.values})
     result = {}
     for indicator in Indicator.values:
         weight = weights.get(indicator)
@@ -42,6 +55,22 @@ def benchmarks(scheme: Scheme, weights: dict[str, SchemeWeight]) -> dict[str, fl
         value = float(fixed) if fixed is not None else means[indicator]
         result[indicator] = value if value is not None and value > 0 else None
     return result
+
+
+@contextmanager
+def _statement_settings(cursor):
+    """On PostgreSQL, give the scoring statement the memory to sort a million totals, and no JIT compilation.
+
+    Sorting half a million totals in the default 4 MB spills to disk; JIT compiling the statement costs most of a
+    second, more than it saves (the planner's estimate of the adjustments' subquery makes it look huge).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    # Local to the transaction: a failure's rollback undoes them too.
+    cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [SORT_MEMORY])
+    yield
+    cursor.execute("RESET work_mem; RESET jit")
 
 
 @transaction.atomic
@@ -62,35 +91,50 @@ def recompute(scheme: Scheme) -> int:
         else:
             ratio = Greatest(F(indicator) / Value(benchmark), Value(0.0))
             scores[f"s{index}"] = Value(float(weight.weight)) * Coalesce(Least(ratio, Value(cap)), Value(0.0))
-    total = sum(scores.values(), Value(0.0))
     rows = IndicatorRow.objects.filter(year=scheme.year, size=scheme.size)
-    if Adjustment.objects.filter(year=scheme.year, enterprise__indicator_rows__in=rows).exists():
-        points = Adjustment.objects.filter(enterprise=OuterRef("enterprise_id"), year=scheme.year).values(
-            "enterprise").annotate(points=Sum("points")).values("points")
-        total = total + Cast(Coalesce(Subquery(points), Value(Decimal("0"))), FloatField())
+    graded = rows.filter(graded_filter()).order_by().annotate(**scores, raw=sum(scores.values(), Value(0.0))).values(
+        "id", "enterprise_id", *scores, "raw")
+    graded_sql, graded_params = graded.query.sql_with_params()
+    # The year's adjustments summed per enterprise once and joined, rather than summed again for every row.
+    adjustments = Adjustment.objects.filter(year=scheme.year).order_by().values("enterprise_id").annotate(points=Sum("points"))
+    adjustments_sql, adjustments_params = adjustments.query.sql_with_params()
+    points = Cast(Coalesce(RawSQL("adjusted.points", (), output_field=DecimalField()), Value(Decimal("0"))), FloatField())
+    total = RawSQL("graded.raw", (), output_field=FloatField()) + points
     rounded = Round(Cast(total, DecimalField(max_digits=30, decimal_places=12)), TOTAL_DECIMALS)
-    graded = rows.filter(graded_filter()).order_by().annotate(**scores, t=rounded).values("id", *scores, "t")
-    select_sql, params = graded.query.sql_with_params()
+    rounded_sql, rounded_params = graded.query.get_compiler(connection.alias).compile(rounded.resolve_expression(graded.query))
+    select_sql = (
+        f"SELECT graded.id, {', '.join(f'graded.{name}' for name in scores)}, {rounded_sql} AS t "
+        f"FROM ({graded_sql}) graded LEFT JOIN ({adjustments_sql}) adjusted ON adjusted.enterprise_id = graded.enterprise_id"
+    )
+    params = [*rounded_params, *graded_params, *adjustments_params]
     table = connection.ops.quote_name(IndicatorRow._meta.db_table)
     assignments = ", ".join(
         f"{connection.ops.quote_name(score_field(indicator))} = ranked.s{index}"
         for index, indicator in enumerate(Indicator.values)
     )
     cut_a, cut_b, cut_c = (int(cut * CUTOFF_SCALE) for cut in (scheme.cut_a, scheme.cut_b, scheme.cut_c))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {table} SET {assignments}, total = ranked.t, position = ranked.pos, graded_count = ranked.n,
-                grade = CASE WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s
-                             WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s
-                             WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s
-                             ELSE %s END
-            FROM (SELECT q.*, RANK() OVER (ORDER BY q.t DESC) AS pos, COUNT(*) OVER () AS n FROM ({select_sql}) q) ranked
-            WHERE {table}.id = ranked.id
-            """,
-            [cut_a, Grade.A, cut_b, Grade.B, cut_c, Grade.C, Grade.D, *params],
-        )
-        graded_count = cursor.rowcount
+    grade = (f"CASE WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s "
+             f"WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s "
+             f"WHEN ranked.pos * {CUTOFF_SCALE} <= %s * ranked.n THEN %s ELSE %s END")
+    grade_params = [cut_a, Grade.A, cut_b, Grade.B, cut_c, Grade.C, Grade.D]
+    # A row whose scores, position and class are what they were is not written again: after one enterprise's
+    # correction or adjustment only the rows that moved are, and a row not written costs no new row version.
+    new_values = {score_field(indicator): f"ranked.s{index}" for index, indicator in enumerate(Indicator.values)}
+    new_values.update(total="ranked.t", position="ranked.pos", graded_count="ranked.n", grade=grade)
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"{table}.{connection.ops.quote_name(name)} {distinct} {value}" for name, value in new_values.items())
+    with transaction.atomic():
+        with connection.cursor() as cursor, _statement_settings(cursor):
+            cursor.execute(
+                f"""
+                UPDATE {table} SET {assignments}, total = ranked.t, position = ranked.pos, graded_count = ranked.n,
+                    grade = {grade}
+                FROM (SELECT q.*, RANK() OVER (ORDER BY q.t DESC) AS pos, COUNT(*) OVER () AS n FROM ({select_sql}) q) ranked
+                WHERE {table}.id = ranked.id AND ({changed})
+                """,
+                [*grade_params, *params, *grade_params],
+            )
+        graded_count = rows.filter(graded_filter()).count()
         rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
             **{score_field(indicator): None for indicator in Indicator.values},
             total=None, position=None, graded_count=None, grade="",

@@ -40,9 +40,18 @@ def candidate_condition() -> Q:
     return (Q(grade=Grade.D) | Q(grade=Grade.C, previous_grade=Grade.C)) & Q(in_clearance=False)
 
 
+def _previous_year_row() -> QuerySet:
+    """The row of the outer row's enterprise for the year before: one unique-index lookup.
+
+    Without order_by() the model's ordering (by year, town and name) would join the enterprise and its town into
+    the subquery and sort, for every row read.
+    """
+    return IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1).order_by()
+
+
 def with_status(rows: QuerySet) -> QuerySet:
     """Annotate indicator ROWS with in_clearance, previous_grade (the class of the year before) and candidate."""
-    previous = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1)
+    previous = _previous_year_row()
     return rows.annotate(
         in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
         previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),
@@ -193,7 +202,7 @@ def _classes(town: Town | None, values: dict) -> TownClasses:
 
 
 def _status_aliased(year: int) -> QuerySet:
-    previous = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1)
+    previous = _previous_year_row()
     return IndicatorRow.objects.filter(year=year).order_by().alias(
         in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
         previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),

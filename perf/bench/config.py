@@ -24,6 +24,11 @@ GOAL_RECORDING_P95_MS = 100.0
 GOAL_IMPORT_SECONDS = 10.0
 GOAL_IMPORT_SPEEDUP = 5.0
 GOAL_ENTERPRISES_PER_MINUTE = 100_000.0
+# Issue 14: a year's scores recomputed within a minute at a million evaluated enterprises; a town's evaluation page.
+GOAL_RECOMPUTE_SECONDS = 60.0
+GOAL_EVALUATION_PAGE_MS = 200.0
+# The town evaluation page, measured once its URL exists (the pages are built apart from the bench).
+EVALUATION_TOWN_PATH = "/evaluation/towns/{town}/"
 
 # key, label, whether the page computes the campaign's figures (so the SQL floor applies)
 PAGES = (
@@ -56,6 +61,8 @@ class BenchConfig:
     reuse_base: bool = False
     redis_url: str = ""
     page_budget_seconds: float = 300.0
+    # Evaluated enterprises as many as the size's enterprises, scored; the recompute and a town's reads timed.
+    evaluation: bool = True
     log: Callable[[str], None] = field(default=lambda message: None)
     # Called with the results so far after each size, so a run stopped later keeps what it measured.
     checkpoint: Callable[[dict], None] = field(default=lambda results: None)

@@ -9,13 +9,14 @@ import time
 from datetime import date, timedelta
 
 from django.core.management import get_commands
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clearance.choices import Stage
 from ..timing import CLEAR_CACHE_HEADER
 from .client import HttpClient, Response
-from .config import MIN_REQUESTS, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
+from .config import EVALUATION_TOWN_PATH, MIN_REQUESTS, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
 from .database import connect, fetch
 from .server import manage
 from .stats import percentile
@@ -253,6 +254,35 @@ def verify_rollups(database_url: str) -> bool | None:
     except BenchError:
         return False
     return True
+
+
+# The evaluation ------------------------------------------------------------------------------------
+
+
+def measure_evaluation(config: BenchConfig, client: HttpClient) -> dict:
+    """Time the latest evaluated year's recompute and a town's evaluation reads (bench_evaluation), and the town's
+    evaluation page when the project has it (else a note: the page is measured once its URL resolves)."""
+    found = last_json(manage(config.database_url, "bench_evaluation", "--repeat", str(config.requests), "--json").stdout)
+    path = EVALUATION_TOWN_PATH.format(town=found["town"])
+    try:
+        resolve(path)
+    except Resolver404:
+        found["page"] = {"path": path, "skipped": "no such page yet"}
+    else:
+        found["page"] = measure_page(client, f"{path}?year={found['year']}", warmup=config.warmup * config.workers,
+                                     requests=config.requests, budget_seconds=config.page_budget_seconds)
+    return found
+
+
+def last_json(text: str) -> dict:
+    """Return the last line of TEXT that is a JSON object, or {}."""
+    for line in reversed(text.splitlines()):
+        if line.strip().startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    return {}
 
 
 # Import -------------------------------------------------------------------------------------------

@@ -3,13 +3,23 @@
 from .config import (
     GOAL_DB_OVER_FLOOR,
     GOAL_ENTERPRISES_PER_MINUTE,
+    GOAL_EVALUATION_PAGE_MS,
     GOAL_IMPORT_SECONDS,
     GOAL_IMPORT_SPEEDUP,
     GOAL_LARGE_OVER_SMALL,
     GOAL_PAGE_MEDIAN_MS,
     GOAL_RECORDING_P95_MS,
+    GOAL_RECOMPUTE_SECONDS,
     GOAL_RECORDINGS_PER_SECOND,
     PAGES,
+)
+
+# The reads of a town's evaluation page that bench_evaluation times, with their labels.
+EVALUATION_READS = (
+    ("rows_first_page", "first 50 rows by score"),
+    ("rows_count", "count"),
+    ("town_classes", "classes, land and energy"),
+    ("candidates_first_page", "first 50 candidates"),
 )
 from .stats import ratio
 
@@ -75,11 +85,68 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
         speedup = ratio(imported.get("import_export_seconds"), seconds)
         rows.append((f"import ≥ {GOAL_IMPORT_SPEEDUP:g}× faster than django-import-export", _times(speedup),
                      _verdict(None if speedup is None else speedup >= GOAL_IMPORT_SPEEDUP)))
+    evaluation = large.get("evaluation")
+    if evaluation:
+        seconds = evaluation["recompute"]["full_seconds"]
+        rows.append((f"a year's scores recomputed < {GOAL_RECOMPUTE_SECONDS:g} s at {evaluation['evaluated']:,} "
+                     f"evaluated enterprises", f"{seconds:.1f} s", _verdict(seconds < GOAL_RECOMPUTE_SECONDS)))
+        page = evaluation["page"]
+        if "skipped" in page:
+            rows.append((f"town evaluation page < {GOAL_EVALUATION_PAGE_MS:g} ms", f"not measured ({page['skipped']})", "—"))
+        else:
+            median = page["median_ms"]
+            small_page = (small.get("evaluation") or {}).get("page", {})
+            same = small_page.get("queries") == page["queries"] and not page["queries_varied"]
+            rows.append((f"town evaluation page < {GOAL_EVALUATION_PAGE_MS:g} ms, constant queries",
+                         "failed" if median is None else f"{median:.1f} ms, {_count(page['queries'])} queries",
+                         _verdict(median is not None and median < GOAL_EVALUATION_PAGE_MS and same)))
     rate = large["generation"]["per_minute"]
     rows.append((f"generation ≥ {GOAL_ENTERPRISES_PER_MINUTE:,.0f} enterprises/min",
                  "—" if rate is None else f"{rate:,.0f}/min",
                  _verdict(None if rate is None else rate >= GOAL_ENTERPRISES_PER_MINUTE)))
     return rows
+
+
+def _evaluation_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
+    """The evaluation's recompute and a town's reads at both sizes, when they were measured."""
+    if not (small.get("evaluation") and large.get("evaluation")):
+        return []
+    both = (small["evaluation"], large["evaluation"])
+    lines = [
+        "",
+        f"Evaluation ({' / '.join(format(each['evaluated'], ',') for each in both)} evaluated enterprises, year "
+        f"{large['evaluation']['year']}; the town with the most rows: "
+        f"{' / '.join(format(each['town_rows'], ',') for each in both)} rows). Recompute of the year, both size "
+        "classes, in s:",
+        "",
+        f"| recompute | {sizes[0]:,} | {sizes[1]:,} |",
+        "|---|---|---|",
+    ]
+    for key, label in (("full_seconds", "every score changed (a weight, then back)"),
+                       ("unchanged_seconds", "nothing changed"), ("adjustment_seconds", "one adjustment added, removed")):
+        lines.append(f"| {label} | {_seconds(both[0]['recompute'][key])} | {_seconds(both[1]['recompute'][key])} |")
+    lines += ["", f"| town evaluation read (ms, median / max) | queries | {sizes[0]:,} | {sizes[1]:,} |", "|---|---|---|---|"]
+    for key, label in EVALUATION_READS:
+        low, high = (each["reads"][key] for each in both)
+        lines.append(f"| {label} | {high['queries']} | {_ms(low['median_ms'])} / {_ms(low['max_ms'])} "
+                     f"| {_ms(high['median_ms'])} / {_ms(high['max_ms'])} |")
+    pages = [each["page"] for each in both]
+    if any("skipped" in page for page in pages):
+        lines.append(f"Town evaluation page `{pages[1]['path']}`: not measured ({pages[1].get('skipped', pages[0].get('skipped'))}).")
+    else:
+        lines.append(f"Town evaluation page `{pages[1]['path']}`: median {_ms(pages[0]['median_ms'])} / "
+                     f"{_ms(pages[1]['median_ms'])} ms, p95 {_ms(pages[0]['p95_ms'])} / {_ms(pages[1]['p95_ms'])} ms, "
+                     f"{_count(pages[0]['queries'])} / {_count(pages[1]['queries'])} queries.")
+    for label, each in zip((f"{size:,}" for size in sizes), (small, large)):
+        generation = each["generation"]
+        if generation.get("evaluated"):
+            lines.append(f"Generation of {generation['evaluated']:,} evaluated enterprises at {label}: rows "
+                         f"{_seconds(generation['evaluation_seconds'])} s, both years scored {_seconds(generation['scoring_seconds'])} s.")
+    return lines
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def report(results: dict) -> str:
@@ -155,6 +222,7 @@ def report(results: dict) -> str:
         if generation["seconds"] is not None:
             lines.append(f"Generation of {label} enterprises: {generation['seconds']:.1f} s "
                          f"({generation['per_minute']:,.0f}/min).")
+    lines += _evaluation_lines(sizes, small, large)
     lines += ["", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]
     lines += ["", f"Wall time {results['wall_seconds']:.0f} s."]

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 from .client import HttpClient
 from .config import BenchConfig, BenchError
 from .database import database_name, require_postgresql
-from .measure import figures_agree, measure_floor, measure_import, measure_page, measure_recording, page_paths
+from .measure import (
+    figures_agree, measure_evaluation, measure_floor, measure_import, measure_page, measure_recording, page_paths,
+)
 from .prepare import database_counts, generate, pick_subjects, prepare_base
 from .server import GunicornServer
 
@@ -46,13 +48,17 @@ def bench(config: BenchConfig) -> dict:
             floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
             served = client.get(f"/api/summary/?year={year}&month={month}")
             agree = figures_agree(floor, json.loads(served.body)) if served.status == 200 else None
+            evaluation = None
+            if config.evaluation:
+                config.log(f"size {size}: the evaluation's recompute and a town's evaluation reads")
+                evaluation = measure_evaluation(config, client)
             recording = None
             if is_largest:
                 config.log(f"size {size}: {config.clients} clients recording for {config.record_seconds:g} s")
                 recording = measure_recording(config)
             peak_mb = server.peak_worker_mb()
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
-                        "pages": pages, "floor": floor, "figures_agree": agree,
+                        "pages": pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
                         "worker_peak_mb": peak_mb}
         if recording is not None:
             results["recording"] = recording

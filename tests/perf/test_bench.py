@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from perf.bench import PAGES, Response, failed_page, goals, parse_import_output, percentile
+from perf.bench import PAGES, Response, failed_page, goals, parse_import_output, percentile, report
 
 from tests import ports
 
@@ -268,3 +268,55 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     assert "| no lost update | " in table and table.split("| no lost update | ")[1].split("\n")[0].endswith("| PASS |")
     assert "import" not in results
     assert large["worker_peak_mb"] > 10
+    # The evaluation: as many evaluated enterprises as enterprises, the latest year recomputed and read.
+    assert large["generation"]["evaluated"] == 60
+    assert large["evaluation"]["recompute"]["rows"] >= 60 and large["evaluation"]["recompute"]["full_seconds"] > 0
+    assert "| every score changed (a weight, then back) |" in table
+
+
+# The evaluation's part ---------------------------------------------------------------------------
+
+
+def evaluation_results(*, full_seconds: float, page: dict) -> dict:
+    reads = {key: {"median_ms": 4.0, "max_ms": 6.0, "queries": 1}
+             for key in ("rows_first_page", "rows_count", "town_classes", "candidates_first_page")}
+    return {"year": 2025, "town": 7, "town_rows": 10_000, "evaluated": 1_000_000, "reads": reads, "page": page,
+            "recompute": {"full_seconds": full_seconds, "unchanged_seconds": 9.0, "adjustment_seconds": 11.0}}
+
+
+def test_goals_judge_the_recompute_and_the_town_evaluation_page_at_the_large_size():
+    small = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    large = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    small["evaluation"] = evaluation_results(full_seconds=1.0, page={**page(40.0), "path": "/evaluation/towns/7/"})
+    large["evaluation"] = evaluation_results(full_seconds=75.0, page={**page(120.0), "path": "/evaluation/towns/7/"})
+    results = {"config": {"sizes": [10, 20]}, "sizes": {"10": small, "20": large}}
+
+    found = verdicts(results)
+
+    assert found["a year's scores recomputed < 60 s at 1,000,000 evaluated enterprises"] == ("75.0 s", "MISS")
+    assert found["town evaluation page < 200 ms, constant queries"] == ("120.0 ms, 8 queries", "PASS")
+
+
+def test_a_town_evaluation_page_not_built_yet_is_reported_as_not_measured():
+    small = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    large = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    skipped = {"path": "/evaluation/towns/7/", "skipped": "no such page yet"}
+    small["evaluation"] = evaluation_results(full_seconds=1.0, page=skipped)
+    large["evaluation"] = evaluation_results(full_seconds=30.0, page=skipped)
+    for each in (small, large):
+        each.update(subjects={"town_sites": 1, "site_enterprises": 1}, period=[2026, 12], figures_agree=True,
+                    worker_peak_mb=50.0)
+        each["pages"] = {key: {**value, "p95_ms": 1.0, "queries_varied": False} for key, value in each["pages"].items()}
+        each["floor"] = {"floor_ms": 1.0}
+        each["generation"] = {"per_minute": None, "seconds": None, "evaluated": 20, "evaluation_seconds": 0.5,
+                              "scoring_seconds": 0.25}
+    results = {"config": {"sizes": [10, 20], "requests": 5, "towns": 3, "workers": 2}, "sizes": {"10": small, "20": large},
+               "wall_seconds": 1.0}
+
+    table = report(results)
+
+    assert verdicts(results)["a year's scores recomputed < 60 s at 1,000,000 evaluated enterprises"] == ("30.0 s", "PASS")
+    assert "| town evaluation page < 200 ms | not measured (no such page yet) | — |" in table
+    assert "| every score changed (a weight, then back) | 1.0 | 30.0 |" in table
+    assert "| first 50 rows by score | 1 | 4.0 / 6.0 | 4.0 / 6.0 |" in table
+    assert "Generation of 20 evaluated enterprises at 20: rows 0.5 s, both years scored 0.2 s." in table

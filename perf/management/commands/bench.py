@@ -49,6 +49,8 @@ class Command(BaseCommand):
         parser.add_argument("--record-seconds", type=float, default=10.0, help="how long they record (default 10)")
         parser.add_argument("--import-enterprises", type=int, default=10_000,
                             help="enterprises in the timed ledger import (default 10000; 0 skips it)")
+        parser.add_argument("--no-evaluation", action="store_true",
+                            help="generate no evaluated enterprises, and skip the evaluation's recompute and reads")
         parser.add_argument("--port", type=int, default=8101, help="gunicorn's port (default 8101)")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn's workers (default 4)")
         parser.add_argument("--redis-url", default="",
@@ -83,6 +85,7 @@ class Command(BaseCommand):
             workers=options["workers"],
             page_budget_seconds=options["page_budget"],
             reuse_base=options["reuse_base"],
+            evaluation=not options["no_evaluation"],
             redis_url=options["redis_url"],
             log=lambda message: self.stderr.write(f"bench {time.strftime('%H:%M:%S')}: {message}"),
             checkpoint=lambda results: self._save(json_path, results),

@@ -1,5 +1,6 @@
-"""python manage.py generate_scale --enterprises N [--towns T] [--seed S]: add a large synthetic campaign."""
+"""python manage.py generate_scale --enterprises N [--evaluated M] [--towns T] [--seed S]: add a large synthetic campaign."""
 
+import json
 import resource
 import time
 
@@ -23,15 +24,20 @@ class Command(BaseCommand):
         parser.add_argument("--enterprises", type=int, required=True, help="enterprises to add")
         parser.add_argument("--towns", type=int, default=100, help="new towns to spread them over (default 100)")
         parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same rows (default 0)")
+        parser.add_argument("--evaluated", type=int, default=0,
+                            help="enterprises of the 亩均效益评价 to add over the new towns, each with two years of "
+                                 "indicator rows, scored (default 0)")
+        parser.add_argument("--json", action="store_true", help="also print the timings as one line of JSON")
         parser.add_argument("--user", help="username the events and history are attributed to")
 
-    def handle(self, *args, enterprises: int, towns: int, seed: int, user: str | None, **options):
+    def handle(self, *args, enterprises: int, towns: int, seed: int, evaluated: int, user: str | None, **options):
         self._started = time.perf_counter()
         self._logged_step = 0
         self._drawn = False
         try:
             report = generate_scale(
-                enterprises=enterprises, towns=towns, seed=seed, user=importing_user(user), progress=self._progress
+                enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated, user=importing_user(user),
+                progress=self._progress,
             )
         except ScaleError as error:
             raise CommandError(str(error)) from error
@@ -54,6 +60,23 @@ class Command(BaseCommand):
                "per_second": f"{(report.rows + report.history_rows) / report.seconds:,.0f}",
                "memory": f"{peak_mb:,.0f}"}
         )
+        evaluation = report.evaluation
+        if evaluation.evaluated:
+            self.stdout.write(
+                _("Evaluation %(years)s: %(evaluated)s evaluated enterprises (%(by_code)s of them in the clearance "
+                  "ledger by credit code, %(by_name)s by name), %(rows)s indicator rows and %(adjustments)s "
+                  "adjustments in %(seconds).1f s; both years scored in %(scoring).1f s.")
+                % {"years": "、".join(map(str, evaluation.years)), "evaluated": f"{evaluation.evaluated:,}",
+                   "by_code": f"{evaluation.joined_by_code:,}", "by_name": f"{evaluation.joined_by_name:,}",
+                   "rows": f"{evaluation.indicator_rows:,}", "adjustments": f"{evaluation.adjustments:,}",
+                   "seconds": evaluation.seconds, "scoring": evaluation.scoring_seconds}
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps({
+                "seconds": report.seconds, "enterprises": report.enterprises, "evaluated": evaluation.evaluated,
+                "indicator_rows": evaluation.indicator_rows, "evaluation_seconds": evaluation.seconds,
+                "scoring_seconds": evaluation.scoring_seconds, "peak_mb": peak_mb,
+            }))
 
     def _progress(self, done: int, total: int, rows: int) -> None:
         """Redraw one line on a terminal; in a log, write a line every tenth of the way."""
