@@ -32,16 +32,16 @@ ADJUSTMENTS = ((5, "高新技术企业"), (3, "省级专精特新企业"), (-10,
 # The evaluation years: the two before this one (last year's evaluation is published this year).
 YEARS_BACK = (2, 1)
 
-EVALUATED_COLUMNS = ("id", "town_id", "name", "credit_code", "version")
+EVALUATED_COLUMNS = ("id", "town_id", "name", "credit_code", "clearance_enterprise_id", "version")
 ROW_COLUMNS = (
-    "enterprise_id", "year", "size", "land_mu", "tax_wan", "value_added_wan", "revenue_wan", "energy_tce",
+    "enterprise_id", "town_id", "year", "size", "land_mu", "tax_wan", "value_added_wan", "revenue_wan", "energy_tce",
     "emission_t", "rd_wan", "employees", "power_10k_kwh", "exempt",
     "score_tax_per_mu", "score_value_added_per_mu", "score_value_added_per_energy", "score_value_added_per_emission",
     "score_rd_intensity_pct", "score_labour_productivity", "score_tax_per_power",
-    "total", "position", "graded_count", "grade", "version",
+    "total", "position", "graded_count", "grade", "previous_grade", "version",
 )
 # The scores are written by scores_recompute; a new row has none.
-UNSCORED = (None,) * 7 + (None, None, None, "", 1)
+UNSCORED = (None,) * 7 + (None, None, None, "", "", 1)
 ADJUSTMENT_COLUMNS = ("id", "enterprise_id", "year", "points", "reason", "created_by_id", "created_at")
 
 
@@ -102,7 +102,7 @@ class Evaluation:
     def _enterprise(self, town_id: int, name: str, code: str | None) -> None:
         rng = self.rng
         enterprise_id = self.writer.next_id(EvaluatedEnterprise)
-        self.enterprises.append((enterprise_id, town_id, name, code, 1))
+        self.enterprises.append((enterprise_id, town_id, name, code, None, 1))  # linked once all is written
         above = rng.random() < ABOVE_SHARE
         size = SizeClass.ABOVE.value if above else SizeClass.BELOW.value
         exempt = rng.random() < EXEMPT_SHARE
@@ -124,7 +124,7 @@ class Evaluation:
             figures = [tax, value_added, revenue, value_added / ratios[2], value_added / ratios[2] * ratios[3],
                        revenue * ratios[4], max(1, round(value_added / ratios[5])), abs(tax) / ratios[6]]
             figures = [None if rng.random() < MISSING_SHARE else _figure(value) for value in figures]
-            self.rows.append((enterprise_id, year, size, _figure(land), *figures, exempt, *UNSCORED))
+            self.rows.append((enterprise_id, town_id, year, size, _figure(land), *figures, exempt, *UNSCORED))
             if rng.random() < ADJUSTED_SHARE:
                 points, reason = rng.choice(ADJUSTMENTS)
                 self.adjustments.append((self.writer.next_id(Adjustment), enterprise_id, year, str(points), reason,

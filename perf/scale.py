@@ -18,7 +18,7 @@ from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
-from clearance.derived import rollup, site_tree
+from clearance.derived import evaluation_links, rollup, site_tree
 from clearance.models import (
     Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Site, Target, Town,
 )
@@ -118,6 +118,7 @@ def generate_scale(
         site_tree.rebuild(town_ids=town_ids)
         rollup.rebuild(town_ids=town_ids)
         if evaluated:
+            evaluation_links.relink(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
             report.evaluation.scoring_seconds = _score(report.evaluation.years)
     _analyze(vacuum=[IndicatorRow] if evaluated else [])
     report.seconds = time.perf_counter() - started

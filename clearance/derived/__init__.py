@@ -1,10 +1,11 @@
-"""Tables derived from the records (the monthly rollup, the site tree), kept by the write path in the same transaction."""
+"""Tables derived from the records (the monthly rollup, the site tree, the evaluation's links to the clearance
+ledger), kept by the write path in the same transaction."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..models import Site
-from . import rollup, site_tree
+from ..models import Enterprise, EvaluatedEnterprise, Site
+from . import evaluation_links, rollup, site_tree
 
 
 @contextmanager
@@ -16,8 +17,16 @@ def kept_in_step(instance, *, deleting: bool = False) -> Iterator[None]:
     """
     tracked = rollup.track(instance)
     created = instance.pk is None
+    # The evaluated enterprises that were this clearance enterprise: after a delete they are no one's (or another's).
+    twins = (list(EvaluatedEnterprise.objects.filter(clearance_enterprise_id=instance.pk).values_list("pk", flat=True))
+             if deleting and isinstance(instance, Enterprise) else [])
     yield
     if tracked is not None:
         tracked.settle()
     if isinstance(instance, Site) and not deleting:
         site_tree.site_saved(instance, created=created)
+    if isinstance(instance, Enterprise):
+        if deleting:
+            evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk__in=twins))
+        else:
+            evaluation_links.relink_for_enterprise(instance)

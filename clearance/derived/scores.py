@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Avg, DecimalField, F, FloatField, Func, Q, Sum, Value
+from django.db.models import OuterRef, Subquery, Avg, DecimalField, F, FloatField, Func, Q, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round
 from django.utils import timezone
@@ -139,8 +139,19 @@ def recompute(scheme: Scheme) -> int:
             **{score_field(indicator): None for indicator in Indicator.values},
             total=None, position=None, graded_count=None, grade="",
         )
+        # The classes of this year are the year after's "class the year before", and this year's come from the last.
+        previous_grades_refresh(year=scheme.year)
+        previous_grades_refresh(year=scheme.year + 1)
         for indicator, weight in weights.items():
             if weight.benchmark_used != used[indicator]:
                 SchemeWeight.objects.filter(pk=weight.pk).update(benchmark_used=used[indicator])
         Scheme.objects.filter(pk=scheme.pk).update(graded_count=graded_count, computed_at=timezone.now())
     return graded_count
+
+
+def previous_grades_refresh(*, year: int) -> int:
+    """Copy each enterprise's class of YEAR − 1 onto its row of YEAR where it differs ('' when it had none); one UPDATE."""
+    before = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=year - 1).order_by().values("grade")[:1]
+    expected = Coalesce(Subquery(before), Value(""))
+    return (IndicatorRow.objects.filter(year=year).annotate(expected=expected).exclude(previous_grade=F("expected"))
+            .update(previous_grade=expected))

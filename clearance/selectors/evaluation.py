@@ -11,9 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import (
-    BooleanField, Case, Count, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BooleanField, Case, Count, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
-from django.db.models.functions import Collate, Coalesce
+from django.db.models.functions import Collate
 
 from ..choices import Grade, Indicator
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, Town
@@ -29,40 +29,31 @@ def binary_order(field_name: str):
 
 
 def in_clearance_condition(prefix: str = "enterprise__") -> Q:
-    """The condition that the evaluated enterprise at PREFIX is in the clearance ledger (by code, else town + name)."""
-    by_code = Exists(Enterprise.objects.filter(credit_code=OuterRef(f"{prefix}credit_code")))
-    by_name = Exists(Enterprise.objects.filter(town_id=OuterRef(f"{prefix}town_id"), name=OuterRef(f"{prefix}name")))
-    return Q(by_code) | Q(by_name)
+    """The condition that the evaluated enterprise at PREFIX is in the clearance ledger (by code, else town + name).
+
+    The link is kept by the write paths of both ledgers (derived.evaluation_links); its definition is twin() there.
+    """
+    return Q(**{f"{prefix}clearance_enterprise__isnull": False})
 
 
 def candidate_condition() -> Q:
-    """Class D, or class C this year and last (rows annotated by with_status), and not in clearance."""
-    return (Q(grade=Grade.D) | Q(grade=Grade.C, previous_grade=Grade.C)) & Q(in_clearance=False)
-
-
-def _previous_year_row() -> QuerySet:
-    """The row of the outer row's enterprise for the year before: one unique-index lookup.
-
-    Without order_by() the model's ordering (by year, town and name) would join the enterprise and its town into
-    the subquery and sort, for every row read.
-    """
-    return IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=OuterRef("year") - 1).order_by()
+    """Class D, or class C this year and last, and not in clearance: columns of the row and its enterprise only."""
+    return (Q(grade=Grade.D) | Q(grade=Grade.C, previous_grade=Grade.C)) & ~in_clearance_condition()
 
 
 def with_status(rows: QuerySet) -> QuerySet:
-    """Annotate indicator ROWS with in_clearance, previous_grade (the class of the year before) and candidate."""
-    previous = _previous_year_row()
+    """Annotate indicator ROWS with in_clearance and candidate (previous_grade is the row's own column)."""
     return rows.annotate(
         in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
-        previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),
-    ).annotate(candidate=ExpressionWrapper(candidate_condition(), output_field=BooleanField()))
+        candidate=ExpressionWrapper(candidate_condition(), output_field=BooleanField()),
+    )
 
 
 def evaluation_rows(year: int, *, town: Town | None = None) -> QuerySet:
     """Return YEAR's indicator rows (of TOWN when given) with their enterprise, town and status, best total first."""
     rows = IndicatorRow.objects.filter(year=year).select_related("enterprise__town")
     if town is not None:
-        rows = rows.filter(enterprise__town=town)
+        rows = rows.filter(town=town)  # the row's own town: one index gives the town's rows by total
     return with_status(rows).order_by(F("total").desc(nulls_last=True), "enterprise__name")
 
 
@@ -172,9 +163,9 @@ def _aggregates() -> dict:
     for grade in LOW_GRADES:
         low = Q(grade=grade)
         sums[f"land_{grade}"] = Sum("land_mu", filter=low)
-        sums[f"land_in_{grade}"] = Sum("land_mu", filter=low & Q(in_clearance=True))
+        sums[f"land_in_{grade}"] = Sum("land_mu", filter=low & in_clearance_condition())
         sums[f"energy_{grade}"] = Sum("energy_tce", filter=low)
-        sums[f"energy_in_{grade}"] = Sum("energy_tce", filter=low & Q(in_clearance=True))
+        sums[f"energy_in_{grade}"] = Sum("energy_tce", filter=low & in_clearance_condition())
     sums["n_candidates"] = Count("pk", filter=candidate_condition())
     # 亩均税收 and 亩均增加值 of a place: its enterprises' tax (value added) over their land, where both are given.
     with_land = Q(land_mu__gt=0)
@@ -202,25 +193,21 @@ def _classes(town: Town | None, values: dict) -> TownClasses:
 
 
 def _status_aliased(year: int) -> QuerySet:
-    previous = _previous_year_row()
-    return IndicatorRow.objects.filter(year=year).order_by().alias(
-        in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
-        previous_grade=Coalesce(Subquery(previous.values("grade")[:1]), Value("")),
-    )
+    return IndicatorRow.objects.filter(year=year).order_by()
 
 
 def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
     """Return YEAR's evaluation for the city and for each town (in display order): two grouped queries."""
     rows = _status_aliased(year)
     city = _classes(None, rows.aggregate(**_aggregates()))
-    per_town = {values["enterprise__town"]: values for values in rows.values("enterprise__town").annotate(**_aggregates())}
+    per_town = {values["town"]: values for values in rows.values("town").annotate(**_aggregates())}
     towns = [_classes(town, per_town[town.pk]) for town in Town.objects.order_by("display_order", "name") if town.pk in per_town]
     return city, towns
 
 
 def town_classes(year: int, town: Town) -> TownClasses:
     """Return YEAR's evaluation of TOWN: one query."""
-    return _classes(town, _status_aliased(year).filter(enterprise__town=town).aggregate(**_aggregates()))
+    return _classes(town, _status_aliased(year).filter(town=town).aggregate(**_aggregates()))
 
 
 @dataclass

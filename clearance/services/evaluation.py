@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..choices import Indicator, SizeClass
-from ..derived import scores
+from ..derived import evaluation_links, scores
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, Site, Town
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..selectors.evaluation import clearance_enterprise_of
@@ -143,6 +143,8 @@ def evaluated_enterprise_upsert(*, town: Town, name: str, credit_code: str | Non
     if enterprise is None:
         enterprise = EvaluatedEnterprise(town=town, name=name, credit_code=credit_code)
         save_validated(enterprise, user=user)
+        evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
+        enterprise.refresh_from_db(fields=["clearance_enterprise"])
     return enterprise
 
 

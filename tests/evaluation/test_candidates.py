@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from clearance.choices import SizeClass
+from clearance.derived.scores import previous_grades_refresh
 from clearance.models import IndicatorRow
 from clearance.selectors.evaluation import (
     candidates, classes_by_town, clearance_enterprise_of, evaluated_of, evaluation_rows,
@@ -21,13 +22,16 @@ CODE = "91330482MA2B8XXXX" + credit_code_check_character("91330482MA2B8XXXX")
 def evaluated(town, name, *, code=None, grades: dict[int, str], land="10", energy="100"):
     """An evaluated enterprise with a row per year of GRADES, its class set as the scoring would have left it.
 
-    The candidate rule reads only the classes; how totals become classes is tested in test_scoring.py.
+    The candidate rule reads only the classes (and the class of the year before, which the scoring copies); how
+    totals become classes is tested in test_scoring.py.
     """
     enterprise = evaluated_enterprise_upsert(town=town, name=name, credit_code=code)
     for year, grade in grades.items():
         row = indicator_row_upsert(enterprise=enterprise, year=year, size=SizeClass.BELOW, rescore=False,
                                    land_mu=Decimal(land), energy_tce=Decimal(energy), tax_wan=Decimal("1"))
         IndicatorRow.objects.filter(pk=row.pk).update(grade=grade, total=Decimal("1"))
+        previous_grades_refresh(year=year)
+        previous_grades_refresh(year=year + 1)
     return enterprise
 
 

@@ -1,10 +1,11 @@
-"""python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree) and report any difference."""
+"""python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, the
+evaluation's links to the clearance ledger) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import rollup, site_tree
-from clearance.models import Town
+from clearance.derived import evaluation_links, rollup, site_tree
+from clearance.models import EvaluatedEnterprise, Town
 
 
 class Command(BaseCommand):
@@ -21,11 +22,14 @@ class Command(BaseCommand):
     def handle(self, *args, repair: bool, **options):
         found = rollup.differences()
         tree_found = site_tree.differences()
+        links_found = evaluation_links.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
-        if not found and not tree_found:
+        if not links_found:
+            self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
+        if not found and not tree_found and not links_found:
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -37,17 +41,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"site tree: site {each['site']} in {each['ancestor']} ({each['depth']} levels down) {each['problem']}"
             )
+        for pk, stored, expected in links_found:
+            self.stdout.write(f"evaluated enterprise {pk}: linked to clearance enterprise {stored}, should be {expected}")
         if repair:
             with transaction.atomic():
+                if links_found:
+                    evaluation_links.relink(EvaluatedEnterprise.objects.all())
                 if tree_found:
                     site_tree.rebuild()
                 if found:
                     rollup.rebuild()
             self.stdout.write(
-                f"{len(found) + len(tree_found)} differences repaired: rebuilt from the events and the sites"
+                f"{len(found) + len(tree_found) + len(links_found)} differences repaired: rebuilt from the events and the sites"
             )
             return
         raise CommandError(
-            f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree "
+            f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
+            f"{len(links_found)} in the evaluation's links "
             "(run with --repair)"
         )
