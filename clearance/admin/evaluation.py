@@ -200,6 +200,8 @@ class SchemeAdmin(ClearanceAdmin):
     def save_related(self, request, form, formsets, change):
         if not change:
             return super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            formset.save(commit=False)  # writes nothing; the change message reads what it found changed
         weights = {
             each.instance.indicator: (each.cleaned_data.get("weight"), each.cleaned_data.get("fixed_benchmark"))
             for formset in formsets
