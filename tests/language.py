@@ -6,6 +6,7 @@ Allowed, because they are not English to translate:
 - the key names Control, Command and Mac, which Django's Chinese help quotes ("按住 Control 键");
 - "English", the language switcher's name of that language, written in it as every switcher does;
 - tokens with a digit or one of _ . / @ : * in them: paths, file names, addresses, codes, masked hashes;
+- the letter of an evaluation class before 类 (A类 to D类: DOMAIN.md's names of the 亩均 classes);
 - the names of the test data's groups (leaders, officials) and the data the caller names (user names):
   records, not words of the interface.
 """
@@ -19,6 +20,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_\-./@:*’']*[A-Za-z][A-Za-z0-9_\-./@:*’']*")
 ABBREVIATION = re.compile(r"[A-Z]{2,5}")
 TECHNICAL = re.compile(r"[\d_./@:*]")
 LATIN = re.compile(r"[A-Za-z]")
+CLASS_NAME = re.compile(r"(?<![A-Za-z])[A-D](?= ?类)")
 
 
 class _VisibleText(HTMLParser):
@@ -59,6 +61,7 @@ def english_words(text: str, *, data: tuple[str, ...] = ()) -> list[str]:
     """Return the words of TEXT in Latin letters that are not allowed above or in DATA, in order, once each."""
     for value in sorted(data, key=len, reverse=True):  # whole tokens only: the user "leader" is not in "leaders"
         text = re.sub(rf"(?<![\w\-]){re.escape(value)}(?![\w\-])", " ", text)
+    text = CLASS_NAME.sub(" ", text)
     found = []
     for token in TOKEN.findall(text):
         token = token.strip(".:")

@@ -44,6 +44,7 @@ from clearance.models import (
     Event,
     IndicatorRow,
     Pairing,
+    Scheme,
     Photo,
     Site,
     TaskForce,
@@ -234,8 +235,10 @@ def admin_model_rules(model) -> dict[str, dict]:
         f"{info}_add": {"get": model_staff(403 if is_log else 200), "post": model_staff(403 if is_log else 200)},
         # The sign-in logs' change form is all read-only: a POST changes no field and goes back to the list,
         # though Django's admin still logs it ("no fields changed").
+        # An adjustment is never changed (deleted and given anew): its change page only shows it, a POST is refused.
         f"{info}_change": {
-            "kwargs": object_id, "get": model_staff(200), "post": model_staff(REDIRECT if is_log else 200),
+            "kwargs": object_id, "get": model_staff(200),
+            "post": model_staff(REDIRECT if is_log else 403 if model is Adjustment else 200),
             **({"writes": {"admin.LogEntry": 1}} if is_log else {}),
         },
         # An empty POST is not a confirmation: the page asks again and nothing is deleted. Users are never
@@ -432,6 +435,10 @@ def build_admin_world() -> World:
         AccessAttempt: AccessAttempt.objects.create(**sign_in, get_data="", post_data="", failures_since_start=1),
         AccessLog: AccessLog.objects.create(**sign_in),
         AccessFailureLog: AccessFailureLog.objects.create(**sign_in),
+        EvaluatedEnterprise: evaluated_enterprise(world),
+        IndicatorRow: evaluated_row(world),
+        Scheme: Scheme.objects.get(year=evaluated_row(world).year, size=evaluated_row(world).size),
+        Adjustment: evaluation_adjustment(world),
     }
     return world
 

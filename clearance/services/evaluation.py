@@ -30,11 +30,15 @@ def scheme_ensure(*, year: int, size: str, user: User | None = None) -> Scheme:
         return scheme
     scheme = Scheme(year=year, size=size, cap=DEFAULT_CAP, **DEFAULT_CUTOFFS)
     save_validated(scheme, user=user)
-    defaults = DEFAULT_WEIGHTS[SizeClass(size)]
+    _default_weights(scheme, user=user)
+    return scheme
+
+
+def _default_weights(scheme: Scheme, *, user: User | None) -> None:
+    defaults = DEFAULT_WEIGHTS[SizeClass(scheme.size)]
     for indicator in Indicator:
         save_validated(SchemeWeight(scheme=scheme, indicator=indicator, weight=Decimal(defaults.get(indicator, 0))),
                        user=user)
-    return scheme
 
 
 @transaction.atomic
@@ -166,6 +170,127 @@ def indicator_row_upsert(*, enterprise: EvaluatedEnterprise, year: int, user: Us
         for size in {old_size, row.size} - {None}:
             scores_recompute(year=year, size=size)
     return row
+
+
+# The admin's writes: an enterprise, a row, a scheme created or deleted by hand ---------------------------
+
+
+def _refuse_name_taken(enterprise: EvaluatedEnterprise) -> None:
+    taken = EvaluatedEnterprise.objects.filter(town_id=enterprise.town_id, name=enterprise.name)
+    if enterprise.pk is not None:
+        taken = taken.exclude(pk=enterprise.pk)
+    if enterprise.town_id is not None and taken.exists():
+        raise ValidationError(
+            {"name": ValidationError(_("%(town)s already has an evaluated enterprise named %(name)s.")
+                                     % {"town": enterprise.town.name, "name": enterprise.name},
+                                     code="evaluated_name_taken")})
+
+
+@transaction.atomic
+def evaluated_enterprise_create(*, town: Town, name: str, credit_code: str | None = None,
+                                user: User | None) -> EvaluatedEnterprise:
+    """Create an evaluated enterprise of TOWN; refused when the town has one of that name or the code is taken."""
+    enterprise = EvaluatedEnterprise(town=town, name=(name or "").strip(), credit_code=credit_code)
+    _refuse_name_taken(enterprise)
+    save_validated(enterprise, user=user)
+    return enterprise
+
+
+@transaction.atomic
+def evaluated_enterprise_update(*, enterprise: EvaluatedEnterprise, expected_version: int, user: User | None,
+                                **fields) -> EvaluatedEnterprise:
+    """Change ENTERPRISE's town, name or credit code as edited on a page loaded at EXPECTED_VERSION.
+
+    No score moves: an enterprise is ranked among the whole city's of its size class, whatever its town.
+    """
+    current = EvaluatedEnterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.name = (current.name or "").strip()
+    _refuse_name_taken(current)
+    save_validated(current, user=user, bump_version=True)
+    return current
+
+
+@transaction.atomic
+def evaluated_enterprise_delete(*, enterprise: EvaluatedEnterprise, expected_version: int, user: User | None) -> None:
+    """Delete ENTERPRISE as seen at EXPECTED_VERSION; refused while it has evaluation data or adjustments (each is
+    deleted on its own, scoring its year again)."""
+    current = EvaluatedEnterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    years = sorted(set(current.indicator_rows.values_list("year", flat=True)))
+    if years:
+        raise ValidationError(
+            _("%(name)s still has evaluation data for %(years)s; delete it first.")
+            % {"name": current.name, "years": "、".join(map(str, years))}, code="evaluated_enterprise_has_data")
+    adjustments = current.adjustments.count()
+    if adjustments:
+        raise ValidationError(
+            _("%(name)s still has %(count)s adjustments; delete them first.")
+            % {"name": current.name, "count": adjustments}, code="evaluated_enterprise_has_adjustments")
+    delete_recorded(current, user=user)
+
+
+@transaction.atomic
+def indicator_row_create(*, enterprise: EvaluatedEnterprise, year: int, user: User | None, **fields) -> IndicatorRow:
+    """Create ENTERPRISE's row of YEAR with FIELDS (size, figures, exemption); refused when it has one; score the year
+    and size class again."""
+    if year is not None and IndicatorRow.objects.filter(enterprise=enterprise, year=year).exists():
+        raise ValidationError(
+            {"year": ValidationError(_("%(name)s already has evaluation data for %(year)s; correct that row instead.")
+                                     % {"name": enterprise.name, "year": year}, code="indicator_row_exists")})
+    row = IndicatorRow(enterprise=enterprise, year=year, **fields)
+    save_validated(row, user=user)
+    scores_recompute(year=row.year, size=row.size)
+    row.refresh_from_db()
+    return row
+
+
+@transaction.atomic
+def indicator_row_delete(*, row: IndicatorRow, expected_version: int, user: User | None) -> None:
+    """Delete ROW as seen at EXPECTED_VERSION (kept in the history); score its year and size class again."""
+    current = IndicatorRow.objects.select_for_update().get(pk=row.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    year, size = current.year, current.size
+    delete_recorded(current, user=user)
+    scores_recompute(year=year, size=size)
+
+
+@transaction.atomic
+def scheme_create(*, year: int, size: str, user: User | None, **fields) -> Scheme:
+    """Create the scheme of YEAR and SIZE with FIELDS (cap, cut-offs) and the default weights; refused when the year
+    has one for that size class; score the year and size class with it."""
+    if Scheme.objects.filter(year=year, size=size).exists():
+        raise ValidationError(
+            _("%(year)s already has a scheme for %(size)s; change that one.")
+            % {"year": year, "size": SizeClass(size).label}, code="scheme_exists")
+    unknown = set(fields) - set(SCHEME_FIELDS)
+    if unknown:
+        raise ValueError(f"not a scheme setting: {sorted(unknown)}")
+    scheme = Scheme(year=year, size=size, **{"cap": DEFAULT_CAP, **DEFAULT_CUTOFFS, **fields})
+    save_validated(scheme, user=user)
+    _default_weights(scheme, user=user)
+    scores.recompute(scheme)
+    return scheme
+
+
+@transaction.atomic
+def scheme_delete(*, scheme: Scheme, expected_version: int, user: User | None) -> None:
+    """Delete SCHEME as seen at EXPECTED_VERSION with its weights; refused while its year and size class has
+    evaluation data, whose scores and classes it gave (scoring them again would only bring the defaults back)."""
+    current = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    rows = IndicatorRow.objects.filter(year=current.year, size=current.size).count()
+    if rows:
+        raise ValidationError(
+            _("%(scheme)s scored %(rows)s rows of evaluation data; change its weights instead of deleting it.")
+            % {"scheme": current, "rows": rows}, code="scheme_in_use")
+    delete_recorded(current, user=user)
 
 
 @transaction.atomic

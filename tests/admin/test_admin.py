@@ -23,8 +23,10 @@ from PIL import Image
 from simple_history.admin import SimpleHistoryAdmin
 
 from clearance import services
-from clearance.choices import Disposal, Metric, PhotoPhase, Stage, TownKind
+from clearance.choices import Disposal, Metric, PhotoPhase, SizeClass, Stage, TownKind
+from clearance.services import evaluation
 from clearance.models import (
+    Adjustment,
     AttackGroup,
     BackgroundJob,
     Bureau,
@@ -32,13 +34,17 @@ from clearance.models import (
     BulletinFigure,
     County,
     Enterprise,
+    EvaluatedEnterprise,
     Event,
+    IndicatorRow,
     JobFile,
     MonthlyFigure,
     Pairing,
     Photo,
     ReportingPeriod,
     Profile,
+    Scheme,
+    SchemeWeight,
     Site,
     SiteAncestry,
     TaskForce,
@@ -109,6 +115,14 @@ def build_campaign(user) -> dict:
         target=Decimal("2500"), user=user,
     ).obj
     photo = services.photo_add(event=signed, upload=png_upload(), phase=PhotoPhase.DURING, caption="签约现场", user=user)
+    evaluated = evaluation.evaluated_enterprise_create(town=town, name="示例钢铁有限公司", user=user)
+    scheme = evaluation.scheme_create(year=2022, size=SizeClass.BELOW, user=user)
+    row = evaluation.indicator_row_upsert(
+        enterprise=evaluated, year=2022, size=SizeClass.BELOW, land_mu=Decimal("10"), tax_wan=Decimal("50"),
+        power_10k_kwh=Decimal("20"), user=user,
+    )
+    adjustment = evaluation.adjustment_add(enterprise=evaluated, year=2022, points=Decimal("5"), reason="高新技术企业",
+                                           user=user)
     return {
         Town: town,
         County: county,
@@ -124,6 +138,10 @@ def build_campaign(user) -> dict:
         Photo: photo,
         Target: target,
         BulletinFigure: figure,
+        EvaluatedEnterprise: evaluated,
+        IndicatorRow: row,
+        Scheme: scheme,
+        Adjustment: adjustment,
     }
 
 
@@ -157,10 +175,11 @@ def test_admin_registers_every_clearance_model_with_its_history():
     # A Profile is part of a person, kept on the people page (clearance/views/people.py) with its account, through
     # clearance/services/people.py; an admin page of its own would edit a phone apart from its person.
     # Background jobs and their uploads are the worker's bookkeeping, followed on the ledger import pages.
+    # A scheme's weights are part of it, edited on its page (an inline) and saved with it in one scheme_update.
     app_models = {
         model for model in apps.get_app_config("clearance").get_models()
         if not hasattr(model, "instance_type")
-        and model not in (BackgroundJob, JobFile, MonthlyFigure, Profile, ReportingPeriod, SiteAncestry)
+        and model not in (BackgroundJob, JobFile, MonthlyFigure, Profile, ReportingPeriod, SchemeWeight, SiteAncestry)
     }
 
     assert app_models == set(CLEARANCE_MODELS)
