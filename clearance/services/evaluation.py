@@ -147,8 +147,7 @@ def evaluated_enterprise_upsert(*, town: Town, name: str, credit_code: str | Non
     if enterprise is None:
         enterprise = EvaluatedEnterprise(town=town, name=name, credit_code=credit_code)
         save_validated(enterprise, user=user)
-        evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
-        enterprise.refresh_from_db(fields=["clearance_enterprise"])
+        _keep_in_step(enterprise)
     return enterprise
 
 
@@ -193,6 +192,7 @@ def evaluated_enterprise_create(*, town: Town, name: str, credit_code: str | Non
     enterprise = EvaluatedEnterprise(town=town, name=(name or "").strip(), credit_code=credit_code)
     _refuse_name_taken(enterprise)
     save_validated(enterprise, user=user)
+    _keep_in_step(enterprise)
     return enterprise
 
 
@@ -211,6 +211,7 @@ def evaluated_enterprise_update(*, enterprise: EvaluatedEnterprise, expected_ver
     current.name = (current.name or "").strip()
     _refuse_name_taken(current)
     save_validated(current, user=user, bump_version=True)
+    _keep_in_step(current)
     return current
 
 
@@ -319,3 +320,10 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
     if energy is not None:
         plan.setdefault("annual_energy_tce", energy.quantize(Decimal("0.01")))
     return enterprise_create(site=site, name=evaluated.name, credit_code=evaluated.credit_code, user=user, **plan)
+
+
+def _keep_in_step(enterprise: EvaluatedEnterprise) -> None:
+    """After ENTERPRISE was created or changed: its rows are in its town, and its clearance twin is found again."""
+    IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id).update(town_id=enterprise.town_id)
+    evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
+    enterprise.refresh_from_db(fields=["clearance_enterprise"])
