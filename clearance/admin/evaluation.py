@@ -112,8 +112,9 @@ class IndicatorRowAdmin(ClassMixin, ClearanceAdmin):
     form = IndicatorRowForm
     list_display = ["enterprise", "town", "year", "size", "exempt", "total", "position", "class_label"]
     list_display_links = ["enterprise", "year"]
-    list_select_related = ["enterprise__town"]
-    list_filter = ["year", "size", ClassFilter, "exempt", "enterprise__town"]
+    # The row's own town (its enterprise's, kept so by the services): a column the list reads with the row.
+    list_select_related = ["enterprise", "town"]
+    list_filter = ["year", "size", ClassFilter, "exempt", "town"]
     search_fields = ["enterprise__name", "enterprise__credit_code"]
     autocomplete_fields = ["enterprise"]
     fieldsets = [
@@ -127,10 +128,6 @@ class IndicatorRowAdmin(ClassMixin, ClearanceAdmin):
         # A row belongs to its enterprise and year; one entered for the wrong ones is deleted and entered anew.
         computed = [*Indicator.values, *ROW_SCORES, "version"]
         return ["enterprise", "year", *computed] if obj else computed
-
-    @admin.display(description=_("town"), ordering="enterprise__town__display_order")
-    def town(self, obj):
-        return obj.enterprise.town
 
     @admin.display(description=_("scores by indicator"))
     def indicator_scores(self, obj):

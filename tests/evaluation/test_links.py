@@ -10,7 +10,7 @@ from django.core.management import call_command
 from clearance import services
 from clearance.choices import SizeClass
 from clearance.derived import evaluation_links
-from clearance.models import Enterprise, EvaluatedEnterprise, IndicatorRow
+from clearance.models import EvaluatedEnterprise, IndicatorRow
 from clearance.services import evaluation
 from clearance.validators import credit_code_check_character
 from tests.evaluation.test_import import line, run_import, write_xlsx
