@@ -38,10 +38,10 @@ ROW_COLUMNS = (
     "emission_t", "rd_wan", "employees", "power_10k_kwh", "exempt",
     "score_tax_per_mu", "score_value_added_per_mu", "score_value_added_per_energy", "score_value_added_per_emission",
     "score_rd_intensity_pct", "score_labour_productivity", "score_tax_per_power",
-    "total", "position", "graded_count", "grade", "previous_grade", "version",
+    "total", "position", "graded_count", "grade", "previous_grade", "in_clearance", "version",
 )
 # The scores are written by scores_recompute; a new row has none.
-UNSCORED = (None,) * 7 + (None, None, None, "", "", 1)
+UNSCORED = (None,) * 7 + (None, None, None, "", "", False, 1)  # in clearance: relinked once all is written
 ADJUSTMENT_COLUMNS = ("id", "enterprise_id", "year", "points", "reason", "created_by_id", "created_at")
 
 

@@ -10,10 +10,12 @@ its definition and lists any disagreement; `manage.py verify_rollups` reports it
 
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from ..models import Enterprise, EvaluatedEnterprise
+from ..models import Enterprise, EvaluatedEnterprise, IndicatorRow
+
+RELINK_BATCH = 10_000
 
 
 def twin() -> Coalesce:
@@ -24,8 +26,19 @@ def twin() -> Coalesce:
 
 
 def relink(evaluated: QuerySet[EvaluatedEnterprise]) -> int:
-    """Point each of EVALUATED at its clearance enterprise, or at none; one UPDATE. Return how many rows it touched."""
-    return evaluated.update(clearance_enterprise_id=twin())
+    """Point each of EVALUATED at its clearance enterprise, or at none, and mark their rows in clearance or not.
+
+    Two UPDATEs per ten thousand enterprises; return how many enterprises were looked at. The enterprises are
+    listed first: a scope naming the links (Q(clearance_enterprise__…)) would change under the first UPDATE.
+    """
+    ids = list(evaluated.order_by().values_list("pk", flat=True))
+    for start in range(0, len(ids), RELINK_BATCH):
+        batch = ids[start:start + RELINK_BATCH]
+        EvaluatedEnterprise.objects.filter(pk__in=batch).update(clearance_enterprise_id=twin())
+        linked = EvaluatedEnterprise.objects.filter(pk=OuterRef("enterprise_id"), clearance_enterprise__isnull=False)
+        (IndicatorRow.objects.filter(enterprise_id__in=batch).annotate(expected=Exists(linked))
+         .exclude(in_clearance=F("expected")).update(in_clearance=Exists(linked)))
+    return len(ids)
 
 
 def relink_for_enterprise(enterprise: Enterprise) -> int:
@@ -46,13 +59,18 @@ def relink_for_ledger(*, town_ids: Iterable[int], codes: Iterable[str]) -> int:
     return relink(EvaluatedEnterprise.objects.filter(scope))
 
 
-def differences(limit: int = 20) -> list[tuple[int, int | None, int | None]]:
-    """Return (evaluated pk, stored twin, twin by definition) where they disagree, at most LIMIT of them."""
+def differences(limit: int = 20) -> list[tuple[str, int, object, object]]:
+    """Return (what, pk, stored, by definition) where a stored link or a row's in-clearance mark disagrees with the
+    definition, at most LIMIT of them."""
     wrong = []
     pairs = EvaluatedEnterprise.objects.annotate(expected=twin()).order_by("pk")
     for pk, stored, expected in pairs.values_list("pk", "clearance_enterprise_id", "expected").iterator(chunk_size=5000):
         if stored != expected:
-            wrong.append((pk, stored, expected))
+            wrong.append(("evaluated enterprise", pk, stored, expected))
             if len(wrong) >= limit:
-                break
+                return wrong
+    linked = EvaluatedEnterprise.objects.filter(pk=OuterRef("enterprise_id"), clearance_enterprise__isnull=False)
+    rows = IndicatorRow.objects.annotate(expected=Exists(linked)).exclude(in_clearance=F("expected")).order_by("pk")
+    for pk, stored, expected in rows.values_list("pk", "in_clearance", "expected")[:limit - len(wrong)]:
+        wrong.append(("indicator row", pk, stored, expected))
     return wrong

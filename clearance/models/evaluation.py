@@ -65,7 +65,7 @@ class EvaluatedEnterprise(models.Model):
     """An industrial enterprise of the city as the evaluation knows it; most are never in clearance.
 
     It is the same enterprise as one of the clearance ledger when the credit code matches, else when
-    (town, name) does (selectors.evaluation.in_clearance); its key on import is the code when given.
+    (town, name) does (derived.evaluation_links); its key on import is the code when given.
     """
 
     town = models.ForeignKey(Town, models.PROTECT, related_name="evaluated_enterprises", verbose_name=_("town"))
@@ -171,6 +171,9 @@ class IndicatorRow(models.Model):
     position = models.PositiveIntegerField(_("position"), null=True, editable=False)
     graded_count = models.PositiveIntegerField(_("enterprises graded"), null=True, editable=False)
     grade = models.CharField(_("class"), max_length=1, choices=Grade.choices, blank=True, editable=False)
+    # Whether its enterprise is in the clearance ledger, copied from EvaluatedEnterprise.clearance_enterprise by
+    # derived.evaluation_links.relink (the one writer of both): a town's figures then read the rows alone.
+    in_clearance = models.BooleanField(_("in clearance"), default=False, editable=False)
     # The enterprise's class the year before ('' when none), written by the scoring of either year.
     previous_grade = models.CharField(_("class the year before"), max_length=1, choices=Grade.choices, blank=True,
                                       editable=False)
@@ -179,7 +182,7 @@ class IndicatorRow(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             *Indicator.values, *(score_field(indicator) for indicator in Indicator.values),
-            "total", "position", "graded_count", "grade", "previous_grade", "town",
+            "total", "position", "graded_count", "grade", "previous_grade", "town", "in_clearance",
         ]
     )
 
@@ -204,8 +207,9 @@ class IndicatorRow(models.Model):
 
     def save(self, *args, **kwargs):
         # A row is in its enterprise's town; the bulk writers set the column themselves.
-        if self.town_id is None and self.enterprise_id is not None:
-            self.town_id = self.enterprise.town_id
+        if self._state.adding and self.enterprise_id is not None:
+            self.town_id = self.town_id or self.enterprise.town_id
+            self.in_clearance = self.enterprise.clearance_enterprise_id is not None
         super().save(*args, **kwargs)
 
     @property

@@ -28,25 +28,23 @@ def binary_order(field_name: str):
     return Collate(field_name, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
-def in_clearance_condition(prefix: str = "enterprise__") -> Q:
-    """The condition that the evaluated enterprise at PREFIX is in the clearance ledger (by code, else town + name).
+def in_clearance_condition() -> Q:
+    """The condition that an indicator row's enterprise is in the clearance ledger (by code, else town + name).
 
-    The link is kept by the write paths of both ledgers (derived.evaluation_links); its definition is twin() there.
+    The row's own column, kept with the enterprise's link by derived.evaluation_links (whose twin() is the
+    definition): a town's figures read its rows alone.
     """
-    return Q(**{f"{prefix}clearance_enterprise__isnull": False})
+    return Q(in_clearance=True)
 
 
 def candidate_condition() -> Q:
-    """Class D, or class C this year and last, and not in clearance: columns of the row and its enterprise only."""
+    """Class D, or class C this year and last, and not in clearance: columns of the row only."""
     return (Q(grade=Grade.D) | Q(grade=Grade.C, previous_grade=Grade.C)) & ~in_clearance_condition()
 
 
 def with_status(rows: QuerySet) -> QuerySet:
-    """Annotate indicator ROWS with in_clearance and candidate (previous_grade is the row's own column)."""
-    return rows.annotate(
-        in_clearance=ExpressionWrapper(in_clearance_condition(), output_field=BooleanField()),
-        candidate=ExpressionWrapper(candidate_condition(), output_field=BooleanField()),
-    )
+    """Annotate indicator ROWS with candidate (in_clearance and previous_grade are the row's own columns)."""
+    return rows.annotate(candidate=ExpressionWrapper(candidate_condition(), output_field=BooleanField()))
 
 
 def evaluation_rows(year: int, *, town: Town | None = None) -> QuerySet:

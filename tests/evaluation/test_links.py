@@ -50,9 +50,11 @@ def test_the_services_keep_the_twin_as_either_ledger_changes(db, django_user_mod
     evaluated = evaluation.evaluated_enterprise_update(enterprise=evaluated, expected_version=evaluated.version,
                                                        user=admin, town=other)
     row.refresh_from_db()
-    assert row.town == other and twin_of(evaluated) == enterprise
+    assert row.town == other and twin_of(evaluated) == enterprise and row.in_clearance
     services.enterprise_delete(enterprise=enterprise, expected_version=enterprise.version, user=admin)
     assert twin_of(evaluated) is None
+    row.refresh_from_db()
+    assert not row.in_clearance
     assert evaluation_links.differences() == []
 
 

@@ -41,8 +41,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"site tree: site {each['site']} in {each['ancestor']} ({each['depth']} levels down) {each['problem']}"
             )
-        for pk, stored, expected in links_found:
-            self.stdout.write(f"evaluated enterprise {pk}: linked to clearance enterprise {stored}, should be {expected}")
+        for what, pk, stored, expected in links_found:
+            self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
         if repair:
             with transaction.atomic():
                 if links_found:
