@@ -108,7 +108,7 @@ class EvaluationFilter(django_filters.FilterSet):
     """
 
     town = django_filters.ModelChoiceFilter(
-        label=_("Township"), field_name="enterprise__town", queryset=Town.objects.order_by("display_order", "name"),
+        label=_("Township"), field_name="town", queryset=Town.objects.order_by("display_order", "name"),
         empty_label=_("All townships"),
     )
     grade = django_filters.ChoiceFilter(
