@@ -134,14 +134,17 @@ def recompute(scheme: Scheme) -> int:
                 """,
                 [*grade_params, *params, *grade_params],
             )
+            written = cursor.rowcount
         graded_count = rows.filter(graded_filter()).count()
-        rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
+        written += rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
             **{score_field(indicator): None for indicator in Indicator.values},
             total=None, position=None, graded_count=None, grade="",
         )
-        # The classes of this year are the year after's "class the year before", and this year's come from the last.
-        previous_grades_refresh(year=scheme.year)
-        previous_grades_refresh(year=scheme.year + 1)
+        if written:
+            # This group's classes are the next year's "class the year before"; a row new to this group (it was
+            # written: it had no scores) takes its class of the year before. Nothing written, no class moved.
+            previous_grades_refresh(year=scheme.year, size=scheme.size)
+            previous_grades_refresh(year=scheme.year + 1)
         for indicator, weight in weights.items():
             if weight.benchmark_used != used[indicator]:
                 SchemeWeight.objects.filter(pk=weight.pk).update(benchmark_used=used[indicator])
@@ -149,9 +152,12 @@ def recompute(scheme: Scheme) -> int:
     return graded_count
 
 
-def previous_grades_refresh(*, year: int) -> int:
-    """Copy each enterprise's class of YEAR − 1 onto its row of YEAR where it differs ('' when it had none); one UPDATE."""
+def previous_grades_refresh(*, year: int, size: str | None = None) -> int:
+    """Copy each enterprise's class of YEAR − 1 onto its row of YEAR (of SIZE when given) where it differs ('' when it
+    had none); one UPDATE."""
     before = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=year - 1).order_by().values("grade")[:1]
     expected = Coalesce(Subquery(before), Value(""))
-    return (IndicatorRow.objects.filter(year=year).annotate(expected=expected).exclude(previous_grade=F("expected"))
-            .update(previous_grade=expected))
+    rows = IndicatorRow.objects.filter(year=year)
+    if size is not None:
+        rows = rows.filter(size=size)
+    return rows.annotate(expected=expected).exclude(previous_grade=F("expected")).update(previous_grade=expected)
