@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from clearance.models import Event, Site
 
+from .test_dashboard import DASHBOARD_CHARTS
 from .conftest import login
 
 pytestmark = pytest.mark.browser
@@ -58,7 +59,7 @@ def test_csp_dashboard_draws_its_charts_and_tooltips_without_violation(watched_p
     login(page, live_server, "leader")
 
     visit(page, f"{live_server.url}/")
-    expect(page.locator("[data-chart] canvas")).to_have_count(4)
+    expect(page.locator("[data-chart] canvas")).to_have_count(DASHBOARD_CHARTS)
     # A tooltip is HTML that ECharts writes with style attributes: the policy lets those through (not scripts).
     chart = page.locator("[data-chart='trend']").first
     chart.scroll_into_view_if_needed()

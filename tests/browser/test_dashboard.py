@@ -27,6 +27,10 @@ def collect_errors(page) -> list[str]:
     return errors
 
 
+# The dashboard's charts: the city's metrics, the trend, the towns, the counties, and the evaluation's class mix.
+DASHBOARD_CHARTS = 5
+
+
 def expect_charts_drawn(page, count: int) -> None:
     """Every chart box holds a canvas ECharts drew into."""
     expect(page.locator("[data-chart]")).to_have_count(count)
@@ -50,7 +54,7 @@ def test_leader_reads_the_dashboard_changes_the_month_opens_a_town_and_downloads
         "190", "3,163", "50,000",
     ]
     expect(page.locator('[data-figure="land_vacated_mu"] [data-completion]')).to_have_text("126.5%")
-    expect_charts_drawn(page, 4)
+    expect_charts_drawn(page, DASHBOARD_CHARTS)
     shot(page, "dashboard_desktop")
 
     with page.expect_download() as ranking_download:
@@ -68,7 +72,7 @@ def test_leader_reads_the_dashboard_changes_the_month_opens_a_town_and_downloads
     assert card_value(page, "enterprises_rectified") == str(july["enterprises_rectified"])
     assert card_value(page, "enterprises_rectified") != "190"
     expect(page.locator("#period-month")).to_have_value("7")
-    expect_charts_drawn(page, 4)
+    expect_charts_drawn(page, DASHBOARD_CHARTS)
     shot(page, "dashboard_july_desktop")
 
     page.locator('[data-table="town-ranking"] a', has_text="曹桥街道").click()
@@ -95,7 +99,7 @@ def test_dashboard_town_page_and_board_fit_a_phone(phone_page, live_server, demo
 
     login(page, live_server, "leader")
 
-    expect_charts_drawn(page, 4)
+    expect_charts_drawn(page, DASHBOARD_CHARTS)
     # Wide tables scroll inside their box; the page itself is no wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "dashboard_phone")

@@ -38,6 +38,7 @@ def test_admin_uploads_a_ledger_with_a_bad_row_fixes_it_confirms_and_sees_it_on_
     login(page, live_server, "admin")
     expect(page.locator('[data-figure="enterprises_rectified"] .figure-value')).to_have_text("190")
 
+    page.locator("[data-admin-menu]").click()  # the admins' data pages are in one menu
     page.get_by_role("link", name="台账").click()
     expect(page.get_by_role("heading", name="导入台账")).to_be_visible()
     # 林垵镇: the article's misprint for 林埭镇, exactly the kind of slip a ledger carries.
