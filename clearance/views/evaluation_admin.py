@@ -16,18 +16,16 @@ from django.views import View
 from .. import permissions
 from ..choices import Grade, Indicator, INDICATOR_UNITS, JobKind, SizeClass
 from ..indicators.template import indicators_template
-from ..ledger import LedgerError
 from ..forms import VersionedModelForm, refuse_control_characters
 from ..models import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..rules import MAX_YEAR, MIN_YEAR
-from ..selectors.jobs import recent_jobs
 from ..selectors.history import adjustment_history, indicator_row_history, scheme_history
 from ..selectors.schemes import grade_counts, scheme_lines, year_has_data
 from ..services import evaluation as services
 from ..services.base import StaleEditError
 from ..services.jobs import INDICATORS_CSV_NAME, INDICATORS_XLSX_NAME, indicators_job_create
-from .ledger import AdminRequiredMixin, xlsx_response
+from .ledger import AdminRequiredMixin, JobUploadView, xlsx_response
 from .writing import apply_service_errors, conflict_response
 
 
@@ -364,31 +362,18 @@ class IndicatorsUploadForm(forms.Form):
         return {name: upload.chunks()}
 
 
-class IndicatorsImportView(AdminRequiredMixin, View):
+class IndicatorsImportView(JobUploadView):
     """Upload evaluation data: a background job checks it, its page shows the progress, then the preview or the bad rows."""
 
-    http_method_names = ["get", "post", "head", "options"]
+    form_class = IndicatorsUploadForm
+    kind = JobKind.INDICATORS_IMPORT
     template_name = "clearance/evaluation/indicators_import.html"
 
-    def get(self, request):
-        return self._form_page(IndicatorsUploadForm())
+    def create_job(self, *, user, files, language):
+        return indicators_job_create(user=user, files=files, language=language)
 
-    def post(self, request):
-        form = IndicatorsUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self._form_page(form)
-        try:
-            job = indicators_job_create(user=request.user, files=form.files_by_name(), language=request.LANGUAGE_CODE)
-        except LedgerError as error:  # refused before it was stored: too many rows, an archive bomb …
-            for problem in error.problems:
-                form.add_error(None, problem.reason)
-            return self._form_page(form)
-        return HttpResponseRedirect(job.get_absolute_url())
-
-    def _form_page(self, form):
-        return render(self.request, self.template_name, {
-            "form": form, "limits": indicators_upload_limits(), "jobs": recent_jobs(kind=JobKind.INDICATORS_IMPORT),
-        })
+    def page_context(self) -> dict:
+        return {"limits": indicators_upload_limits()}
 
 
 class IndicatorsTemplateView(AdminRequiredMixin, View):

@@ -70,21 +70,33 @@ class LedgerUploadForm(forms.Form):
         return dict(zip(CSV_NAMES, (self.cleaned_data[name].chunks() for name in ("sites_csv", "enterprises_csv"))))
 
 
-class LedgerImportView(AdminRequiredMixin, View):
-    """Upload a ledger: a background job checks it, its page shows the progress, then the preview or the bad rows."""
+class JobUploadView(AdminRequiredMixin, View):
+    """Upload a file for a background job: checked cheaply in the request, then the job's page shows its progress.
+
+    FORM_CLASS gives the files under the job's own names (files_by_name); CREATE_JOB stores them and queues the
+    check (a services.jobs *_job_create); KIND lists the recent jobs of the same kind below the form.
+    """
 
     http_method_names = ["get", "post", "head", "options"]
-    template_name = "clearance/ledger_import.html"
+    form_class: type[forms.Form]
+    kind = ""
+    template_name = ""
+
+    def create_job(self, *, user, files, language):
+        raise NotImplementedError
+
+    def page_context(self) -> dict:
+        return {}
 
     def get(self, request):
-        return self._form_page(LedgerUploadForm())
+        return self._form_page(self.form_class())
 
     def post(self, request):
-        form = LedgerUploadForm(request.POST, request.FILES)
+        form = self.form_class(request.POST, request.FILES)
         if not form.is_valid():
             return self._form_page(form)
         try:
-            job = ledger_job_create(user=request.user, files=form.files_by_name(), language=request.LANGUAGE_CODE)
+            job = self.create_job(user=request.user, files=form.files_by_name(), language=request.LANGUAGE_CODE)
         except LedgerError as error:  # refused before it was stored: too many rows, an archive bomb …
             for problem in error.problems:
                 form.add_error(None, problem.reason)
@@ -92,11 +104,22 @@ class LedgerImportView(AdminRequiredMixin, View):
         return HttpResponseRedirect(job.get_absolute_url())
 
     def _form_page(self, form):
-        context = {
-            "form": form, "limits": upload_limits(), "towns": Town.objects.order_by("display_order", "name"),
-            "jobs": recent_jobs(kind=JobKind.LEDGER_IMPORT),
-        }
-        return render(self.request, self.template_name, context)
+        return render(self.request, self.template_name,
+                      {"form": form, "jobs": recent_jobs(kind=self.kind), **self.page_context()})
+
+
+class LedgerImportView(JobUploadView):
+    """Upload a ledger: a background job checks it, its page shows the progress, then the preview or the bad rows."""
+
+    form_class = LedgerUploadForm
+    kind = JobKind.LEDGER_IMPORT
+    template_name = "clearance/ledger_import.html"
+
+    def create_job(self, *, user, files, language):
+        return ledger_job_create(user=user, files=files, language=language)
+
+    def page_context(self) -> dict:
+        return {"limits": upload_limits(), "towns": Town.objects.order_by("display_order", "name")}
 
 
 class LedgerTemplateView(View):
