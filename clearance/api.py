@@ -14,6 +14,7 @@ from .selectors import evaluation
 from .selectors import CampaignSummary, MetricFigure, round_half_up
 from .selectors.figures import CENT, DECIMAL_METRICS
 from .rules import MAX_YEAR, MIN_YEAR
+from .validators import CONTROL_CHARACTERS
 
 
 class PeriodError(ValueError):
@@ -151,7 +152,8 @@ def parse_evaluation_query(params) -> tuple[int, Town | None, int]:
     town = None
     name = params.get("town", "").strip()
     if name:
-        town = Town.objects.filter(name=name).first()
+        # A name with control characters (a NUL, which PostgreSQL refuses in a query) is no town's.
+        town = None if CONTROL_CHARACTERS.search(name) else Town.objects.filter(name=name).first()
         if town is None:
             raise EvaluationQueryError(_("There is no town named “%(name)s”.") % {"name": name[:50]})
     page = 1

@@ -297,11 +297,13 @@ def parse_enterprises(rows: list[SheetRow], towns: dict[str, Town], problems: Pr
         if not (name and town and site_name):
             continue
         key = ("code", code) if code else ("name", town.pk, name)
-        if key in seen:
-            problems.add(sheet, row.number, ENT_CODE if code else ENT_NAME,
-                         _("The same enterprise is already on row %(row)s.") % {"row": seen[key]})
+        # A town has one enterprise of a name: a row naming it again, with a code or without, is the same one.
+        named = ("name", town.pk, name)
+        if key in seen or named in seen:
+            problems.add(sheet, row.number, ENT_CODE if key in seen and code else ENT_NAME,
+                         _("The same enterprise is already on row %(row)s.") % {"row": seen.get(key) or seen[named]})
             continue
-        seen[key] = row.number
+        seen[key] = seen[named] = row.number
         fields = {category.value: categories.get(category.value, False) for category in Category}
         fields.update(
             disposal=disposal or "",

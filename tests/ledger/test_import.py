@@ -598,3 +598,13 @@ def test_two_imports_of_one_ledger_at_once_wait_for_each_other(tmp_path):
         ["地块：新增 22，更新 0，未变 0", "企业：新增 200，更新 0，未变 0", "进度记录：新增 376，更新 0，未变 0"],
     ]
     assert (Site.objects.count(), Enterprise.objects.count(), Event.objects.count()) == (22, 200, 376)
+
+
+def test_an_enterprise_named_twice_once_with_its_code_is_refused_on_the_second_row(tmp_path, ledger_towns):
+    # Found by the ledger fuzz: the code's row took the name's row over, and its values silently won.
+    file = write_xlsx(tmp_path, [site_row()], [enterprise_row(name="企业0", use="0.01"),
+                                               enterprise_row(name="企业0", code=CODE, use="0.02")])
+    status, _out, err = run_import(file)
+    assert status == 1
+    assert "企业 第 3 行 企业名称" in err and "第 2 行" in err
+    assert not Enterprise.objects.exists()
