@@ -18,7 +18,7 @@ from django_tables2 import SingleTableMixin
 
 from .. import permissions, selectors
 from ..api import PeriodError, metric_json, parse_period
-from ..choices import METRIC_UNITS, Grade, Metric, Stage
+from ..choices import INDICATOR_UNITS, METRIC_UNITS, Grade, Indicator, Metric, Stage
 from ..filters import BoardFilter
 from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
@@ -255,6 +255,8 @@ def evaluation_panel() -> dict | None:
     has_before = city_before.total > 0
     rows = [_evaluation_row(each, before.get(each.town.pk)) for each in towns]
     return {
+        "labels": {"tax": Indicator.TAX_PER_MU.label, "value_added": Indicator.VALUE_ADDED_PER_MU.label,
+                   "per_mu_unit": INDICATOR_UNITS[Indicator.TAX_PER_MU]},
         "year": year,
         "before": year - 1,
         "has_before": has_before,
