@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from ..ledger import SheetRow, cell_text
 from ..ledger.parse import CellError, ProblemCollector, check_characters
 from ..models import Town
+from ..rules import MAX_YEAR, MIN_YEAR
 from ..validators import validate_credit_code
 from .columns import CODE, EXEMPT, EXEMPT_NO, EXEMPT_YES, FIGURE_COLUMNS, NAME, SHEET, SIZE, SIZE_NAMES, TOWN, YEAR
 
 FIGURE_PLACES = Decimal("0.000001")  # the six decimals IndicatorRow keeps
 FIGURE_LIMIT = Decimal("1e14")
 YEAR_TEXT = re.compile(r"([0-9]{4})(?:\.0+)?年?")
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @dataclass

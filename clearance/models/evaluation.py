@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import Grade, Indicator, SizeClass
+from ..rules import MAX_YEAR, MIN_YEAR
 from ..validators import validate_credit_code
 from .places import Town
 
@@ -112,7 +113,7 @@ class IndicatorRow(models.Model):
     # totals from one index; kept by the write paths that create rows or move an enterprise (save() fills it).
     town = models.ForeignKey(Town, models.PROTECT, related_name="+", editable=False, verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
     )
     size = models.CharField(_("size class"), max_length=8, choices=SizeClass.choices)
     land_mu = _figure(_("land (mu)"), validators=[MinValueValidator(Decimal("0"))])
@@ -221,7 +222,7 @@ class IndicatorRow(models.Model):
 class Scheme(models.Model):
     """How one year's enterprises of one size class are scored: the cap, the class cut-offs and the weights."""
 
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)])
     size = models.CharField(_("size class"), max_length=8, choices=SizeClass.choices)
     cap = models.DecimalField(
         _("cap"), max_digits=6, decimal_places=3, default=DEFAULT_CAP,
@@ -300,7 +301,7 @@ class Adjustment(models.Model):
     enterprise = models.ForeignKey(
         EvaluatedEnterprise, models.PROTECT, related_name="adjustments", verbose_name=_("enterprise")
     )
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)])
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=200)
     created_by = models.ForeignKey(

@@ -16,6 +16,7 @@ from ..choices import INDICATOR_UNITS, Grade
 from ..filters import EvaluationFilter
 from ..forms import ClearancePlanForm
 from ..models import EvaluatedEnterprise, IndicatorRow, Town
+from ..rules import MAX_YEAR, MIN_YEAR
 from ..selectors import evaluation as selectors
 from ..services import evaluation as services
 from ..tables import CandidateTable, EvaluationTable
@@ -41,7 +42,7 @@ class _EvaluationYearMixin(TableQueryMixin):
         if problem:
             return problem
         text = query.get(YEAR, "").strip()
-        if text and not (text.isascii() and text.isdigit() and len(text) == 4 and 2000 <= int(text) <= 2100):
+        if text and not (text.isascii() and text.isdigit() and len(text) == 4 and MIN_YEAR <= int(text) <= MAX_YEAR):
             return _("The year must be a whole number from 2000 to 2100.")
         self.year = int(text) if text else selectors.latest_evaluated_year()
         return None
