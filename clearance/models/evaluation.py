@@ -58,6 +58,12 @@ def _ratio(numerator: str, denominator: str, factor: int):
     return value / NullIf(Cast(F(denominator), FloatField()), Value(0.0))
 
 
+def _derived(indicator: Indicator) -> models.GeneratedField:
+    """The generated column of a derived indicator: the database computes it from the row's figures (DERIVED)."""
+    return models.GeneratedField(expression=_ratio(*DERIVED[indicator]), output_field=FloatField(), db_persist=True,
+                                 verbose_name=indicator.label)
+
+
 def _figure(verbose_name, **options):
     return models.DecimalField(verbose_name, max_digits=20, decimal_places=6, null=True, blank=True, **options)
 
@@ -130,34 +136,13 @@ class IndicatorRow(models.Model):
         help_text=_("Utilities, start-ups and projects under construction are listed with their indicators and no class."),
     )
 
-    tax_per_mu = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.TAX_PER_MU]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.TAX_PER_MU.label,
-    )
-    value_added_per_mu = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.VALUE_ADDED_PER_MU]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.VALUE_ADDED_PER_MU.label,
-    )
-    value_added_per_energy = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.VALUE_ADDED_PER_ENERGY]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.VALUE_ADDED_PER_ENERGY.label,
-    )
-    value_added_per_emission = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.VALUE_ADDED_PER_EMISSION]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.VALUE_ADDED_PER_EMISSION.label,
-    )
-    rd_intensity_pct = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.RD_INTENSITY_PCT]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.RD_INTENSITY_PCT.label,
-    )
-    labour_productivity = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.LABOUR_PRODUCTIVITY]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.LABOUR_PRODUCTIVITY.label,
-    )
-    tax_per_power = models.GeneratedField(
-        expression=_ratio(*DERIVED[Indicator.TAX_PER_POWER]), output_field=FloatField(), db_persist=True,
-        verbose_name=Indicator.TAX_PER_POWER.label,
-    )
+    tax_per_mu = _derived(Indicator.TAX_PER_MU)
+    value_added_per_mu = _derived(Indicator.VALUE_ADDED_PER_MU)
+    value_added_per_energy = _derived(Indicator.VALUE_ADDED_PER_ENERGY)
+    value_added_per_emission = _derived(Indicator.VALUE_ADDED_PER_EMISSION)
+    rd_intensity_pct = _derived(Indicator.RD_INTENSITY_PCT)
+    labour_productivity = _derived(Indicator.LABOUR_PRODUCTIVITY)
+    tax_per_power = _derived(Indicator.TAX_PER_POWER)
 
     # Written by scores_recompute only; null for a row outside the graded set (exempt, no land).
     score_tax_per_mu = models.FloatField(null=True, editable=False)

@@ -89,35 +89,33 @@ def latest_evaluated_year() -> int | None:
 
 
 def clearance_enterprise_of(evaluated: EvaluatedEnterprise) -> Enterprise | None:
-    """Return the clearance ledger's enterprise that is EVALUATED (by credit code, else by town and name), or None."""
-    if evaluated.credit_code:
-        found = Enterprise.objects.filter(credit_code=evaluated.credit_code).first()
-        if found is not None:
-            return found
-    return Enterprise.objects.filter(town_id=evaluated.town_id, name=evaluated.name).first()
+    """Return the clearance ledger's enterprise that is EVALUATED (by credit code, else by town and name), or None.
+
+    Read from the stored link (derived.evaluation_links keeps it; twin() there is the definition), as it stands now.
+    """
+    return Enterprise.objects.filter(evaluated_twins=evaluated).first()
+
+
+def _twins_of(enterprise: Enterprise) -> QuerySet[EvaluatedEnterprise]:
+    """The evaluated enterprises linked to the clearance ledger's ENTERPRISE, the one sharing its code first."""
+    by_code = Value(1)
+    if enterprise.credit_code:
+        by_code = Case(When(credit_code=enterprise.credit_code, then=Value(0)), default=Value(1))
+    return EvaluatedEnterprise.objects.filter(clearance_enterprise=enterprise).order_by(by_code, "pk")
 
 
 def evaluated_of(enterprise: Enterprise) -> EvaluatedEnterprise | None:
     """Return the evaluated enterprise that is the clearance ledger's ENTERPRISE, or None."""
-    if enterprise.credit_code:
-        found = EvaluatedEnterprise.objects.filter(credit_code=enterprise.credit_code).first()
-        if found is not None:
-            return found
-    return EvaluatedEnterprise.objects.filter(town_id=enterprise.town_id, name=enterprise.name).first()
+    return _twins_of(enterprise).first()
 
 
 def evaluation_of(enterprise: Enterprise) -> EvaluatedEnterprise | None:
-    """Return the evaluated enterprise that is the clearance ledger's ENTERPRISE (by code, else town and name), with
-    latest_year and latest_grade (its latest row's year and class, "" when not graded) annotated; one query."""
-    match = Q(town_id=enterprise.town_id, name=enterprise.name)
-    by_code = Value(1)
-    if enterprise.credit_code:
-        match |= Q(credit_code=enterprise.credit_code)
-        by_code = Case(When(credit_code=enterprise.credit_code, then=Value(0)), default=Value(1))
+    """Return the evaluated enterprise that is the clearance ledger's ENTERPRISE, with latest_year and latest_grade
+    (its latest row's year and class, "" when not graded) annotated; one query."""
     latest = IndicatorRow.objects.filter(enterprise_id=OuterRef("pk")).order_by("-year")
-    return (EvaluatedEnterprise.objects.filter(match)
+    return (_twins_of(enterprise)
             .annotate(latest_year=Subquery(latest.values("year")[:1]), latest_grade=Subquery(latest.values("grade")[:1]))
-            .order_by(by_code, "pk").first())
+            .first())
 
 
 @dataclass
@@ -190,7 +188,7 @@ def _classes(town: Town | None, values: dict) -> TownClasses:
     return classes
 
 
-def _status_aliased(year: int) -> QuerySet:
+def _year_rows(year: int) -> QuerySet:
     return IndicatorRow.objects.filter(year=year).order_by()
 
 
@@ -199,7 +197,7 @@ def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
 
     Every figure is a count or a sum, so the city's are its towns' added up, without reading the rows again.
     """
-    per_town = {values.pop("town"): values for values in _status_aliased(year).values("town").annotate(**_aggregates())}
+    per_town = {values.pop("town"): values for values in _year_rows(year).values("town").annotate(**_aggregates())}
     city = {}
     for values in per_town.values():
         for key, value in values.items():
@@ -212,7 +210,7 @@ def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
 
 def town_classes(year: int, town: Town) -> TownClasses:
     """Return YEAR's evaluation of TOWN: one query."""
-    return _classes(town, _status_aliased(year).filter(town=town).aggregate(**_aggregates()))
+    return _classes(town, _year_rows(year).filter(town=town).aggregate(**_aggregates()))
 
 
 @dataclass
