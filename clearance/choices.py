@@ -145,3 +145,82 @@ INDICATOR_UNITS = {
     Indicator.LABOUR_PRODUCTIVITY: _("10k yuan/person"),
     Indicator.TAX_PER_POWER: _("10k yuan/10k kWh"),
 }
+
+
+class ProjectKind(models.TextChoices):
+    """What takes vacated land (换鸟): an investor's project, or the land returned to farmland."""
+
+    INVESTMENT = "investment", _("Investment project")  # 招商项目
+    RECLAMATION = "reclamation", _("Reclamation")  # 复垦
+
+
+class ProjectStage(models.IntegerChoices):
+    """A project's stages, each a dated event; 复垦 goes 供地 → 验收 only."""
+
+    SIGNED = 10, pgettext_lazy("project stage", "Signed")
+    LAND_SUPPLIED = 20, pgettext_lazy("project stage", "Land supplied")
+    CONSTRUCTION_STARTED = 30, pgettext_lazy("project stage", "Construction started")
+    IN_PRODUCTION = 40, pgettext_lazy("project stage", "In production")
+    FULL_PRODUCTION = 50, pgettext_lazy("project stage", "Full production")
+    ACCEPTED = 60, pgettext_lazy("project stage", "Accepted")
+
+
+# Each kind's stages in order; a stage needs every earlier one of its kind recorded first, dated no later.
+PROJECT_STAGES = {
+    ProjectKind.INVESTMENT: (
+        ProjectStage.SIGNED, ProjectStage.LAND_SUPPLIED, ProjectStage.CONSTRUCTION_STARTED,
+        ProjectStage.IN_PRODUCTION, ProjectStage.FULL_PRODUCTION,
+    ),
+    ProjectKind.RECLAMATION: (ProjectStage.LAND_SUPPLIED, ProjectStage.ACCEPTED),
+}
+
+# The stage whose date counts a project's land as reused (DOMAIN.md: 供地; 复垦: 验收).
+LAND_REUSED_STAGE = {
+    ProjectKind.INVESTMENT: ProjectStage.LAND_SUPPLIED,
+    ProjectKind.RECLAMATION: ProjectStage.ACCEPTED,
+}
+
+
+class ReuseMetric(models.TextChoices):
+    """The figures of 换鸟 (keys as in /api/reuse/); the first three may have yearly targets."""
+
+    PROJECTS_SIGNED = "projects_signed", _("Projects signed")
+    INVESTMENT_SIGNED_WAN = "investment_signed_wan", _("Investment signed")
+    LAND_REUSED_MU = "land_reused_mu", _("Land reused")
+    LAND_AWAITING_MU = "land_awaiting_mu", _("Land awaiting reuse")
+
+
+REUSE_TARGET_METRICS = (ReuseMetric.PROJECTS_SIGNED, ReuseMetric.INVESTMENT_SIGNED_WAN, ReuseMetric.LAND_REUSED_MU)
+
+REUSE_METRIC_UNITS = {
+    ReuseMetric.PROJECTS_SIGNED: pgettext_lazy("unit", "projects"),
+    ReuseMetric.INVESTMENT_SIGNED_WAN: _("10k yuan"),
+    ReuseMetric.LAND_REUSED_MU: _("mu"),
+    ReuseMetric.LAND_AWAITING_MU: _("mu"),
+}
+
+# Every metric a yearly target may be set for: the clearance metrics, then the reuse ones.
+TARGET_METRIC_CHOICES = Metric.choices + [(metric.value, metric.label) for metric in REUSE_TARGET_METRICS]
+
+
+class CommitmentState(models.TextChoices):
+    """履约: a due 招商项目's committed 亩均税收 against the evaluation of its 达产 year or a later one."""
+
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+    UNVERIFIED = "unverified", _("Unverified")
+
+
+class Region(models.TextChoices):
+    """Whose economy a monthly figure describes (快中求稳)."""
+
+    PINGHU = "pinghu", _("Pinghu")
+    JIAXING = "jiaxing", _("Jiaxing")
+
+
+class RegisterKind(models.TextChoices):
+    """What the register of order (快中求稳) records, found during clearance."""
+
+    DISPUTE = "dispute", _("Dispute")  # 矛盾纠纷
+    PETITION = "petition", _("Petition")  # 信访
+    HAZARD = "hazard", _("Safety hazard")  # 安全隐患

@@ -10,7 +10,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, Stage
+from .choices import DISPOSALS_CLOSED_WITHOUT_VACATING, PROJECT_STAGES, ProjectKind, ProjectStage, Stage
 
 # The campaign's years: an earlier or later year is a typing slip.
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -188,3 +188,84 @@ def next_stage(recorded: Iterable[int], disposal: str) -> Stage | None:
         if all(required in done for required in stage_prerequisites(stage, disposal)):
             return stage
     return None
+
+
+def project_stage_problem(
+    kind: str, stage: ProjectStage, on: date, others: Mapping[int, date]
+) -> ValidationError | None:
+    """Return the error of a project's STAGE on ON: not a stage of its KIND, an earlier stage of the kind
+    not recorded yet (no 达产 before 投产), or dates out of order (OTHERS: the project's other stages)."""
+    stages = PROJECT_STAGES[ProjectKind(kind)]
+    if stage not in stages:
+        return ValidationError(
+            {"stage": ValidationError(
+                _("A %(kind)s project has no stage %(stage)s."),
+                code="project_stage_of_other_kind",
+                params={"kind": ProjectKind(kind).label, "stage": stage.label},
+            )}
+        )
+    for earlier in stages[: stages.index(stage)]:
+        if earlier not in others:
+            return ValidationError(
+                {"stage": ValidationError(
+                    _("%(stage)s needs %(required)s to be recorded first."),
+                    code="stage_out_of_order",
+                    params={"stage": stage.label, "required": earlier.label},
+                )}
+            )
+    for other_stage, other_date in others.items():
+        if (other_stage < stage and other_date > on) or (other_stage > stage and other_date < on):
+            earlier_or_later = (
+                _("%(stage)s on %(date)s is earlier than %(other)s on %(other_date)s: stages must be dated in order.")
+                if other_stage < stage else
+                _("%(stage)s on %(date)s is later than %(other)s on %(other_date)s: stages must be dated in order.")
+            )
+            return ValidationError(
+                {"occurred_on": ValidationError(
+                    earlier_or_later,
+                    code="dates_out_of_order",
+                    params={"stage": stage.label, "date": on.isoformat(), "other": ProjectStage(other_stage).label,
+                            "other_date": other_date.isoformat()},
+                )}
+            )
+    return None
+
+
+def land_supply_problem(on: date, sites: Iterable[tuple[str, date | None]]) -> ValidationError | None:
+    """Return the error when a project's land is supplied on ON while a site it takes is not vacated by then.
+
+    SITES: the name and 腾退 date (None when not vacated) of each site the project takes land from.
+    """
+    sites = list(sites)
+    if not sites:
+        return ValidationError(
+            {"stage": ValidationError(
+                _("Give the project its land (the sites and the area taken from each) before recording land supply."),
+                code="project_without_land",
+            )}
+        )
+    not_vacated = sorted(name for name, vacated_on in sites if vacated_on is None or vacated_on > on)
+    if not not_vacated:
+        return None
+    return ValidationError(
+        {"occurred_on": ValidationError(
+            _("Land cannot be supplied on %(date)s: %(names)s had not been vacated by then."),
+            code="land_not_vacated",
+            params={"date": on.isoformat(), "names": "、".join(not_vacated)},
+        )}
+    )
+
+
+def site_allocation_problem(*, site_name: str, site_area, allocated_elsewhere, area) -> ValidationError | None:
+    """Return the error when AREA more of a site's land would take, over all projects, more than the site holds."""
+    if allocated_elsewhere + area <= site_area:
+        return None
+    return ValidationError(
+        {"area_mu": ValidationError(
+            _("%(site)s holds %(area)s mu and %(taken)s mu of it is already taken by other projects: "
+              "at most %(left)s mu is left."),
+            code="site_over_allocated",
+            params={"site": site_name, "area": site_area, "taken": allocated_elsewhere,
+                    "left": max(site_area - allocated_elsewhere, 0)},
+        )}
+    )

@@ -6,10 +6,22 @@ from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
 from .people import Profile
 from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
-from .records import Enterprise, Event, Photo, Site, photo_upload_to
+from .records import Enterprise, Event, Photo, PhotoFields, Site, photo_upload_to
+from .reuse import Project, ProjectEvent, ProjectPhoto, ProjectSite, ReuseMonthlyFigure, project_sites_vacated
+from .stability import EconomyFigure, EconomyYear, RegisterItem
 from .targets import BulletinFigure, Target
 
 __all__ = [
+    "EconomyFigure",
+    "EconomyYear",
+    "PhotoFields",
+    "Project",
+    "ProjectEvent",
+    "ProjectPhoto",
+    "ProjectSite",
+    "RegisterItem",
+    "ReuseMonthlyFigure",
+    "project_sites_vacated",
     "SchemeWeight",
     "Scheme",
     "IndicatorRow",

@@ -298,8 +298,9 @@ def photo_upload_to(instance, filename: str) -> str:
     return f"photos/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
-class Photo(models.Model):
-    event = models.ForeignKey(Event, models.CASCADE, related_name="photos", verbose_name=_("event"))
+class PhotoFields(models.Model):
+    """What every photo holds, whatever it is a photo of (a clearance event, a project's stage)."""
+
     image = models.ImageField(_("image"), upload_to=photo_upload_to)
     thumbnail = models.ImageField(_("thumbnail"), upload_to=photo_upload_to, blank=True)
     phase = models.CharField(_("phase"), max_length=10, choices=PhotoPhase.choices, default=PhotoPhase.DURING)
@@ -308,12 +309,19 @@ class Photo(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("uploaded by")
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.caption or self.image.name
+
+
+class Photo(PhotoFields):
+    event = models.ForeignKey(Event, models.CASCADE, related_name="photos", verbose_name=_("event"))
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["event", "uploaded_at"]
-
-    def __str__(self):
-        return self.caption or self.image.name

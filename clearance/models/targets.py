@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from ..choices import Metric
+from ..choices import TARGET_METRIC_CHOICES, Metric
 from ..rules import MAX_YEAR, MIN_YEAR
 from .places import County, Town
 
@@ -20,7 +20,7 @@ class Target(models.Model):
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
     )
-    metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
+    metric = models.CharField(_("metric"), max_length=30, choices=TARGET_METRIC_CHOICES)
     town = models.ForeignKey(
         Town,
         models.CASCADE,
