@@ -113,6 +113,7 @@ SITE_RULES: dict[str, dict] = {
     "clearance:town_board": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
     "clearance:board": {"get": READ, "post": READ_ONLY_POST},
     "clearance:bulletin": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:bulletin_docx": {"get": READ, "post": READ_ONLY_POST},
     # Issue 3: the pages where progress is recorded (kwargs name the world's objects, all in the official's town).
     "clearance:site_detail": {"kwargs": {"pk": "site"}, "get": READ, "post": READ_ONLY_POST},
     "clearance:enterprise_detail": {"kwargs": {"pk": "enterprise"}, "get": READ, "post": READ_ONLY_POST},

@@ -42,6 +42,7 @@ PAGE_PARAMETERS = {
     "clearance:town_detail": (*PERIOD, *TABLE),
     # The period form keeps the ranking's sort when the period changes.
     "clearance:bulletin": (*PERIOD, "sort"),
+    "clearance:bulletin_docx": PERIOD,
     "clearance:board": ("town", "disposal", "category", "column"),
     "clearance:town_board": ("disposal", "category", "column"),
     "clearance:pairings": ("head",),
