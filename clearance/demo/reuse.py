@@ -177,7 +177,7 @@ def _events(project: Project, item: ProjectPlan, closed: set, user) -> None:
     """Record the stages missing, put back those moved since; a date in a closed month carries a note."""
     recorded = {event.stage: event for event in ProjectEvent.objects.filter(project=project)}
     restored = _("Put back as the demo has it (load_demo).")
-    # Later stages first when moving back, earlier first when recording: dates stay in order throughout.
+    # Later stages first, so that stages moved earlier come back without crossing each other.
     for stage, on in sorted(item.events.items(), reverse=True):
         event = recorded.get(stage)
         if event is not None and event.occurred_on != on:
