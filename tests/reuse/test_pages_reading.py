@@ -141,7 +141,8 @@ def test_list_exports_as_filtered_with_numbers(as_official, listed):
                                            .content.decode("utf-8-sig"))))
     sheet = openpyxl.load_workbook(io.BytesIO(as_official.get(url, {"_export": "xlsx"}).content)).active
 
-    assert csv_rows[0][:3] == ["项目名称", "进度节点", "镇街道"] or len(csv_rows[0]) == 12
+    assert csv_rows[0] == ["项目名称", "已达节点", "镇街道", "类型", "投资方", "产业类别", "用地面积（亩）", "承诺投资（万元）",
+                           "节点日期", "承诺达产日期", "履约", "逾期"]
     assert sorted(row[0] for row in csv_rows[1:]) == ["达标项目", "逾期项目"]
     met = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "达标项目")
     assert 5000 in met and 10 in met
