@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..choices import ReuseMetric
 from ..forms import validate_event_date
 from ..services.reuse import PROJECT_FIELDS
 from ..models import Project, ProjectEvent, ProjectPhoto, ProjectSite, ReuseMonthlyFigure
@@ -207,10 +208,25 @@ class ProjectPhotoAdmin(ClearanceAdmin):
 class ReuseMonthlyFigureAdmin(admin.ModelAdmin):
     """Derived from the projects' events by the services (derived.reuse_rollup): shown, never edited."""
 
-    list_display = ["town", "year", "month", "projects_signed", "investment_signed_wan", "land_reused_mu"]
+    list_display = ["town", "year", "month", "projects", "investment", "land"]
     list_select_related = ["town"]
     list_filter = ["year", "town"]
     ordering = ["-year", "-month", "town__display_order"]
+    # The figures under the metrics' names (the columns have no names of their own: derived, never edited).
+    fields = ["town", "year", "month", "projects", "investment", "land"]
+    readonly_fields = fields
+
+    @admin.display(description=ReuseMetric.PROJECTS_SIGNED.label, ordering="projects_signed")
+    def projects(self, obj):
+        return obj.projects_signed
+
+    @admin.display(description=ReuseMetric.INVESTMENT_SIGNED_WAN.label, ordering="investment_signed_wan")
+    def investment(self, obj):
+        return obj.investment_signed_wan
+
+    @admin.display(description=ReuseMetric.LAND_REUSED_MU.label, ordering="land_reused_mu")
+    def land(self, obj):
+        return obj.land_reused_mu
 
     def has_add_permission(self, request):
         return False
