@@ -87,6 +87,16 @@ PAGE_PARAMETERS = {
     "clearance:evaluation_candidates": ("year", "town", *TABLE),
     "clearance:evaluation_card": (),
     "clearance:evaluation_plan": (),
+    "clearance:project_list": ("town", "kind", "stage", "commitment", "overdue", "name", *TABLE),
+    "clearance:project_detail": ("site",),
+    "clearance:project_create": ("town", "site"),
+    "clearance:project_update": (),
+    "clearance:project_delete": (),
+    "clearance:project_land": (),
+    "clearance:project_land_remove": (),
+    "clearance:project_event_create": (),
+    "clearance:project_event_update": (),
+    "clearance:project_event_delete": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}

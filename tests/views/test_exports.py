@@ -77,6 +77,12 @@ def hostile_world(world, client):
         evaluated = evaluation.evaluated_enterprise_upsert(town=world.town, name=f"{name}评价")
         evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size="below", land_mu=Decimal("10"),
                                         tax_wan=Decimal("55.5"), power_10k_kwh=Decimal("20"))
+    # A project named so, with figures: the project list's export holds names and numbers.
+    response = client.post(reverse("clearance:project_create"), {
+        "name": "=1+2项目", "kind": "investment", "investor": "@投资方", "industry": "-制造",
+        "committed_investment_wan": "5000", "committed_tax_per_mu_wan": "3.5",
+    })
+    assert response.status_code == 302, response.content.decode()[:500]
     Site.objects.filter(pk=world.parcel.pk).update(name="@地块")
     type(world.town).objects.filter(pk=world.town.pk).update(name="=镇()")
     client.force_login(world.admin)
@@ -139,7 +145,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
     assert served_files == set(FILE_DOWNLOADS)
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
-        "clearance:evaluation", "clearance:evaluation_town",
+        "clearance:evaluation", "clearance:evaluation_town", "clearance:project_list",
     }
 
 
