@@ -49,6 +49,7 @@ from .facts import (
     UNIT,
     YEAR,
 )
+from .economy import demo_economy
 from .evaluation import evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
 
@@ -272,6 +273,7 @@ def demo_load(*, stdout=None) -> dict:
             figures = _verify(towns)
         _close_months(admin)
         indicator_rows = _evaluation(plan, towns, admin)
+        demo_economy(admin)
         added = _row_count() - rows_before
     if stdout is not None:
         _summary(stdout, figures=figures, added=added, extra_events=extra_events, indicator_rows=indicator_rows)
