@@ -39,7 +39,7 @@ def test_the_dashboard_shows_the_articles_figures(client, leader):
     assert economy_card(page, "value_added_growth_pct") == "规上工业增加值增速 6.5 % 嘉兴 3.1 % 高于嘉兴 3.4 个百分点"
     assert economy_card(page, "manufacturing_investment_yi") == "制造业投资 71.7 亿元 增速 30 % 嘉兴 597.3 · 18.6 %"
     assert economy_card(page, "employment") == (
-        "规上工业企业用工人数 115,000 人 较2022年3月末 +3,200 嘉兴 1,078,900 (+17,400)")
+        "规上工业企业用工人数 115,000 人 较2022年3月末 +3,200 嘉兴 1,078,900 ( +17,400 )")
     chart = embedded_json(page, "economy-chart-data")
     assert [(series["label"], series["values"][-1]) for series in chart["series"]] == [("平湖", 6.5), ("嘉兴", 3.1)]
     assert len(chart["months"]) == 8
