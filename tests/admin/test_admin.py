@@ -33,6 +33,8 @@ from clearance.models import (
     BureauHead,
     BulletinFigure,
     County,
+    EconomyFigure,
+    EconomyYear,
     Enterprise,
     EvaluatedEnterprise,
     Event,
@@ -123,6 +125,9 @@ def build_campaign(user) -> dict:
     )
     adjustment = evaluation.adjustment_add(enterprise=evaluated, year=2022, points=Decimal("5"), reason="高新技术企业",
                                            user=user)
+    economy_figure = services.economy_figure_upsert(region="pinghu", year=2022, month=8,
+                                                    value_added_growth_pct=Decimal("6.5"), employment=115000, user=user).obj
+    economy_year = services.economy_year_set(year=2022, employment_base_month=3, user=user).obj
     return {
         Town: town,
         County: county,
@@ -142,6 +147,8 @@ def build_campaign(user) -> dict:
         IndicatorRow: row,
         Scheme: scheme,
         Adjustment: adjustment,
+        EconomyFigure: economy_figure,
+        EconomyYear: economy_year,
     }
 
 
