@@ -4,8 +4,8 @@ from django.urls import path
 
 from .choices import JobKind
 from .views import (
-    admin_pages, audit, dashboard, documents, evaluation, evaluation_admin, events, jobs, ledger, people, periods,
-    project_writes, projects, records, workspace,
+    admin_pages, audit, dashboard, documents, economy, evaluation, evaluation_admin, events, jobs, ledger, people,
+    periods, project_writes, projects, records, workspace,
 )
 
 app_name = "clearance"
@@ -68,6 +68,10 @@ urlpatterns = [
          name="indicators_job_progress"),
     path("evaluation/import/template.xlsx", evaluation_admin.IndicatorsTemplateView.as_view(), name="indicators_template"),
     path("periods/", periods.PeriodsView.as_view(), name="periods"),
+    # 快中求稳: the economy's monthly figures, read by every signed-in role, entered and imported by admins.
+    path("economy/", economy.EconomyView.as_view(), name="economy"),
+    path("economy/import/", economy.EconomyImportView.as_view(), name="economy_import"),
+    path("economy/template.xlsx", economy.EconomyTemplateView.as_view(), name="economy_template"),
     path("people/", people.PeopleListView.as_view(), name="people"),
     path("people/new/", people.PersonCreateView.as_view(), name="person_create"),
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_update"),

@@ -39,6 +39,8 @@ from clearance.models import (
     BureauHead,
     BulletinFigure,
     County,
+    EconomyFigure,
+    EconomyYear,
     Enterprise,
     EvaluatedEnterprise,
     Event,
@@ -142,6 +144,10 @@ SITE_RULES: dict[str, dict] = {
     "clearance:ledger_job_progress": {"kwargs": {"pk": lambda world: ended_ledger_job(world).pk}, "get": ADMIN_ONLY,
                                       "post": {**ADMIN_ONLY, "admin": 405}},
     "clearance:periods": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    # Issue 15, 快中求稳: every signed-in role reads the economy's months; admins enter, import and get the template.
+    "clearance:economy": {"get": READ, "post": ADMIN_ONLY},
+    "clearance:economy_import": {"get": ADMIN_ONLY, "post": ADMIN_ONLY},
+    "clearance:economy_template": {"get": ADMIN_ONLY, "post": {**ADMIN_ONLY, "admin": 405}},
     # Issue 14: the evaluation's admin side. Every signed-in role reads the schemes and an enterprise's adjustments;
     # only admins change them (an empty POST is a form with errors, or a confirmation not given: nothing changes).
     "clearance:schemes": {"get": READ, "post": READ_ONLY_POST},
@@ -504,6 +510,10 @@ def build_admin_world() -> World:
         ProjectPhoto: services.photo_add(event=world_project_event(world), upload=_png("project.png"),
                                          phase=PhotoPhase.AFTER, caption="签约仪式", user=world.official),
         ReuseMonthlyFigure: ReuseMonthlyFigure.objects.get(town=world.town, year=2022, month=3),
+        EconomyFigure: services.economy_figure_upsert(
+            region="pinghu", year=2022, month=8, value_added_growth_pct=Decimal("6.5"), employment=115000,
+            user=admin_user).obj,
+        EconomyYear: services.economy_year_set(year=2022, employment_base_month=3, user=admin_user).obj,
     }
     return world
 

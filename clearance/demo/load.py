@@ -49,6 +49,7 @@ from .facts import (
     UNIT,
     YEAR,
 )
+from .economy import demo_economy
 from .evaluation import EvaluatedPlan, evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
 from .reuse import reuse_load
@@ -274,6 +275,7 @@ def demo_load(*, stdout=None) -> dict:
         evaluated = evaluation_plan(plan)
         indicator_rows = _evaluation(evaluated, towns, admin)
         projects = reuse_load(towns=towns, evaluated=evaluated, admin=admin, official=official)
+        demo_economy(admin)
         _close_months(admin)
         added = _row_count() - rows_before
     if stdout is not None:

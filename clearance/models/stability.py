@@ -17,6 +17,10 @@ from .records import Enterprise, Site
 
 YEAR_VALIDATORS = [MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
 MONTH_VALIDATORS = [MinValueValidator(1), MaxValueValidator(12)]
+# A growth rate (%) no statistics bureau publishes beyond these: anything outside is a typing error.
+GROWTH_PCT_LIMITS = (-100, 1000)
+# More employees than any county-level region (Jiaxing has about a million): a typing error.
+EMPLOYMENT_LIMIT = 10_000_000
 
 
 class EconomyFigure(models.Model):
@@ -53,6 +57,30 @@ class EconomyFigure(models.Model):
 
     def __str__(self):
         return f"{self.get_region_display()} {self.year}-{self.month:02d}"
+
+    def clean(self):
+        errors = {}
+        low, high = GROWTH_PCT_LIMITS
+        for name in ("value_added_growth_pct", "manufacturing_investment_growth_pct"):
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                errors[name] = ValidationError(
+                    _("A growth rate must lie between %(low)s and %(high)s per cent."),
+                    params={"low": low, "high": high}, code="economy_growth_range",
+                )
+        if self.employment is not None and self.employment > EMPLOYMENT_LIMIT:
+            errors["employment"] = ValidationError(
+                _("More than %(limit)s employees cannot be right; check the figure."),
+                params={"limit": f"{EMPLOYMENT_LIMIT:,}"}, code="economy_employment_range",
+            )
+        today = timezone.localdate()
+        if self.year and self.month and (self.year, self.month) > (today.year, today.month):
+            errors["month"] = ValidationError(
+                _("The figures of a month are known once it has begun: %(year)s-%(month)02d is in the future."),
+                params={"year": self.year, "month": self.month}, code="economy_future_month",
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class EconomyYear(models.Model):

@@ -91,6 +91,16 @@ from .photos import (
     photos_add,
     photos_check,
 )
+from .economy import (
+    economy_figure_create,
+    economy_figure_delete,
+    economy_figure_update,
+    economy_figure_upsert,
+    economy_year_create,
+    economy_year_delete,
+    economy_year_set,
+    economy_year_update,
+)
 from .targets import (
     bulletin_figure_create,
     bulletin_figure_delete,
@@ -135,6 +145,14 @@ __all__ = [
     "county_delete",
     "county_update",
     "county_upsert",
+    "economy_figure_create",
+    "economy_figure_delete",
+    "economy_figure_update",
+    "economy_figure_upsert",
+    "economy_year_create",
+    "economy_year_delete",
+    "economy_year_set",
+    "economy_year_update",
     "enterprise_create",
     "enterprise_delete",
     "enterprise_update",

@@ -24,6 +24,7 @@ from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
 from ..selectors import evaluation
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from .economy import economy_section
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -366,6 +367,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             trend_fallback=trend_fallback(trend),
             town_chart=town_completion_chart(summary),
             evaluation=evaluation_panel(),
+            economy=economy_section(year=self.year, month=self.month),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -431,6 +433,7 @@ class BulletinView(PeriodMixin, TemplateView):
             city_name=home.name if home else gettext("the city"),
             home_county_id=home_id,
             issued_on=timezone.localdate(),
+            economy=economy_section(year=self.year, month=self.month),
         )
         return context
 

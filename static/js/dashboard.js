@@ -119,8 +119,32 @@
     };
   }
 
+  function economyOption(chart) {
+    // 快中求稳: the growth of industrial value added month by month, one line per region (Pinghu, Jiaxing).
+    return {
+      title: { text: chart.title, left: 0, textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis", valueFormatter: function (value) { return formatNumber(value, "%"); } },
+      legend: { bottom: 0, textStyle: { fontSize: 11 } },
+      grid: { left: 8, right: 12, top: 40, bottom: 36, containLabel: true },
+      xAxis: { type: "category", data: chart.months, axisLabel: { fontSize: 10 } },
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%", fontSize: 10 } },
+      series: chart.series.map(function (each, index) {
+        return {
+          name: each.label,
+          type: "line",
+          data: each.values,
+          connectNulls: true,
+          itemStyle: { color: METRIC_COLORS[index % METRIC_COLORS.length] }
+        };
+      })
+    };
+  }
+
   function optionFor(element) {
     var chart = embedded(element);
+    if (element.dataset.chart === "economy") {
+      return economyOption(chart);
+    }
     if (element.dataset.chart === "towns") {
       return townsOption(chart, element);
     }

@@ -33,6 +33,8 @@ from clearance.models import (
     BureauHead,
     BulletinFigure,
     County,
+    EconomyFigure,
+    EconomyYear,
     Enterprise,
     EvaluatedEnterprise,
     Event,
@@ -139,6 +141,9 @@ def build_campaign(user) -> dict:
                                                    user=user)
     project_photo = services.photo_add(event=project_signed, upload=png_upload("project.png"), phase=PhotoPhase.AFTER,
                                        caption="签约仪式", user=user)
+    economy_figure = services.economy_figure_upsert(region="pinghu", year=2022, month=8,
+                                                    value_added_growth_pct=Decimal("6.5"), employment=115000, user=user).obj
+    economy_year = services.economy_year_set(year=2022, employment_base_month=3, user=user).obj
     return {
         Project: project,
         ProjectEvent: project_signed,
@@ -162,6 +167,8 @@ def build_campaign(user) -> dict:
         IndicatorRow: row,
         Scheme: scheme,
         Adjustment: adjustment,
+        EconomyFigure: economy_figure,
+        EconomyYear: economy_year,
     }
 
 

@@ -27,8 +27,9 @@ def collect_errors(page) -> list[str]:
     return errors
 
 
-# The dashboard's charts: the city's metrics, the trend, the towns, the counties, and the evaluation's class mix.
-DASHBOARD_CHARTS = 5
+# The dashboard's charts: the city's metrics, the trend, the towns, the counties, the evaluation's class mix, and
+# the economy's growth by month.
+DASHBOARD_CHARTS = 6
 
 
 def expect_charts_drawn(page, count: int) -> None:

@@ -38,6 +38,7 @@ FILE_DOWNLOADS = {
 NOT_EXPORTS = {
     "<unnamed ^media/(?P<path>.*)$>": "the photos uploaded, served as they were stored",
     "clearance:indicators_template": "the empty evaluation data template: its header and the guide, nothing typed",
+    "clearance:economy_template": "the empty economy template: its header and the guide, nothing typed",
 }
 
 
