@@ -6,6 +6,7 @@ from .choices import JobKind
 from .views import (
     admin_pages, audit, dashboard, evaluation, evaluation_admin, events, jobs, ledger, people, periods, records, workspace,
 )
+from .views import register
 
 app_name = "clearance"
 
@@ -25,6 +26,10 @@ urlpatterns = [
     path("enterprises/<int:pk>/events/new/", events.EnterpriseEventCreateView.as_view(), name="enterprise_event_create"),
     path("events/<int:pk>/edit/", events.EventUpdateView.as_view(), name="event_update"),
     path("events/<int:pk>/delete/", events.EventDeleteView.as_view(), name="event_delete"),
+    # 快中求稳: the register of disputes, petitions and safety hazards.
+    path("register/", register.RegisterListView.as_view(), name="register"),
+    path("register/new/", register.RegisterItemCreateView.as_view(), name="register_item_create"),
+    path("register/<int:pk>/edit/", register.RegisterItemUpdateView.as_view(), name="register_item_update"),
     path("workspace/", workspace.WorkspaceView.as_view(), name="workspace"),
     path("workspace/<int:town_pk>/sites/", workspace.WorkspaceSitesView.as_view(), name="workspace_sites"),
     path("workspace/<int:town_pk>/enterprises/", workspace.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),

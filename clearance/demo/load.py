@@ -51,6 +51,7 @@ from .facts import (
 )
 from .evaluation import evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
+from .register import demo_register
 
 
 def _users() -> tuple:
@@ -270,6 +271,7 @@ def demo_load(*, stdout=None) -> dict:
             figures = {metric: figures[metric.value] for metric in (CLOSED, LAND, ENERGY)}
         else:
             figures = _verify(towns)
+        demo_register(towns=towns, admin=admin, official=official)
         _close_months(admin)
         indicator_rows = _evaluation(plan, towns, admin)
         added = _row_count() - rows_before

@@ -24,6 +24,7 @@ from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
 from ..selectors import evaluation
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from .register import register_panel, town_register
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -366,6 +367,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             trend_fallback=trend_fallback(trend),
             town_chart=town_completion_chart(summary),
             evaluation=evaluation_panel(),
+            register=register_panel(year=self.year, month=self.month),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -411,6 +413,7 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
             trend_fallback=trend_fallback(trend),
             pairing=selectors.town_pairing(town=town),
             attack_groups=selectors.town_attack_groups(town=town),
+            register=town_register(town=town),
         )
         return context
 
@@ -431,6 +434,7 @@ class BulletinView(PeriodMixin, TemplateView):
             city_name=home.name if home else gettext("the city"),
             home_county_id=home_id,
             issued_on=timezone.localdate(),
+            register=register_panel(year=self.year, month=self.month),
         )
         return context
 

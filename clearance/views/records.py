@@ -21,6 +21,7 @@ from ..forms import (
 )
 from ..models import Enterprise, Site, Town
 from ..selectors.evaluation import evaluation_of
+from .register import enterprise_register, site_register
 from .writing import (
     EnterpriseWriteMixin,
     SiteWriteMixin,
@@ -60,6 +61,7 @@ class SiteDetailView(WritableMixin, DetailView):
             history=selectors.site_history(site=site),
             stage_rules=stage_rules(),
             today=timezone.localdate(),
+            register=site_register(site=site, subtree=subtree, can_write=can_write),
         )
         if can_write:
             context["record_form"] = EventRecordForm(site=site, enterprises=enterprises)
@@ -90,6 +92,7 @@ class EnterpriseDetailView(WritableMixin, DetailView):
             stage_rules=stage_rules(),
             record_rule=stage_rule(enterprise.disposal),
             evaluation=evaluation_of(enterprise),
+            register=enterprise_register(enterprise=enterprise, can_write=can_write),
         )
         if can_write:
             context["record_form"] = EventRecordForm(enterprise=enterprise)
