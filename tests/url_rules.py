@@ -30,7 +30,7 @@ from PIL import Image
 
 from clearance import services
 from clearance.services import evaluation
-from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, SizeClass, Stage, TownKind
+from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, RegisterKind, SizeClass, Stage, TownKind
 from clearance.models import (
     Adjustment,
     AttackGroup,
@@ -46,6 +46,7 @@ from clearance.models import (
     Pairing,
     Scheme,
     Photo,
+    RegisterItem,
     Site,
     TaskForce,
     TaskForceMember,
@@ -177,6 +178,13 @@ SITE_RULES: dict[str, dict] = {
                                   "post": READ_ONLY_POST},
     "clearance:evaluation_plan": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": WRITE,
                                   "post": WRITE},
+    # Issue 15, 稳: the register of order is read by every signed-in role; an item is recorded (from its site's or
+    # enterprise's page) and edited or resolved by the task force of its town and admins.
+    "clearance:register": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:register_item_create": {"url": lambda world: f"/register/new/?site={world.site.pk}", "get": WRITE,
+                                       "post": WRITE},
+    "clearance:register_item_update": {"kwargs": {"pk": lambda world: register_item(world).pk}, "get": WRITE,
+                                       "post": WRITE},
     # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
     "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
 }
@@ -364,6 +372,13 @@ def evaluation_adjustment(world) -> Adjustment:
     return Adjustment.objects.filter(enterprise_id=row.enterprise_id).first() or evaluation.adjustment_add(
         enterprise=row.enterprise, year=row.year, points=Decimal("5"), reason="高新技术企业", user=world.admin)
 
+def register_item(world) -> RegisterItem:
+    """Return an open dispute on the world's site, recorded by its official on first use."""
+    return RegisterItem.objects.filter(site=world.site).first() or services.register_item_create(
+        kind=RegisterKind.DISPUTE, raised_on=date(2022, 3, 5), description="租户押金纠纷", site=world.site,
+        user=world.official)
+
+
 def evaluated_enterprise(world) -> EvaluatedEnterprise:
     """Return the world's evaluated enterprise: scored in 2022, not in clearance."""
     return evaluated_row(world).enterprise
@@ -439,6 +454,7 @@ def build_admin_world() -> World:
         IndicatorRow: evaluated_row(world),
         Scheme: Scheme.objects.get(year=evaluated_row(world).year, size=evaluated_row(world).size),
         Adjustment: evaluation_adjustment(world),
+        RegisterItem: register_item(world),
     }
     return world
 

@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
-from ..models import RegisterItem
+from ..forms import NaturalOrderModelChoiceField
+from ..models import AttackGroup, RegisterItem
 from ..services.register import EDITABLE
 from .base import ClearanceAdmin, VersionedForm
 
@@ -32,7 +33,7 @@ class RegisterItemAdmin(ClearanceAdmin):
     list_select_related = ["town", "site", "enterprise", "responsible_group"]
     list_filter = ["town", "kind", ("resolved_on", admin.EmptyFieldListFilter)]
     search_fields = ["description", "site__name", "enterprise__name"]
-    autocomplete_fields = ["site", "enterprise", "responsible_group"]
+    autocomplete_fields = ["site", "enterprise"]
     date_hierarchy = "raised_on"
 
     def get_fields(self, request, obj=None):
@@ -45,6 +46,16 @@ class RegisterItemAdmin(ClearanceAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The subject stays (an item on the wrong one is raised anew); the town is the subject's.
         return ["town", "site", "enterprise", "recorded_by", "version"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "responsible_group":
+            # As on the enterprise's admin: group names repeat from town to town; the label says whose group it is.
+            kwargs["queryset"] = AttackGroup.objects.select_related("task_force")
+            kwargs["form_class"] = NaturalOrderModelChoiceField
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda group: f"{group.task_force} · {group}"
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("site or enterprise"))
     def subject(self, obj):

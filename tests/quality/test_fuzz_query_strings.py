@@ -86,6 +86,9 @@ PAGE_PARAMETERS = {
     "clearance:evaluation_candidates": ("year", "town", *TABLE),
     "clearance:evaluation_card": (),
     "clearance:evaluation_plan": (),
+    "clearance:register": ("town", "kind", "status", "subject", *TABLE),
+    "clearance:register_item_create": ("site", "enterprise"),
+    "clearance:register_item_update": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}
