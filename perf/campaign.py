@@ -100,6 +100,7 @@ class ScaleReport:
     events: int = 0
     targets: int = 0
     bulletin_figures: int = 0
+    register_items: int = 0
     history_rows: int = 0
     seconds: float = 0.0
     evaluation: "EvaluationReport | None" = None  # with generate_scale --evaluated
@@ -107,7 +108,8 @@ class ScaleReport:
     @property
     def rows(self) -> int:
         evaluation = self.evaluation.rows if self.evaluation is not None else 0
-        return self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures + evaluation
+        return (self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures
+                + self.register_items + evaluation)
 
 
 class Campaign:
