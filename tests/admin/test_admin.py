@@ -23,7 +23,7 @@ from PIL import Image
 from simple_history.admin import SimpleHistoryAdmin
 
 from clearance import services
-from clearance.choices import Disposal, Metric, PhotoPhase, SizeClass, Stage, TownKind
+from clearance.choices import Disposal, Metric, PhotoPhase, RegisterKind, SizeClass, Stage, TownKind
 from clearance.services import evaluation
 from clearance.models import (
     Adjustment,
@@ -41,6 +41,7 @@ from clearance.models import (
     MonthlyFigure,
     Pairing,
     Photo,
+    RegisterItem,
     ReportingPeriod,
     Profile,
     Scheme,
@@ -123,6 +124,10 @@ def build_campaign(user) -> dict:
     )
     adjustment = evaluation.adjustment_add(enterprise=evaluated, year=2022, points=Decimal("5"), reason="高新技术企业",
                                            user=user)
+    hazard = services.register_item_create(
+        kind=RegisterKind.HAZARD, raised_on=date(2022, 4, 2), description="厂房钢结构锈蚀", site=parcel,
+        responsible_group=group, user=user,
+    )
     return {
         Town: town,
         County: county,
@@ -142,6 +147,7 @@ def build_campaign(user) -> dict:
         IndicatorRow: row,
         Scheme: scheme,
         Adjustment: adjustment,
+        RegisterItem: hazard,
     }
 
 

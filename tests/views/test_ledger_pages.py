@@ -22,7 +22,7 @@ from clearance.ledger import (
     read_ledger,
     read_workbook,
 )
-from clearance.models import BackgroundJob, Enterprise, Event, JobFile, Photo, ReportingPeriod, Site
+from clearance.models import BackgroundJob, Enterprise, Event, JobFile, Photo, RegisterItem, ReportingPeriod, Site
 
 from tests.errors import form_error_codes
 from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
@@ -422,6 +422,8 @@ def _figures_of_2022() -> dict:
 def _delete_ledger() -> None:
     Photo.objects.all().delete()
     Event.objects.all().delete()
+    # The register of order is no part of the ledger, and its items hold on to their sites and enterprises.
+    RegisterItem.objects.all().delete()
     Enterprise.objects.all().delete()
     # Containing areas are protected while parcels lie inside them: delete from the innermost out.
     while Site.objects.exists():
