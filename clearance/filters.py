@@ -6,9 +6,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .choices import Category, Disposal, Grade, SizeClass, Stage
-from .models import Enterprise, IndicatorRow, Site, Town
+from .choices import Category, CommitmentState, Disposal, Grade, ProjectKind, ProjectStage, SizeClass, Stage
+from .models import Enterprise, IndicatorRow, Project, Site, Town
 from .selectors import NOT_STARTED
+from .selectors.projects import NOT_DUE
 
 
 # The "my towns" workspace ----------------------------------------------------
@@ -94,6 +95,41 @@ class EnterpriseFilter(django_filters.FilterSet):
     def filter_category(self, queryset, name, value):
         # Each category is a boolean field named by the choice's value.
         return queryset.filter(**{Category(value).value: True})
+
+
+# The projects on vacated land (换鸟) ---------------------------------------------
+
+PROJECT_STAGE_NONE = "none"
+
+
+class ProjectFilter(django_filters.FilterSet):
+    """Filters of the project list: town, kind, stage reached (or none yet), commitment, overdue, name."""
+
+    town = django_filters.ModelChoiceFilter(
+        label=_("Township"), field_name="town", queryset=Town.objects.order_by("display_order", "name"),
+        empty_label=_("All townships"),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ProjectKind.choices, empty_label=_("Any"))
+    stage = django_filters.ChoiceFilter(
+        label=_("Stage reached"),
+        choices=[(PROJECT_STAGE_NONE, _("No stage yet")), *((str(value), label) for value, label in ProjectStage.choices)],
+        method="filter_stage", empty_label=_("Any"),
+    )
+    commitment = django_filters.ChoiceFilter(
+        label=_("Commitment"), field_name="commitment_state",
+        choices=[*CommitmentState.choices, (NOT_DUE, _("Not due"))], empty_label=_("Any"),
+    )
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), field_name="is_overdue", widget=_yes_no())
+    name = django_filters.CharFilter(label=_("Name contains"), lookup_expr="icontains")
+
+    class Meta:
+        model = Project
+        fields = ["town", "kind", "stage", "commitment", "overdue", "name"]
+
+    def filter_stage(self, queryset, name, value):
+        if value == PROJECT_STAGE_NONE:
+            return queryset.filter(stage__isnull=True)
+        return queryset.filter(stage=int(value))
 
 
 # The evaluation (亩均效益评价) ---------------------------------------------------

@@ -204,15 +204,15 @@ def project_stage_problem(
                 params={"kind": ProjectKind(kind).label, "stage": stage.label},
             )}
         )
-    for earlier in stages[: stages.index(stage)]:
-        if earlier not in others:
-            return ValidationError(
-                {"stage": ValidationError(
-                    _("%(stage)s needs %(required)s to be recorded first."),
-                    code="stage_out_of_order",
-                    params={"stage": stage.label, "required": earlier.label},
-                )}
-            )
+    missing = [earlier for earlier in stages[: stages.index(stage)] if earlier not in others]
+    if missing:
+        return ValidationError(
+            {"stage": ValidationError(
+                _("%(stage)s needs %(required)s to be recorded first."),
+                code="stage_out_of_order",
+                params={"stage": stage.label, "required": "、".join(str(earlier.label) for earlier in missing)},
+            )}
+        )
     for other_stage, other_date in others.items():
         if (other_stage < stage and other_date > on) or (other_stage > stage and other_date < on):
             earlier_or_later = (
@@ -268,4 +268,20 @@ def site_allocation_problem(*, site_name: str, site_area, allocated_elsewhere, a
             params={"site": site_name, "area": site_area, "taken": allocated_elsewhere,
                     "left": max(site_area - allocated_elsewhere, 0)},
         )}
+    )
+
+
+def site_reused_problem(
+    *, site_name: str, vacated_on: date | None, supplied: Iterable[tuple[str, date]]
+) -> ValidationError | None:
+    """Return the error when a site's 腾退 would be deleted (VACATED_ON None) or moved after the 供地 of a project
+    taking its land (SUPPLIED: each such project's name and 供地 date)."""
+    too_early = sorted(name for name, supplied_on in supplied if vacated_on is None or supplied_on < vacated_on)
+    if not too_early:
+        return None
+    return ValidationError(
+        _("The land of %(site)s is already supplied to %(projects)s: its vacated date cannot be removed or moved "
+          "after that supply."),
+        code="site_land_supplied",
+        params={"site": site_name, "projects": "、".join(too_early)},
     )

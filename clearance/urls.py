@@ -4,9 +4,9 @@ from django.urls import path
 
 from .choices import JobKind
 from .views import (
-    admin_pages, audit, dashboard, evaluation, evaluation_admin, events, jobs, ledger, people, periods, records, workspace,
+    admin_pages, audit, dashboard, documents, evaluation, evaluation_admin, events, jobs, ledger, people, periods,
+    project_writes, projects, records, register, workspace,
 )
-from .views import register
 
 app_name = "clearance"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("towns/<int:pk>/board/", dashboard.TownBoardView.as_view(), name="town_board"),
     path("board/", dashboard.BoardView.as_view(), name="board"),
     path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
+    path("bulletin.docx", documents.BulletinDocxView.as_view(), name="bulletin_docx"),
     path("sites/<int:pk>/", records.SiteDetailView.as_view(), name="site_detail"),
     path("enterprises/<int:pk>/", records.EnterpriseDetailView.as_view(), name="enterprise_detail"),
     path("sites/<int:pk>/edit/", records.SiteUpdateView.as_view(), name="site_update"),
@@ -26,6 +27,18 @@ urlpatterns = [
     path("enterprises/<int:pk>/events/new/", events.EnterpriseEventCreateView.as_view(), name="enterprise_event_create"),
     path("events/<int:pk>/edit/", events.EventUpdateView.as_view(), name="event_update"),
     path("events/<int:pk>/delete/", events.EventDeleteView.as_view(), name="event_delete"),
+    # 换鸟: the projects on vacated land, their land and their stages.
+    path("projects/", projects.ProjectListView.as_view(), name="project_list"),
+    path("projects/new/", projects.ProjectCreateView.as_view(), name="project_create"),
+    path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="project_detail"),
+    path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project_update"),
+    path("projects/<int:pk>/delete/", projects.ProjectDeleteView.as_view(), name="project_delete"),
+    path("projects/<int:pk>/land/", project_writes.ProjectLandView.as_view(), name="project_land"),
+    path("projects/land/<int:pk>/remove/", project_writes.ProjectLandRemoveView.as_view(), name="project_land_remove"),
+    path("projects/<int:pk>/events/new/", project_writes.ProjectEventCreateView.as_view(), name="project_event_create"),
+    path("projects/events/<int:pk>/edit/", project_writes.ProjectEventUpdateView.as_view(), name="project_event_update"),
+    path("projects/events/<int:pk>/delete/", project_writes.ProjectEventDeleteView.as_view(),
+         name="project_event_delete"),
     # 快中求稳: the register of disputes, petitions and safety hazards.
     path("register/", register.RegisterListView.as_view(), name="register"),
     path("register/new/", register.RegisterItemCreateView.as_view(), name="register_item_create"),

@@ -100,6 +100,9 @@ class ScaleReport:
     events: int = 0
     targets: int = 0
     bulletin_figures: int = 0
+    projects: int = 0  # 换鸟: projects, the land each takes from a site, their stage events
+    project_sites: int = 0
+    project_events: int = 0
     register_items: int = 0
     history_rows: int = 0
     seconds: float = 0.0
@@ -108,8 +111,9 @@ class ScaleReport:
     @property
     def rows(self) -> int:
         evaluation = self.evaluation.rows if self.evaluation is not None else 0
+        reuse = self.projects + self.project_sites + self.project_events
         return (self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures
-                + self.register_items + evaluation)
+                + self.register_items + evaluation + reuse)
 
 
 class Campaign:

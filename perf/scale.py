@@ -18,14 +18,16 @@ from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
-from clearance.derived import evaluation_links, rollup, site_tree
+from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
 from clearance.models import (
-    Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Site, Target, Town,
+    Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Project, ProjectEvent,
+    ProjectSite, Site, Target, Town,
 )
 
 from .campaign import CHUNK, FIRST_YEAR, Campaign, EvaluationReport, ProgressCallback, ScaleReport, from_cents
 from .evaluation import MAX_EVALUATED, YEARS_BACK, Evaluation
 from .register import register_items
+from .reuse import MAX_PROJECTS, Projects, default_projects
 
 TOWN_NAME = "规模镇S{seed}-{number:03d}"
 # Synthetic towns sort after the demo's eight (display order 1–8), in their own order.
@@ -62,8 +64,8 @@ def town_prefix(seed: int) -> str:
 
 
 def generate_scale(
-    *, enterprises: int, towns: int = 100, seed: int = 0, evaluated: int = 0, user: AbstractBaseUser | None = None,
-    progress: ProgressCallback | None = None, chunk: int = CHUNK,
+    *, enterprises: int, towns: int = 100, seed: int = 0, evaluated: int = 0, projects: int | None = None,
+    user: AbstractBaseUser | None = None, progress: ProgressCallback | None = None, chunk: int = CHUNK,
 ) -> ScaleReport:
     """Add a synthetic campaign of TOWNS new towns and ENTERPRISES enterprises, all or nothing; return what was added.
 
@@ -72,14 +74,19 @@ def generate_scale(
     2019 to today in stage order, yearly targets per town and for the city where
     none is set, and monthly bulletins of the other counties for years without
     any; an item of the register of order on about one enterprise in fifty.
-    EVALUATED enterprises of the 亩均效益评价 over the new towns, each with a row for the two years before this one, some of them the towns' clearance
-    enterprises (by credit code or by name), both years scored. The same SEED
+    EVALUATED enterprises of the 亩均效益评价 over the new towns, each with a
+    row for the two years before this one, some of them the towns' clearance
+    enterprises (by credit code or by name), both years scored. PROJECTS (换鸟;
+    by default one per ENTERPRISES_PER_PROJECT enterprises) on the new towns'
+    vacated parcels, with their land and stages, some run by the towns'
+    evaluated enterprises (perf.reuse). The same SEED
     gives the same rows on the same day (the campaign runs from 2019 to today); a
     seed already generated is refused (ScaleError). Rows already there are left
     as they are. PROGRESS(enterprises done, total, rows generated so far) is
     called as it goes.
     """
-    _check_arguments(enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated)
+    projects = default_projects(enterprises) if projects is None else projects
+    _check_arguments(enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated, projects=projects)
     started = time.perf_counter()
     report = ScaleReport(seed=seed)
     with transaction.atomic():
@@ -109,6 +116,8 @@ def generate_scale(
                 writer.wait()
                 report.evaluation = _evaluation(writer=writer, town_ids=town_ids, seed=seed, evaluated=evaluated,
                                                 today=today, user_id=builder.user_id, chunk=chunk)
+                _projects(report, writer=writer, town_ids=town_ids, seed=seed, projects=projects, today=today,
+                          user_id=builder.user_id, chunk=chunk)
             except BaseException:
                 writer.stop()  # the connection must be free again before the rollback
                 raise
@@ -121,6 +130,7 @@ def generate_scale(
         report.history_rows = writer.history_rows + report.towns  # the services wrote the towns' own
         site_tree.rebuild(town_ids=town_ids)
         rollup.rebuild(town_ids=town_ids)
+        reuse_rollup.refresh(town_ids)
         if evaluated:
             evaluation_links.relink(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
             report.evaluation.scoring_seconds = _score(report.evaluation.years)
@@ -147,7 +157,7 @@ def _analyze(*, vacuum=()) -> None:
             cursor.execute(f"{verb} {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _check_arguments(*, enterprises: int, towns: int, seed: int, evaluated: int) -> None:
+def _check_arguments(*, enterprises: int, towns: int, seed: int, evaluated: int, projects: int) -> None:
     if not isinstance(enterprises, int) or not 1 <= enterprises <= MAX_ENTERPRISES:
         raise ScaleError(_("The number of enterprises must be a whole number from 1 to %(max)s.")
                          % {"max": f"{MAX_ENTERPRISES:,}"})
@@ -158,6 +168,9 @@ def _check_arguments(*, enterprises: int, towns: int, seed: int, evaluated: int)
     if not isinstance(evaluated, int) or not 0 <= evaluated <= MAX_EVALUATED:
         raise ScaleError(_("The number of evaluated enterprises must be a whole number from 0 to %(max)s.")
                          % {"max": f"{MAX_EVALUATED:,}"})
+    if not isinstance(projects, int) or not 0 <= projects <= MAX_PROJECTS:
+        raise ScaleError(_("The number of projects must be a whole number from 0 to %(max)s.")
+                         % {"max": f"{MAX_PROJECTS:,}"})
 
 
 # Reference rows, through the services ------------------------------------------------
@@ -211,6 +224,9 @@ def _history(writer: BulkWriter, town_ids: list[int]) -> None:
     writer.history_of(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
     writer.history_of(IndicatorRow.objects.filter(enterprise__town_id__in=town_ids))
     writer.history_of(Adjustment.objects.filter(enterprise__town_id__in=town_ids))
+    writer.history_of(Project.objects.filter(town_id__in=town_ids))
+    writer.history_of(ProjectSite.objects.filter(project__town_id__in=town_ids))
+    writer.history_of(ProjectEvent.objects.filter(project__town_id__in=town_ids))
 
 
 # The evaluation ----------------------------------------------------------------------
@@ -231,6 +247,17 @@ def _evaluation(*, writer: BulkWriter, town_ids: list[int], seed: int, evaluated
     builder.finish()
     builder.report.seconds = time.perf_counter() - started
     return builder.report
+
+
+def _projects(report: ScaleReport, *, writer: BulkWriter, town_ids: list[int], seed: int, projects: int, today: date,
+              user_id: int | None, chunk: int) -> None:
+    """Write PROJECTS projects on the vacated parcels of TOWN_IDS (perf.reuse), after the evaluation: some run by it."""
+    # A generator of its own: the campaign's and the evaluation's rows are the same for a seed whatever the projects.
+    builder = Projects(random.Random(f"projects {seed}"), writer=writer, today=today, user_id=user_id, chunk=chunk)
+    builder.generate(town_ids, projects)
+    report.projects = builder.written["projects"]
+    report.project_sites = builder.written["allocations"]
+    report.project_events = builder.written["events"]
 
 
 def _score(years: tuple[int, ...]) -> float:

@@ -30,7 +30,9 @@ from PIL import Image
 
 from clearance import services
 from clearance.services import evaluation
-from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, RegisterKind, SizeClass, Stage, TownKind
+from clearance.choices import (
+    JobKind, JobStatus, Metric, PhotoPhase, ProjectStage, RegisterKind, SizeClass, Stage, TownKind,
+)
 from clearance.models import (
     Adjustment,
     AttackGroup,
@@ -44,6 +46,10 @@ from clearance.models import (
     Event,
     IndicatorRow,
     Pairing,
+    Project,
+    ProjectEvent,
+    ProjectPhoto,
+    ReuseMonthlyFigure,
     Scheme,
     Photo,
     RegisterItem,
@@ -114,6 +120,7 @@ SITE_RULES: dict[str, dict] = {
     "clearance:town_board": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},
     "clearance:board": {"get": READ, "post": READ_ONLY_POST},
     "clearance:bulletin": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:bulletin_docx": {"get": READ, "post": READ_ONLY_POST},
     # Issue 3: the pages where progress is recorded (kwargs name the world's objects, all in the official's town).
     "clearance:site_detail": {"kwargs": {"pk": "site"}, "get": READ, "post": READ_ONLY_POST},
     "clearance:enterprise_detail": {"kwargs": {"pk": "enterprise"}, "get": READ, "post": READ_ONLY_POST},
@@ -178,6 +185,24 @@ SITE_RULES: dict[str, dict] = {
                                   "post": READ_ONLY_POST},
     "clearance:evaluation_plan": {"kwargs": {"pk": lambda world: evaluated_enterprise(world).pk}, "get": WRITE,
                                   "post": WRITE},
+    # Issue 15: the projects on vacated land (换鸟). Everyone signed in reads the list and a project's page; the task
+    # force of the project's town and admins write. A new project is for whoever writes for a town: the world's
+    # officials each write for one (their form), an admin for several (a town picker), a leader for none.
+    "clearance:project_list": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:project_detail": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": READ,
+                                 "post": READ_ONLY_POST},
+    "clearance:project_create": {"get": {**WRITE, "other_official": 200}, "post": {**WRITE, "other_official": 200}},
+    "clearance:project_update": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
+    "clearance:project_delete": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
+    "clearance:project_land": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
+    "clearance:project_land_remove": {"kwargs": {"pk": lambda world: world_project(world).allocations.get().pk},
+                                      "get": WRITE, "post": WRITE},
+    "clearance:project_event_create": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE,
+                                       "post": WRITE},
+    "clearance:project_event_update": {"kwargs": {"pk": lambda world: world_project_event(world).pk}, "get": WRITE,
+                                       "post": WRITE},
+    "clearance:project_event_delete": {"kwargs": {"pk": lambda world: world_project_event(world).pk}, "get": WRITE,
+                                       "post": WRITE},
     # Issue 15, 稳: the register of order is read by every signed-in role; an item is recorded (from its site's or
     # enterprise's page) and edited or resolved by the task force of its town and admins.
     "clearance:register": {"get": READ, "post": READ_ONLY_POST},
@@ -195,6 +220,8 @@ SITE_RULES: dict[str, dict] = {
 # Sign-in logs kept by django-axes: written by signing in, never by hand, so their admin adds nothing and
 # its change form, all read-only, refuses a POST.
 SIGN_IN_LOGS = (AccessAttempt, AccessLog, AccessFailureLog)
+# Derived tables shown in the admin and never edited there (the services keep them in step with the events).
+DERIVED = (ReuseMonthlyFigure,)
 
 ADMIN_SITE_RULES: dict[str, dict] = {
     "admin:index": {"get": staff(200), "post": staff(200)},
@@ -238,6 +265,19 @@ def admin_model_rules(model) -> dict[str, dict]:
     info = f"admin:{opts.app_label}_{opts.model_name}"
     object_id = {"object_id": _object_id(model)}
     is_log = model in SIGN_IN_LOGS
+    if model in DERIVED:
+        return {
+            f"{info}_changelist": {"get": model_staff(200), "post": model_staff(200)},
+            f"{info}_add": {"get": model_staff(403), "post": model_staff(403)},
+            f"{info}_change": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(403)},
+            f"{info}_delete": {"kwargs": object_id, "get": model_staff(403), "post": model_staff(403)},
+            f"{info}_history": {"kwargs": object_id, "get": model_staff(200), "post": model_staff(200)},
+            f"<unnamed admin/{opts.app_label}/{opts.model_name}/<path:object_id>/>": {
+                "url": lambda world: f"/admin/{opts.app_label}/{opts.model_name}/{world.admin_object(model).pk}/",
+                "get": model_staff(REDIRECT),
+                "post": model_staff(REDIRECT),
+            },
+        }
     rules = {
         f"{info}_changelist": {"get": model_staff(200), "post": model_staff(200)},
         f"{info}_add": {"get": model_staff(403 if is_log else 200), "post": model_staff(403 if is_log else 200)},
@@ -384,6 +424,28 @@ def evaluated_enterprise(world) -> EvaluatedEnterprise:
     return evaluated_row(world).enterprise
 
 
+def world_project(world) -> Project:
+    """Return the world town's investment project taking 10 mu of its parcel, created on first use."""
+    project = Project.objects.filter(town=world.town).first()
+    if project is None:
+        project = services.project_create(
+            town=world.town, name="示例招商项目", investor="示例投资方", committed_investment_wan=Decimal("5000"),
+            user=world.admin,
+        )
+        services.project_land_set(project=project, site=world.parcel, area_mu=Decimal("10"),
+                                  expected_version=project.version, user=world.admin)
+        project.refresh_from_db()
+    return project
+
+
+def world_project_event(world) -> ProjectEvent:
+    """Return the 签约 of the world's project, recorded on first use."""
+    project = world_project(world)
+    return project.events.first() or services.project_event_record(
+        project=project, stage=ProjectStage.SIGNED, on=date(2022, 3, 1), user=world.official
+    )
+
+
 def build_world() -> World:
     """Build the world of the matrix through the services (call inside a test with database access)."""
     official = _user("official-a", group=OFFICIALS_GROUP)
@@ -454,6 +516,11 @@ def build_admin_world() -> World:
         IndicatorRow: evaluated_row(world),
         Scheme: Scheme.objects.get(year=evaluated_row(world).year, size=evaluated_row(world).size),
         Adjustment: evaluation_adjustment(world),
+        Project: world_project(world),
+        ProjectEvent: world_project_event(world),
+        ProjectPhoto: services.photo_add(event=world_project_event(world), upload=_png("project.png"),
+                                         phase=PhotoPhase.AFTER, caption="签约仪式", user=world.official),
+        ReuseMonthlyFigure: ReuseMonthlyFigure.objects.get(town=world.town, year=2022, month=3),
         RegisterItem: register_item(world),
     }
     return world

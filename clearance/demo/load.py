@@ -49,9 +49,10 @@ from .facts import (
     UNIT,
     YEAR,
 )
-from .evaluation import evaluated_example_name, evaluation_plan
+from .evaluation import EvaluatedPlan, evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
 from .register import demo_register
+from .reuse import reuse_load
 
 
 def _users() -> tuple:
@@ -195,10 +196,9 @@ def _events(plan: DemoPlan, towns: dict, sites: dict, enterprises: dict, admin, 
     return count
 
 
-def _evaluation(plan: DemoPlan, towns: dict, admin) -> int:
+def _evaluation(evaluated: list[EvaluatedPlan], towns: dict, admin) -> int:
     """Write the 2021 and 2022 evaluation (evaluation_plan) through the services and score each year once, when
     anything changed; add the adjustments not there yet. Return how many indicator rows the demo has."""
-    evaluated = evaluation_plan(plan)
     history_before = IndicatorRow.history.count() + Adjustment.history.count()
     count = 0
     for item in evaluated:
@@ -249,8 +249,9 @@ def _verify(towns: dict) -> dict:
 def demo_load(*, stdout=None) -> dict:
     """Load the Pinghu demo through the services, in one transaction; a second run changes nothing.
 
-    Demo rows edited since are put back; January–August 2022 are closed (those
-    still open, in order). Return the three figures for
+    Demo rows edited since are put back; the evaluation and the projects on
+    vacated land (换鸟) are written before January–August 2022 are closed (those
+    still open, in order), so that the projects' stages are not late entries. Return the three figures for
     January–August 2022, checked against the article when the database holds
     no other events; write a short summary to STDOUT when given.
     """
@@ -271,16 +272,19 @@ def demo_load(*, stdout=None) -> dict:
             figures = {metric: figures[metric.value] for metric in (CLOSED, LAND, ENERGY)}
         else:
             figures = _verify(towns)
+        evaluated = evaluation_plan(plan)
+        indicator_rows = _evaluation(evaluated, towns, admin)
+        projects = reuse_load(towns=towns, evaluated=evaluated, admin=admin, official=official)
         demo_register(towns=towns, admin=admin, official=official)
         _close_months(admin)
-        indicator_rows = _evaluation(plan, towns, admin)
         added = _row_count() - rows_before
     if stdout is not None:
-        _summary(stdout, figures=figures, added=added, extra_events=extra_events, indicator_rows=indicator_rows)
+        _summary(stdout, figures=figures, added=added, extra_events=extra_events, indicator_rows=indicator_rows,
+                 projects=projects)
     return figures
 
 
-def _summary(stdout, *, figures: dict, added: int, extra_events: int, indicator_rows: int) -> None:
+def _summary(stdout, *, figures: dict, added: int, extra_events: int, indicator_rows: int, projects: int) -> None:
     targets = {t.metric: t.value for t in Target.objects.filter(year=YEAR, town=None)}
 
     def pct(metric):
@@ -295,6 +299,7 @@ def _summary(stdout, *, figures: dict, added: int, extra_events: int, indicator_
         f"{figures[LAND]} mu vacated ({pct(LAND)}%), {figures[ENERGY]} tce freed ({pct(ENERGY)}%)."
     )
     stdout.write(f"Evaluation {EVALUATION_YEARS[0]}–{EVALUATION_YEARS[-1]}: {indicator_rows} indicator rows of the demo.")
+    stdout.write(f"Reuse of vacated land: {projects} projects of the demo.")
     if extra_events:
         stdout.write(f"Events recorded besides the demo's, included in the figures: {extra_events}.")
     stdout.write(f"Demo users admin, leader and official; password {DEMO_PASSWORD}.")

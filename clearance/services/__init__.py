@@ -4,6 +4,16 @@ from .base import (
     StaleEditError,
     Upsert,
 )
+from .reuse import (
+    project_create,
+    project_delete,
+    project_event_correct,
+    project_event_delete,
+    project_event_record,
+    project_land_remove,
+    project_land_set,
+    project_update,
+)
 from .reference import (
     bureau_create,
     bureau_delete,
@@ -100,6 +110,14 @@ from .targets import (
 )
 
 __all__ = [
+    "project_create",
+    "project_delete",
+    "project_event_correct",
+    "project_event_delete",
+    "project_event_record",
+    "project_land_remove",
+    "project_land_set",
+    "project_update",
     "PHOTO_FORMATS",
     "StaleEditError",
     "Upsert",

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from ..choices import Stage
 from ..models import Enterprise, Event, Site
-from ..rules import LEAVING_STAGES, stage_prerequisites, still_out_problem
+from ..models.records import supplied_projects
+from ..rules import LEAVING_STAGES, site_reused_problem, stage_prerequisites, still_out_problem
 from .base import StaleEditError, Upsert, User, delete_recorded, save_validated
 from .periods import change_reason, late_change_check
 from .photos import photos_add
@@ -152,6 +153,12 @@ def event_delete(*, event: Event, expected_version: int, user: User | None, note
                     % {"stage": Stage(current.stage).label, "later": Stage(later.stage).label},
                     code="stage_needed_by_later",
                 )
+    if current.site_id:
+        problem = site_reused_problem(
+            site_name=current.site.name, vacated_on=None, supplied=supplied_projects(current.site_id)
+        )
+        if problem is not None:
+            raise problem
     if current.enterprise_id and current.stage in LEAVING_STAGES:
         site = current.enterprise.site
         problem = still_out_problem(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
-from ..models import Event, Photo
+from ..models import Event, Photo, ProjectEvent, ProjectPhoto
 from .base import User, save_validated
 from .edits import row_delete, row_update
 
@@ -169,11 +169,15 @@ def _jpeg_bytes(image: Image.Image, *, quality: int) -> bytes:
 
 
 @transaction.atomic
-def photo_add(*, event: Event, upload, phase: str, user: User | None, caption: str = "") -> Photo:
-    """Attach the photo UPLOAD to EVENT with a thumbnail, stored under MEDIA_ROOT with random names."""
+def photo_add(
+    *, event: Event | ProjectEvent, upload, phase: str, user: User | None, caption: str = ""
+) -> Photo | ProjectPhoto:
+    """Attach the photo UPLOAD to EVENT (a clearance event or a project's) with a thumbnail, stored under
+    MEDIA_ROOT with random names."""
     image_format = photo_check(upload)
     original, thumbnail = photo_renditions(upload, image_format)
-    photo = Photo(event=event, phase=phase, caption=caption[:200], uploaded_by=user)
+    photo_model = ProjectPhoto if isinstance(event, ProjectEvent) else Photo
+    photo = photo_model(event=event, phase=phase, caption=caption[:200], uploaded_by=user)
     try:
         _photo_file_store(photo, "image", original)
         _photo_file_store(photo, "thumbnail", thumbnail)
@@ -218,7 +222,7 @@ def photo_files_delete(photos) -> None:
 
 
 @transaction.atomic
-def photos_add(*, event: Event, uploads, phase: str, user: User | None) -> list[Photo]:
+def photos_add(*, event: Event | ProjectEvent, uploads, phase: str, user: User | None) -> list[Photo | ProjectPhoto]:
     """Attach every one of UPLOADS to EVENT; when one is refused none is kept, files included."""
     uploads = list(uploads)
     try:

@@ -21,6 +21,7 @@ from ..forms import (
 )
 from ..models import Enterprise, Site, Town
 from ..selectors.evaluation import evaluation_of
+from ..selectors.site_reuse import site_reuse
 from .register import enterprise_register, site_register
 from .writing import (
     EnterpriseWriteMixin,
@@ -61,6 +62,7 @@ class SiteDetailView(WritableMixin, DetailView):
             history=selectors.site_history(site=site),
             stage_rules=stage_rules(),
             today=timezone.localdate(),
+            reuse=site_reuse(site=site, subtree=subtree, can_write=can_write),
             register=site_register(site=site, subtree=subtree, can_write=can_write),
         )
         if can_write:

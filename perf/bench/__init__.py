@@ -12,8 +12,16 @@ report    goals and the report
 """
 
 from .client import HttpClient, Response
-from .config import DEFAULT_DATABASE_URL, DEFAULT_SIZES, PAGES, QUICK_SIZES, BenchConfig, BenchError
-from .measure import failed_page, measure_floor, measure_import, measure_page, measure_recording, parse_import_output
+from .config import DEFAULT_DATABASE_URL, DEFAULT_SIZES, PAGES, QUICK_SIZES, REUSE_PAGES, BenchConfig, BenchError
+from .measure import (
+    failed_page,
+    measure_floor,
+    measure_import,
+    measure_page,
+    measure_recording,
+    measure_reuse_pages,
+    parse_import_output,
+)
 from .report import goals, report
 from .run import bench
 from .server import GunicornServer, manage, server_environment
@@ -24,6 +32,7 @@ __all__ = [
     "DEFAULT_SIZES",
     "PAGES",
     "QUICK_SIZES",
+    "REUSE_PAGES",
     "BenchConfig",
     "BenchError",
     "GunicornServer",
@@ -37,6 +46,7 @@ __all__ = [
     "measure_import",
     "measure_page",
     "measure_recording",
+    "measure_reuse_pages",
     "parse_import_output",
     "percentile",
     "ratio",

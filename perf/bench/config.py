@@ -30,6 +30,14 @@ GOAL_EVALUATION_PAGE_MS = 200.0
 # The town evaluation page, measured once its URL exists (the pages are built apart from the bench).
 EVALUATION_TOWN_PATH = "/evaluation/towns/{town}/"
 
+# Issue 15 (换鸟): the reuse figures' pages, measured once their URLs exist (they are built apart from the bench):
+# key, label, path for the period. Judged like the dashboard: a median under GOAL_PAGE_MEDIAN_MS at the large
+# size, with as many queries at both sizes.
+REUSE_PAGES = (
+    ("reuse_api", "`/api/reuse/`", "/api/reuse/?{period}"),
+    ("reuse", "reuse figures `/reuse/`", "/reuse/?{period}"),
+)
+
 # key, label, whether the page computes the campaign's figures (so the SQL floor applies)
 PAGES = (
     ("dashboard", "dashboard `/`", True),

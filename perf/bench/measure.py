@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from clearance.choices import Stage
 from ..timing import CLEAR_CACHE_HEADER
 from .client import HttpClient, Response
-from .config import EVALUATION_TOWN_PATH, MIN_REQUESTS, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
+from .config import EVALUATION_TOWN_PATH, MIN_REQUESTS, REUSE_PAGES, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
 from .database import connect, fetch
 from .server import manage
 from .stats import percentile
@@ -34,6 +34,22 @@ def page_paths(subjects: dict, year: int, month: int) -> dict[str, str]:
         "api": f"/api/summary/?{period}",
         "admin": "/admin/clearance/enterprise/",
     }
+
+
+def measure_reuse_pages(client: HttpClient, config: BenchConfig, year: int, month: int) -> dict[str, dict]:
+    """Measure each of REUSE_PAGES for the period whose URL resolves; the others say they are not built yet."""
+    found = {}
+    for key, _label, template in REUSE_PAGES:
+        path = template.format(period=f"year={year}&month={month}")
+        try:
+            resolve(path.partition("?")[0])
+        except Resolver404:
+            found[key] = {"path": path, "skipped": "no such page yet"}
+            continue
+        config.log(f"{path}")
+        found[key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
+                                  budget_seconds=config.page_budget_seconds)
+    return found
 
 
 def measure_page(client: HttpClient, path: str, *, warmup: int, requests: int, budget_seconds: float) -> dict:

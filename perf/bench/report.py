@@ -12,6 +12,7 @@ from .config import (
     GOAL_RECOMPUTE_SECONDS,
     GOAL_RECORDINGS_PER_SECOND,
     PAGES,
+    REUSE_PAGES,
 )
 
 # The reads of a town's evaluation page that bench_evaluation times, with their labels.
@@ -100,11 +101,51 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
             rows.append((f"town evaluation page < {GOAL_EVALUATION_PAGE_MS:g} ms, constant queries",
                          "failed" if median is None else f"{median:.1f} ms, {_count(page['queries'])} queries",
                          _verdict(median is not None and median < GOAL_EVALUATION_PAGE_MS and same)))
+    rows += _reuse_goals(small, large)
     rate = large["generation"]["per_minute"]
     rows.append((f"generation ≥ {GOAL_ENTERPRISES_PER_MINUTE:,.0f} enterprises/min",
                  "—" if rate is None else f"{rate:,.0f}/min",
                  _verdict(None if rate is None else rate >= GOAL_ENTERPRISES_PER_MINUTE)))
     return rows
+
+
+def _reuse_goals(small: dict, large: dict) -> list[tuple[str, str, str]]:
+    """The reuse figures' pages (issue 15): fast at the large size with the same queries at both, once built."""
+    rows = []
+    for key, label, _path in REUSE_PAGES:
+        page = (large.get("reuse_pages") or {}).get(key)
+        if page is None:
+            continue
+        goal = f"{label} median < {GOAL_PAGE_MEDIAN_MS:g} ms, constant queries"
+        if "skipped" in page:
+            rows.append((goal, f"not measured ({page['skipped']})", "—"))
+            continue
+        median = page["median_ms"]
+        small_page = (small.get("reuse_pages") or {}).get(key) or {}
+        same = small_page.get("queries") == page["queries"] and not page["queries_varied"]
+        rows.append((goal, "failed" if median is None else f"{median:.1f} ms, {_count(page['queries'])} queries",
+                     _verdict(median is not None and median < GOAL_PAGE_MEDIAN_MS and same)))
+    return rows
+
+
+def _reuse_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
+    """The reuse figures' pages at both sizes, when the run measured them (or found them not built yet)."""
+    if not (small.get("reuse_pages") and large.get("reuse_pages")):
+        return []
+    lines = ["", f"| reuse page | queries | {sizes[0]:,}: median | p95 | {sizes[1]:,}: median | p95 | large ÷ small |",
+             "|---|---|---|---|---|---|---|"]
+    for key, label, _path in REUSE_PAGES:
+        low, high = small["reuse_pages"].get(key), large["reuse_pages"].get(key)
+        if low is None or high is None:
+            continue
+        if "skipped" in low or "skipped" in high:
+            lines.append(f"| {label} | not measured ({high.get('skipped') or low.get('skipped')}) | | | | | |")
+            continue
+        queries = (_count(low["queries"]) if low["queries"] == high["queries"]
+                   else f"{_count(low['queries'])} → {_count(high['queries'])}")
+        lines.append(f"| {label} | {queries} | {_ms(low['median_ms'])} | {_ms(low['p95_ms'])} | {_ms(high['median_ms'])} "
+                     f"| {_ms(high['p95_ms'])} | {_times(ratio(high['median_ms'], low['median_ms']))} |")
+    return lines
 
 
 def _evaluation_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
@@ -222,6 +263,7 @@ def report(results: dict) -> str:
         if generation["seconds"] is not None:
             lines.append(f"Generation of {label} enterprises: {generation['seconds']:.1f} s "
                          f"({generation['per_minute']:,.0f}/min).")
+    lines += _reuse_lines(sizes, small, large)
     lines += _evaluation_lines(sizes, small, large)
     lines += ["", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]

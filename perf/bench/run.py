@@ -10,7 +10,8 @@ from .client import HttpClient
 from .config import BenchConfig, BenchError
 from .database import database_name, require_postgresql
 from .measure import (
-    figures_agree, measure_evaluation, measure_floor, measure_import, measure_page, measure_recording, page_paths,
+    figures_agree, measure_evaluation, measure_floor, measure_import, measure_page, measure_recording,
+    measure_reuse_pages, page_paths,
 )
 from .prepare import database_counts, generate, pick_subjects, prepare_base
 from .server import GunicornServer
@@ -45,6 +46,7 @@ def bench(config: BenchConfig) -> dict:
                 config.log(f"size {size}: {path}")
                 pages[key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
                                           budget_seconds=config.page_budget_seconds)
+            reuse_pages = measure_reuse_pages(client, config, year, month)
             floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
             served = client.get(f"/api/summary/?year={year}&month={month}")
             agree = figures_agree(floor, json.loads(served.body)) if served.status == 200 else None
@@ -58,7 +60,7 @@ def bench(config: BenchConfig) -> dict:
                 recording = measure_recording(config)
             peak_mb = server.peak_worker_mb()
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
-                        "pages": pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
+                        "pages": pages, "reuse_pages": reuse_pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
                         "worker_peak_mb": peak_mb}
         if recording is not None:
             results["recording"] = recording

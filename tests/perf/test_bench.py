@@ -15,8 +15,20 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
 
-from perf.bench import PAGES, Response, failed_page, goals, parse_import_output, percentile, report
+from perf.bench import (
+    PAGES,
+    REUSE_PAGES,
+    BenchConfig,
+    Response,
+    failed_page,
+    goals,
+    measure_reuse_pages,
+    parse_import_output,
+    percentile,
+    report,
+)
 
 from tests import ports
 
@@ -272,6 +284,10 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     assert large["generation"]["evaluated"] == 60
     assert large["evaluation"]["recompute"]["rows"] >= 60 and large["evaluation"]["recompute"]["full_seconds"] > 0
     assert "| every score changed (a weight, then back) |" in table
+    # The reuse figures' pages: measured where built, else said to be not built yet.
+    for key, _label, _path in REUSE_PAGES:
+        page = large["reuse_pages"][key]
+        assert page.get("skipped") == "no such page yet" or page["median_ms"] > 0, page
 
 
 # The evaluation's part ---------------------------------------------------------------------------
@@ -320,3 +336,48 @@ def test_a_town_evaluation_page_not_built_yet_is_reported_as_not_measured():
     assert "| every score changed (a weight, then back) | 1.0 | 30.0 |" in table
     assert "| first 50 rows by score | 1 | 4.0 / 6.0 | 4.0 / 6.0 |" in table
     assert "Generation of 20 evaluated enterprises at 20: rows 0.5 s, both years scored 0.2 s." in table
+
+
+# The reuse figures' pages (issue 15) ------------------------------------------------------------
+
+
+def test_reuse_pages_not_built_yet_are_reported_as_not_measured_and_others_are_requested():
+    class Unreachable:
+        def get(self, path, headers=None):
+            raise ConnectionRefusedError
+
+    found = measure_reuse_pages(Unreachable(), BenchConfig(), 2022, 8)
+
+    for key, _label, template in REUSE_PAGES:
+        path = template.format(period="year=2022&month=8")
+        try:
+            resolve(path.partition("?")[0])
+        except Resolver404:
+            assert found[key] == {"path": path, "skipped": "no such page yet"}
+        else:
+            assert found[key]["path"] == path and found[key]["error"].startswith("no answer")
+
+
+def test_goals_judge_the_reuse_pages_on_speed_and_constant_queries_and_the_report_lists_them():
+    small = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    large = size_results(dashboard=1.0, api=1.0, admin=2.0, db=1.0, floor=1.0)
+    small["reuse_pages"] = {"reuse_api": {**page(8.0), "path": "/api/reuse/"},
+                            "reuse": {"path": "/reuse/", "skipped": "no such page yet"}}
+    large["reuse_pages"] = {"reuse_api": {**page(12.0), "queries": 9, "path": "/api/reuse/"},
+                            "reuse": {"path": "/reuse/", "skipped": "no such page yet"}}
+    for each in (small, large):
+        each.update(subjects={"town_sites": 1, "site_enterprises": 1}, period=[2026, 12], figures_agree=True,
+                    worker_peak_mb=50.0)
+        each["pages"] = {key: {**value, "p95_ms": 1.0, "queries_varied": False} for key, value in each["pages"].items()}
+        each["generation"] = {"per_minute": None, "seconds": None}
+    results = {"config": {"sizes": [10, 20], "requests": 5, "towns": 3, "workers": 2},
+               "sizes": {"10": small, "20": large}, "wall_seconds": 1.0}
+
+    found = verdicts(results)
+    table = report(results)
+
+    # Fast, but 8 queries at the small size and 9 at the large: the figures' cost grows with the data.
+    assert found["`/api/reuse/` median < 50 ms, constant queries"] == ("12.0 ms, 9 queries", "MISS")
+    assert found["reuse figures `/reuse/` median < 50 ms, constant queries"] == ("not measured (no such page yet)", "—")
+    assert "| `/api/reuse/` | 8 → 9 | 8.0 | 9.6 | 12.0 | 14.4 | 1.50× |" in table
+    assert "| reuse figures `/reuse/` | not measured (no such page yet) | | | | | |" in table

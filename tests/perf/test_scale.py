@@ -21,6 +21,9 @@ from clearance.models import (
     RegisterItem,
     Event,
     MonthlyFigure,
+    Project,
+    ProjectEvent,
+    ProjectSite,
     Site,
     SiteAncestry,
     Target,
@@ -399,14 +402,20 @@ def test_generate_scale_command_reports_what_it_added():
     events = (Event.objects.filter(enterprise__town__in=towns) | Event.objects.filter(site__town__in=towns)).count()
     targets = Target.objects.filter(town__in=towns).count() + Target.objects.filter(town=None).count()
     bulletins = BulletinFigure.objects.count()
+    # 换鸟: one project (one per 50 enterprises), the land it takes and its stages.
+    projects = Project.objects.filter(town__in=towns)
+    reuse = (projects.count() + ProjectSite.objects.filter(project__in=projects).count()
+             + ProjectEvent.objects.filter(project__in=projects).count())
     # The register's items (about one per fifty enterprises) have their history too.
-    history = 2 + sites + 60 + events + targets + bulletins + RegisterItem.objects.filter(town__in=towns).count()
-    first_line, second_line = out.getvalue().splitlines()
+    register = RegisterItem.objects.filter(town__in=towns).count()
+    history = 2 + sites + 60 + events + targets + bulletins + reuse + register
+    first_line, second_line, reuse_line = out.getvalue().splitlines()
     assert first_line == (
         f"种子 11：新增 2 个镇街道、{sites} 个地块、60 家企业、{events} 条进度记录、{targets} 条目标任务和 "
         f"{bulletins:,} 条通报数字，另有 {history:,} 条修改历史。"
     )
     assert second_line.startswith("用时 ") and "每分钟" in second_line and "峰值内存" in second_line
+    assert projects.count() == 1 and reuse_line.startswith("换鸟：在已腾退地块上新增 1 个项目")
     assert err.getvalue().splitlines()[-1].startswith("100%  60/60 家企业  每秒 ")
 
 

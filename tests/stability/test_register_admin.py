@@ -43,7 +43,7 @@ def test_a_refused_edit_in_the_admin_shows_the_services_message_and_changes_noth
     other_town = client.post(url("change", item.pk), {**data, "resolved_on": "", "resolution": "",
                                                       "responsible_group": other_group.pk})
 
-    assert "事项的解决日期不能早于发现日期。" in too_early.content.decode()
+    assert "化解日期不能早于发现日期。" in too_early.content.decode()
     assert "该攻坚小组属于其他镇街道的专班。" in other_town.content.decode()
     assert register_rows() == before
 

@@ -110,7 +110,7 @@ def test_a_refused_item_shows_the_reason_in_chinese_and_writes_nothing(client, w
         "resolution": "调解"})
 
     assert response.status_code == 200
-    assert "事项的解决日期不能早于发现日期。" in response.content.decode()
+    assert "化解日期不能早于发现日期。" in response.content.decode()
     assert register_rows() == before
 
 

@@ -44,7 +44,7 @@ def test_an_item_on_a_parcel_takes_the_parcels_town_and_records_who_raised_it(wo
     ("arguments", "expected"),
     [
         ({"raised_on": date(2022, 3, 10), "resolved_on": date(2022, 3, 1), "resolution": "调解"},
-         {"resolved_on": ["事项的解决日期不能早于发现日期。"]}),
+         {"resolved_on": ["化解日期不能早于发现日期。"]}),
         ({"raised_on": timezone.localdate() + timedelta(days=1)}, {"raised_on": ["日期不能晚于今天。"]}),
         ({"raised_on": date(2022, 3, 10), "resolved_on": date(2022, 3, 12)}, {"resolution": ["请说明是如何化解的。"]}),
         ({"raised_on": date(2022, 3, 10), "resolution": "调解"},
@@ -74,7 +74,7 @@ def test_another_towns_group_is_refused(world):
 
 @pytest.mark.parametrize(
     ("subject", "expected"),
-    [("both", "事项只能登记在一个地块或一家企业上，不能同时登记在两者上。"), ("none", "请选择事项所涉及的地块或企业。")],
+    [("both", "一条登记只能针对一个地块或一家企业，不能同时针对两者。"), ("none", "请选择所涉及的地块或企业。")],
 )
 def test_an_item_on_both_a_site_and_an_enterprise_or_on_neither_is_refused(world, subject, expected):
     subjects = {"both": {"site": world.site, "enterprise": world.enterprise}, "none": {}}[subject]

@@ -78,6 +78,12 @@ def hostile_world(world, client):
         evaluated = evaluation.evaluated_enterprise_upsert(town=world.town, name=f"{name}评价")
         evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size="below", land_mu=Decimal("10"),
                                         tax_wan=Decimal("55.5"), power_10k_kwh=Decimal("20"))
+    # A project named so, with figures: the project list's export holds names and numbers.
+    response = client.post(reverse("clearance:project_create"), {
+        "name": "=1+2项目", "kind": "investment", "investor": "@投资方", "industry": "-制造",
+        "committed_investment_wan": "5000", "committed_tax_per_mu_wan": "3.5",
+    })
+    assert response.status_code == 302, response.content.decode()[:500]
     # An item of the register of order described so, on a site named so (below).
     services.register_item_create(kind="dispute", raised_on=date(2022, 3, 5), description="=1+1 纠纷", site=world.parcel,
                                   responsible_group=group, resolved_on=date(2022, 3, 9), resolution="@调解",
@@ -144,7 +150,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
     assert served_files == set(FILE_DOWNLOADS)
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
-        "clearance:evaluation", "clearance:evaluation_town", "clearance:register",
+        "clearance:evaluation", "clearance:evaluation_town", "clearance:project_list", "clearance:register",
     }
 
 

@@ -22,7 +22,9 @@ from clearance.ledger import (
     read_ledger,
     read_workbook,
 )
-from clearance.models import BackgroundJob, Enterprise, Event, JobFile, Photo, RegisterItem, ReportingPeriod, Site
+from clearance.models import (
+    BackgroundJob, Enterprise, Event, JobFile, Photo, Project, ProjectEvent, RegisterItem, ReportingPeriod, Site,
+)
 
 from tests.errors import form_error_codes
 from tests.ledger.test_import import enterprise_row, row_counts, site_row, write_xlsx
@@ -420,6 +422,9 @@ def _figures_of_2022() -> dict:
 
 
 def _delete_ledger() -> None:
+    # The projects on vacated land (换鸟) are not in the ledger, and their land holds on to the sites.
+    ProjectEvent.objects.all().delete()
+    Project.objects.all().delete()
     Photo.objects.all().delete()
     Event.objects.all().delete()
     # The register of order is no part of the ledger, and its items hold on to their sites and enterprises.

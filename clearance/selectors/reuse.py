@@ -1,0 +1,248 @@
+"""换鸟 figures for a period, city and towns: projects signed, investment signed, land reused and land awaiting,
+with their targets, lights and ranks, and the 履约 of due commitments; summed by the database from the rollups."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import Case, CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils.translation import gettext as _
+
+from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
+from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target, Town
+from .figures import ZERO, period_bounds
+from .ranking import MetricFigure, competition_ranks, completion, light, round_half_up, time_progress
+
+DECIMAL = DecimalField(max_digits=16, decimal_places=2)
+ROLLUP_KEYS = ("projects_signed", "investment_signed_wan", "land_reused_mu")
+REUSE_KEYS = tuple(ReuseMetric.values)
+COMMITMENT_KEYS = ("due", *CommitmentState.values)
+
+
+def land_reused_events(prefix: str = "") -> Q:
+    """The events that count a project's land as reused (DOMAIN.md): 供地 of a 招商项目, 验收 of a 复垦."""
+    return Q(
+        **{f"{prefix}stage": LAND_REUSED_STAGE[ProjectKind.INVESTMENT], f"{prefix}project__kind": ProjectKind.INVESTMENT}
+    ) | Q(
+        **{f"{prefix}stage": LAND_REUSED_STAGE[ProjectKind.RECLAMATION],
+           f"{prefix}project__kind": ProjectKind.RECLAMATION}
+    )
+
+
+def reuse_aggregates() -> dict:
+    """Aggregates over project events giving the reuse figures of the events in the queryset.
+
+    The one definition: the monthly reuse rollup (clearance.derived.reuse_rollup) is computed with it,
+    and `verify_rollups` checks the rollup against it.
+    """
+    signed = Q(stage=ProjectStage.SIGNED)
+    return {
+        "projects_signed": Count("pk", filter=signed),
+        "investment_signed_wan": Coalesce(
+            Sum("project__committed_investment_wan", filter=signed), Value(ZERO), output_field=DECIMAL
+        ),
+        "land_reused_mu": Coalesce(Sum("project__land_mu", filter=land_reused_events()), Value(ZERO),
+                                   output_field=DECIMAL),
+    }
+
+
+def reuse_events() -> QuerySet[ProjectEvent]:
+    return ProjectEvent.objects.order_by()
+
+
+def _up_to(year: int, month: int) -> Q:
+    """Rollup rows of every month up to the end of MONTH in YEAR, whatever the year."""
+    return Q(year__lt=year) | Q(year=year, month__lte=month)
+
+
+def _sum(name: str):
+    return Coalesce(Sum(name), Value(ZERO), output_field=DECIMAL)
+
+
+def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
+    """Return each town's four reuse figures for the period (three grouped queries over the monthly rollups)."""
+    figures: dict[int, dict] = {}
+    period = (
+        ReuseMonthlyFigure.objects.filter(year=year, month__lte=month).order_by().values("town_id")
+        .annotate(projects=Sum("projects_signed"), investment=_sum("investment_signed_wan"),
+                  reused=_sum("land_reused_mu"))
+    )
+    for row in period:
+        town = figures.setdefault(row["town_id"], empty_reuse_figures())
+        town["projects_signed"] = row["projects"] or 0
+        town["investment_signed_wan"] = _cents(row["investment"])
+        town["land_reused_mu"] = _cents(row["reused"])
+    vacated = MonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id").annotate(
+        land=_sum("land_vacated_mu"))
+    reused = ReuseMonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id").annotate(
+        land=_sum("land_reused_mu"))
+    awaiting: dict[int, Decimal] = {}
+    for row in vacated:
+        awaiting[row["town_id"]] = awaiting.get(row["town_id"], ZERO) + _cents(row["land"])
+    for row in reused:
+        awaiting[row["town_id"]] = awaiting.get(row["town_id"], ZERO) - _cents(row["land"])
+    for town_id, land in awaiting.items():
+        figures.setdefault(town_id, empty_reuse_figures())["land_awaiting_mu"] = land
+    return figures
+
+
+def empty_reuse_figures() -> dict:
+    return {"projects_signed": 0, "investment_signed_wan": ZERO, "land_reused_mu": ZERO, "land_awaiting_mu": ZERO}
+
+
+def _cents(value) -> Decimal:
+    # SQLite sums decimals as floats: back to the cent.
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+# 履约 -------------------------------------------------------------------------------------------------
+
+
+def _evaluations_from_full_production() -> QuerySet[IndicatorRow]:
+    """The operator's indicator rows of the committed 达产 year or later with a 亩均税收 (land > 0, tax given)."""
+    return IndicatorRow.objects.filter(
+        enterprise_id=OuterRef("operator_id"),
+        year__gte=ExtractYear(OuterRef("committed_full_production_on")),
+        land_mu__gt=0,
+        tax_wan__isnull=False,
+    )
+
+
+def with_commitment(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Annotate PROJECTS with `commitment`: met, missed or unverified (DOMAIN.md 履约).
+
+    Met when an evaluation of the 达产 year or later gives a 亩均税收 reaching the committed one (compared
+    exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it.
+    """
+    evaluations = _evaluations_from_full_production()
+    reached = evaluations.filter(tax_wan__gte=OuterRef("committed_tax_per_mu_wan") * F("land_mu"))
+    return projects.annotate(
+        commitment=Case(
+            When(Q(committed_tax_per_mu_wan__isnull=True) | Q(operator__isnull=True),
+                 then=Value(CommitmentState.UNVERIFIED)),
+            When(Exists(reached), then=Value(CommitmentState.MET)),
+            When(Exists(evaluations), then=Value(CommitmentState.MISSED)),
+            default=Value(CommitmentState.UNVERIFIED),
+            output_field=CharField(),
+        )
+    )
+
+
+def due_projects(*, period_end: date) -> QuerySet[Project]:
+    """The 招商项目 whose committed 达产 date is on or before PERIOD_END, with their commitment state."""
+    return with_commitment(
+        Project.objects.filter(kind=ProjectKind.INVESTMENT, committed_full_production_on__lte=period_end)
+    )
+
+
+def commitment_counts(*, period_end: date) -> dict[int, dict]:
+    """Return per town the due commitments and how many are met, missed and unverified (one grouped query)."""
+    rows = (
+        due_projects(period_end=period_end).order_by().values("town_id")
+        .annotate(
+            due=Count("pk"),
+            **{state: Count("pk", filter=Q(commitment=state)) for state in CommitmentState.values},
+        )
+    )
+    return {row.pop("town_id"): row for row in rows}
+
+
+def empty_commitments() -> dict:
+    return dict.fromkeys(COMMITMENT_KEYS, 0)
+
+
+# The summary ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReuseScope:
+    """The reuse figures of the city or a town: each figure (with target, completion, light, rank), commitments."""
+
+    name: str
+    figures: dict
+    metrics: dict[str, MetricFigure]
+    commitments: dict
+    pk: int | None = None
+    score: Fraction | None = None
+    rank: int | None = None
+
+    @property
+    def score_pct(self) -> float | None:
+        return round_half_up(self.score)
+
+
+@dataclass
+class ReuseSummary:
+    year: int
+    month: int
+    time_progress: Fraction
+    city: ReuseScope
+    towns: list[ReuseScope] = field(default_factory=list)
+
+    @property
+    def time_progress_pct(self) -> float:
+        return round_half_up(self.time_progress)
+
+    @property
+    def has_targets(self) -> bool:
+        return any(figure.target is not None for figure in self.city.metrics.values()) or any(
+            figure.target is not None for town in self.towns for figure in town.metrics.values()
+        )
+
+
+def _reuse_targets(year: int) -> dict[int | None, dict[str, Decimal]]:
+    targets: dict[int | None, dict[str, Decimal]] = {}
+    rows = Target.objects.filter(year=year, metric__in=REUSE_TARGET_METRICS).order_by()
+    for town_id, metric, value in rows.values_list("town_id", "metric", "value"):
+        targets.setdefault(town_id, {})[metric] = value
+    return targets
+
+
+def _scope(name: str, figures: dict, targets: dict, commitments: dict, progress: Fraction, pk=None) -> ReuseScope:
+    metrics = {}
+    for metric in REUSE_KEYS:
+        target = targets.get(metric) if metric in REUSE_TARGET_METRICS else None
+        value = completion(figures[metric], target)
+        metrics[metric] = MetricFigure(metric, figures[metric], target, value, light(value, progress))
+    return ReuseScope(name=name, figures=figures, metrics=metrics, commitments=commitments, pk=pk)
+
+
+def _rank(towns: list[ReuseScope]) -> list[ReuseScope]:
+    """Rank the towns per target metric and overall by the mean completion, ranked towns first (1, 2, 2, 4)."""
+    for metric in REUSE_TARGET_METRICS:
+        ranks = competition_ranks({index: town.metrics[metric].completion for index, town in enumerate(towns)})
+        for index, town in enumerate(towns):
+            town.metrics[metric].rank = ranks[index]
+    for town in towns:
+        completions = [town.metrics[metric].completion for metric in REUSE_TARGET_METRICS
+                       if town.metrics[metric].completion is not None]
+        town.score = sum(completions, Fraction(0)) / len(completions) if completions else None
+    ranks = competition_ranks({index: town.score for index, town in enumerate(towns)})
+    for index, town in enumerate(towns):
+        town.rank = ranks[index]
+    return sorted(towns, key=lambda town: (town.rank is None, town.rank or 0))
+
+
+def reuse_summary(*, year: int, month: int) -> ReuseSummary:
+    """Return the city's and every town's reuse figures and commitments as of the end of MONTH in YEAR.
+
+    A fixed number of queries whatever the number of projects; the city's figures are the towns' added up.
+    """
+    progress = time_progress(month)
+    period_end = period_bounds(year=year, month=month)[1]
+    by_town = reuse_town_figures(year=year, month=month)
+    commitments = commitment_counts(period_end=period_end)
+    targets = _reuse_targets(year)
+    towns, city_figures, city_commitments = [], empty_reuse_figures(), empty_commitments()
+    for town in Town.objects.all():
+        figures = by_town.get(town.pk) or empty_reuse_figures()
+        town_commitments = commitments.get(town.pk) or empty_commitments()
+        for key in REUSE_KEYS:
+            city_figures[key] += figures[key]
+        for key in COMMITMENT_KEYS:
+            city_commitments[key] += town_commitments[key]
+        towns.append(_scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk))
+    city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, progress)
+    return ReuseSummary(year=year, month=month, time_progress=progress, city=city, towns=_rank(towns))
