@@ -5,7 +5,7 @@ from django.urls import path
 from .choices import JobKind
 from .views import (
     admin_pages, audit, dashboard, documents, economy, evaluation, evaluation_admin, events, jobs, ledger, people,
-    periods, project_writes, projects, records, workspace,
+    periods, project_writes, projects, records, register, workspace,
 )
 
 app_name = "clearance"
@@ -39,6 +39,10 @@ urlpatterns = [
     path("projects/events/<int:pk>/edit/", project_writes.ProjectEventUpdateView.as_view(), name="project_event_update"),
     path("projects/events/<int:pk>/delete/", project_writes.ProjectEventDeleteView.as_view(),
          name="project_event_delete"),
+    # 快中求稳: the register of disputes, petitions and safety hazards.
+    path("register/", register.RegisterListView.as_view(), name="register"),
+    path("register/new/", register.RegisterItemCreateView.as_view(), name="register_item_create"),
+    path("register/<int:pk>/edit/", register.RegisterItemUpdateView.as_view(), name="register_item_update"),
     path("workspace/", workspace.WorkspaceView.as_view(), name="workspace"),
     path("workspace/<int:town_pk>/sites/", workspace.WorkspaceSitesView.as_view(), name="workspace_sites"),
     path("workspace/<int:town_pk>/enterprises/", workspace.WorkspaceEnterprisesView.as_view(), name="workspace_enterprises"),

@@ -103,6 +103,7 @@ class ScaleReport:
     projects: int = 0  # 换鸟: projects, the land each takes from a site, their stage events
     project_sites: int = 0
     project_events: int = 0
+    register_items: int = 0
     history_rows: int = 0
     seconds: float = 0.0
     evaluation: "EvaluationReport | None" = None  # with generate_scale --evaluated
@@ -112,7 +113,7 @@ class ScaleReport:
         evaluation = self.evaluation.rows if self.evaluation is not None else 0
         reuse = self.projects + self.project_sites + self.project_events
         return (self.towns + self.sites + self.enterprises + self.events + self.targets + self.bulletin_figures
-                + evaluation + reuse)
+                + self.register_items + evaluation + reuse)
 
 
 class Campaign:

@@ -30,7 +30,9 @@ from PIL import Image
 
 from clearance import services
 from clearance.services import evaluation
-from clearance.choices import JobKind, JobStatus, Metric, PhotoPhase, ProjectStage, SizeClass, Stage, TownKind
+from clearance.choices import (
+    JobKind, JobStatus, Metric, PhotoPhase, ProjectStage, RegisterKind, SizeClass, Stage, TownKind,
+)
 from clearance.models import (
     Adjustment,
     AttackGroup,
@@ -52,6 +54,7 @@ from clearance.models import (
     ReuseMonthlyFigure,
     Scheme,
     Photo,
+    RegisterItem,
     Site,
     TaskForce,
     TaskForceMember,
@@ -205,6 +208,13 @@ SITE_RULES: dict[str, dict] = {
     "clearance:project_event_update": {"kwargs": {"pk": lambda world: world_project_event(world).pk}, "get": WRITE,
                                        "post": WRITE},
     "clearance:project_event_delete": {"kwargs": {"pk": lambda world: world_project_event(world).pk}, "get": WRITE,
+                                       "post": WRITE},
+    # Issue 15, 稳: the register of order is read by every signed-in role; an item is recorded (from its site's or
+    # enterprise's page) and edited or resolved by the task force of its town and admins.
+    "clearance:register": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:register_item_create": {"url": lambda world: f"/register/new/?site={world.site.pk}", "get": WRITE,
+                                       "post": WRITE},
+    "clearance:register_item_update": {"kwargs": {"pk": lambda world: register_item(world).pk}, "get": WRITE,
                                        "post": WRITE},
     # Uploaded photos, served by Django to signed-in users only (pinghu/media.py); the static view ignores the method.
     "<unnamed ^media/(?P<path>.*)$>": {"url": lambda world: world.photo.image.url, "get": READ, "post": READ},
@@ -408,6 +418,13 @@ def evaluation_adjustment(world) -> Adjustment:
     return Adjustment.objects.filter(enterprise_id=row.enterprise_id).first() or evaluation.adjustment_add(
         enterprise=row.enterprise, year=row.year, points=Decimal("5"), reason="高新技术企业", user=world.admin)
 
+def register_item(world) -> RegisterItem:
+    """Return an open dispute on the world's site, recorded by its official on first use."""
+    return RegisterItem.objects.filter(site=world.site).first() or services.register_item_create(
+        kind=RegisterKind.DISPUTE, raised_on=date(2022, 3, 5), description="租户押金纠纷", site=world.site,
+        user=world.official)
+
+
 def evaluated_enterprise(world) -> EvaluatedEnterprise:
     """Return the world's evaluated enterprise: scored in 2022, not in clearance."""
     return evaluated_row(world).enterprise
@@ -514,6 +531,7 @@ def build_admin_world() -> World:
             region="pinghu", year=2022, month=8, value_added_growth_pct=Decimal("6.5"), employment=115000,
             user=admin_user).obj,
         EconomyYear: services.economy_year_set(year=2022, employment_base_month=3, user=admin_user).obj,
+        RegisterItem: register_item(world),
     }
     return world
 

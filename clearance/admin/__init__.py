@@ -1,3 +1,5 @@
 """Django admin of the clearance app, by sub-domain; importing the modules registers their pages."""
 
-from . import base, economy, evaluation, events, places, records, reuse, sign_ins, targets, users  # noqa: F401
+from . import (  # noqa: F401
+    base, economy, evaluation, events, places, records, register, reuse, sign_ins, targets, users,
+)

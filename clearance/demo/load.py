@@ -52,6 +52,7 @@ from .facts import (
 from .economy import demo_economy
 from .evaluation import EvaluatedPlan, evaluated_example_name, evaluation_plan
 from .plan import DemoPlan, demo_plan
+from .register import demo_register
 from .reuse import reuse_load
 
 
@@ -276,6 +277,7 @@ def demo_load(*, stdout=None) -> dict:
         indicator_rows = _evaluation(evaluated, towns, admin)
         projects = reuse_load(towns=towns, evaluated=evaluated, admin=admin, official=official)
         demo_economy(admin)
+        demo_register(towns=towns, admin=admin, official=official)
         _close_months(admin)
         added = _row_count() - rows_before
     if stdout is not None:

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 
 from ..models import Pairing, Site, Target, TaskForceMember, Town
 from .figures import CENT
+from .register import with_open_register_count
 from .sites import with_site_overdue, with_site_progress, with_site_stage
 
 
@@ -23,9 +24,10 @@ def town_pairing(*, town: Town) -> Pairing | None:
 
 
 def board_sites() -> QuerySet[Site]:
-    """Return every site for the battle board with town and parent, stage, progress counts and overdue flag (one query)."""
+    """Return every site for the battle board with town and parent, stage, progress counts, overdue flag and open
+    items of the register (one query)."""
     sites = Site.objects.select_related("town", "parent").order_by("town__display_order", "town__name", "name")
-    return with_site_overdue(with_site_progress(with_site_stage(sites)))
+    return with_open_register_count(with_site_overdue(with_site_progress(with_site_stage(sites))))
 
 
 @dataclass

@@ -82,6 +82,12 @@ from .periods import (
     period_close,
     period_reopen,
 )
+from .register import (
+    register_item_create,
+    register_item_delete,
+    register_item_resolve,
+    register_item_update,
+)
 from .photos import (
     PHOTO_FORMATS,
     photo_add,
@@ -183,6 +189,10 @@ __all__ = [
     "photo_update",
     "photos_add",
     "photos_check",
+    "register_item_create",
+    "register_item_delete",
+    "register_item_resolve",
+    "register_item_update",
     "site_create",
     "site_delete",
     "site_update",

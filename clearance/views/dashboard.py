@@ -25,6 +25,7 @@ from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
 from ..selectors import evaluation
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
 from .economy import economy_section
+from .register import register_panel, town_register
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -368,6 +369,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             town_chart=town_completion_chart(summary),
             evaluation=evaluation_panel(),
             economy=economy_section(year=self.year, month=self.month),
+            register=register_panel(year=self.year, month=self.month),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -413,6 +415,7 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
             trend_fallback=trend_fallback(trend),
             pairing=selectors.town_pairing(town=town),
             attack_groups=selectors.town_attack_groups(town=town),
+            register=town_register(town=town),
         )
         return context
 
@@ -434,6 +437,7 @@ class BulletinView(PeriodMixin, TemplateView):
             home_county_id=home_id,
             issued_on=timezone.localdate(),
             economy=economy_section(year=self.year, month=self.month),
+            register=register_panel(year=self.year, month=self.month),
         )
         return context
 

@@ -22,6 +22,7 @@ from ..forms import (
 from ..models import Enterprise, Site, Town
 from ..selectors.evaluation import evaluation_of
 from ..selectors.site_reuse import site_reuse
+from .register import enterprise_register, site_register
 from .writing import (
     EnterpriseWriteMixin,
     SiteWriteMixin,
@@ -62,6 +63,7 @@ class SiteDetailView(WritableMixin, DetailView):
             stage_rules=stage_rules(),
             today=timezone.localdate(),
             reuse=site_reuse(site=site, subtree=subtree, can_write=can_write),
+            register=site_register(site=site, subtree=subtree, can_write=can_write),
         )
         if can_write:
             context["record_form"] = EventRecordForm(site=site, enterprises=enterprises)
@@ -92,6 +94,7 @@ class EnterpriseDetailView(WritableMixin, DetailView):
             stage_rules=stage_rules(),
             record_rule=stage_rule(enterprise.disposal),
             evaluation=evaluation_of(enterprise),
+            register=enterprise_register(enterprise=enterprise, can_write=can_write),
         )
         if can_write:
             context["record_form"] = EventRecordForm(enterprise=enterprise)

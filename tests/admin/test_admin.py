@@ -23,7 +23,9 @@ from PIL import Image
 from simple_history.admin import SimpleHistoryAdmin
 
 from clearance import services
-from clearance.choices import Disposal, Metric, PhotoPhase, ProjectStage, SizeClass, Stage, TownKind
+from clearance.choices import (
+    Disposal, Metric, PhotoPhase, ProjectStage, RegisterKind, SizeClass, Stage, TownKind,
+)
 from clearance.services import evaluation
 from clearance.models import (
     Adjustment,
@@ -47,6 +49,7 @@ from clearance.models import (
     ProjectEvent,
     ProjectPhoto,
     ProjectSite,
+    RegisterItem,
     ReportingPeriod,
     ReuseMonthlyFigure,
     Profile,
@@ -144,6 +147,10 @@ def build_campaign(user) -> dict:
     economy_figure = services.economy_figure_upsert(region="pinghu", year=2022, month=8,
                                                     value_added_growth_pct=Decimal("6.5"), employment=115000, user=user).obj
     economy_year = services.economy_year_set(year=2022, employment_base_month=3, user=user).obj
+    hazard = services.register_item_create(
+        kind=RegisterKind.HAZARD, raised_on=date(2022, 4, 2), description="厂房钢结构锈蚀", site=parcel,
+        responsible_group=group, user=user,
+    )
     return {
         Project: project,
         ProjectEvent: project_signed,
@@ -169,6 +176,7 @@ def build_campaign(user) -> dict:
         Adjustment: adjustment,
         EconomyFigure: economy_figure,
         EconomyYear: economy_year,
+        RegisterItem: hazard,
     }
 
 

@@ -18,6 +18,7 @@ from clearance.models import (
     BulletinFigure,
     County,
     Enterprise,
+    RegisterItem,
     Event,
     MonthlyFigure,
     Project,
@@ -405,7 +406,9 @@ def test_generate_scale_command_reports_what_it_added():
     projects = Project.objects.filter(town__in=towns)
     reuse = (projects.count() + ProjectSite.objects.filter(project__in=projects).count()
              + ProjectEvent.objects.filter(project__in=projects).count())
-    history = 2 + sites + 60 + events + targets + bulletins + reuse
+    # The register's items (about one per fifty enterprises) have their history too.
+    register = RegisterItem.objects.filter(town__in=towns).count()
+    history = 2 + sites + 60 + events + targets + bulletins + reuse + register
     first_line, second_line, reuse_line = out.getvalue().splitlines()
     assert first_line == (
         f"种子 11：新增 2 个镇街道、{sites} 个地块、60 家企业、{events} 条进度记录、{targets} 条目标任务和 "

@@ -100,6 +100,9 @@ PAGE_PARAMETERS = {
     "clearance:project_event_create": (),
     "clearance:project_event_update": (),
     "clearance:project_event_delete": (),
+    "clearance:register": ("town", "kind", "status", "subject", *TABLE),
+    "clearance:register_item_create": ("site", "enterprise"),
+    "clearance:register_item_update": (),
 }
 # Served files: the photos' URL holds a path, not a query.
 NOT_PAGES = {"<unnamed ^media/(?P<path>.*)$>"}

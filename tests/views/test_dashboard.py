@@ -523,7 +523,7 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, role; years; this month's summary (6); last month's town ranking (targets, figures, towns);
     # any events; home county; trend; whether the month is closed; whether any year is evaluated (the panel);
-    # the economy's figures of the year (its panel)
+    # the economy's figures of the year (its panel); the register's counts
     with django_assert_num_queries(19):
         page = dashboard(leader_in, **AUGUST)
 
@@ -556,7 +556,7 @@ def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     # session, user, town; summary (6); trend; years; pairing with task force, members, member bureaus;
     # the attack groups with their counts (one query however many groups); the sites' count and one page of them;
     # whether the month is closed
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
@@ -576,7 +576,8 @@ def test_bulletin_runs_a_fixed_number_of_queries(leader_in, django_assert_num_qu
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
-    # session, user; years; summary (6); home county; whether the month is closed; the economy's figures
+    # session, user; years; summary (6); home county; whether the month is closed; the economy's figures;
+    # the register's counts
     with django_assert_num_queries(12):
         response = leader_in.get(reverse("clearance:bulletin"), AUGUST)
 

@@ -23,7 +23,7 @@ from clearance.ledger import (
     read_workbook,
 )
 from clearance.models import (
-    BackgroundJob, Enterprise, Event, JobFile, Photo, Project, ProjectEvent, ReportingPeriod, Site,
+    BackgroundJob, Enterprise, Event, JobFile, Photo, Project, ProjectEvent, RegisterItem, ReportingPeriod, Site,
 )
 
 from tests.errors import form_error_codes
@@ -427,6 +427,8 @@ def _delete_ledger() -> None:
     Project.objects.all().delete()
     Photo.objects.all().delete()
     Event.objects.all().delete()
+    # The register of order is no part of the ledger, and its items hold on to their sites and enterprises.
+    RegisterItem.objects.all().delete()
     Enterprise.objects.all().delete()
     # Containing areas are protected while parcels lie inside them: delete from the innermost out.
     while Site.objects.exists():

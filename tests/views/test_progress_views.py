@@ -116,7 +116,7 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
     # session, user, site (stage, counts, overdue), parcels, enterprises, site event, leader check, write check,
     # the subtree's sites and enterprises, timeline events, their photos, gallery photos, site history ×2,
     # event history ×2, the stages recorded by the enterprises (for the stage form's next stage of each)
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()
@@ -166,7 +166,7 @@ def test_enterprise_page_queries_do_not_grow_with_events_and_history(client, wor
 
     # session, user, enterprise (stage, overdue), events, their photos, leader check, write check,
     # enterprise history ×2, event history ×2, its evaluated self with its latest class
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(world.enterprise.get_absolute_url())
 
     html = response.content.decode()

@@ -18,9 +18,10 @@ def error_text(response) -> str:
     return response.content.decode().split("data-query-error>")[1].split("</div>")[0]
 
 
-def test_the_table_pages_are_the_seven_that_export():
+def test_the_table_pages_are_the_eight_that_export():
     assert TABLE_PAGES == [
         "clearance:evaluation", "clearance:evaluation_town", "clearance:home", "clearance:project_list",
+        "clearance:register",
         "clearance:town_detail", "clearance:workspace_enterprises", "clearance:workspace_sites",
     ]
 

@@ -321,7 +321,7 @@ def test_site_detail_queries_do_not_grow_with_enterprises(client, leader, admin_
     # session, user, site with town, parent, stage and counts, children, enterprises with stage, site events,
     # leader check, the subtree's sites and enterprises, timeline events and their photos, gallery photos,
     # site history ×2, event history ×2
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(place.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()
@@ -352,7 +352,7 @@ def test_enterprise_detail_shows_plan_categories_energy_and_events(
 
     # session, user, enterprise with town, site, group and stage, events with their recorder, their photos,
     # leader check, enterprise history ×2, event history ×2, its evaluated self with its latest class
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(firm.get_absolute_url(), **ENGLISH)
 
     html = response.content.decode()

@@ -1,0 +1,65 @@
+"""register_counts: raised, resolved and open per period, per town and for the city, by kind, computed by hand."""
+
+from datetime import date
+
+import pytest
+
+from clearance.choices import RegisterKind
+from clearance.selectors.register import RegisterFigures, register_counts
+
+from tests.factories import TownFactory
+from tests.stability.helpers import raise_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def items(world):
+    """A: a dispute raised 2021-12-20, resolved 2022-01-10; B: a hazard on the parcel raised 2022-01-15, open;
+    C: a petition on the enterprise raised 2022-01-31, resolved 2022-02-01; D: another town's dispute raised
+    2022-02-05, resolved 2022-02-28. And a town with none."""
+    raise_item(world, on=date(2021, 12, 20), resolved_on=date(2022, 1, 10))
+    raise_item(world, site=world.parcel, on=date(2022, 1, 15), kind=RegisterKind.HAZARD)
+    raise_item(world, enterprise=world.enterprise, on=date(2022, 1, 31), kind=RegisterKind.PETITION,
+               resolved_on=date(2022, 2, 1))
+    raise_item(world, site=world.other_site, on=date(2022, 2, 5), resolved_on=date(2022, 2, 28), user=world.admin)
+    return TownFactory(name="空白镇", display_order=99)
+
+
+def figures(counts, town=None):
+    row = counts.city if town is None else next(row for row in counts.towns if row.town == town)
+    return (row.total.raised, row.total.resolved, row.total.open)
+
+
+def test_counts_across_the_year_boundary(world, items):
+    december = register_counts(year=2021, month=12)
+    january = register_counts(year=2022, month=1)
+
+    # December 2021: A raised, nothing resolved, A open at the end of the year.
+    assert figures(december) == figures(december, world.town) == (1, 0, 1)
+    # January 2022 counts from 1 January: B and C raised (A was raised in 2021), A resolved; B and C open on the 31st.
+    assert figures(january, world.town) == (2, 1, 2)
+    assert figures(january, world.other_town) == (0, 0, 0)
+    assert figures(january) == (2, 1, 2)
+
+
+def test_counts_across_a_month_boundary_by_kind_and_an_empty_town(world, items):
+    february = register_counts(year=2022, month=2)
+
+    assert figures(february, world.town) == (2, 2, 1)  # raised B, C; resolved A, C; open B
+    assert figures(february, world.other_town) == (1, 1, 0)
+    assert figures(february, items) == (0, 0, 0)
+    assert figures(february) == (3, 3, 1)
+    assert february.city.kinds == {
+        RegisterKind.DISPUTE: RegisterFigures(raised=1, resolved=2, open=0),
+        RegisterKind.PETITION: RegisterFigures(raised=1, resolved=1, open=0),
+        RegisterKind.HAZARD: RegisterFigures(raised=1, resolved=0, open=1),
+    }
+    # Every town is listed, in display order, the empty one too; the city is their sum.
+    assert [row.town.name for row in february.towns][-1] == "空白镇"
+
+
+def test_counts_are_one_query_whatever_the_towns(world, items, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        counts = register_counts(year=2022, month=2)
+    assert len(counts.towns) == 3
