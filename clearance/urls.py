@@ -4,7 +4,8 @@ from django.urls import path
 
 from .choices import JobKind
 from .views import (
-    admin_pages, audit, dashboard, evaluation, evaluation_admin, events, jobs, ledger, people, periods, records, workspace,
+    admin_pages, audit, dashboard, evaluation, evaluation_admin, events, jobs, ledger, people, periods, records, reuse,
+    workspace,
 )
 
 app_name = "clearance"
@@ -15,6 +16,9 @@ urlpatterns = [
     path("towns/<int:pk>/board/", dashboard.TownBoardView.as_view(), name="town_board"),
     path("board/", dashboard.BoardView.as_view(), name="board"),
     path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
+    # 换鸟: the reuse figures and the commitments (履约), for every signed-in role.
+    path("reuse/", reuse.ReuseView.as_view(), name="reuse"),
+    path("reuse/commitments/", reuse.CommitmentsView.as_view(), name="reuse_commitments"),
     path("sites/<int:pk>/", records.SiteDetailView.as_view(), name="site_detail"),
     path("enterprises/<int:pk>/", records.EnterpriseDetailView.as_view(), name="enterprise_detail"),
     path("sites/<int:pk>/edit/", records.SiteUpdateView.as_view(), name="site_update"),

@@ -167,6 +167,8 @@ class ReuseScope:
     pk: int | None = None
     score: Fraction | None = None
     rank: int | None = None
+    # Where the town stands in the towns' display order (Town ordering): the ranking sorts the list.
+    position: int = 0
 
     @property
     def score_pct(self) -> float | None:
@@ -184,6 +186,10 @@ class ReuseSummary:
     @property
     def time_progress_pct(self) -> float:
         return round_half_up(self.time_progress)
+
+    @property
+    def towns_in_display_order(self) -> list[ReuseScope]:
+        return sorted(self.towns, key=lambda town: town.position)
 
     @property
     def has_targets(self) -> bool:
@@ -236,13 +242,15 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
     commitments = commitment_counts(period_end=period_end)
     targets = _reuse_targets(year)
     towns, city_figures, city_commitments = [], empty_reuse_figures(), empty_commitments()
-    for town in Town.objects.all():
+    for position, town in enumerate(Town.objects.all()):
         figures = by_town.get(town.pk) or empty_reuse_figures()
         town_commitments = commitments.get(town.pk) or empty_commitments()
         for key in REUSE_KEYS:
             city_figures[key] += figures[key]
         for key in COMMITMENT_KEYS:
             city_commitments[key] += town_commitments[key]
-        towns.append(_scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk))
+        scope = _scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk)
+        scope.position = position
+        towns.append(scope)
     city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, progress)
     return ReuseSummary(year=year, month=month, time_progress=progress, city=city, towns=_rank(towns))

@@ -23,7 +23,9 @@ from ..filters import BoardFilter
 from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
 from ..selectors import evaluation
+from ..selectors.reuse import reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from .reuse_panel import reuse_panel
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -366,6 +368,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             trend_fallback=trend_fallback(trend),
             town_chart=town_completion_chart(summary),
             evaluation=evaluation_panel(),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -411,6 +414,7 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
             trend_fallback=trend_fallback(trend),
             pairing=selectors.town_pairing(town=town),
             attack_groups=selectors.town_attack_groups(town=town),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month), town_pk=town.pk),
         )
         return context
 
@@ -431,6 +435,7 @@ class BulletinView(PeriodMixin, TemplateView):
             city_name=home.name if home else gettext("the city"),
             home_county_id=home_id,
             issued_on=timezone.localdate(),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
         )
         return context
 
