@@ -8,7 +8,7 @@ from django.db.models import (
 
 from ..choices import CommitmentState, ProjectKind, ProjectStage
 from ..models import Project, ProjectEvent, Town
-from .reuse import _evaluations_from_full_production, due_projects, with_commitment
+from .reuse import evaluations_from_full_production, due_projects, with_commitment
 
 # The state filter's extra choice: projects past a committed date without the stage recorded by the period's end.
 OVERDUE = "overdue"
@@ -53,7 +53,7 @@ def overdue_projects(*, period_end: date) -> QuerySet[Project]:
 def _with_evidence(projects: QuerySet[Project], period_end: date) -> QuerySet[Project]:
     """Annotate the evaluation that judges each project: the operator's best row of the 达产 year or later
     (highest 亩均税收, then the latest), its year and 亩均税收; whether the commitment is due; the state's order."""
-    best = _evaluations_from_full_production().order_by(F("tax_per_mu").desc(nulls_last=True), "-year")
+    best = evaluations_from_full_production().order_by(F("tax_per_mu").desc(nulls_last=True), "-year")
     return projects.annotate(
         evaluation_year=Subquery(best.values("year")[:1]),
         evaluation_tax_per_mu=Subquery(best.values("tax_per_mu")[:1]),

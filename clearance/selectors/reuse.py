@@ -100,7 +100,7 @@ def _cents(value) -> Decimal:
 # 履约 -------------------------------------------------------------------------------------------------
 
 
-def _evaluations_from_full_production() -> QuerySet[IndicatorRow]:
+def evaluations_from_full_production() -> QuerySet[IndicatorRow]:
     """The operator's indicator rows of the committed 达产 year or later with a 亩均税收 (land > 0, tax given)."""
     return IndicatorRow.objects.filter(
         enterprise_id=OuterRef("operator_id"),
@@ -116,7 +116,7 @@ def with_commitment(projects: QuerySet[Project]) -> QuerySet[Project]:
     Met when an evaluation of the 达产 year or later gives a 亩均税收 reaching the committed one (compared
     exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it.
     """
-    evaluations = _evaluations_from_full_production()
+    evaluations = evaluations_from_full_production()
     reached = evaluations.filter(tax_wan__gte=OuterRef("committed_tax_per_mu_wan") * F("land_mu"))
     return projects.annotate(
         commitment=Case(

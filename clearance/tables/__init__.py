@@ -2,8 +2,8 @@
 
 from .evaluation import CandidateTable, EvaluationTable
 from .export import SpreadsheetExport
-from .ranking import CountyRankingTable, TownRankingTable
-from .reuse import CommitmentTable, ReuseTownTable
+from .ranking import CountyRankingTable, ReuseTownTable, TownRankingTable
+from .reuse import CommitmentTable
 from .workspace import EnterpriseTable, SiteTable
 
 __all__ = ["CandidateTable", "CommitmentTable", "CountyRankingTable", "EvaluationTable", "EnterpriseTable", "ReuseTownTable", "SiteTable", "SpreadsheetExport", "TownRankingTable"]
