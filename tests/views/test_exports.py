@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -77,6 +78,10 @@ def hostile_world(world, client):
         evaluated = evaluation.evaluated_enterprise_upsert(town=world.town, name=f"{name}评价")
         evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size="below", land_mu=Decimal("10"),
                                         tax_wan=Decimal("55.5"), power_10k_kwh=Decimal("20"))
+    # A project named so, its commitment due (the default period is past 2022): the commitments' export holds it.
+    services.project_create(town=world.town, name="=项目()", investor="@投资方", user=world.admin,
+                            committed_investment_wan=Decimal("100"), committed_tax_per_mu_wan=Decimal("3"),
+                            committed_full_production_on=date(2022, 1, 31))
     Site.objects.filter(pk=world.parcel.pk).update(name="@地块")
     type(world.town).objects.filter(pk=world.town.pk).update(name="=镇()")
     client.force_login(world.admin)
@@ -139,7 +144,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
     assert served_files == set(FILE_DOWNLOADS)
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
-        "clearance:evaluation", "clearance:evaluation_town",
+        "clearance:evaluation", "clearance:evaluation_town", "clearance:reuse", "clearance:reuse_commitments",
     }
 
 

@@ -18,10 +18,11 @@ def error_text(response) -> str:
     return response.content.decode().split("data-query-error>")[1].split("</div>")[0]
 
 
-def test_the_table_pages_are_the_six_that_export():
+def test_the_table_pages_are_the_eight_that_export():
     assert TABLE_PAGES == [
-        "clearance:evaluation", "clearance:evaluation_town", "clearance:home", "clearance:town_detail",
-        "clearance:workspace_enterprises", "clearance:workspace_sites",
+        "clearance:evaluation", "clearance:evaluation_town", "clearance:home", "clearance:reuse",
+        "clearance:reuse_commitments", "clearance:town_detail", "clearance:workspace_enterprises",
+        "clearance:workspace_sites",
     ]
 
 
