@@ -1,6 +1,7 @@
-"""The JSON interfaces other tools read: /api/summary/ and /api/evaluation/, their query strings and their shapes."""
+"""The JSON interfaces other tools read: /api/summary/, /api/evaluation/ and /api/reuse/, their query strings and
+their shapes."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
@@ -11,6 +12,7 @@ from django.views import View
 from . import selectors
 from .models import Town
 from .selectors import evaluation
+from .selectors.reuse import COMMITMENT_KEYS, REUSE_KEYS, ReuseScope, ReuseSummary, reuse_summary
 from .selectors import CampaignSummary, MetricFigure, round_half_up
 from .selectors.figures import CENT, DECIMAL_METRICS
 from .rules import MAX_YEAR, MIN_YEAR
@@ -208,3 +210,44 @@ class EvaluationApiView(View):
              "enterprises": [evaluation_row_json(row) for row in rows[start:start + EVALUATION_PAGE_SIZE]]},
             json_dumps_params={"ensure_ascii": False},
         )
+
+
+# /api/reuse/ -----------------------------------------------------------------------------------------------------
+
+
+def reuse_number(metric: str, value: Decimal | int) -> float | int:
+    """A reuse figure as /api/reuse/ gives it: projects as an integer, money and areas to two decimals (half up)."""
+    if metric == "projects_signed":
+        return int(value)
+    return float(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def reuse_scope_json(scope: ReuseScope) -> dict:
+    """The four figures and the commitments of the city or a town, as DOMAIN.md writes them."""
+    return {
+        "metrics": {key: reuse_number(key, scope.figures[key]) for key in REUSE_KEYS},
+        "commitments": {key: int(scope.commitments[key]) for key in COMMITMENT_KEYS},
+    }
+
+
+def reuse_json(summary: ReuseSummary) -> dict:
+    """Return SUMMARY in the shape DOMAIN.md fixes for /api/reuse/: the towns in their display order."""
+    return {
+        "year": summary.year,
+        "month": summary.month,
+        **reuse_scope_json(summary.city),
+        "towns": [{"name": town.name, **reuse_scope_json(town)} for town in summary.towns_in_display_order],
+    }
+
+
+class ReuseApiView(View):
+    """换鸟's figures and 履约 as of a month, for the city and every town, in the JSON shape DOMAIN.md fixes."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        try:
+            year, month = parse_period(request.GET)
+        except PeriodError as error:
+            return JsonResponse({"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(reuse_json(reuse_summary(year=year, month=month)), json_dumps_params={"ensure_ascii": False})

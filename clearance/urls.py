@@ -5,7 +5,7 @@ from django.urls import path
 from .choices import JobKind
 from .views import (
     admin_pages, audit, dashboard, documents, economy, evaluation, evaluation_admin, events, jobs, ledger, people,
-    periods, project_writes, projects, records, register, workspace,
+    periods, project_writes, projects, records, register, reuse, workspace,
 )
 
 app_name = "clearance"
@@ -17,6 +17,9 @@ urlpatterns = [
     path("board/", dashboard.BoardView.as_view(), name="board"),
     path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
     path("bulletin.docx", documents.BulletinDocxView.as_view(), name="bulletin_docx"),
+    # 换鸟: the reuse figures and the commitments (履约), for every signed-in role.
+    path("reuse/", reuse.ReuseView.as_view(), name="reuse"),
+    path("reuse/commitments/", reuse.CommitmentsView.as_view(), name="reuse_commitments"),
     path("sites/<int:pk>/", records.SiteDetailView.as_view(), name="site_detail"),
     path("enterprises/<int:pk>/", records.EnterpriseDetailView.as_view(), name="enterprise_detail"),
     path("sites/<int:pk>/edit/", records.SiteUpdateView.as_view(), name="site_update"),

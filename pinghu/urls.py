@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
-from clearance.api import EvaluationApiView, SummaryApiView
+from clearance.api import EvaluationApiView, ReuseApiView, SummaryApiView
 from clearance.views.accounts import SignInView
 from pinghu.media import media_serve
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/summary/", SummaryApiView.as_view(), name="api_summary"),
     path("api/evaluation/", EvaluationApiView.as_view(), name="api_evaluation"),
+    path("api/reuse/", ReuseApiView.as_view(), name="api_reuse"),
     path("", include("clearance.urls")),
 ]
 

@@ -116,6 +116,10 @@ SITE_RULES: dict[str, dict] = {
     "api_summary": {"get": READ, "post": READ_ONLY_POST},
     # Issue 14, item 6: a year's evaluation as JSON, for every signed-in role.
     "api_evaluation": {"get": READ, "post": READ_ONLY_POST},
+    # Issue 15: 换鸟's figures as JSON, its pages (the towns ranked, the commitments), for every signed-in role.
+    "api_reuse": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:reuse": {"get": READ, "post": READ_ONLY_POST},
+    "clearance:reuse_commitments": {"get": READ, "post": READ_ONLY_POST},
     "clearance:home": {"get": READ, "post": READ_ONLY_POST},
     # Issue 4: the dashboard, the town page and the battle boards are read-only.
     "clearance:town_detail": {"kwargs": {"pk": "town"}, "get": READ, "post": READ_ONLY_POST},

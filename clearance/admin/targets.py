@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .. import selectors, services
-from ..choices import Metric
+from ..choices import TARGET_METRIC_CHOICES
 from ..models import BulletinFigure, Target
 from .base import ClearanceAdmin
 
@@ -48,7 +48,7 @@ class TargetAdmin(ClearanceAdmin):
                         "%(city)s (difference %(difference)s)."
                     )
                     % {
-                        "year": gap.year, "metric": Metric(gap.metric).label, "towns": gap.towns, "city": gap.city,
+                        "year": gap.year, "metric": dict(TARGET_METRIC_CHOICES)[gap.metric], "towns": gap.towns, "city": gap.city,
                         "difference": f"{gap.difference:+}",
                     },
                     messages.WARNING,

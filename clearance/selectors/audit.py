@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..choices import Indicator, Metric, SizeClass, Stage
+from ..choices import TARGET_METRIC_CHOICES, Indicator, Metric, SizeClass, Stage
 from ..formatting import display_value
 from ..models import Adjustment, EvaluatedEnterprise, Enterprise, Event, IndicatorRow, Scheme, SchemeWeight, Site, Target, Town
 
@@ -224,7 +224,7 @@ def _describe(kind: str, record) -> tuple[str, str, str | None]:
         return f"{name} · {stage}", town, url
     if kind == KIND_TARGET:
         town = _related(record, "town")
-        subject = f"{record.year} {Metric(record.metric).label}"
+        subject = f"{record.year} {dict(TARGET_METRIC_CHOICES).get(record.metric, record.metric)}"
         return subject, town.name if town else _("City"), None
     if kind in EVALUATION_KINDS:
         return _describe_evaluation(kind, record)

@@ -100,7 +100,7 @@ def _cents(value) -> Decimal:
 # 履约 -------------------------------------------------------------------------------------------------
 
 
-def _evaluations_from_full_production() -> QuerySet[IndicatorRow]:
+def evaluations_from_full_production() -> QuerySet[IndicatorRow]:
     """The operator's indicator rows of the committed 达产 year or later with a 亩均税收 (land > 0, tax given)."""
     return IndicatorRow.objects.filter(
         enterprise_id=OuterRef("operator_id"),
@@ -116,7 +116,7 @@ def with_commitment(projects: QuerySet[Project]) -> QuerySet[Project]:
     Met when an evaluation of the 达产 year or later gives a 亩均税收 reaching the committed one (compared
     exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it.
     """
-    evaluations = _evaluations_from_full_production()
+    evaluations = evaluations_from_full_production()
     reached = evaluations.filter(tax_wan__gte=OuterRef("committed_tax_per_mu_wan") * F("land_mu"))
     return projects.annotate(
         commitment=Case(
@@ -167,6 +167,8 @@ class ReuseScope:
     pk: int | None = None
     score: Fraction | None = None
     rank: int | None = None
+    # Where the town stands in the towns' display order (Town ordering): the ranking sorts the list.
+    position: int = 0
 
     @property
     def score_pct(self) -> float | None:
@@ -184,6 +186,10 @@ class ReuseSummary:
     @property
     def time_progress_pct(self) -> float:
         return round_half_up(self.time_progress)
+
+    @property
+    def towns_in_display_order(self) -> list[ReuseScope]:
+        return sorted(self.towns, key=lambda town: town.position)
 
     @property
     def has_targets(self) -> bool:
@@ -236,13 +242,15 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
     commitments = commitment_counts(period_end=period_end)
     targets = _reuse_targets(year)
     towns, city_figures, city_commitments = [], empty_reuse_figures(), empty_commitments()
-    for town in Town.objects.all():
+    for position, town in enumerate(Town.objects.all()):
         figures = by_town.get(town.pk) or empty_reuse_figures()
         town_commitments = commitments.get(town.pk) or empty_commitments()
         for key in REUSE_KEYS:
             city_figures[key] += figures[key]
         for key in COMMITMENT_KEYS:
             city_commitments[key] += town_commitments[key]
-        towns.append(_scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk))
+        scope = _scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk)
+        scope.position = position
+        towns.append(scope)
     city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, progress)
     return ReuseSummary(year=year, month=month, time_progress=progress, city=city, towns=_rank(towns))

@@ -44,7 +44,7 @@ def targets_copy_year(*, from_year: int, to_year: int | None = None, user: User 
         if (target.metric, target.town_id) in existing:
             kept += 1
             continue
-        target_set(year=to_year, metric=Metric(target.metric), value=target.value, town=target.town, user=user)
+        target_set(year=to_year, metric=target.metric, value=target.value, town=target.town, user=user)
         created += 1
     return created, kept
 

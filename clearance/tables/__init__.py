@@ -3,7 +3,11 @@
 from .evaluation import CandidateTable, EvaluationTable
 from .export import SpreadsheetExport
 from .projects import ProjectTable
-from .ranking import CountyRankingTable, TownRankingTable
+from .ranking import CountyRankingTable, ReuseTownTable, TownRankingTable
+from .reuse import CommitmentTable
 from .workspace import EnterpriseTable, SiteTable
 
-__all__ = ["CandidateTable", "CountyRankingTable", "EvaluationTable", "EnterpriseTable", "ProjectTable", "SiteTable", "SpreadsheetExport", "TownRankingTable"]
+__all__ = [
+    "CandidateTable", "CommitmentTable", "CountyRankingTable", "EvaluationTable", "EnterpriseTable", "ProjectTable",
+    "ReuseTownTable", "SiteTable", "SpreadsheetExport", "TownRankingTable",
+]

@@ -11,11 +11,12 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_tables2.data import TableListData
 from django_tables2.rows import BoundRow
 from django_tables2.utils import A, OrderBy, signature
 
-from ..choices import METRIC_UNITS, Metric
+from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, CommitmentState, Metric, ReuseMetric
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
 
 
@@ -327,3 +328,80 @@ class CountyRankingTable(_RankingTable):
         first = Metric.values[0]
         data = sorted(data, key=lambda county: (county.metrics[first].rank is None, county.metrics[first].rank or 0))
         super().__init__(data, **kwargs)
+
+
+# 换鸟 ---------------------------------------------------------------------------------------------------
+
+COMMITMENT_LABELS = {
+    "due": pgettext_lazy("commitments", "Due"),
+    CommitmentState.MET: CommitmentState.MET.label,
+    CommitmentState.MISSED: CommitmentState.MISSED.label,
+    CommitmentState.UNVERIFIED: CommitmentState.UNVERIFIED.label,
+}
+
+
+def _reuse_columns() -> list[tuple[str, tables.Column]]:
+    """Per reuse figure its actual; for the three with targets also target, completion (light), light and rank;
+    then the commitments due, met, missed and unverified."""
+    columns = []
+    for metric in ReuseMetric:
+        prefix, group, unit = f"metrics__{metric.value}__", metric.label, REUSE_METRIC_UNITS[metric]
+        decimals = metric != ReuseMetric.PROJECTS_SIGNED
+        parts = [("actual", _FigureColumn(decimals=decimals, accessor=prefix + "actual", verbose_name=_("Actual"),
+                                          group=group, unit=unit))]
+        if metric in REUSE_TARGET_METRICS:
+            parts += [
+                ("target", _FigureColumn(decimals=decimals, accessor=prefix + "target", verbose_name=_("Target"),
+                                         group=group, unit=unit)),
+                ("completion", _CompletionColumn(metric=metric.value, accessor=prefix + "completion",
+                                                 verbose_name=_("Completion"), group=group, unit="%")),
+                ("light", _LightColumn(accessor=prefix + "light", verbose_name=_("Light"), group=group, visible=False)),
+                ("rank", _RankColumn(accessor=prefix + "rank", verbose_name=_("Rank"), group=group)),
+            ]
+        columns += [(f"{metric.value}_{part}", column) for part, column in parts]
+    group = _("Commitments")
+    for key, label in COMMITMENT_LABELS.items():
+        columns.append((f"commitments_{key}", _FigureColumn(decimals=False, accessor=f"commitments__{key}",
+                                                            verbose_name=label, group=group)))
+    return columns
+
+
+class ReuseTownTable(_RankingTable):
+    """The towns ranked on 换鸟: each figure (with target, completion and light where set), the commitments."""
+
+    rank = _RankColumn(verbose_name=_("Overall rank"))
+    name = tables.Column(
+        verbose_name=_("Township"),
+        linkify=lambda record, table: table.town_url(record),
+        attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}},
+    )
+    score = _PercentColumn(verbose_name=_("Score"), unit="%")
+
+    class Meta:
+        template_name = "clearance/includes/_dashboard_table.html"
+        sequence = ("rank", "name", "score", "...")
+        attrs = {"class": "table table-sm table-hover align-middle ranking-table", "data-table": "reuse-towns"}
+        row_attrs = {"data-town": lambda record: record.pk}
+        empty_text = _("No towns yet.")
+
+    def __init__(self, data, *, city=None, period: dict | None = None, **kwargs):
+        self.city, self.period = city, period
+        # The ranking's own columns are the clearance metrics': these are the reuse figures'.
+        tables.Table.__init__(self, _SortedListData(list(data)), extra_columns=_reuse_columns(), **kwargs)
+
+    def town_url(self, record) -> str | None:
+        if record.pk is None:
+            return None
+        url = reverse("clearance:town_detail", args=[record.pk])
+        return f"{url}?{urlencode(self.period)}" if self.period else url
+
+    @property
+    def city_row(self):
+        return None if self.city is None else BoundRow(self.city, table=self)
+
+    def as_values(self, exclude_columns=None):
+        yield from super().as_values(exclude_columns)
+        if self.city is not None:
+            row = self.city_row
+            yield [force_str(row.get_cell_value(column.name), strings_only=True)
+                   for column in self.export_columns(exclude_columns)]

@@ -23,9 +23,11 @@ from ..filters import BoardFilter
 from ..models import Town
 from ..selectors import NOT_STARTED, CampaignSummary, ScopeSummary
 from ..selectors import evaluation
+from ..selectors.reuse import reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
 from .economy import economy_section
 from .register import register_panel, town_register
+from .reuse_panel import reuse_panel
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -370,6 +372,7 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             evaluation=evaluation_panel(),
             economy=economy_section(year=self.year, month=self.month),
             register=register_panel(year=self.year, month=self.month),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))
@@ -416,6 +419,7 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
             pairing=selectors.town_pairing(town=town),
             attack_groups=selectors.town_attack_groups(town=town),
             register=town_register(town=town),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month), town_pk=town.pk),
         )
         return context
 
@@ -438,6 +442,7 @@ class BulletinView(PeriodMixin, TemplateView):
             issued_on=timezone.localdate(),
             economy=economy_section(year=self.year, month=self.month),
             register=register_panel(year=self.year, month=self.month),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
         )
         return context
 

@@ -35,6 +35,9 @@ PERIOD = ("year", "month")
 PAGE_PARAMETERS = {
     "api_summary": PERIOD,
     "api_evaluation": ("year", "town", "page"),
+    "api_reuse": PERIOD,
+    "clearance:reuse": (*PERIOD, *TABLE),
+    "clearance:reuse_commitments": (*PERIOD, "state", "town", *TABLE),
     "login": ("next",),
     "logout": ("next",),
     "set_language": ("next",),

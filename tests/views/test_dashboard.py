@@ -523,8 +523,8 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, role; years; this month's summary (6); last month's town ranking (targets, figures, towns);
     # any events; home county; trend; whether the month is closed; whether any year is evaluated (the panel);
-    # the economy's figures of the year (its panel); the register's counts
-    with django_assert_num_queries(19):
+    # the economy's figures of the year (its panel); the register's counts; the reuse summary (6)
+    with django_assert_num_queries(26):
         page = dashboard(leader_in, **AUGUST)
 
     assert len(ranking(page)) == size
@@ -536,7 +536,7 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(26):
         response = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "xlsx"})
 
     assert len(list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows())) == size + 2
@@ -555,8 +555,8 @@ def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, town; summary (6); trend; years; pairing with task force, members, member bureaus;
     # the attack groups with their counts (one query however many groups); the sites' count and one page of them;
-    # whether the month is closed
-    with django_assert_num_queries(19):
+    # whether the month is closed; the reuse summary (6)
+    with django_assert_num_queries(26):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
@@ -577,8 +577,8 @@ def test_bulletin_runs_a_fixed_number_of_queries(leader_in, django_assert_num_qu
     leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     # session, user; years; summary (6); home county; whether the month is closed; the economy's figures;
-    # the register's counts
-    with django_assert_num_queries(12):
+    # the register's counts; the reuse summary (6)
+    with django_assert_num_queries(19):
         response = leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     assert len(body_rows(response.content.decode(), "bulletin-towns")) == size

@@ -89,6 +89,10 @@ def hostile_world(world, client):
     services.register_item_create(kind="dispute", raised_on=date(2022, 3, 5), description="=1+1 纠纷", site=world.parcel,
                                   responsible_group=group, resolved_on=date(2022, 3, 9), resolution="@调解",
                                   user=world.admin)
+    # A project named so, its commitment due (the default period is past 2022): the commitments' export holds it.
+    services.project_create(town=world.town, name="=项目()", investor="@投资方", user=world.admin,
+                            committed_investment_wan=Decimal("100"), committed_tax_per_mu_wan=Decimal("3"),
+                            committed_full_production_on=date(2022, 1, 31))
     Site.objects.filter(pk=world.parcel.pk).update(name="@地块")
     type(world.town).objects.filter(pk=world.town.pk).update(name="=镇()")
     client.force_login(world.admin)
@@ -152,6 +156,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
         "clearance:evaluation", "clearance:evaluation_town", "clearance:project_list", "clearance:register",
+        "clearance:reuse", "clearance:reuse_commitments",
     }
 
 

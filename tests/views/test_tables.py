@@ -21,8 +21,8 @@ def error_text(response) -> str:
 def test_the_table_pages_are_the_eight_that_export():
     assert TABLE_PAGES == [
         "clearance:evaluation", "clearance:evaluation_town", "clearance:home", "clearance:project_list",
-        "clearance:register",
-        "clearance:town_detail", "clearance:workspace_enterprises", "clearance:workspace_sites",
+        "clearance:register", "clearance:reuse", "clearance:reuse_commitments", "clearance:town_detail",
+        "clearance:workspace_enterprises", "clearance:workspace_sites",
     ]
 
 

@@ -1,0 +1,72 @@
+"""换鸟's commitments (履约) due or overdue, as a table (the towns ranked on 换鸟 are in ranking.py)."""
+
+from decimal import Decimal
+
+import django_tables2 as tables
+from django.template.defaultfilters import floatformat
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from ..choices import CommitmentState, ProjectStage
+from ..selectors import CENT
+
+_NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
+
+
+class _TaxColumn(tables.Column):
+    """A 亩均税收 (万元/亩) to two decimals, exported as a number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER.items()})
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return floatformat(value, "2g")
+
+    def value(self, value):
+        return Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT)
+
+
+class CommitmentTable(tables.Table):
+    """The commitments of a period: project, town, investor, what was committed, the evaluation that judged it, state."""
+
+    # TODO(merge): link to the project's page (clearance:project_detail, project.get_absolute_url()) once it exists.
+    name = tables.Column(verbose_name=_("Project"), attrs={"td": {"class": "fw-semibold"}})
+    town = tables.Column(verbose_name=_("Township"), accessor="town__name",
+                         order_by=("town__display_order", "town__name"))
+    investor = tables.Column(verbose_name=_("Investor"))
+    committed_tax_per_mu_wan = _TaxColumn(verbose_name=_("Committed tax per mu (10k yuan/mu)"))
+    committed_full_production_on = tables.DateColumn(verbose_name=_("Committed full production"), format="Y-m-d")
+    evaluation_year = tables.Column(verbose_name=_("Evaluation year"), attrs={"td": {"class": "text-end"}})
+    evaluation_tax_per_mu = _TaxColumn(verbose_name=_("Tax per mu evaluated (10k yuan/mu)"))
+    commitment = tables.Column(verbose_name=_("State"), order_by=("state_order",), empty_values=())
+
+    class Meta:
+        attrs = {"class": "table table-sm table-hover align-middle", "data-table": "commitments"}
+        row_attrs = {"data-project": lambda record: record.pk,
+                     "data-state": lambda record: record.commitment if record.is_due else ""}
+        empty_text = _("No commitments match.")
+
+    def __init__(self, data, *, overdue: bool = False, **kwargs):
+        extra = [("overdue_stage", tables.Column(verbose_name=_("Overdue stage")))] if overdue else []
+        super().__init__(data, extra_columns=extra, **kwargs)
+
+    def render_overdue_stage(self, value):
+        return ProjectStage(value).label
+
+    def value_overdue_stage(self, value):
+        return str(ProjectStage(value).label)
+
+    def _state(self, record) -> str:
+        if not record.is_due:
+            return str(_("Not due"))
+        return str(CommitmentState(record.commitment).label)
+
+    def render_commitment(self, record):
+        state = record.commitment if record.is_due else "none"
+        css = {CommitmentState.MET: "text-bg-success", CommitmentState.MISSED: "text-bg-danger"}.get(
+            state, "text-bg-secondary")
+        return format_html('<span class="badge {}" data-commitment="{}">{}</span>', css, state, self._state(record))
+
+    def value_commitment(self, record):
+        return self._state(record)
