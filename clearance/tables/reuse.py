@@ -30,8 +30,7 @@ class _TaxColumn(tables.Column):
 class CommitmentTable(tables.Table):
     """The commitments of a period: project, town, investor, what was committed, the evaluation that judged it, state."""
 
-    # TODO(merge): link to the project's page (clearance:project_detail, project.get_absolute_url()) once it exists.
-    name = tables.Column(verbose_name=_("Project"), attrs={"td": {"class": "fw-semibold"}})
+    name = tables.Column(verbose_name=_("Project"), attrs={"td": {"class": "fw-semibold"}}, linkify=True)
     town = tables.Column(verbose_name=_("Township"), accessor="town__name",
                          order_by=("town__display_order", "town__name"))
     investor = tables.Column(verbose_name=_("Investor"))
