@@ -45,7 +45,7 @@ PAGE_PARAMETERS = {
     "clearance:town_detail": (*PERIOD, *TABLE),
     # The period form keeps the ranking's sort when the period changes.
     "clearance:bulletin": (*PERIOD, "sort"),
-    "clearance:bulletin_docx": PERIOD,
+    "clearance:bulletin_docx": (*PERIOD, "sort"),
     "clearance:board": ("town", "disposal", "category", "column"),
     "clearance:town_board": ("disposal", "category", "column"),
     "clearance:pairings": ("head",),

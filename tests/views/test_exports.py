@@ -35,6 +35,10 @@ FILE_DOWNLOADS = {
     "clearance:ledger_export": [{}, {"town": "town"}],
     "clearance:ledger_template": [{}],
 }
+# Documents (not spreadsheets): each checked by a test of its own below.
+DOCUMENT_DOWNLOADS = {
+    "clearance:bulletin_docx": "the monthly bulletin as a Word document: test_the_word_bulletin_holds_names_as_text",
+}
 # Addresses that answer a file but export nothing typed into the product.
 NOT_EXPORTS = {
     "<unnamed ^media/(?P<path>.*)$>": "the photos uploaded, served as they were stored",
@@ -152,7 +156,7 @@ def test_every_page_with_a_file_to_download_is_in_the_export_test(world, admin_c
         if response.get("Content-Disposition", "").startswith("attachment"):
             served_files.add(key)
 
-    assert served_files == set(FILE_DOWNLOADS)
+    assert served_files == set(FILE_DOWNLOADS) | set(DOCUMENT_DOWNLOADS)
     assert {key for key, _format in table_exports()} == {
         "clearance:home", "clearance:town_detail", "clearance:workspace_sites", "clearance:workspace_enterprises",
         "clearance:evaluation", "clearance:evaluation_town", "clearance:project_list", "clearance:register",
@@ -213,3 +217,14 @@ def test_ranking_exports_keep_a_town_named_as_a_formula_as_text(hostile_world, c
     town_cells = [cell for row in workbook.iter_rows() for cell in row if cell.value == "=镇()"]
     assert [cell.data_type for cell in town_cells] == ["s"]
     assert [row[1] for row in rows if "镇()" in row[1]] == ["'=镇()"]
+
+
+def test_the_word_bulletin_holds_names_as_text(hostile_world, client):
+    """A town named like a formula is text in the Word bulletin: no field (Word's formulas and links) anywhere."""
+    response = client.get(reverse("clearance:bulletin_docx"), {"year": 2022, "month": 8})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        body = archive.read("word/document.xml").decode()
+    assert "instrText" not in body and "fldSimple" not in body and "fldChar" not in body
+    cells = re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", body)
+    assert "=镇()" in cells
