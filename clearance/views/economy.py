@@ -61,6 +61,7 @@ def economy_section(*, year: int, month: int) -> dict | None:
         "gap": panel.growth_gap_points,
         "gap_abs": None if panel.growth_gap_points is None else abs(panel.growth_gap_points),
         "changes": {region.region: signed(region.employment_change) for region in panel.regions},
+        "rows": [{"figures": region, "change": signed(region.employment_change)} for region in panel.regions],
         "chart": {
             "months": [str(MONTHS[each]) for each in range(1, panel.month + 1)],
             "series": [

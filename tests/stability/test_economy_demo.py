@@ -51,12 +51,10 @@ def test_the_bulletin_shows_the_same_figures(client, leader):
     page = client.get(reverse("clearance:bulletin"), AUGUST).content.decode()
 
     assert [cells for _attrs, cells in body_rows(page, "bulletin-economy")] == [
-        ["规上工业增加值增速（%）", "6.5", "3.1"],
-        ["制造业投资（亿元）", "71.7", "597.3"],
-        ["制造业投资增速（%）", "30", "18.6"],
-        ["规上工业企业用工人数（人）", "115,000", "1,078,900"],
-        ["较2022年3月末增减", "+3,200", "+17,400"],
+        ["平湖", "6.5", "71.7", "30", "115,000", "+3,200"],
+        ["嘉兴", "3.1", "597.3", "18.6", "1,078,900", "+17,400"],
     ]
+    assert "较2022年3月末增减" in page
     assert "平湖规上工业增加值增速高于嘉兴 3.4 个百分点。" in page
 
 
