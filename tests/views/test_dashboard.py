@@ -555,8 +555,8 @@ def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, town; summary (6); trend; years; pairing with task force, members, member bureaus;
     # the attack groups with their counts (one query however many groups); the sites' count and one page of them;
-    # whether the month is closed; the reuse summary (6)
-    with django_assert_num_queries(26):
+    # whether the month is closed; the register's open items; the reuse summary (6)
+    with django_assert_num_queries(25):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
