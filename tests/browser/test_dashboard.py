@@ -132,7 +132,7 @@ def test_board_and_bulletin_on_a_desk(page, live_server, demo):
     expect(page.locator("nav.navbar")).to_be_hidden()
     shot(page, "bulletin_print")
     pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
-    # The bulletin fits on one A4 page.
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    # The bulletin, with its 换鸟, economy and register sections after the clearance, fits on two A4 pages.
+    assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 2
 
     assert errors == []
