@@ -95,7 +95,7 @@ def register_item_create(
 def _item_for_update(item: RegisterItem, expected_version: int) -> RegisterItem:
     """Lock ITEM's row as it is now; refuse one deleted since the page was loaded, or changed (StaleEditError)."""
     current = (
-        RegisterItem.objects.select_for_update().select_related("site", "enterprise").filter(pk=item.pk)
+        RegisterItem.objects.select_for_update(of=("self",)).select_related("site", "enterprise").filter(pk=item.pk)
         .order_by("pk").first()
     )
     if current is None:
