@@ -7,7 +7,7 @@ database  psycopg2 connections, recreating databases, fetching rows
 server    the server's environment, manage.py commands, GunicornServer
 prepare   a size: the base database, generation, counts, subjects
 measure   pages, the SQL floor, concurrent recording, import
-run       bench: the whole run
+run       bench: the whole run; bench_recording: the recording alone
 report    goals and the report
 """
 
@@ -22,8 +22,8 @@ from .measure import (
     measure_reuse_pages,
     parse_import_output,
 )
-from .report import goals, report
-from .run import bench
+from .report import goals, recording_report, report
+from .run import bench, bench_recording
 from .server import GunicornServer, manage, server_environment
 from .stats import percentile, ratio
 
@@ -39,6 +39,7 @@ __all__ = [
     "HttpClient",
     "Response",
     "bench",
+    "bench_recording",
     "failed_page",
     "goals",
     "manage",
@@ -49,6 +50,7 @@ __all__ = [
     "measure_reuse_pages",
     "parse_import_output",
     "percentile",
+    "recording_report",
     "ratio",
     "report",
     "server_environment",

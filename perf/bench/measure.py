@@ -17,8 +17,9 @@ from clearance.choices import Stage
 from ..timing import CLEAR_CACHE_HEADER
 from .client import HttpClient, Response
 from .config import EVALUATION_TOWN_PATH, MIN_REQUESTS, REUSE_PAGES, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
+from .cpu import CpuMeter
 from .database import connect, fetch
-from .server import manage
+from .server import GunicornServer, manage
 from .stats import percentile
 
 
@@ -169,12 +170,14 @@ def figures_agree(floor: dict, summary: dict) -> bool:
 # Concurrent recording ---------------------------------------------------------------------------
 
 
-def measure_recording(config: BenchConfig) -> dict:
+def measure_recording(config: BenchConfig, server: GunicornServer | None = None) -> dict:
     """CLIENTS signed-in users record 签约 for disjoint enterprises through the page's form for RECORD_SECONDS.
 
     签约 counts in the figures, so the writers also race on the monthly rollup of
     their towns. Then check no update was lost: the events stored equal the
     successful answers, and the rollup agrees with the events (verify_rollups).
+    With SERVER (on this machine), also the CPU time the save took: its workers', its PostgreSQL backends' and
+    the clients'.
     """
     wanted = config.clients * max(50, int(config.record_seconds * 100))
     # Two days back: never "in the future" on either side of a time zone, and after every earlier stage
@@ -193,6 +196,8 @@ def measure_recording(config: BenchConfig) -> dict:
     form = {"stage": str(Stage.SIGNED.value), "occurred_on": on.isoformat(), "note": marker, "phase": ""}
     clients = [HttpClient(config.port) for _client in range(config.clients)]
     latencies: list[list[float]] = [[] for _client in clients]
+    # What the server says of each save: its own time (Server-Timing app, without the wait for a worker) and queries.
+    served: list[list[tuple[float, int]]] = [[] for _client in clients]
     failures: list[list[str]] = [[] for _client in clients]
     sign_in_errors: list[BenchError] = []
     finished = [0.0] * len(clients)
@@ -219,6 +224,10 @@ def measure_recording(config: BenchConfig) -> dict:
                 continue
             if response.status == 302:
                 latencies[index].append(response.wall_ms)
+                # The page the phone goes to next shows "recorded" and clears it; a client that never goes there
+                # would carry a messages cookie growing to its 4 KB limit, re-signed and compressed at every save.
+                clients[index].cookies.pop("messages", None)
+                served[index].append((response.server_timing().get("app", 0.0), response.query_count or 0))
             else:
                 failures[index].append(f"HTTP {response.status} {form_error(response.body)}".strip())
         finished[index] = time.perf_counter()
@@ -229,13 +238,19 @@ def measure_recording(config: BenchConfig) -> dict:
     signed_in.wait()
     started = time.perf_counter()
     deadline_box["deadline"] = started + config.record_seconds
+    meter = CpuMeter(config.database_url, server.worker_pids) if server is not None else None
+    if meter is not None:
+        meter.start()
     go.wait()
     for thread in threads:
         thread.join()
+    cpu = meter.stop() if meter is not None else None
     if sign_in_errors:
         raise sign_in_errors[0]
     elapsed = max(finished) - started
     successes = [latency for each in latencies for latency in each]
+    server_ms = [app_ms for each in served for app_ms, _queries in each]
+    queries = sorted({count for each in served for _app_ms, count in each})
     stored = fetch(config.database_url, "SELECT count(*) FROM clearance_event WHERE note = %s", [marker])[0][0]
     rollup = verify_rollups(config.database_url)
     return {
@@ -247,6 +262,12 @@ def measure_recording(config: BenchConfig) -> dict:
         "per_second": len(successes) / elapsed if elapsed > 0 else 0.0,
         "median_ms": statistics.median(successes) if successes else None,
         "p95_ms": percentile(successes, 0.95) if successes else None,
+        "server_median_ms": statistics.median(server_ms) if server_ms else None,
+        # The queries of one save as the timing middleware counts them (savepoints included, not BEGIN and COMMIT).
+        "queries_per_save": queries,
+        # CPU seconds per save: the workers' (Python), their backends' (PostgreSQL) and the clients'.
+        "cpu_ms_per_save": {key.removesuffix("_seconds"): seconds * 1000 / len(successes) for key, seconds in cpu.items()}
+        if cpu and successes else None,
         "events_stored": stored,
         "lost_updates": len(successes) - stored,
         "rollup_agrees": rollup,

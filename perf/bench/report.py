@@ -69,15 +69,7 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
                      _verdict(median is not None and (admin_median is None or median < admin_median))))
     recording = results.get("recording")
     if recording:
-        rows.append((f"recording ≥ {GOAL_RECORDINGS_PER_SECOND:g}/s with {recording['clients']} clients",
-                     f"{recording['per_second']:.0f}/s", _verdict(recording["per_second"] >= GOAL_RECORDINGS_PER_SECOND)))
-        p95 = recording["p95_ms"]
-        rows.append((f"recording p95 < {GOAL_RECORDING_P95_MS:g} ms", f"{_ms(p95)} ms",
-                     _verdict(None if p95 is None else p95 < GOAL_RECORDING_P95_MS)))
-        rollup = {True: "rollup agrees", False: "rollup DIFFERS", None: "rollup not checked"}[recording["rollup_agrees"]]
-        rows.append(("no lost update",
-                     f"{recording['successes']} saved, {recording['events_stored']} stored, {rollup}",
-                     _verdict(recording["lost_updates"] == 0 and recording["rollup_agrees"] is not False)))
+        rows += _recording_goals(recording)
     imported = results.get("import")
     if imported:
         seconds = imported.get("import_seconds")
@@ -107,6 +99,53 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
                  "—" if rate is None else f"{rate:,.0f}/min",
                  _verdict(None if rate is None else rate >= GOAL_ENTERPRISES_PER_MINUTE)))
     return rows
+
+
+def _recording_goals(recording: dict) -> list[tuple[str, str, str]]:
+    """The recording's goals: the rate and p95 of concurrent saves, and none lost."""
+    p95 = recording["p95_ms"]
+    rollup = {True: "rollup agrees", False: "rollup DIFFERS", None: "rollup not checked"}[recording["rollup_agrees"]]
+    return [
+        (f"recording ≥ {GOAL_RECORDINGS_PER_SECOND:g}/s with {recording['clients']} clients",
+         f"{recording['per_second']:.0f}/s", _verdict(recording["per_second"] >= GOAL_RECORDINGS_PER_SECOND)),
+        (f"recording p95 < {GOAL_RECORDING_P95_MS:g} ms", f"{_ms(p95)} ms",
+         _verdict(None if p95 is None else p95 < GOAL_RECORDING_P95_MS)),
+        ("no lost update", f"{recording['successes']} saved, {recording['events_stored']} stored, {rollup}",
+         _verdict(recording["lost_updates"] == 0 and recording["rollup_agrees"] is not False)),
+    ]
+
+
+def _recording_line(recording: dict) -> str:
+    kinds = f" ({', '.join(recording['failure_kinds'])})" if recording["failure_kinds"] else ""
+    # Older result files have no server-side figures.
+    queries = recording.get("queries_per_save") or []
+    served = (f"; the server's own time median {_ms(recording['server_median_ms'])} ms, "
+              f"{'/'.join(str(count) for count in queries)} queries a save" if queries else "")
+    cpu = recording.get("cpu_ms_per_save")
+    # What the machine's cores can give: every save costs this much CPU somewhere on them.
+    spent = (f" CPU per save: {cpu['python']:.1f} ms in the workers (Python), {cpu['postgresql']:.1f} ms in PostgreSQL, "
+             f"{cpu['clients']:.1f} ms in the clients." if cpu else "")
+    return (
+        f"Recording 签约: {recording['clients']} clients for {recording['seconds']:.1f} s"
+        f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "
+        f"{recording['successes']} saved ({recording['per_second']:.0f}/s), {recording['failures']} refused{kinds}, "
+        f"median {_ms(recording['median_ms'])} ms, p95 {_ms(recording['p95_ms'])} ms{served}.{spent}"
+    )
+
+
+def recording_report(results: dict) -> str:
+    """Return the results of `bench --only recording`: a line and the recording's goals per size."""
+    config = results["config"]
+    lines = [f"Recording only: {config['clients']} clients, gunicorn {config['workers']} workers, PostgreSQL, "
+             f"cache and sessions: {config['cache']}."]
+    for size, recording in results["recordings"].items():
+        counts = recording["counts"]
+        lines += ["", f"{int(size):,} generated enterprises ({counts['enterprises']:,} in all, "
+                      f"{counts['events']:,} events, {counts['towns']} towns).", _recording_line(recording), "",
+                  "| goal | measured | |", "|---|---|---|"]
+        lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in _recording_goals(recording)]
+    lines += ["", f"Wall time {results['wall_seconds']:.0f} s."]
+    return "\n".join(lines)
 
 
 def _reuse_goals(small: dict, large: dict) -> list[tuple[str, str, str]]:
@@ -236,13 +275,7 @@ def report(results: dict) -> str:
     ]
     recording = results.get("recording")
     if recording:
-        kinds = f" ({', '.join(recording['failure_kinds'])})" if recording["failure_kinds"] else ""
-        lines.append(
-            f"Recording 签约: {recording['clients']} clients for {recording['seconds']:.1f} s"
-            f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "
-            f"{recording['successes']} saved ({recording['per_second']:.0f}/s), {recording['failures']} refused{kinds}, "
-            f"median {_ms(recording['median_ms'])} ms, p95 {_ms(recording['p95_ms'])} ms."
-        )
+        lines.append(_recording_line(recording))
     imported = results.get("import")
     if imported:
         measured = imported.get("import_export_rows_measured")

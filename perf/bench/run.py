@@ -1,7 +1,8 @@
-"""The whole run: every size, then recording at the largest and the import at the smallest."""
+"""The whole run: every size, then recording at the largest and the import at the smallest; or the recording alone."""
 
 import json
 import time
+from dataclasses import replace
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,7 +58,7 @@ def bench(config: BenchConfig) -> dict:
             recording = None
             if is_largest:
                 config.log(f"size {size}: {config.clients} clients recording for {config.record_seconds:g} s")
-                recording = measure_recording(config)
+                recording = measure_recording(config, server)
             peak_mb = server.peak_worker_mb()
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
                         "pages": pages, "reuse_pages": reuse_pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
@@ -68,6 +69,36 @@ def bench(config: BenchConfig) -> dict:
             config.log(f"size {size}: bench_import --enterprises {config.import_enterprises}")
             results["import"] = measure_import(config)
         results["sizes"][str(size)] = size_results
+        results["wall_seconds"] = time.perf_counter() - began
+        config.checkpoint(results)
+    return results
+
+
+def bench_recording(config: BenchConfig) -> dict:
+    """Measure only the concurrent recording, at each of CONFIG.sizes (one is enough); return the raw results.
+
+    The part to repeat while working on the write path: the base database is built
+    (or reused with reuse_base), SIZE enterprises generated without the evaluation,
+    then CONFIG.clients record against gunicorn; a minute or two at 5,000.
+    """
+    if not config.sizes or any(size <= 0 for size in config.sizes):
+        raise BenchError(_("Give at least one size above 0."))
+    require_postgresql(config.database_url, _("The benchmark runs on PostgreSQL: give --database-url postgres://…"))
+    began = time.perf_counter()
+    results = {"config": {"only": "recording", "sizes": list(config.sizes), "towns": config.towns,
+                          "clients": config.clients, "workers": config.workers, "record_seconds": config.record_seconds,
+                          "database": database_name(config.database_url),
+                          "cache": "redis" if config.redis_url else "local memory"},
+               "recordings": {}}
+    prepare_base(config)
+    for size in config.sizes:
+        generation = generate(replace(config, evaluation=False), size)
+        counts = database_counts(config.database_url)
+        config.log(f"size {size}: {counts}; {config.clients} clients recording for {config.record_seconds:g} s "
+                   f"against gunicorn on port {config.port}")
+        with GunicornServer(config.database_url, config.port, config.workers, config.redis_url) as server:
+            recording = measure_recording(config, server)
+        results["recordings"][str(size)] = {"generation": generation, "counts": counts, **recording}
         results["wall_seconds"] = time.perf_counter() - began
         config.checkpoint(results)
     return results

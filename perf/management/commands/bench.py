@@ -1,4 +1,5 @@
-"""python manage.py bench [--quick]: measure pages, recording, import and generation at two sizes against gunicorn."""
+"""python manage.py bench [--quick] [--only recording]: measure pages, recording, import and generation at two sizes
+against gunicorn, or the recording alone."""
 
 import json
 import time
@@ -7,7 +8,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from perf.bench import DEFAULT_DATABASE_URL, DEFAULT_SIZES, QUICK_SIZES, BenchConfig, BenchError, bench, report
+from perf.bench import (
+    DEFAULT_DATABASE_URL, DEFAULT_SIZES, QUICK_SIZES, BenchConfig, BenchError, bench, bench_recording, recording_report,
+    report,
+)
 
 
 def sizes_argument(text: str) -> tuple[int, int]:
@@ -26,6 +30,20 @@ def sizes_argument(text: str) -> tuple[int, int]:
     return small, large
 
 
+def size_argument(text: str) -> int:
+    """Parse one whole number of enterprises above 0, for a run of the recording alone."""
+    try:
+        size = int(text.replace("_", "").strip())
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise CommandError(
+            _("--only recording takes one size in --sizes: a number of enterprises above 0 (got “%(text)s”).")
+            % {"text": text}
+        )
+    return size
+
+
 class Command(BaseCommand):
     help = (
         "Benchmark the product at two sizes (default 5,000 and 1,000,000 enterprises) against gunicorn on a "
@@ -34,7 +52,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quick", action="store_true", help="sizes 1,000 and 20,000, 20 requests per page")
-        parser.add_argument("--sizes", help="SMALL,LARGE enterprises instead of the defaults")
+        parser.add_argument("--sizes", help="SMALL,LARGE enterprises instead of the defaults (with --only recording: one size)")
+        parser.add_argument("--only", choices=["recording"],
+                            help="measure only this part: 'recording' generates one size (default 5,000, quick 1,000) "
+                                 "without the evaluation and runs the concurrent recording alone")
         parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                             help=f"the bench database, dropped and recreated (default {DEFAULT_DATABASE_URL}); "
                                  "its template <name>_base is kept for --reuse-base")
@@ -60,7 +81,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", dest="json_path",
                             help="also save the raw results to this file (after each size, so a stopped run keeps them)")
 
-    def handle(self, *args, quick: bool, sizes: str | None, json_path: str | None, requests: int | None, **options):
+    def handle(self, *args, quick: bool, sizes: str | None, json_path: str | None, requests: int | None,
+               only: str | None = None, **options):
         for option, minimum in (("towns", 1), ("requests", 1), ("warmup", 1), ("clients", 1), ("workers", 1),
                                 ("record_seconds", 1), ("page_budget", 1), ("import_enterprises", 0)):
             value = requests if option == "requests" else options[option]
@@ -68,7 +90,9 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("--%(option)s must be at least %(minimum)s.") % {"option": option.replace("_", "-"), "minimum": minimum}
                 )
-        if sizes:
+        if only == "recording":
+            chosen = (size_argument(sizes),) if sizes else ((QUICK_SIZES if quick else DEFAULT_SIZES)[0],)
+        elif sizes:
             chosen = sizes_argument(sizes)
         else:
             chosen = QUICK_SIZES if quick else DEFAULT_SIZES
@@ -91,10 +115,10 @@ class Command(BaseCommand):
             checkpoint=lambda results: self._save(json_path, results),
         )
         try:
-            results = bench(config)
+            results = bench_recording(config) if only == "recording" else bench(config)
         except BenchError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(report(results))
+        self.stdout.write(recording_report(results) if only == "recording" else report(results))
 
     def _save(self, json_path: str | None, results: dict) -> None:
         if json_path:
