@@ -373,8 +373,8 @@ def test_card_queries_do_not_grow_with_years(client, evaluation, django_assert_n
     client.force_login(evaluation.official)
 
     # session, user, enterprise and town, rows, schemes, weights, adjustments, clearance enterprise by name,
-    # whether a leader, its writable towns
-    with django_assert_num_queries(10):
+    # whether it may write for the town (leaders excluded in the same query)
+    with django_assert_num_queries(9):
         response = get(client, reverse("clearance:evaluation_card", args=[firm.pk]))
 
     assert len(response.context["card"]) == years + 2

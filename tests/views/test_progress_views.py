@@ -113,10 +113,10 @@ def test_site_page_queries_do_not_grow_with_enterprises_and_events(client, world
     many_enterprises(world, world.parcel, 3, prefix="地块内企业")
     client.force_login(world.official)
 
-    # session, user, site (stage, counts, overdue), parcels, enterprises, site event, leader check, write check,
-    # the subtree's sites and enterprises, timeline events, their photos, gallery photos, site history ×2,
-    # event history ×2, the stages recorded by the enterprises (for the stage form's next stage of each)
-    with django_assert_num_queries(25):
+    # session, user, site (stage, counts, overdue), parcels, enterprises, site event, write check (leaders
+    # excluded in it), the subtree's sites and enterprises, timeline events, their photos, gallery photos, site
+    # history ×2, event history ×2, the stages recorded by the enterprises (for the stage form's next stage of each)
+    with django_assert_num_queries(24):
         response = client.get(world.site.get_absolute_url())
 
     html = response.content.decode()
@@ -164,9 +164,9 @@ def test_enterprise_page_queries_do_not_grow_with_events_and_history(client, wor
         event = services.event_correct(event=event, expected_version=event.version, user=world.official, note=f"第{day}次")
     client.force_login(world.official)
 
-    # session, user, enterprise (stage, overdue), events, their photos, leader check, write check,
+    # session, user, enterprise (stage, overdue), events, their photos, write check (leaders excluded in it),
     # enterprise history ×2, event history ×2, its evaluated self with its latest class
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(world.enterprise.get_absolute_url())
 
     html = response.content.decode()
@@ -274,8 +274,8 @@ def test_workspace_tables_paginate_in_a_fixed_number_of_queries(client, world, d
     client.force_login(world.official)
 
     # session, user, town, the town's attack groups (the group filter's choices and sort order), count,
-    # page of rows, leader check, write check
-    with django_assert_num_queries(8):
+    # page of rows, write check (leaders excluded in it)
+    with django_assert_num_queries(7):
         response = client.get(reverse("clearance:workspace_enterprises", args=[world.town.pk]))
 
     html = response.content.decode()
