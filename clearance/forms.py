@@ -201,7 +201,9 @@ class EventRecordForm(TextCheckedForm):
         if site is None:
             del self.fields["subject"]
             self.fields["stage"].help_text = stage_rule(enterprise.disposal)
-            self.fields["stage"].initial = next_stage((event.stage for event in enterprise.events.all()), enterprise.disposal)
+            if not self.is_bound:
+                # Only the page offered shows the preselection; a form sent back shows what was sent (a query saved).
+                self.fields["stage"].initial = next_stage((event.stage for event in enterprise.events.all()), enterprise.disposal)
         else:
             next_stages = _enterprise_next_stages(self.enterprises)
             site_vacated = any(event.stage == Stage.VACATED for event in site.events.all())
