@@ -18,6 +18,21 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 LEAVING_STAGES = (Stage.VACATED, Stage.CLOSED)
 
 
+def stage_recorded_problem(stage: Stage, others: Mapping[int, date]) -> ValidationError | None:
+    """Return the error when STAGE is already recorded for the subject (OTHERS: its other events' dates by stage)."""
+    if stage not in others:
+        return None
+    return ValidationError(
+        {
+            "stage": ValidationError(
+                _("%(stage)s is already recorded on %(date)s; correct that event instead."),
+                code="stage_already_recorded",
+                params={"stage": stage.label, "date": others[stage].isoformat()},
+            )
+        }
+    )
+
+
 def stage_prerequisite_problem(stage: Stage, others: Mapping[int, date], disposal: str) -> ValidationError | None:
     """Return the error when STAGE is recorded before its prerequisites (OTHERS: the enterprise's other stages)."""
     for required in stage_prerequisites(stage, disposal):

@@ -9,13 +9,14 @@ from . import evaluation_links, rollup, site_tree
 
 
 @contextmanager
-def kept_in_step(instance, *, deleting: bool = False) -> Iterator[None]:
+def kept_in_step(instance, *, deleting: bool = False, locked: bool = False) -> Iterator[None]:
     """Keep the monthly rollup and the site tree in step with the save (or delete) of INSTANCE made inside.
 
     The services wrap every save and delete of an event, enterprise or site in this, inside
     their transaction; bulk writers rebuild instead (rollup.rebuild, site_tree.rebuild).
+    LOCKED: the caller already holds the rows rollup.track would lock (an event's subject).
     """
-    tracked = rollup.track(instance)
+    tracked = rollup.track(instance, locked=locked)
     created = instance.pk is None
     # The evaluated enterprises that were this clearance enterprise: after a delete they are no one's (or another's).
     twins = (list(EvaluatedEnterprise.objects.filter(clearance_enterprise_id=instance.pk).values_list("pk", flat=True))

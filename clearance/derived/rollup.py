@@ -15,16 +15,19 @@ inside `clearance.derived.kept_in_step`, which, in the same transaction,
   3. compute them again after the write, and
   4. add the difference to the rollup rows with one atomic upsert per month
      (`x = x + delta`), so concurrent writers to the same month never lose one.
+A new event, the write recording makes all day, has nothing before: its figures are
+added by one INSERT … SELECT of the same aggregates, compiled once per process.
 Bulk writers (the ledger's batched import, generate_scale) call
 `rebuild(town_ids)` instead. `differences()` recomputes everything from the
 events and lists any disagreement; `manage.py verify_rollups` reports it.
 """
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
 from ..models import Enterprise, Event, MonthlyFigure, Site
@@ -33,9 +36,10 @@ from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figur
 Bucket = tuple[int, int, int]  # (town id, year, month)
 
 
-def contributions(events: Q) -> dict[Bucket, dict]:
-    """Return the figures of the events matching EVENTS, per (town, year, month), as the database computes them."""
-    rows = (
+def _contribution_rows(events: Q) -> QuerySet:
+    """The figures of the events matching EVENTS per (town, year, month): bucket_town, bucket_year, bucket_month and
+    FIGURE_KEYS, by the aggregates the selectors use."""
+    return (
         events_with_leaf_flag()
         .filter(events)
         .annotate(
@@ -47,9 +51,49 @@ def contributions(events: Q) -> dict[Bucket, dict]:
         .values("bucket_town", "bucket_year", "bucket_month")
         .annotate(**figure_aggregates())
     )
+
+
+def contributions(events: Q) -> dict[Bucket, dict]:
+    """Return the figures of the events matching EVENTS, per (town, year, month), as the database computes them."""
     return {
-        (row.pop("bucket_town"), row.pop("bucket_year"), row.pop("bucket_month")): to_cents(row) for row in rows
+        (row.pop("bucket_town"), row.pop("bucket_year"), row.pop("bucket_month")): to_cents(row)
+        for row in _contribution_rows(events)
     }
+
+
+def _upsert_sql() -> str:
+    """INSERT INTO the rollup … ON CONFLICT adding to the month's row, for a VALUES list or a SELECT to follow."""
+    table = connection.ops.quote_name(MonthlyFigure._meta.db_table)
+    increments = ", ".join(f"{key} = {table}.{key} + EXCLUDED.{key}" for key in FIGURE_KEYS)
+    return f"INSERT INTO {table} (town_id, year, month, {', '.join(FIGURE_KEYS)}) {{rows}} " \
+           f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}"
+
+
+# Stands for the new event's id while the statement is compiled; no event has a negative id.
+_EVENT_ID_SLOT = -7_654_321_987
+
+
+@functools.cache
+def _new_event_statement(vendor: str) -> tuple[str, tuple, tuple[int, ...]]:
+    """Return the statement adding a new event's figures to the rollup, its parameters and where the event's id goes.
+
+    Compiled once per process (and database vendor): building the aggregate query through the ORM costs
+    more than running it. Months whose figures the event leaves at zero are not written (nor locked).
+    """
+    select, params = _contribution_rows(Q(pk=_EVENT_ID_SLOT)).query.sql_with_params()
+    figures = ", ".join(f"contribution.{key}" for key in FIGURE_KEYS)
+    some_figure = " OR ".join(f"contribution.{key} <> 0" for key in FIGURE_KEYS)
+    rows = (f"SELECT contribution.bucket_town, contribution.bucket_year, contribution.bucket_month, {figures} "
+            f"FROM ({select}) contribution WHERE {some_figure}")
+    slots = tuple(index for index, param in enumerate(params) if isinstance(param, int) and param == _EVENT_ID_SLOT)
+    return _upsert_sql().format(rows=rows), tuple(params), slots
+
+
+def _add_new_event(event_id: int) -> None:
+    """Add the figures of the event EVENT_ID, just inserted, to its month's rollup row: one statement."""
+    sql, params, slots = _new_event_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [event_id if index in slots else param for index, param in enumerate(params)])
 
 
 def _difference(after: dict[Bucket, dict], before: dict[Bucket, dict]) -> dict[Bucket, dict]:
@@ -67,14 +111,7 @@ def _apply(deltas: dict[Bucket, dict]) -> None:
     """Add DELTAS to the rollup rows, creating missing ones: one upsert per month, safe under concurrent writers."""
     if not deltas:
         return
-    table = connection.ops.quote_name(MonthlyFigure._meta.db_table)
-    columns = ", ".join(FIGURE_KEYS)
-    increments = ", ".join(f"{key} = {table}.{key} + EXCLUDED.{key}" for key in FIGURE_KEYS)
-    placeholders = ", ".join(["%s"] * (3 + len(FIGURE_KEYS)))
-    sql = (
-        f"INSERT INTO {table} (town_id, year, month, {columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}"
-    )
+    sql = _upsert_sql().format(rows=f"VALUES ({', '.join(['%s'] * (3 + len(FIGURE_KEYS)))})")
     # Sorted, so two writers touching the same months lock them in the same order.
     params = [(*bucket, *(delta[key] for key in FIGURE_KEYS)) for bucket, delta in sorted(deltas.items())]
     with connection.cursor() as cursor:
@@ -100,10 +137,14 @@ class Tracked:
         self.instance = instance
         self.events = events
         self.before = before
+        self.created = instance.pk is None
 
     def settle(self) -> None:
         """Add to the rollup what the write changed; call it after the save or delete, in the same transaction."""
         instance, events = self.instance, self.events
+        if isinstance(instance, Event) and self.created:
+            _add_new_event(instance.pk)  # nothing before: its figures are the difference
+            return
         if isinstance(instance, Event) and instance.pk is not None:
             events = Q(pk=instance.pk)  # a new event has its id only now
         elif isinstance(instance, Site) and instance.pk is not None:
@@ -111,14 +152,16 @@ class Tracked:
         _apply(_difference(contributions(events), self.before))
 
 
-def track(instance) -> Tracked | None:
+def track(instance, *, locked: bool = False) -> Tracked | None:
     """Lock what a save or delete of INSTANCE may change figures through, and remember those figures.
 
     None for a write that changes no figure (a new enterprise has no events; other models have no figures).
+    LOCKED: the caller holds those rows already (for an event, its enterprise or site: services.lock_subject).
     """
     if isinstance(instance, Event):
-        _lock(Enterprise, [instance.enterprise_id])
-        _lock(Site, [instance.site_id])
+        if not locked:
+            _lock(Enterprise, [instance.enterprise_id])
+            _lock(Site, [instance.site_id])
         events = Q(pk=instance.pk) if instance.pk else Q(pk__in=[])
     elif isinstance(instance, Enterprise):
         if instance.pk is None:

@@ -23,6 +23,7 @@ from ..rules import (
     parent_chain_contains,
     site_reused_problem,
     site_vacate_problem,
+    stage_recorded_problem,
     vacated_site_problem,
 )
 from ..validators import validate_credit_code
@@ -277,11 +278,21 @@ class Event(models.Model):
         elif self.enterprise_id and self.stage and self.occurred_on:
             self._clean_enterprise_event()
 
+    def _others(self, events: Q) -> models.QuerySet:
+        """The EVENTS other than this one, as (enterprise id, stage, date)."""
+        found = Event.objects.filter(events)
+        if self.pk is not None:
+            found = found.exclude(pk=self.pk)
+        return found.order_by().values_list("enterprise_id", "stage", "occurred_on")
+
     def _clean_site_event(self):
         if self.stage != Stage.VACATED:
             raise ValidationError(
                 {"stage": ValidationError(_("A site only records the stage vacated."), code="site_stage")}
             )
+        recorded = {stage: on for _enterprise, stage, on in self._others(Q(site_id=self.site_id))}
+        if (problem := stage_recorded_problem(Stage.VACATED, recorded)) is not None:
+            raise problem
         if not self.occurred_on:
             return
         out_dates = self.site.enterprises.annotate(
@@ -294,21 +305,21 @@ class Event(models.Model):
             raise problem
 
     def _clean_enterprise_event(self):
-        """Enforce the stage order: prerequisites recorded, dated no later than this event, out by the site's 腾退."""
-        others = {
-            event.stage: event.occurred_on
-            for event in Event.objects.filter(enterprise_id=self.enterprise_id).exclude(pk=self.pk)
-        }
+        """Enforce the stage rules: not recorded yet, prerequisites recorded, dates in order, out by the site's 腾退.
+
+        What they need, the enterprise's other events and its site's 腾退, comes in one query.
+        """
+        others, site_vacated_on = {}, None
+        for enterprise_id, stage, on in self._others(Q(enterprise_id=self.enterprise_id) | Q(site_id=self.enterprise.site_id)):
+            if enterprise_id is None:
+                site_vacated_on = on
+            else:
+                others[stage] = on
         stage = Stage(self.stage)
-        site_vacated_on, site_name = None, ""
-        if stage in LEAVING_STAGES:
-            site_vacated_on = (
-                Event.objects.filter(site_id=self.enterprise.site_id).values_list("occurred_on", flat=True).first()
-            )
-            site_name = self.enterprise.site.name if site_vacated_on else ""
-        problem = enterprise_event_problem(
+        problem = stage_recorded_problem(stage, others) or enterprise_event_problem(
             stage, self.occurred_on, others, disposal=self.enterprise.disposal, site_vacated_on=site_vacated_on,
-            site_name=site_name,
+            # Only named in the refusal, which only a leaving stage after the site's 腾退 gets.
+            site_name=self.enterprise.site.name if site_vacated_on and stage in LEAVING_STAGES else "",
         )
         if problem is not None:
             raise problem

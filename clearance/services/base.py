@@ -34,12 +34,16 @@ class Upsert:
 
 
 def save_validated(
-    obj: models.Model, *, user: User | None, bump_version: bool = False, with_constraints: bool = False
+    obj: models.Model, *, user: User | None, bump_version: bool = False, with_constraints: bool = False,
+    savepoint: bool = True, locked: bool = False,
 ) -> None:
     """Validate OBJ fully, attribute its history row to USER and save it.
 
     WITH_CONSTRAINTS also checks uniqueness across relations and the constraints in Python, for the model's
     own messages where one row is edited by hand (services.edits).
+    SAVEPOINT=False for a caller inside its own atomic block that is undone whole by a refusal: the save's
+    savepoint (two round trips) would keep nothing. LOCKED: the caller holds the rows the derived tables lock
+    (derived.kept_in_step).
     """
     if bump_version:
         obj.version = (obj.version or 0) + 1
@@ -60,7 +64,7 @@ def save_validated(
     if user is not None and user.is_authenticated:
         obj._history_user = user
     try:
-        with transaction.atomic(), kept_in_step(obj):
+        with transaction.atomic(savepoint=savepoint), kept_in_step(obj, locked=locked):
             obj.save()
     except IntegrityError as error:
         # A concurrent write got past validation first; report it as bad input.

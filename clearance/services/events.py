@@ -16,11 +16,16 @@ from .photos import photos_add
 
 
 def lock_subject(*, enterprise: Enterprise | None, site: Site | None) -> None:
-    """Serialise writes to one enterprise's or site's events, so the stage rules see a settled state."""
+    """Serialise writes to one enterprise's or site's events, so the stage rules see a settled state.
+
+    The same rows are those an event's figures depend on (derived.rollup), so a write made under this lock
+    can tell the rollup so (save_validated's locked).
+    """
+    # order_by: the models' default orderings join the town and site, whose rows FOR UPDATE would lock too.
     if enterprise is not None:
-        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).order_by("pk").first()
+        list(Enterprise.objects.select_for_update().filter(pk=enterprise.pk).order_by("pk").values_list("pk", flat=True))
     if site is not None:
-        Site.objects.select_for_update().filter(pk=site.pk).order_by("pk").first()
+        list(Site.objects.select_for_update().filter(pk=site.pk).order_by("pk").values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -33,22 +38,13 @@ def event_record(
     Refuses a stage already recorded (correct that event instead), a date in
     the future, a stage out of order (see rules.stage_prerequisites), and a date
     in a closed month without a note (a late correction: the note says why).
+    Event.clean checks the stage rules, in one query, under the subject's lock.
     """
     _check_subject(enterprise=enterprise, site=site)
     lock_subject(enterprise=enterprise, site=site)
-    existing = _existing_event(enterprise=enterprise, site=site, stage=stage)
-    if existing is not None:
-        raise ValidationError(
-            {
-                "stage": ValidationError(
-                    _("%(stage)s is already recorded on %(date)s; correct that event instead.")
-                    % {"stage": Stage(stage).label, "date": existing.occurred_on.isoformat()},
-                    code="stage_already_recorded",
-                )
-            }
-        )
     event = _event_create(stage=stage, on=on, user=user, enterprise=enterprise, site=site, note=note)
-    photos_add(event=event, uploads=photos, phase=phase, user=user)
+    if photos:
+        photos_add(event=event, uploads=photos, phase=phase, user=user)
     return event
 
 
@@ -69,11 +65,14 @@ def _existing_event(*, enterprise: Enterprise | None, site: Site | None, stage: 
 
 
 def _event_create(*, stage, on, user, enterprise, site, note) -> Event:
+    """Save a new event under the subject's lock (lock_subject), inside the caller's transaction."""
     late_change_check(dates=[on], note=note)
     event = Event(enterprise=enterprise, site=site, stage=stage, occurred_on=on, note=note, recorded_by=user)
     if note.strip():
         event._change_reason = change_reason(note)
-    save_validated(event, user=user)
+    # Both callers are atomic, so a refusal undoes their whole transaction (or their own savepoint): the save needs
+    # no savepoint of its own, and the rollup no second lock of the subject.
+    save_validated(event, user=user, savepoint=False, locked=True)
     return event
 
 
