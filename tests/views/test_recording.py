@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clearance import services
+from clearance import selectors, services
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, Photo, Site
 from tests.factories import close_out
@@ -127,6 +127,31 @@ def test_site_records_vacated_once_its_enterprises_are_out(as_official, world):
 
     assert response.status_code == 302
     assert Event.objects.get(site=world.site).occurred_on == date(2022, 5, 1)
+
+
+@pytest.mark.parametrize("neighbours", [0, 300])
+def test_a_save_from_the_phone_runs_a_fixed_number_of_queries(as_official, world, django_assert_num_queries, neighbours):
+    """The recording POST an official's phone makes, in as many queries whatever the site and the month hold."""
+    today = timezone.localdate()
+    others = Enterprise.objects.bulk_create(
+        Enterprise(town=world.town, site=world.site, name=f"邻居{n:03d}") for n in range(neighbours)
+    )
+    Event.objects.bulk_create(Event(enterprise=each, stage=Stage.SIGNED, occurred_on=today) for each in others)
+    vacated_before = selectors.city_figures(year=today.year, month=today.month)["vacated"]
+
+    # session, user, enterprise with its town and site, may the official write there (one query); then, in the
+    # transaction (here a savepoint, BEGIN and COMMIT uncounted outside tests): the enterprise's lock, whether the
+    # month is closed (no note), the stage rules (one query), the event, its history row, the rollup's upsert
+    with django_assert_num_queries(12):
+        response = record_on_enterprise(
+            as_official, world.enterprise, stage=Stage.VACATED, occurred_on=today.isoformat(), note="", phase=""
+        )
+
+    assert response.status_code == 302
+    assert response.url == f"{world.enterprise.get_absolute_url()}#timeline"
+    event = Event.objects.get(enterprise=world.enterprise, stage=Stage.VACATED)
+    assert (event.occurred_on, event.recorded_by, event.history.get().history_user) == (today, world.official, world.official)
+    assert selectors.city_figures(year=today.year, month=today.month)["vacated"] == vacated_before + 1
 
 
 # Rule 6: each refusal with its Chinese message, and nothing saved ------------------------
