@@ -65,8 +65,8 @@ def _upsert_sql() -> str:
     """INSERT INTO the rollup … ON CONFLICT adding to the month's row, for a VALUES list or a SELECT to follow."""
     table = connection.ops.quote_name(MonthlyFigure._meta.db_table)
     increments = ", ".join(f"{key} = {table}.{key} + EXCLUDED.{key}" for key in FIGURE_KEYS)
-    return f"INSERT INTO {table} (town_id, year, month, {', '.join(FIGURE_KEYS)}) {{rows}} " \
-           f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}"
+    return (f"INSERT INTO {table} (town_id, year, month, {', '.join(FIGURE_KEYS)}) {{rows}} "
+            f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}")
 
 
 # Stands for the new event's id while the statement is compiled; no event has a negative id.
@@ -143,11 +143,9 @@ class Tracked:
         """Add to the rollup what the write changed; call it after the save or delete, in the same transaction."""
         instance, events = self.instance, self.events
         if isinstance(instance, Event) and self.created:
-            _add_new_event(instance.pk)  # nothing before: its figures are the difference
+            _add_new_event(instance.pk)  # nothing before, and its id known only now: its figures are the difference
             return
-        if isinstance(instance, Event) and instance.pk is not None:
-            events = Q(pk=instance.pk)  # a new event has its id only now
-        elif isinstance(instance, Site) and instance.pk is not None:
+        if isinstance(instance, Site) and instance.pk is not None:
             events = events | Q(site_id=instance.pk)  # a new site's own id
         _apply(_difference(contributions(events), self.before))
 
