@@ -1,6 +1,7 @@
 """What is measured on a prepared size: the pages, their SQL floor, concurrent recording and the import."""
 
 import json
+import os
 import re
 import secrets
 import statistics
@@ -268,6 +269,9 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         # CPU seconds per save: the workers' (Python), their backends' (PostgreSQL) and the clients'.
         "cpu_ms_per_save": {key.removesuffix("_seconds"): seconds * 1000 / len(successes) for key, seconds in cpu.items()}
         if cpu and successes else None,
+        # What the run got of the machine (the rest went to other work), and what it has.
+        "cores_used": sum(cpu.values()) / elapsed if cpu and elapsed > 0 else None,
+        "machine_cores": os.cpu_count(),
         "events_stored": stored,
         "lost_updates": len(successes) - stored,
         "rollup_agrees": rollup,

@@ -122,9 +122,14 @@ def _recording_line(recording: dict) -> str:
     served = (f"; the server's own time median {_ms(recording['server_median_ms'])} ms, "
               f"{'/'.join(str(count) for count in queries)} queries a save" if queries else "")
     cpu = recording.get("cpu_ms_per_save")
-    # What the machine's cores can give: every save costs this much CPU somewhere on them.
-    spent = (f" CPU per save: {cpu['python']:.1f} ms in the workers (Python), {cpu['postgresql']:.1f} ms in PostgreSQL, "
-             f"{cpu['clients']:.1f} ms in the clients." if cpu else "")
+    spent = ""
+    if cpu:
+        # What the machine's cores can give: every save costs this much CPU somewhere on them, server and clients.
+        per_save = sum(cpu.values())
+        spent = (f" CPU per save: {cpu['python']:.1f} ms in the workers (Python), {cpu['postgresql']:.1f} ms in "
+                 f"PostgreSQL, {cpu['clients']:.1f} ms in the clients; the run had {recording['cores_used']:.2f} of the "
+                 f"machine's {recording['machine_cores']} cores on average; all {recording['machine_cores']} would allow "
+                 f"{recording['machine_cores'] * 1000 / per_save:.0f} saves/s.")
     return (
         f"Recording 签约: {recording['clients']} clients for {recording['seconds']:.1f} s"
         f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "

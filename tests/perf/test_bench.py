@@ -27,6 +27,7 @@ from perf.bench import (
     measure_reuse_pages,
     parse_import_output,
     percentile,
+    recording_report,
     report,
 )
 
@@ -225,6 +226,40 @@ def test_a_database_other_than_postgresql_is_refused():
     assert not Path("never-created.sqlite3").exists()
 
 
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ("5000,20000", "--only recording 时 --sizes 只取一个规模：大于 0 的企业数量（收到“5000,20000”）。"),
+        ("0", "--only recording 时 --sizes 只取一个规模：大于 0 的企业数量（收到“0”）。"),
+    ],
+)
+def test_the_recording_alone_takes_one_size(sizes, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", only="recording", sizes=sizes, database_url="postgres://postgres@127.0.0.1:1/never_touched")
+
+    assert str(refused.value) == message
+
+
+def test_the_recording_report_gives_the_rate_the_server_s_share_and_the_machine_s_ceiling():
+    recording = {"clients": 16, "seconds": 10.0, "ran_out": False, "successes": 1500, "failures": 0, "failure_kinds": [],
+                 "per_second": 150.0, "median_ms": 90.0, "p95_ms": 130.0, "server_median_ms": 12.5, "queries_per_save": [8],
+                 "cpu_ms_per_save": {"python": 7.5, "postgresql": 2.0, "clients": 0.5}, "cores_used": 1.5, "machine_cores": 2,
+                 "events_stored": 1500, "lost_updates": 0, "rollup_agrees": True,
+                 "counts": {"towns": 108, "enterprises": 5267, "events": 17827}}
+    results = {"config": {"only": "recording", "clients": 16, "workers": 4, "cache": "redis"},
+               "recordings": {"5000": recording}, "wall_seconds": 60.0}
+
+    table = recording_report(results)
+
+    assert "5,000 generated enterprises (5,267 in all, 17,827 events, 108 towns)." in table
+    assert ("Recording 签约: 16 clients for 10.0 s: 1500 saved (150/s), 0 refused, median 90.0 ms, p95 130.0 ms; "
+            "the server's own time median 12.5 ms, 8 queries a save. CPU per save: 7.5 ms in the workers (Python), "
+            "2.0 ms in PostgreSQL, 0.5 ms in the clients; the run had 1.50 of the machine's 2 cores on average; "
+            "all 2 would allow 200 saves/s.") in table
+    assert "| recording p95 < 100 ms | 130.0 ms | MISS |" in table
+    assert "| no lost update | 1500 saved, 1500 stored, rollup agrees | PASS |" in table
+
+
 # One tiny run ------------------------------------------------------------------------------------
 
 
@@ -288,6 +323,31 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     for key, _label, _path in REUSE_PAGES:
         page = large["reuse_pages"][key]
         assert page.get("skipped") == "no such page yet" or page["median_ms"] > 0, page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark runs with the PostgreSQL suite")
+@pytest.mark.skipif(not postgresql_reachable(), reason="the benchmark needs PostgreSQL on 127.0.0.1:5432")
+@pytest.mark.skipif(not gunicorn_installed(), reason="the benchmark needs gunicorn")
+def test_the_recording_alone_measures_saves_at_one_size_and_loses_none(tmp_path):
+    raw = tmp_path / "bench.json"
+    out = StringIO()
+
+    call_command(
+        "bench", only="recording", sizes="40", towns=3, workers=2, clients=4, record_seconds=2, port=free_port(),
+        database_url=BENCH_TEST_DATABASE_URL, reuse_base=True, json_path=str(raw), stdout=out, stderr=StringIO(),
+    )
+
+    table = out.getvalue()
+    results = json.loads(raw.read_text())
+    recording = results["recordings"]["40"]
+    assert "sizes" not in results and "import" not in results  # no page, no import: the recording alone
+    assert recording["successes"] > 0 and recording["events_stored"] == recording["successes"]
+    assert recording["rollup_agrees"] is True
+    # Every save the same number of queries, whichever enterprise and town.
+    assert len(recording["queries_per_save"]) == 1
+    assert recording["cpu_ms_per_save"]["python"] > 0 and recording["cpu_ms_per_save"]["postgresql"] > 0
+    assert table.split("| no lost update | ")[1].split("\n")[0].endswith("| PASS |")
 
 
 # The evaluation's part ---------------------------------------------------------------------------
