@@ -125,8 +125,10 @@ def event_correct(
         current.occurred_on = on
     if note is not None:
         current.note = note
-    save_validated(current, user=user, bump_version=True)
-    photos_add(event=current, uploads=photos, phase=phase, user=user)
+    # Atomic and under the subject's lock, as _event_create.
+    save_validated(current, user=user, bump_version=True, savepoint=False, locked=True)
+    if photos:
+        photos_add(event=current, uploads=photos, phase=phase, user=user)
     return current
 
 
