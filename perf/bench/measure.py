@@ -172,11 +172,13 @@ def figures_agree(floor: dict, summary: dict) -> bool:
 
 
 def measure_recording(config: BenchConfig, server: GunicornServer | None = None) -> dict:
-    """CLIENTS signed-in users record 签约 for disjoint enterprises through the page's form for RECORD_SECONDS.
+    """CLIENTS signed-in users record 签约 or 腾退 for disjoint enterprises through the page's form for RECORD_SECONDS.
 
-    签约 counts in the figures, so the writers also race on the monthly rollup of
-    their towns. Then check no update was lost: the events stored equal the
-    successful answers, and the rollup agrees with the events (verify_rollups).
+    签约 for those with nothing from 签约 on, 腾退 for those signed whose site is not
+    vacated (twice the subjects 签约 alone has at 5,000 enterprises). Both count in
+    the figures, so the writers also race on the monthly rollup of their towns.
+    Then check no update was lost: the events stored equal the successful answers,
+    and the rollup agrees with the events (verify_rollups).
     With SERVER (on this machine), also the CPU time the save took: its workers', its PostgreSQL backends' and
     the clients'.
     """
@@ -184,17 +186,22 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
     # Two days back: never "in the future" on either side of a time zone, and after every earlier stage
     # of the enterprises chosen (stages must be dated in order).
     on = timezone.localdate() - timedelta(days=2)
-    subjects = [row[0] for row in fetch(
+    subjects = fetch(
         config.database_url,
-        "SELECT e.id FROM clearance_enterprise e WHERE NOT EXISTS (SELECT 1 FROM clearance_event ev "
+        "SELECT e.id, CASE WHEN signed.id IS NULL THEN %(signed)s ELSE %(vacated)s END FROM clearance_enterprise e "
+        "LEFT JOIN clearance_event signed ON signed.enterprise_id = e.id AND signed.stage = %(signed)s "
+        # Nothing after 签约 (nor dated after ON: stages are dated in order), and for 腾退 a site not vacated yet.
+        "WHERE NOT EXISTS (SELECT 1 FROM clearance_event ev WHERE ev.enterprise_id = e.id "
+        "                  AND (ev.stage >= %(vacated)s OR ev.occurred_on > %(on)s)) "
+        "AND (signed.id IS NULL OR NOT EXISTS (SELECT 1 FROM clearance_event site_event WHERE site_event.site_id = e.site_id)) "
         # A fixed shuffle over the whole table spreads the writers over towns and sites, as officials are.
-        "WHERE ev.enterprise_id = e.id AND (ev.stage >= %s OR ev.occurred_on > %s)) ORDER BY md5(e.id::text) LIMIT %s",
-        [Stage.SIGNED.value, on, wanted],
-    )]
+        "ORDER BY md5(e.id::text) LIMIT %(wanted)s",
+        {"signed": Stage.SIGNED.value, "vacated": Stage.VACATED.value, "on": on, "wanted": wanted},
+    )
     if not subjects:
-        raise BenchError(_("No enterprise is left to record 签约 for."))
+        raise BenchError(_("No enterprise is left to record 签约 or 腾退 for."))
     marker = f"bench-{secrets.token_hex(6)}"
-    form = {"stage": str(Stage.SIGNED.value), "occurred_on": on.isoformat(), "note": marker, "phase": ""}
+    form = {"occurred_on": on.isoformat(), "note": marker, "phase": ""}
     clients = [HttpClient(config.port) for _client in range(config.clients)]
     latencies: list[list[float]] = [[] for _client in clients]
     # What the server says of each save: its own time (Server-Timing app, without the wait for a worker) and queries.
@@ -215,11 +222,11 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         go.wait()
         if sign_in_errors:
             return
-        for enterprise in subjects[index::len(clients)]:
+        for enterprise, stage in subjects[index::len(clients)]:
             if time.perf_counter() >= deadline_box["deadline"]:
                 break
             try:
-                response = clients[index].post(f"/enterprises/{enterprise}/events/new/", form)
+                response = clients[index].post(f"/enterprises/{enterprise}/events/new/", {"stage": str(stage), **form})
             except OSError as error:
                 failures[index].append(type(error).__name__)
                 continue

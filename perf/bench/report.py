@@ -131,7 +131,7 @@ def _recording_line(recording: dict) -> str:
                  f"machine's {recording['machine_cores']} cores on average; all {recording['machine_cores']} would allow "
                  f"{recording['machine_cores'] * 1000 / per_save:.0f} saves/s.")
     return (
-        f"Recording 签约: {recording['clients']} clients for {recording['seconds']:.1f} s"
+        f"Recording 签约 and 腾退: {recording['clients']} clients for {recording['seconds']:.1f} s"
         f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "
         f"{recording['successes']} saved ({recording['per_second']:.0f}/s), {recording['failures']} refused{kinds}, "
         f"median {_ms(recording['median_ms'])} ms, p95 {_ms(recording['p95_ms'])} ms{served}.{spent}"

@@ -252,7 +252,7 @@ def test_the_recording_report_gives_the_rate_the_server_s_share_and_the_machine_
     table = recording_report(results)
 
     assert "5,000 generated enterprises (5,267 in all, 17,827 events, 108 towns)." in table
-    assert ("Recording 签约: 16 clients for 10.0 s: 1500 saved (150/s), 0 refused, median 90.0 ms, p95 130.0 ms; "
+    assert ("Recording 签约 and 腾退: 16 clients for 10.0 s: 1500 saved (150/s), 0 refused, median 90.0 ms, p95 130.0 ms; "
             "the server's own time median 12.5 ms, 8 queries a save. CPU per save: 7.5 ms in the workers (Python), "
             "2.0 ms in PostgreSQL, 0.5 ms in the clients; the run had 1.50 of the machine's 2 cores on average; "
             "all 2 would allow 200 saves/s.") in table
