@@ -41,7 +41,8 @@ GOAL_STATIC_MAX_AGE_SECONDS = 365 * 24 * 60 * 60
 # Lighthouse, mobile preset: each category's score on every page, out of 100.
 GOAL_LIGHTHOUSE = {"performance": 95, "accessibility": 100, "best-practices": 100}
 
-# The pages, by key: (label, who opens it). Their paths are found by following the demo's links (pages.py).
+# The pages, by key: (label, who opens it, None signed out). Their paths are found by following the demo's links
+# (pages.py).
 PAGES = {
     "dashboard": ("dashboard", "leader"),
     "town": ("town page", "leader"),
@@ -58,6 +59,8 @@ PAGES = {
     "reuse": ("reuse", "leader"),
     "reuse_commitments": ("commitments", "leader"),
     "project": ("project page", "leader"),
+    # Signed out: the first page everyone opens.
+    "login": ("sign-in page", None),
 }
 # What the browser bench opens by default: the pages that draw charts.
 BROWSER_DEFAULT_PAGES = ("dashboard", "town")

@@ -29,14 +29,17 @@ FIXED = {
     "reuse": "/reuse/",
     "reuse_commitments": "/reuse/commitments/",
     "reuse_projects": "/projects/",
+    "login": "/accounts/login/",
 }
+# The language the users read, whatever the browser's (headless Chromium asks for English).
+LANGUAGE_COOKIE = "django_language=zh-hans"
 
 
 @dataclass
 class Page:
     key: str
     label: str
-    user: str
+    user: str | None
     path: str | None
     note: str = ""
 
@@ -94,9 +97,9 @@ def find_pages(port: int, keys: tuple[str, ...]) -> list[Page]:
     return pages
 
 
-def session_cookies(port: int, pages: list[Page]) -> dict[str, str]:
-    """A Cookie header per user who opens PAGES (leader, official): signed in, in Chinese as the users read it."""
-    return {
-        user: f"sessionid={signed_in(port, user).cookies['sessionid']}; django_language=zh-hans"
-        for user in sorted({page.user for page in pages if page.path})
-    }
+def session_cookies(port: int, pages: list[Page]) -> dict[str | None, str]:
+    """A Cookie header per user who opens PAGES (leader, official; None signed out), in Chinese as the users read."""
+    cookies: dict[str | None, str] = {None: LANGUAGE_COOKIE}
+    for user in sorted({page.user for page in pages if page.path and page.user}):
+        cookies[user] = f"sessionid={signed_in(port, user).cookies['sessionid']}; {LANGUAGE_COOKIE}"
+    return cookies

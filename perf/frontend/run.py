@@ -63,7 +63,7 @@ def bench_browser(site_config: SiteConfig, keys: tuple[str, ...], runs: int) -> 
                     if page.path:
                         visits = []
                         for run in range(1, runs + 1):
-                            log(f"{page.path} as {page.user}, run {run} of {runs}: cold, then warm")
+                            log(f"{page.path} as {page.user or 'nobody'}, run {run} of {runs}: cold, then warm")
                             visits.append(measure_page(browser, site.url, page.path,
                                                        browser_cookies(site.url, cookies[page.user])))
                         entry.update(cold=median_visit([visit["cold"] for visit in visits]),
@@ -93,7 +93,7 @@ def lighthouse(site_config: SiteConfig, keys: tuple[str, ...], reports_dir: Path
             for page in pages:
                 entry = {"key": page.key, "label": page.label, "path": page.path, "note": page.note}
                 if page.path:
-                    log(f"lighthouse {page.path} as {page.user}")
+                    log(f"lighthouse {page.path} as {page.user or 'nobody'}")
                     try:
                         entry.update(run_lighthouse(command, site.url + page.path, cookies[page.user],
                                                     folder / f"{page.key}.json", desktop=desktop))
