@@ -112,7 +112,8 @@ class NetworkRecorder:
         return self.requests.get(event["requestId"]) if self.recording else None
 
     def _sent(self, event: dict) -> None:
-        if self.recording:
+        # data: URLs (Bootstrap's icons) are part of a style sheet already transferred: not requests.
+        if self.recording and not event["request"]["url"].startswith("data:"):
             self.requests[event["requestId"]] = {
                 "url": event["request"]["url"], "type": event.get("type", "Other"), "status": None,
                 "from_cache": False, "cache_control": None, "bytes": 0, "finished": False, "failed": None,
