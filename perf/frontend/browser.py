@@ -116,7 +116,8 @@ class NetworkRecorder:
         if self.recording and not event["request"]["url"].startswith("data:"):
             self.requests[event["requestId"]] = {
                 "url": event["request"]["url"], "type": event.get("type", "Other"), "status": None,
-                "from_cache": False, "cache_control": None, "bytes": 0, "finished": False, "failed": None,
+                "from_cache": False, "cache_control": None, "encoding": None, "bytes": 0, "finished": False,
+                "failed": None,
             }
 
     def _from_cache(self, event: dict) -> None:
@@ -129,7 +130,7 @@ class NetworkRecorder:
             headers = {name.lower(): value for name, value in response.get("headers", {}).items()}
             request.update(
                 type=event.get("type", request["type"]), status=response.get("status"),
-                cache_control=headers.get("cache-control"),
+                cache_control=headers.get("cache-control"), encoding=headers.get("content-encoding"),
                 from_cache=request["from_cache"] or bool(response.get("fromDiskCache"))
                 or bool(response.get("fromPrefetchCache")) or bool(response.get("fromServiceWorker")),
             )
@@ -158,6 +159,11 @@ def summarize(requests: list[dict]) -> dict:
         # What a repeat visit should not fetch again: anything but the page itself.
         "network_beyond_document": sorted(request["url"] for request in network if request["type"] != "Document"),
         "failed": sorted(f"{request['url']}: {request['failed']}" for request in requests if request["failed"]),
+        # How the static files travelled: br (whitenoise with Brotli installed), gzip, or as they are.
+        "static_encodings": sorted({
+            request["encoding"] or "identity" for request in requests
+            if "/static/" in request["url"] and not request["from_cache"] and request["status"] == 200
+        }),
         "static_cache_control": sorted({
             request["cache_control"] or "" for request in requests
             if "/static/" in request["url"] and not request["from_cache"] and request["status"] == 200

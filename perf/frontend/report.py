@@ -94,7 +94,9 @@ def browser_report(results: dict, title: str) -> str:
                 f"{visit['network_requests']} / {visit['cached_requests']} | {seconds(visit['first_paint'])} | "
                 f"{seconds(visit['first_contentful_paint'])} | {seconds(visit['lcp'])} | {charts_cell(visit)} |"
             )
-    lines += ["", "Bytes by resource type, first visit:", "",
+    encodings = sorted({value for page in results["pages"] if "cold" in page
+                        for value in page["cold"]["static_encodings"]})
+    lines += ["", "Bytes by resource type, first visit (static files sent " + (", ".join(encodings) or "—") + "):", "",
               "| page | " + " | ".join(RESOURCE_TYPES) + " | other |", "|---|" + "---:|" * (len(RESOURCE_TYPES) + 1)]
     for page in results["pages"]:
         if "cold" in page:

@@ -94,7 +94,8 @@ def visit(**changes) -> dict:
     return {
         "bytes": 200_000, "bytes_by_type": {"Document": 20_000, "Script": 150_000, "Stylesheet": 30_000},
         "requests": 6, "network_requests": 6, "cached_requests": 0, "network_beyond_document": [], "failed": [],
-        "static_cache_control": ["max-age=315360000, public, immutable"], "first_paint": 800.0,
+        "static_cache_control": ["max-age=315360000, public, immutable"], "static_encodings": ["br"],
+        "first_paint": 800.0,
         "first_contentful_paint": 800.0, "lcp": 900.0, "charts": 6, "charts_in_view": 1, "charts_drawn": 1500.0,
         "charts_source": "mark", "charts_timed_out": False, "dom_content_loaded": 1200.0, "load": 1300.0,
         **changes,
@@ -239,6 +240,8 @@ def test_the_dashboard_on_a_slow_phone_is_drawn_and_a_repeat_visit_fetches_only_
     # The first visit fetched the page, its style sheets and scripts; the repeat visit took them from the cache.
     assert cold["bytes_by_type"]["Stylesheet"] > 10_000 and cold["bytes_by_type"]["Script"] > 10_000
     assert warm["network_beyond_document"] == [] and warm["cached_requests"] >= 3
+    # Compressed at collectstatic with Brotli, which every browser asks for.
+    assert cold["static_encodings"] == ["br"]
     assert warm["bytes"] < cold["bytes"] / 2
     # Drawn and painted, in order, on the throttled phone.
     assert cold["charts"] > 0 and cold["charts_drawn"] is not None
