@@ -48,14 +48,19 @@ WATCH_SCRIPT = """
     for (let index = 3; index < pixels.length; index += 4) { if (pixels[index]) { return true; } }
     return false;
   }
+  watch.inView = inView;
+  watch.drawn = drawn;
   const timer = setInterval(() => {
-    if (performance.getEntriesByName("%(mark)s", "mark").length) { clearInterval(timer); return; }
     if (document.readyState === "loading") { return; }
     const all = Array.from(document.querySelectorAll("[data-chart]"));
     const charts = all.filter(inView);
     watch.chartsInView = charts.length;
+    if (performance.getEntriesByName("%(mark)s", "mark").length) { clearInterval(timer); return; }
     // With none in view (a phone, charts below the fold) a page that draws them all at once is timed by all.
-    if ((charts.length ? charts : all).every(drawn)) { watch.chartsPolledAt = performance.now(); clearInterval(timer); }
+    if (all.length && (charts.length ? charts : all).every(drawn)) {
+      watch.chartsPolledAt = performance.now();
+      clearInterval(timer);
+    }
   }, 50);
   setTimeout(() => clearInterval(timer), %(timeout)d);
 })();
@@ -66,6 +71,20 @@ CHARTS_SETTLED = """() => {
   return performance.getEntriesByName("%(mark)s", "mark").length > 0 || watch.chartsPolledAt !== null
     || document.querySelectorAll("[data-chart]").length === 0;
 }""" % {"mark": CHARTS_MARK}
+
+# After the visit: the first chart out of view scrolled to the middle of the screen, as a reader scrolls down to
+# it; how long until it is drawn (ms), or null when every chart was in view or it is not drawn within 10 s.
+SCROLL_TO_CHART = """() => new Promise((resolve) => {
+  const watch = window.__frontendWatch;
+  const chart = Array.from(document.querySelectorAll("[data-chart]")).find((element) => !watch.inView(element));
+  if (!chart) { resolve(null); return; }
+  chart.scrollIntoView({block: "center"});
+  const start = performance.now();
+  (function check() {
+    const waited = performance.now() - start;
+    if (watch.drawn(chart)) { resolve(waited); } else if (waited > 10000) { resolve(null); } else { setTimeout(check, 20); }
+  })();
+})"""
 
 READ_METRICS = """() => {
   const paints = {};
@@ -194,12 +213,14 @@ def visit(page, recorder: NetworkRecorder, url: str) -> dict:
         pass
     metrics = page.evaluate(READ_METRICS)
     figures = summarize(recorder.stop())
+    scrolled_chart_ms = page.evaluate(SCROLL_TO_CHART) if metrics["charts"] else None
     charts_ms = metrics["charts_mark"] if metrics["charts_mark"] is not None else metrics["charts_polled"]
     return {
         **figures,
         **{key: metrics[key] for key in ("first_paint", "first_contentful_paint", "lcp", "charts", "charts_in_view",
                                          "dom_content_loaded", "load")},
         "charts_drawn": charts_ms,
+        "scrolled_chart_drawn": scrolled_chart_ms,
         "charts_source": "mark" if metrics["charts_mark"] is not None else ("polled" if charts_ms is not None else None),
         "charts_timed_out": charts_timed_out and metrics["charts"] > 0,
     }

@@ -36,6 +36,14 @@ def charts_cell(visit: dict) -> str:
     return seconds(visit["charts_drawn"]) + (" (polled)" if visit["charts_source"] == "polled" else "")
 
 
+def scrolled_cell(visit: dict) -> str:
+    if visit["charts"] == 0:
+        return "no chart"
+    if visit["scrolled_chart_drawn"] is None:
+        return "all in view" if visit["charts_in_view"] == visit["charts"] else "not drawn"
+    return f"{visit['scrolled_chart_drawn']:,.0f} ms"
+
+
 def max_age(cache_control: str) -> int | None:
     for part in cache_control.split(","):
         name, _equals, value = part.strip().partition("=")
@@ -80,19 +88,22 @@ def browser_report(results: dict, title: str) -> str:
         f"{CPU_SLOWDOWN}× slower; gunicorn ({config['workers']} workers, DEBUG off, compressed manifest storage) on "
         f"{config['database']} with the demo. Times from navigation start, median of {config['runs']} run(s); a "
         "cold visit has an empty cache, a warm one comes back in the same context.", "",
-        "| page | visit | transferred | requests (network / cache) | first paint | FCP | LCP | charts drawn |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| page | visit | transferred | requests (network / cache) | first paint | FCP | LCP | charts drawn "
+        "(in view) | a chart below, once scrolled to |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for page in results["pages"]:
         if "cold" not in page:
-            lines.append(f"| {page['label']} | — | {page['note']} | | | | | |")
+            lines.append(f"| {page['label']} | — | {page['note']} | | | | | | |")
             continue
         for name in ("cold", "warm"):
             visit = page[name]
             lines.append(
                 f"| {page['label']} `{page['path']}` | {name} | {kilobytes(visit['bytes'])} | "
                 f"{visit['network_requests']} / {visit['cached_requests']} | {seconds(visit['first_paint'])} | "
-                f"{seconds(visit['first_contentful_paint'])} | {seconds(visit['lcp'])} | {charts_cell(visit)} |"
+                f"{seconds(visit['first_contentful_paint'])} | {seconds(visit['lcp'])} | {charts_cell(visit)}"
+                + (f" ({visit['charts_in_view']} of {visit['charts']})" if visit["charts"] else "")
+                + f" | {scrolled_cell(visit)} |"
             )
     encodings = sorted({value for page in results["pages"] if "cold" in page
                         for value in page["cold"]["static_encodings"]})
