@@ -34,7 +34,8 @@ def served_gzipped(path: str) -> int:
 
 
 @pytest.fixture
-def leader_client(client, demo_db):
+def leader_client(client, demo_db, db):
+    # `db` too: pytest-django sets the test database up only for the tests that ask for it.
     client.force_login(get_user_model().objects.get(username="leader"))
     return client
 
