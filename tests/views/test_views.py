@@ -269,7 +269,7 @@ def test_templates_reference_only_static_files_that_exist():
     }
 
     assert referenced[TEMPLATES_DIR / "base.html"] == sorted(BASE_ASSETS)
-    assert referenced[TEMPLATES_DIR / "clearance/includes/_echarts.html"] == ["vendor/echarts/echarts.min.js"]
+    assert referenced[TEMPLATES_DIR / "clearance/includes/_echarts.html"] == ["vendor/echarts/echarts.custom.min.js"]
     missing = [(path.name, asset) for path, assets in referenced.items() for asset in assets if not finders.find(asset)]
     assert missing == []
 
