@@ -24,6 +24,9 @@ help:
 	@echo "make restore   restore an archive: make restore BACKUP=file.tar.gz [FORCE=1 to replace existing data]"
 	@echo "make soak      30 minutes of mixed traffic against gunicorn (PostgreSQL and Redis needed): make soak"
 	@echo "               [SOAK_MINUTES=30] [SOAK_ARGS=...]; the task worker runs beside gunicorn; report in soak-report.md"
+	@echo "make lighthouse Lighthouse (mobile preset, tools/lighthouse/, npm ci when missing) with Debian's Chromium on"
+	@echo "               every page a user opens, signed in, against gunicorn as in production with the demo: one"
+	@echo "               table of scores, LCP, TBT and bytes, then the failing audits. [LIGHTHOUSE_ARGS=\"--pages board\"]"
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -91,3 +94,18 @@ SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pinghu_soak
 soak: export DEBUG ?= 1
 soak: $(STAMP)
 	$(VPY) manage.py soak --minutes $(SOAK_MINUTES) --database-url "$(SOAK_DATABASE_URL)" --markdown soak-report.md $(SOAK_ARGS)
+
+# Lighthouse (docs/performance.md, "The browser bench and Lighthouse"): the version pinned by tools/lighthouse's
+# package-lock.json, installed by `npm ci` when node_modules is missing or older than the lock file.
+.PHONY: lighthouse
+LIGHTHOUSE_DIR = tools/lighthouse
+# npm ci writes this copy of the lock file last.
+LIGHTHOUSE_INSTALLED = $(LIGHTHOUSE_DIR)/node_modules/.package-lock.json
+
+$(LIGHTHOUSE_INSTALLED): $(LIGHTHOUSE_DIR)/package.json $(LIGHTHOUSE_DIR)/package-lock.json
+	cd $(LIGHTHOUSE_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+lighthouse: export DEBUG ?= 1
+lighthouse: $(STAMP) $(LIGHTHOUSE_INSTALLED)
+	$(VPY) manage.py lighthouse $(LIGHTHOUSE_ARGS)

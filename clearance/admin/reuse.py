@@ -11,7 +11,7 @@ from ..forms import validate_event_date
 from ..services.reuse import PROJECT_FIELDS
 from ..models import Project, ProjectEvent, ProjectPhoto, ProjectSite, ReuseMonthlyFigure
 from .base import ClearanceAdmin, ServiceInline, ServiceModelForm, VersionedForm, form_values
-from .events import photo_changes, preview
+from .events import PhotoAdmin, PhotoInline
 
 
 def _current_version(project: Project) -> int:
@@ -85,27 +85,11 @@ class ProjectPhotoForm(ServiceModelForm):
         return image
 
 
-class ProjectPhotoInline(ServiceInline):
+class ProjectPhotoInline(PhotoInline):
+    """A project stage's photos: the clearance photos' inline on the other photo model (photo_add takes either event)."""
+
     model = ProjectPhoto
     form = ProjectPhotoForm
-    fields = ["image", "phase", "caption", "preview"]
-    readonly_fields = ["preview"]
-
-    @admin.display(description=_("preview"))
-    def preview(self, obj):
-        return preview(obj)
-
-    def service_create(self, request, obj, form):
-        return services.photo_add(
-            event=obj.event, upload=form.cleaned_data["image"], phase=obj.phase, caption=obj.caption,
-            user=request.user,
-        )
-
-    def service_update(self, request, obj, form):
-        return services.photo_update(photo=obj, user=request.user, **photo_changes(form))
-
-    def service_delete(self, request, obj):
-        services.photo_delete(photo=obj, user=request.user)
 
 
 class ProjectEventForm(VersionedForm):
@@ -174,34 +158,12 @@ class ProjectEventAdmin(ClearanceAdmin):
 
 
 @admin.register(ProjectPhoto)
-class ProjectPhotoAdmin(ClearanceAdmin):
+class ProjectPhotoAdmin(PhotoAdmin):
+    """A project stage's photos: the clearance photos' admin on the other photo model, with the project to search by."""
+
     form = ProjectPhotoForm
-    list_display = ["__str__", "event", "phase", "uploaded_by", "uploaded_at", "preview"]
     list_select_related = ["event__project", "uploaded_by"]
-    list_filter = ["phase"]
     search_fields = ["caption", "event__project__name"]
-    autocomplete_fields = ["event"]
-    date_hierarchy = "uploaded_at"
-    fields = ["event", "image", "phase", "caption", "preview", "uploaded_by", "uploaded_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        read_only = ["preview", "uploaded_by", "uploaded_at"]
-        return ["event", "image", *read_only] if obj else read_only
-
-    def service_save(self, request, obj, form, change):
-        if change:
-            return services.photo_update(photo=obj, user=request.user, **photo_changes(form))
-        return services.photo_add(
-            event=obj.event, upload=form.cleaned_data["image"], phase=obj.phase, caption=obj.caption,
-            user=request.user,
-        )
-
-    def service_delete(self, request, obj):
-        services.photo_delete(photo=obj, user=request.user)
-
-    @admin.display(description=_("preview"))
-    def preview(self, obj):
-        return preview(obj)
 
 
 @admin.register(ReuseMonthlyFigure)

@@ -62,11 +62,14 @@ def server_environment(database_url: str, redis_url: str = "") -> dict[str, str]
     return environment
 
 
-def manage(database_url: str, *arguments: str, timeout: float = 3600) -> subprocess.CompletedProcess:
-    """Run `manage.py ARGUMENTS` against DATABASE_URL; raise BenchError with its output when it fails."""
+def manage(database_url: str, *arguments: str, timeout: float = 3600,
+           environment: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `manage.py ARGUMENTS` against DATABASE_URL (ENVIRONMENT adds to server_environment's); raise BenchError
+    with its output when it fails."""
     result = subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *arguments],
-        cwd=settings.BASE_DIR, env=server_environment(database_url), capture_output=True, text=True, timeout=timeout,
+        cwd=settings.BASE_DIR, env={**server_environment(database_url), **(environment or {})},
+        capture_output=True, text=True, timeout=timeout,
     )
     if result.returncode != 0:
         raise BenchError(f"manage.py {' '.join(arguments)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")

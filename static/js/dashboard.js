@@ -1,5 +1,11 @@
 /* Draw the dashboard's and town page's charts with the vendored ECharts, from the JSON the page embeds
-   with json_script: [data-chart] elements name their data (data-chart-source) and kind (trend or towns). */
+   with json_script: [data-chart] elements name their data (data-chart-source) and kind (trend, towns, classes,
+   economy). Loaded deferred after echarts.custom.min.js, so both have run once the page is parsed.
+
+   A chart is drawn when it comes near the screen (IntersectionObserver): on a phone on a slow network the
+   charts further down cost nothing until they are read. Those near it at load are drawn at once; then the
+   performance mark "charts-drawn" is set (detail.drawn: how many were), which the browser bench times.
+   Printing draws any chart not yet drawn (beforeprint), without animation so the paper has the whole of each. */
 (function () {
   "use strict";
 
@@ -7,8 +13,18 @@
   var METRIC_COLORS = ["#0d6efd", "#198754", "#6f42c1"];
   var GRADE_COLORS = ["#198754", "#0d6efd", "#ffc107", "#dc3545"];
 
+  // Near the screen means within this much of it: a chart is drawn just before it scrolls in.
+  var NEAR = "200px 0px";
+  var DRAWN_MARK = "charts-drawn";
+
+  var parsed = {};
+
   function embedded(element) {
-    return JSON.parse(document.getElementById(element.dataset.chartSource).textContent);
+    var source = element.dataset.chartSource;
+    if (!(source in parsed)) {
+      parsed[source] = JSON.parse(document.getElementById(source).textContent);
+    }
+    return parsed[source];
   }
 
   function formatNumber(value, unit) {
@@ -56,9 +72,7 @@
     };
   }
 
-  function townsOption(chart, element) {
-    // One band of three bars per town: tall enough to read on a phone.
-    element.style.height = Math.max(260, chart.towns.length * 54 + 90) + "px";
+  function townsOption(chart) {
     var series = chart.series.map(function (each, index) {
       return {
         name: each.label,
@@ -97,9 +111,8 @@
     };
   }
 
-  function classesOption(chart, element) {
+  function classesOption(chart) {
     // The evaluation's classes per town, stacked: one bar a town, A to D from green to red.
-    element.style.height = Math.max(220, chart.towns.length * 30 + 80) + "px";
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0, textStyle: { fontSize: 11 } },
@@ -146,33 +159,83 @@
       return economyOption(chart);
     }
     if (element.dataset.chart === "towns") {
-      return townsOption(chart, element);
+      return townsOption(chart);
     }
     if (element.dataset.chart === "classes") {
-      return classesOption(chart, element);
+      return classesOption(chart);
     }
     return trendOption(chart, element.dataset.metric);
   }
 
-  function draw() {
+  // The bar charts of towns grow with the number of towns; their boxes take that height before anything is
+  // drawn, so the charts below stay where they are as those above appear.
+  function setHeight(element) {
+    var chart;
+    if (element.dataset.chart === "towns") {
+      // One band of three bars per town: tall enough to read on a phone.
+      chart = embedded(element);
+      element.style.height = Math.max(260, chart.towns.length * 54 + 90) + "px";
+    } else if (element.dataset.chart === "classes") {
+      chart = embedded(element);
+      element.style.height = Math.max(220, chart.towns.length * 30 + 80) + "px";
+    }
+  }
+
+  function start() {
     if (typeof echarts === "undefined") {
+      // The library did not load: the tables for screen readers hold the same figures.
       return;
     }
+    var elements = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
     var instances = [];
-    document.querySelectorAll("[data-chart]").forEach(function (element) {
+    if (!elements.length) {
+      performance.mark(DRAWN_MARK, { detail: { drawn: 0 } });
+      return;
+    }
+
+    function draw(element, animate) {
+      if (echarts.getInstanceByDom(element)) {
+        return;
+      }
       var option = optionFor(element);
+      option.animation = animate;
       var instance = echarts.init(element, null, { renderer: "canvas" });
       instance.setOption(option);
       instances.push(instance);
-    });
+    }
+
+    elements.forEach(setHeight);
     window.addEventListener("resize", function () {
       instances.forEach(function (instance) { instance.resize(); });
     });
+    window.addEventListener("beforeprint", function () {
+      elements.forEach(function (element) { draw(element, false); });
+    });
+
+    if (!("IntersectionObserver" in window)) {
+      elements.forEach(function (element) { draw(element, true); });
+      performance.mark(DRAWN_MARK, { detail: { drawn: elements.length } });
+      return;
+    }
+    var reportedFirst = false;
+    var observer = new IntersectionObserver(function (entries) {
+      var near = entries.filter(function (entry) { return entry.isIntersecting; });
+      near.forEach(function (entry) {
+        observer.unobserve(entry.target);
+        draw(entry.target, true);
+      });
+      // The first report covers every chart: those near the screen at load are now drawn.
+      if (!reportedFirst) {
+        reportedFirst = true;
+        performance.mark(DRAWN_MARK, { detail: { drawn: near.length } });
+      }
+    }, { rootMargin: NEAR });
+    elements.forEach(function (element) { observer.observe(element); });
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    draw();
+    start();
   }
 })();

@@ -183,3 +183,25 @@ def login(page, live_server, username: str, password: str = DEMO_PASSWORD) -> No
     """
     submit_login(page, live_server, username, password)
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(workspace/.*)?$"))
+
+
+# Scrolls down a screen at a time to the bottom, letting each screen's lazily drawn charts draw.
+_SCROLL_THROUGH = """
+async () => {
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  for (let y = 0; ; y += window.innerHeight / 2) {
+    // Instant: Bootstrap makes the page's own scrolling smooth.
+    window.scrollTo({ top: y, behavior: "instant" });
+    await frame();
+    if (window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1) break;
+  }
+  await frame();
+}
+"""
+
+
+def scroll_through(page) -> None:
+    """Scroll PAGE from top to bottom as a reader would: the charts are drawn as they come into view."""
+    # The page's deferred scripts have run by then, the charts' observer among them.
+    page.wait_for_load_state("domcontentloaded")
+    page.evaluate(_SCROLL_THROUGH)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from clearance.models import Event, Site
 
 from .test_dashboard import DASHBOARD_CHARTS
-from .conftest import login
+from .conftest import login, scroll_through
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,7 @@ def test_csp_dashboard_draws_its_charts_and_tooltips_without_violation(watched_p
     login(page, live_server, "leader")
 
     visit(page, f"{live_server.url}/")
+    scroll_through(page)
     expect(page.locator("[data-chart] canvas")).to_have_count(DASHBOARD_CHARTS)
     # A tooltip is HTML that ECharts writes with style attributes: the policy lets those through (not scripts).
     chart = page.locator("[data-chart='trend']").first

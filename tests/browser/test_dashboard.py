@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from clearance import selectors
 from clearance.models import Town
 
-from .conftest import login, shot
+from .conftest import login, scroll_through, shot
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +33,10 @@ DASHBOARD_CHARTS = 6
 
 
 def expect_charts_drawn(page, count: int) -> None:
-    """Every chart box holds a canvas ECharts drew into."""
+    """Every chart box holds a canvas ECharts drew into, once the reader has scrolled to it (tests/browser/test_charts.py
+    checks what each chart shows)."""
     expect(page.locator("[data-chart]")).to_have_count(count)
+    scroll_through(page)
     expect(page.locator("[data-chart] canvas")).to_have_count(count)
 
 

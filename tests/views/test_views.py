@@ -25,7 +25,6 @@ BASE_ASSETS = [
     "vendor/bootstrap/bootstrap.min.css",
     "css/app.css",
     "vendor/bootstrap/bootstrap.bundle.min.js",
-    "vendor/htmx/htmx.min.js",
 ]
 
 
@@ -269,9 +268,28 @@ def test_templates_reference_only_static_files_that_exist():
     }
 
     assert referenced[TEMPLATES_DIR / "base.html"] == sorted(BASE_ASSETS)
-    assert referenced[TEMPLATES_DIR / "clearance/includes/_echarts.html"] == ["vendor/echarts/echarts.min.js"]
+    assert referenced[TEMPLATES_DIR / "clearance/includes/_echarts.html"] == ["vendor/echarts/echarts.custom.min.js"]
+    assert referenced[TEMPLATES_DIR / "clearance/includes/_htmx.html"] == ["vendor/htmx/htmx.min.js"]
     missing = [(path.name, asset) for path, assets in referenced.items() for asset in assets if not finders.find(asset)]
     assert missing == []
+
+
+HX_ATTRIBUTE = re.compile(r"\bhx-(?:get|post|put|delete|trigger|swap|target)=")
+
+
+def test_htmx_is_loaded_by_exactly_the_pages_whose_parts_use_it(client, leader):
+    """A phone on site should not fetch htmx for a page that never swaps anything, nor miss it where a part does."""
+    templates = {path: path.read_text(encoding="utf-8") for path in TEMPLATES_DIR.rglob("*.html")}
+    swapping = {path.relative_to(TEMPLATES_DIR).as_posix() for path, text in templates.items() if HX_ATTRIBUTE.search(text)}
+    loading = {path.relative_to(TEMPLATES_DIR).as_posix() for path, text in templates.items()
+               if "clearance/includes/_htmx.html" in text}
+    including = {path.relative_to(TEMPLATES_DIR).as_posix() for path, text in templates.items()
+                 if any(f'include "{part}"' in text for part in swapping)}
+
+    assert swapping == {"clearance/includes/_job_progress.html"}
+    assert loading == including == {"clearance/ledger_job.html", "clearance/evaluation/indicators_job.html"}
+    client.force_login(leader)
+    assert "htmx" not in client.get("/").content.decode().split("</head>")[0].replace("htmx-config", "")
 
 
 @pytest.mark.parametrize("folder", ["bootstrap", "echarts", "htmx"])
