@@ -431,7 +431,9 @@ class TestHandBuiltTowns:
         assert '<div class="visually-hidden">' in page
         # The data lives in the JSON only: no script of the page carries figures of its own.
         scripts = re.findall(r"<script(?![^>]*application/json)[^>]*>(.*?)</script>", page, re.DOTALL)
-        assert [script.strip() for script in scripts] == ["", "", "", ""]
+        # Bootstrap, ECharts and the chart code, each from a file.
+        assert scripts and [script.strip() for script in scripts] == [""] * len(scripts)
+        assert len(re.findall(r"<script\b[^>]*\bsrc=", page)) == 3
 
     # The period, reading rights and errors ----------------------------------------
     @pytest.mark.parametrize(
