@@ -18,6 +18,7 @@ from ..models import Town
 from ..selectors import CampaignSummary
 from ..selectors.reuse import reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from ..tables.town_rows import reuse_town_rows, town_chart_rows
 from .economy import economy_section
 from .register import register_panel, town_register
 from .reuse_panel import reuse_panel
@@ -111,6 +112,8 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
         role = permissions.user_role(user)
         summary = self.summary
         trend = trend_chart(selectors.monthly_trend(year=self.year, month=self.month), summary.city)
+        period = {"year": self.year, "month": self.month}
+        reuse = reuse_panel(reuse_summary(**period))
         context.update(self.period_context())
         context.update(
             role=role,
@@ -121,10 +124,12 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
             trend_chart=trend,
             trend_fallback=trend_fallback(trend),
             town_chart=town_completion_chart(summary),
+            town_chart_rows=town_chart_rows(summary.towns),
             evaluation=evaluation_panel(),
             economy=economy_section(year=self.year, month=self.month),
             register=register_panel(year=self.year, month=self.month),
-            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
+            reuse=reuse,
+            reuse_town_rows=reuse_town_rows(reuse["towns_in_order"], period=period),
         )
         if role == permissions.ROLE_OFFICIAL:
             context["writable_towns"] = list(permissions.writable_towns(user))

@@ -12,6 +12,7 @@ from ..api import metric_json
 from ..choices import INDICATOR_UNITS, METRIC_UNITS, Grade, Indicator, Metric
 from ..selectors import CampaignSummary, ScopeSummary
 from ..selectors import evaluation
+from ..tables.town_rows import evaluation_town_rows
 
 
 def metric_cards(scope: ScopeSummary, progress) -> list[dict]:
@@ -204,7 +205,7 @@ def evaluation_panel() -> dict | None:
     before = {each.town.pk: each for each in towns_before}
     has_before = city_before.total > 0
     rows = [_evaluation_row(each, before.get(each.town.pk)) for each in towns]
-    return {
+    panel = {
         "labels": {"tax": Indicator.TAX_PER_MU.label, "value_added": Indicator.VALUE_ADDED_PER_MU.label,
                    "per_mu_unit": INDICATOR_UNITS[Indicator.TAX_PER_MU]},
         "year": year,
@@ -223,3 +224,5 @@ def evaluation_panel() -> dict | None:
             "labels": {"axis": gettext("Enterprises")},
         },
     }
+    panel["town_rows"] = evaluation_town_rows(panel)
+    return panel
