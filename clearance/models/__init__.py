@@ -1,6 +1,6 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import MonthlyFigure, SiteAncestry
+from .derived import EvaluationTownFigure, MonthlyFigure, SiteAncestry
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -14,6 +14,7 @@ from .targets import BulletinFigure, Target
 __all__ = [
     "EconomyFigure",
     "EconomyYear",
+    "EvaluationTownFigure",
     "PhotoFields",
     "Project",
     "ProjectEvent",

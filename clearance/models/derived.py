@@ -58,3 +58,60 @@ class MonthlyFigure(models.Model):
 
     def __str__(self):
         return f"{self.town} {self.year}-{self.month:02d}"
+
+
+def _sum_field(**options):
+    """A sum of the indicator rows' figures (six decimals each), large enough for a province's year."""
+    return models.DecimalField(max_digits=26, decimal_places=6, **options)
+
+
+class EvaluationTownFigure(models.Model):
+    """Derived, never edited: one town's evaluation of one year — enterprises per class, the land and energy held by
+    classes C and D (and how much of it is in clearance), the candidates, the sums behind 亩均税收 and 亩均增加值.
+
+    The dashboard's evaluation panel and a town's evaluation page read a row per town instead of aggregating a
+    year's indicator rows (a million at province scale). clearance.derived.evaluation_rollup recomputes a year's
+    rows (or some towns') in the transaction of each write that can move them; `verify_rollups` checks them.
+    A town with no row of the year (rows = 0) is not in that year's evaluation.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="+", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    rows = models.IntegerField(default=0)
+    count_a = models.IntegerField(default=0)
+    count_b = models.IntegerField(default=0)
+    count_c = models.IntegerField(default=0)
+    count_d = models.IntegerField(default=0)
+    count_exempt = models.IntegerField(default=0)
+    count_ungraded = models.IntegerField(default=0)
+    land_c = _sum_field(default=Decimal("0"))
+    land_c_in_clearance = _sum_field(default=Decimal("0"))
+    energy_c = _sum_field(default=Decimal("0"))
+    energy_c_in_clearance = _sum_field(default=Decimal("0"))
+    land_d = _sum_field(default=Decimal("0"))
+    land_d_in_clearance = _sum_field(default=Decimal("0"))
+    energy_d = _sum_field(default=Decimal("0"))
+    energy_d_in_clearance = _sum_field(default=Decimal("0"))
+    candidates = models.IntegerField(default=0)
+    # Null where no enterprise with land gives the figure, so that 亩均 is "—" rather than 0.
+    tax = _sum_field(null=True)
+    land_for_tax = _sum_field(null=True)
+    value_added = _sum_field(null=True)
+    land_for_value_added = _sum_field(null=True)
+
+    # The figures, as selectors.evaluation.class_aggregates computes them from the rows.
+    FIGURES = (
+        "rows", "count_a", "count_b", "count_c", "count_d", "count_exempt", "count_ungraded",
+        "land_c", "land_c_in_clearance", "energy_c", "energy_c_in_clearance",
+        "land_d", "land_d_in_clearance", "energy_d", "energy_d_in_clearance",
+        "candidates", "tax", "land_for_tax", "value_added", "land_for_value_added",
+    )
+    MAY_BE_NONE = ("tax", "land_for_tax", "value_added", "land_for_value_added")
+
+    class Meta:
+        verbose_name = _("evaluation figure of a town")
+        verbose_name_plural = _("evaluation figures of the towns")
+        constraints = [models.UniqueConstraint(fields=["year", "town"], name="one_evaluation_town_figure")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}"

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..choices import Indicator, SizeClass
-from ..derived import evaluation_links, scores
+from ..derived import evaluation_links, evaluation_rollup, scores
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, Site, Town
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..selectors.evaluation import clearance_enterprise_of
@@ -324,6 +324,11 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
 
 def _keep_in_step(enterprise: EvaluatedEnterprise) -> None:
     """After ENTERPRISE was created or changed: its rows are in its town, and its clearance twin is found again."""
-    IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id).update(town_id=enterprise.town_id)
+    elsewhere = IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id)
+    moved = list(elsewhere.order_by().values_list("year", "town_id").distinct())
+    if moved:
+        elsewhere.update(town_id=enterprise.town_id)
+        for year, town in moved:
+            evaluation_rollup.refresh(year=year, town_ids=[town, enterprise.town_id])
     evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
     enterprise.refresh_from_db(fields=["clearance_enterprise"])

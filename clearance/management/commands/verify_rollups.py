@@ -1,10 +1,10 @@
 """python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, the
-evaluation's links to the clearance ledger) and report any difference."""
+evaluation's links to the clearance ledger and its towns' figures, the reuse rollup) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
+from clearance.derived import evaluation_links, evaluation_rollup, reuse_rollup, rollup, site_tree
 from clearance.models import EvaluatedEnterprise, Town
 
 
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         found = rollup.differences()
         tree_found = site_tree.differences()
         links_found = evaluation_links.differences()
+        # After the links: a town's figures count its rows in clearance.
+        evaluation_found = evaluation_rollup.differences()
         # The land of each project first: the reuse rollup sums it.
         land_found = reuse_rollup.land_differences()
         reuse_found = reuse_rollup.differences()
@@ -32,9 +34,11 @@ class Command(BaseCommand):
             self.stdout.write("site tree agrees with the sites' containing areas")
         if not links_found:
             self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
+        if not evaluation_found:
+            self.stdout.write("the towns' evaluation figures agree with the indicator rows")
         if not land_found and not reuse_found:
             self.stdout.write("reuse rollup agrees with the project events, and each project's land with its sites")
-        if not found and not tree_found and not links_found and not land_found and not reuse_found:
+        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -48,6 +52,11 @@ class Command(BaseCommand):
             )
         for what, pk, stored, expected in links_found:
             self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
+        for each in evaluation_found:
+            self.stdout.write(
+                f"{names.get(each['town_id'], each['town_id'])} {each['year']} evaluation {each['figure']}: "
+                f"stored {each['stored']}, indicator rows {each['rows']}"
+            )
         for pk, stored, allocated in land_found:
             self.stdout.write(f"project {pk}: land {stored} stored, {allocated} by the sites it takes")
         for each in reuse_found:
@@ -63,17 +72,19 @@ class Command(BaseCommand):
                     reuse_rollup.rebuild()
                 if links_found:
                     evaluation_links.relink(EvaluatedEnterprise.objects.all())
+                if links_found or evaluation_found:
+                    evaluation_rollup.rebuild()
                 if tree_found:
                     site_tree.rebuild()
                 if found:
                     rollup.rebuild()
             self.stdout.write(
-                f"{len(found) + len(tree_found) + len(links_found) + len(land_found) + len(reuse_found)} "
-                "differences repaired: rebuilt from the events and the sites"
+                f"{len(found) + len(tree_found) + len(links_found) + len(evaluation_found) + len(land_found) + len(reuse_found)} "
+                "differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
             return
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
-            f"{len(links_found)} in the evaluation's links, {len(land_found) + len(reuse_found)} in the reuse figures "
-            "(run with --repair)"
+            f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
+            f"{len(land_found) + len(reuse_found)} in the reuse figures (run with --repair)"
         )
