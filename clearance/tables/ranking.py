@@ -4,22 +4,35 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_tables2.data import TableListData
 from django_tables2.rows import BoundRow
-from django_tables2.utils import A, OrderBy, signature
+from django_tables2.utils import OrderBy
 
-from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, CommitmentState, Metric, ReuseMetric
-from ..formatting import number_formatter
-from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
-
+from ..choices import (
+    METRIC_UNITS,
+    REUSE_METRIC_UNITS,
+    REUSE_TARGET_METRICS,
+    CommitmentState,
+    Metric,
+    ReuseMetric,
+)
+from ..formatting import number_formatter, number_text
+from ..selectors import (
+    CENT,
+    DECIMAL_METRICS,
+    LIGHT_GREEN,
+    LIGHT_RED,
+    LIGHT_YELLOW,
+    rank_change,
+    round_half_up,
+)
+from .one_pass import table_body
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -93,7 +106,7 @@ class _FigureColumn(_RankingColumn):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return floatformat(value, "2g" if self.decimals else "g")
+        return number_text(value, 2 if self.decimals else -1, grouped=True)
 
     def value(self, value):
         return Decimal(value).quantize(CENT) if self.decimals else int(value)
@@ -107,7 +120,7 @@ class _PercentColumn(_RankingColumn):
     """A completion or score: shown to one decimal, exported as a number, sorted on the exact value."""
 
     def render(self, value):
-        return f"{floatformat(round_half_up(value), 1)}%"
+        return f"{number_text(round_half_up(value), 1)}%"
 
     def value(self, value):
         return round_half_up(value)
@@ -235,28 +248,6 @@ def _metric_columns() -> list[tuple[str, tables.Column]]:
     return columns
 
 
-def _cell_renderer(bound, table):
-    """Return record, row -> the cell's content, as BoundRow.get_cell gives it, with the per-column work done once.
-
-    django-tables2 inspects the render method's signature and recomputes the column's
-    attributes for every cell; a ranking's columns are fixed, so this does it once.
-    The records are ScopeSummary objects, not models: no get_FOO_display to look for.
-    """
-    column, accessor, link, default = bound.column, A(bound.accessor), bound.link, bound.default
-    wanted, takes_any = signature(bound.render)
-
-    def render(record, row):
-        value = accessor.resolve(record, quiet=True)
-        if value in column.empty_values:
-            return default
-        given = {"value": value, "record": record, "column": column, "bound_column": bound, "bound_row": row,
-                 "table": table}
-        content = bound.render(**(given if takes_any else {name: given[name] for name in wanted}))
-        return link(content, **given) if link else content
-
-    return render
-
-
 class _RankingTable(tables.Table):
     """A ranking of ScopeSummary rows: metric columns grouped under their metric's name; numbers as numbers in exports."""
 
@@ -264,35 +255,11 @@ class _RankingTable(tables.Table):
         super().__init__(_SortedListData(list(data)), extra_columns=_metric_columns(), **kwargs)
 
     def body_html(self) -> str:
-        """The body rows exactly as django-tables2's bootstrap template renders them, built in one pass.
-
-        Why: a ranking of a hundred towns is 2,000 cells, and rendering each through
-        django-tables2's generic cell machinery and the template was nearly all of the
-        dashboard's time (0.7 s). Each column formats its cells with what it works out once
-        (cell_html: the number format of the language, the lights' markup); the others take
-        django-tables2's path with the per-column work done once (_cell_renderer).
-        tests/test_dashboard.py checks the two renderings agree.
-        """
-        columns = []
-        for bound in self.columns:
-            fast = getattr(bound.column, "cell_html", None)
-            cell = fast(bound, self) if fast else None
-            if cell is None:
-                generic = _cell_renderer(bound, self)
-                columns.append((bound.attrs["td"].as_html(), generic, True))
-            else:
-                columns.append((bound.attrs["td"].as_html(), cell, False))
-        rows = []
-        for row in self.paginated_rows:
-            record = row.record
-            cells = "".join(
-                f"<td {attrs}>{conditional_escape(localize(cell(record, row))) if generic else cell(record)}</td>"
-                for attrs, cell, generic in columns
-            )
-            rows.append(f"<tr {row.attrs.as_html()}>{cells}</tr>")
-        if not rows and self.empty_text:
-            rows.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(columns), self.empty_text))
-        return mark_safe("\n".join(rows))
+        """The body rows exactly as django-tables2's bootstrap template renders them, built in one pass
+        (tables/one_pass.py); each ranking column formats its cells with what it works out once (cell_html: the
+        number format of the language, the lights' markup, the town links). tests/test_dashboard.py checks the
+        two renderings agree."""
+        return table_body(self)
 
     def header_groups(self) -> list[tuple[str | None, int]]:
         """Return (metric name or None, number of columns) for the header row above the visible columns."""
