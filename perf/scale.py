@@ -18,7 +18,7 @@ from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
-from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
+from clearance.derived import commitments, evaluation_links, reuse_rollup, rollup, site_tree
 from clearance.models import (
     Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Project, ProjectEvent,
     ProjectSite, Site, Target, Town,
@@ -134,6 +134,9 @@ def generate_scale(
         if evaluated:
             evaluation_links.relink(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
             report.evaluation.scoring_seconds = _score(report.evaluation.years)
+        # The projects' commitments judged on the evaluation just written (scoring judges them too; without an
+        # evaluation they stay unverified).
+        commitments.refresh(Project.objects.filter(town_id__in=town_ids))
     _analyze(vacuum=[IndicatorRow] if evaluated else [])
     report.seconds = time.perf_counter() - started
     return report

@@ -110,31 +110,27 @@ def evaluations_from_full_production() -> QuerySet[IndicatorRow]:
     )
 
 
-def with_commitment(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate PROJECTS with `commitment`: met, missed or unverified (DOMAIN.md 履约).
+def commitment_of() -> Case:
+    """The commitment state of the project of the outer query: met, missed or unverified (DOMAIN.md 履约).
 
     Met when an evaluation of the 达产 year or later gives a 亩均税收 reaching the committed one (compared
-    exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it.
+    exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it. The definition:
+    Project.commitment stores it for every project, kept by derived.commitments (verify_rollups checks).
     """
     evaluations = evaluations_from_full_production()
     reached = evaluations.filter(tax_wan__gte=OuterRef("committed_tax_per_mu_wan") * F("land_mu"))
-    return projects.annotate(
-        commitment=Case(
-            When(Q(committed_tax_per_mu_wan__isnull=True) | Q(operator__isnull=True),
-                 then=Value(CommitmentState.UNVERIFIED)),
-            When(Exists(reached), then=Value(CommitmentState.MET)),
-            When(Exists(evaluations), then=Value(CommitmentState.MISSED)),
-            default=Value(CommitmentState.UNVERIFIED),
-            output_field=CharField(),
-        )
+    return Case(
+        When(Q(committed_tax_per_mu_wan__isnull=True) | Q(operator__isnull=True), then=Value(CommitmentState.UNVERIFIED)),
+        When(Exists(reached), then=Value(CommitmentState.MET)),
+        When(Exists(evaluations), then=Value(CommitmentState.MISSED)),
+        default=Value(CommitmentState.UNVERIFIED),
+        output_field=CharField(),
     )
 
 
 def due_projects(*, period_end: date) -> QuerySet[Project]:
-    """The 招商项目 whose committed 达产 date is on or before PERIOD_END, with their commitment state."""
-    return with_commitment(
-        Project.objects.filter(kind=ProjectKind.INVESTMENT, committed_full_production_on__lte=period_end)
-    )
+    """The 招商项目 whose committed 达产 date is on or before PERIOD_END, each with its stored commitment state."""
+    return Project.objects.filter(kind=ProjectKind.INVESTMENT, committed_full_production_on__lte=period_end)
 
 
 def commitment_counts(*, period_end: date) -> dict[int, dict]:

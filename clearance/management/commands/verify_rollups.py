@@ -4,7 +4,7 @@ evaluation's links to the clearance ledger and its towns' figures, the reuse rol
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import evaluation_links, evaluation_rollup, reuse_rollup, rollup, site_tree
+from clearance.derived import commitments, evaluation_links, evaluation_rollup, reuse_rollup, rollup, site_tree
 from clearance.models import EvaluatedEnterprise, Town
 
 
@@ -28,6 +28,7 @@ class Command(BaseCommand):
         # The land of each project first: the reuse rollup sums it.
         land_found = reuse_rollup.land_differences()
         reuse_found = reuse_rollup.differences()
+        commitments_found = commitments.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
@@ -38,7 +39,9 @@ class Command(BaseCommand):
             self.stdout.write("the towns' evaluation figures agree with the indicator rows")
         if not land_found and not reuse_found:
             self.stdout.write("reuse rollup agrees with the project events, and each project's land with its sites")
-        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found)):
+        if not commitments_found:
+            self.stdout.write("each project's commitment agrees with its operator's evaluations")
+        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found, commitments_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -64,6 +67,8 @@ class Command(BaseCommand):
                 f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
                 f"reuse rollup {each['rollup']}, project events {each['events']}"
             )
+        for pk, stored, expected in commitments_found:
+            self.stdout.write(f"project {pk}: commitment {stored} stored, {expected} by its operator's evaluations")
         if repair:
             with transaction.atomic():
                 if land_found:
@@ -74,17 +79,21 @@ class Command(BaseCommand):
                     evaluation_links.relink(EvaluatedEnterprise.objects.all())
                 if links_found or evaluation_found:
                     evaluation_rollup.rebuild()
+                if commitments_found:
+                    commitments.refresh()
                 if tree_found:
                     site_tree.rebuild()
                 if found:
                     rollup.rebuild()
+            repaired = sum(map(len, (found, tree_found, links_found, evaluation_found, land_found, reuse_found,
+                                     commitments_found)))
             self.stdout.write(
-                f"{len(found) + len(tree_found) + len(links_found) + len(evaluation_found) + len(land_found) + len(reuse_found)} "
-                "differences repaired: rebuilt from the events, the sites and the indicator rows"
+                f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
             return
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
             f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
-            f"{len(land_found) + len(reuse_found)} in the reuse figures (run with --repair)"
+            f"{len(land_found) + len(reuse_found)} in the reuse figures, {len(commitments_found)} in the projects' "
+            "commitments (run with --repair)"
         )
