@@ -6,6 +6,7 @@ clearance is always as the ledger stands, with nothing to keep in step. A candid
 is class D in Y, or class C in Y and Y−1, and not in clearance.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -223,6 +224,51 @@ def town_classes(year: int, town: Town) -> TownClasses:
     return _classes(town, _no_figures() if figure is None else _figures(figure))
 
 
+def row_count(year: int, *, town: Town | None = None, candidates: bool = False) -> int:
+    """How many rows YEAR has (of TOWN; only the candidates for clearance with CANDIDATES), from the towns' figures
+    (one query over a row per town) rather than a count of the rows."""
+    figures = EvaluationTownFigure.objects.filter(year=year)
+    if town is not None:
+        figures = figures.filter(town=town)
+    return figures.aggregate(total=Sum("candidates" if candidates else "rows"))["total"] or 0
+
+
+class CandidatesByTown(Sequence):
+    """A year's candidates in ROWS' order (by town in display order, then by total), read a page at a time: the towns'
+    candidate counts (EvaluationTownFigure, in the same order) say which towns a page's rows are in, so the database
+    reads those towns' candidates alone instead of sorting the year's (200,000 at a million enterprises)."""
+
+    model = IndicatorRow
+
+    def __init__(self, rows: QuerySet, counts: list[tuple[int, int]]):
+        self.rows, self.counts = rows, counts
+        self.total = sum(count for _town, count in counts)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        start, stop, _step = index.indices(self.total)
+        towns, first, seen = [], 0, 0
+        for town, count in self.counts:
+            if seen < stop and seen + count > start:
+                first = first if towns else seen
+                towns.append(town)
+            seen += count
+        if not towns:
+            return []
+        return list(self.rows.filter(town_id__in=towns)[start - first:stop - first])
+
+
+def candidates_by_town(year: int, rows: QuerySet) -> CandidatesByTown:
+    """YEAR's candidates ROWS (ordered by town in display order first) paged by town: one query for the counts."""
+    counts = (EvaluationTownFigure.objects.filter(year=year, candidates__gt=0)
+              .order_by("town__display_order", "town__name").values_list("town_id", "candidates"))
+    return CandidatesByTown(rows, list(counts))
+
+
 @dataclass
 class IndicatorScore:
     """One indicator on an enterprise's card: its value, the benchmark, the weight, the score and the points lost."""
@@ -295,8 +341,9 @@ def indicator_values(row: IndicatorRow) -> dict[str, float | None]:
 
 
 __all__ = [
-    "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates", "class_aggregates",
+    "CandidatesByTown", "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates",
+    "candidates_by_town", "class_aggregates",
     "classes_by_town", "clearance_enterprise_of", "enterprise_card", "evaluated_of", "evaluated_years",
     "evaluation_of", "evaluation_rows", "evaluation_rows_by_town_and_name", "in_clearance_condition", "indicator_values",
-    "latest_evaluated_year", "town_classes", "two_decimals", "with_status",
+    "latest_evaluated_year", "row_count", "town_classes", "two_decimals", "with_status",
 ]
