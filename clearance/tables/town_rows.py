@@ -7,35 +7,17 @@ blocktranslate: tens of milliseconds a table, most of the page's time. Here a ro
 templates' own (tests/views/test_dashboard_rows.py reads the sections as users see them).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from ..choices import RegisterKind
 from ..formatting import number_formatter
-from .ranking import LIGHT_LABELS
+from .ranking import LIGHT_LABELS, town_url_maker
 
 DASH = "—"
-# An id no town has, reversed once and replaced in the address: reverse() for each of a hundred towns costs more
-# than the row it links from.
-_PLACEHOLDER_PK = 987654321
-
-
-def town_url_maker(view_name: str, query: str = "") -> Callable[[int], str] | None:
-    """Return pk -> the address of VIEW_NAME for that town (with QUERY), escaped for HTML; None where there is no
-    such page."""
-    try:
-        address = reverse(view_name, args=[_PLACEHOLDER_PK])
-    except NoReverseMatch:
-        return None
-    before, after = (escape(part) for part in address.split(str(_PLACEHOLDER_PK)))
-    suffix = f"{after}?{escape(query)}" if query else after
-    return lambda pk: f"{before}{pk}{suffix}"
-
-
 def light_html(light: str) -> str:
     """A light as _dashboard_light.html shows it (for a figure with a target)."""
     return format_html('<span class="light light-{}" data-light="{}">{}</span>', light, light, LIGHT_LABELS[light])
