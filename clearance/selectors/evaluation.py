@@ -179,10 +179,14 @@ def _no_figures() -> dict:
     return {name: None if name in EvaluationTownFigure.MAY_BE_NONE else 0 for name in EvaluationTownFigure.FIGURES}
 
 
+# Each class and its figure (Grade.values builds its list anew at each use).
+_GRADE_COUNTS = tuple((grade, f"count_{grade.lower()}") for grade in Grade.values)
+
+
 def _classes(town: Town | None, values: dict) -> TownClasses:
     zero = Decimal("0")
     classes = TownClasses(town=town)
-    classes.counts = {grade: values[f"count_{grade.lower()}"] for grade in Grade.values}
+    classes.counts = {grade: values[key] for grade, key in _GRADE_COUNTS}
     classes.counts["exempt"], classes.counts["ungraded"] = values["count_exempt"], values["count_ungraded"]
     for grade in LOW_GRADES:
         key = grade.lower()

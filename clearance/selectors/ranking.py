@@ -55,13 +55,18 @@ def yellow_band() -> Fraction:
 def light_judge(progress: Fraction) -> Callable[[Fraction | None], str | None]:
     """Return completion -> its light against PROGRESS, as light() gives it, with the band's edge worked out once."""
     yellow_from = progress - yellow_band()
+    # Compared as whole numbers (a/b ≥ c/d ⇔ a·d ≥ c·b, denominators positive): Fraction's own comparison checks
+    # the other operand's type through the numbers ABCs each time, a hundred towns times three metrics a page.
+    green_numerator, green_denominator = progress.numerator, progress.denominator
+    yellow_numerator, yellow_denominator = yellow_from.numerator, yellow_from.denominator
 
     def judge(completion_value: Fraction | None) -> str | None:
         if completion_value is None:
             return None
-        if completion_value >= progress:
+        numerator, denominator = completion_value.numerator, completion_value.denominator
+        if numerator * green_denominator >= green_numerator * denominator:
             return LIGHT_GREEN
-        return LIGHT_YELLOW if completion_value >= yellow_from else LIGHT_RED
+        return LIGHT_YELLOW if numerator * yellow_denominator >= yellow_numerator * denominator else LIGHT_RED
 
     return judge
 

@@ -124,7 +124,8 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
     if month == 1:
         return None
     # Only the towns' ranking of that month: neither the city's figures nor the counties'.
-    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), judge=light_judge(time_progress(month - 1)))
+    # Ranks only: no light is shown for last month.
+    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), judge=lambda completion_value: None)
     return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
 
 

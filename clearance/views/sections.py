@@ -14,6 +14,9 @@ from ..selectors import CampaignSummary, ScopeSummary
 from ..selectors import evaluation
 from ..tables.town_rows import evaluation_town_rows
 
+# The classes A to D (Grade.values builds its list anew at each use).
+GRADES = tuple(Grade.values)
+
 
 def metric_cards(scope: ScopeSummary, progress) -> list[dict]:
     """Return one card per metric: the figure, its label and unit, and the gap to 序时进度 in points."""
@@ -179,9 +182,9 @@ def _evaluation_row(now: evaluation.TownClasses, before: evaluation.TownClasses 
         "value_added_per_mu_before": before.value_added_per_mu if before else None,
         "grades": [
             {"grade": grade, "count": now.counts[grade], "before": before.counts[grade] if before else None}
-            for grade in Grade.values
+            for grade in GRADES
         ],
-        "graded": sum(now.counts[grade] for grade in Grade.values),
+        "graded": sum(now.counts[grade] for grade in GRADES),
         "d_land_mu": now.land_mu[grade_d],
         "d_land_in_clearance_mu": now.land_in_clearance_mu[grade_d],
         "d_land_in_clearance_pct": _share_pct(now.land_in_clearance_mu[grade_d], now.land_mu[grade_d]),
@@ -219,7 +222,7 @@ def evaluation_panel() -> dict | None:
             "series": [
                 {"label": pgettext("evaluation panel", "Class %(grade)s") % {"grade": grade},
                  "values": [row["grades"][index]["count"] for row in rows]}
-                for index, grade in enumerate(Grade.values)
+                for index, grade in enumerate(GRADES)
             ],
             "labels": {"axis": gettext("Enterprises")},
         },
