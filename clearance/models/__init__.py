@@ -1,6 +1,6 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import EvaluationTownFigure, MonthlyFigure, SiteAncestry
+from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, SiteAncestry
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -21,6 +21,7 @@ __all__ = [
     "ProjectPhoto",
     "ProjectSite",
     "RegisterItem",
+    "RegisterMonthlyFigure",
     "ReuseMonthlyFigure",
     "project_sites_vacated",
     "SchemeWeight",

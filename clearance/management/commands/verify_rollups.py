@@ -1,10 +1,13 @@
 """python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, the
-evaluation's links to the clearance ledger and its towns' figures, the reuse rollup) and report any difference."""
+evaluation's links to the clearance ledger and its towns' figures, the reuse rollup, the projects' commitments, the
+register's rollup) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import commitments, evaluation_links, evaluation_rollup, reuse_rollup, rollup, site_tree
+from clearance.derived import (
+    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, site_tree,
+)
 from clearance.models import EvaluatedEnterprise, Town
 
 
@@ -29,6 +32,7 @@ class Command(BaseCommand):
         land_found = reuse_rollup.land_differences()
         reuse_found = reuse_rollup.differences()
         commitments_found = commitments.differences()
+        register_found = register_rollup.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
@@ -41,7 +45,10 @@ class Command(BaseCommand):
             self.stdout.write("reuse rollup agrees with the project events, and each project's land with its sites")
         if not commitments_found:
             self.stdout.write("each project's commitment agrees with its operator's evaluations")
-        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found, commitments_found)):
+        if not register_found:
+            self.stdout.write("the register's monthly rollup agrees with its items")
+        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found, commitments_found,
+                    register_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -69,6 +76,11 @@ class Command(BaseCommand):
             )
         for pk, stored, expected in commitments_found:
             self.stdout.write(f"project {pk}: commitment {stored} stored, {expected} by its operator's evaluations")
+        for each in register_found:
+            self.stdout.write(
+                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['kind']} "
+                f"{each['figure']}: register rollup {each['rollup']}, items {each['items']}"
+            )
         if repair:
             with transaction.atomic():
                 if land_found:
@@ -81,12 +93,14 @@ class Command(BaseCommand):
                     evaluation_rollup.rebuild()
                 if commitments_found:
                     commitments.refresh()
+                if register_found:
+                    register_rollup.rebuild()
                 if tree_found:
                     site_tree.rebuild()
                 if found:
                     rollup.rebuild()
             repaired = sum(map(len, (found, tree_found, links_found, evaluation_found, land_found, reuse_found,
-                                     commitments_found)))
+                                     commitments_found, register_found)))
             self.stdout.write(
                 f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
@@ -95,5 +109,5 @@ class Command(BaseCommand):
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
             f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
             f"{len(land_found) + len(reuse_found)} in the reuse figures, {len(commitments_found)} in the projects' "
-            "commitments (run with --repair)"
+            f"commitments, {len(register_found)} in the register's rollup (run with --repair)"
         )
