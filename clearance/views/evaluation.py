@@ -118,6 +118,14 @@ class EvaluationTownView(_EvaluationTableView):
         return context
 
 
+class _InListOrder(TableListData):
+    """Rows kept in the order the list gives them: the candidates' table offers no sorting (its columns are not
+    orderable), and a list read a page at a time cannot be sorted in Python."""
+
+    def order_by(self, aliases):
+        return None
+
+
 class CandidatesView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, ListView):
     """A year's candidates for clearance, per town, lowest total first; a plan opened from here for one's own towns."""
 
@@ -160,7 +168,7 @@ class CandidatesView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, Li
         if self.year is None or self.unknown_town or self.town is not None:
             return rows
         # Every town's: a page at a time, each from the towns it falls in (selectors.evaluation.CandidatesByTown).
-        return TableListData(selectors.candidates_by_town(self.year, rows))
+        return _InListOrder(selectors.candidates_by_town(self.year, rows))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
