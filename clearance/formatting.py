@@ -1,8 +1,10 @@
 """One way to show a stored value in words: history, the audit page, the conflict page and the detail pages use it."""
 
+from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 from simple_history.models import DeletedObject
 
@@ -27,3 +29,44 @@ def display_value(value, field=None) -> str:
     if isinstance(value, Decimal):
         return f"{value:.{getattr(field, 'decimal_places', None) or 2}f}"
     return str(value)
+
+
+# Numbers as the pages show them -----------------------------------------------------------------------------------
+
+# (decimal separator, thousands separator, digits per group) of Chinese and English: Python's own format spec.
+_PYTHON_SEPARATORS = (".", ",", 3)
+
+
+def number_formatter(places: int = -1, *, grouped: bool = False) -> Callable[[object], str]:
+    """Return value -> VALUE as the template filter floatformat shows it with PLACES ("PLACESg" when GROUPED).
+
+    PLACES ≥ 0: that many decimals; negative: as many, but none for a whole number. Rounded half up; "" for None.
+    Why: a page of a hundred towns shows thousands of numbers, and the filter goes through the locale machinery
+    for each. This reads the active language's separators once and, where they are Python's (Chinese and English
+    here), formats with Python's own format spec; elsewhere it falls back to Django's number_format.
+    tests/test_formatting.py holds it to the filter's output.
+    """
+    separators = (get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR"), get_format("NUMBER_GROUPING"))
+    native = separators == _PYTHON_SEPARATORS or (not grouped and separators[0] == ".")
+    spec = "," if grouped else ""
+    steps = [Decimal(1).scaleb(-count) for count in range(abs(places) + 1)]
+
+    def format_value(value) -> str:
+        if value is None:
+            return ""
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        whole = number == number.to_integral_value()
+        decimals = 0 if whole and places <= 0 else abs(places)
+        rounded = number if whole and not decimals else number.quantize(steps[decimals], rounding=ROUND_HALF_UP)
+        if not rounded:
+            rounded = abs(rounded)  # "0.00", never "-0.00"
+        if native:
+            return f"{rounded:{spec}.{decimals}f}"
+        return number_format(f"{rounded:.{decimals}f}", decimals, force_grouping=grouped)
+
+    return format_value
+
+
+def number_text(value, places: int = -1, *, grouped: bool = False) -> str:
+    """One VALUE as floatformat shows it with PLACES (see number_formatter; build that once for a column)."""
+    return number_formatter(places, grouped=grouped)(value)

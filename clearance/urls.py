@@ -4,8 +4,8 @@ from django.urls import path
 
 from .choices import JobKind
 from .views import (
-    admin_pages, audit, dashboard, documents, economy, evaluation, evaluation_admin, events, jobs, ledger, people,
-    periods, project_writes, projects, records, register, reuse, workspace,
+    admin_pages, audit, board, dashboard, documents, economy, evaluation, evaluation_admin, events, jobs, ledger,
+    people, periods, project_writes, projects, records, register, reuse, workspace,
 )
 
 app_name = "clearance"
@@ -13,8 +13,8 @@ app_name = "clearance"
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="home"),
     path("towns/<int:pk>/", dashboard.TownDetailView.as_view(), name="town_detail"),
-    path("towns/<int:pk>/board/", dashboard.TownBoardView.as_view(), name="town_board"),
-    path("board/", dashboard.BoardView.as_view(), name="board"),
+    path("towns/<int:pk>/board/", board.TownBoardView.as_view(), name="town_board"),
+    path("board/", board.BoardView.as_view(), name="board"),
     path("bulletin/", dashboard.BulletinView.as_view(), name="bulletin"),
     path("bulletin.docx", documents.BulletinDocxView.as_view(), name="bulletin_docx"),
     # 换鸟: the reuse figures and the commitments (履约), for every signed-in role.

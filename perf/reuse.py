@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from clearance.bulk import BulkWriter
-from clearance.choices import ProjectKind, ProjectStage, Stage
+from clearance.choices import CommitmentState, ProjectKind, ProjectStage, Stage
 from clearance.models import EvaluatedEnterprise, Event, Project, ProjectEvent, ProjectSite, Site
 
 from .campaign import CHUNK, FIRST_YEAR, PLACES, from_cents
@@ -54,8 +54,10 @@ NOTES = {ProjectStage.SIGNED: "签订投资协议", ProjectStage.LAND_SUPPLIED: 
 PROJECT_COLUMNS = (
     "id", "town_id", "name", "kind", "investor", "industry", "operator_id", "committed_investment_wan",
     "committed_tax_per_mu_wan", "committed_start_on", "committed_production_on", "committed_full_production_on",
-    "deadline", "land_mu", "notes", "version",
+    "deadline", "land_mu", "notes", "commitment", "version",
 )
+# Judged from the evaluation once everything is written (derived.commitments, by the caller).
+UNJUDGED = CommitmentState.UNVERIFIED.value
 ALLOCATION_COLUMNS = ("project_id", "site_id", "area_mu")
 EVENT_COLUMNS = ("project_id", "stage", "occurred_on", "note", "recorded_by_id", "recorded_at", "version")
 
@@ -141,7 +143,7 @@ class Projects:
             stages = self._stages(vacated, None, RECLAMATION_GOALS)
             # Acceptance is due within about a year of the land being vacated.
             row = (project_id, town_id, f"{place}{number:05d}号复垦项目", ProjectKind.RECLAMATION.value, "", "", None,
-                   None, None, None, None, None, date.fromordinal(vacated + 400), from_cents(land), "", 1)
+                   None, None, None, None, None, date.fromordinal(vacated + 400), from_cents(land), "", UNJUDGED, 1)
         else:
             signed = max(self.first_day, vacated - self._gap(SIGNED_BEFORE_VACATED))
             stages = self._stages(vacated, signed, INVESTMENT_GOALS)
@@ -154,7 +156,7 @@ class Projects:
             tax = rng.uniform(*TAX_PER_MU_WAN)
             row = (project_id, town_id, f"{place}{industry}项目{number:05d}", ProjectKind.INVESTMENT.value,
                    f"{place}{industry}投资有限公司", industry, operator, from_cents(int(investment)),
-                   from_cents(int(tax * 100)), *committed, None, from_cents(land), "", 1)
+                   from_cents(int(tax * 100)), *committed, None, from_cents(land), "", UNJUDGED, 1)
         self.projects.append(row)
         for stage, on in stages:
             note = NOTES[stage] if rng.random() < NOTE_SHARE else ""

@@ -18,7 +18,7 @@ from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
-from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
+from clearance.derived import commitments, evaluation_links, register_rollup, reuse_rollup, rollup, site_tree
 from clearance.models import (
     Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Project, ProjectEvent,
     ProjectSite, Site, Target, Town,
@@ -131,9 +131,13 @@ def generate_scale(
         site_tree.rebuild(town_ids=town_ids)
         rollup.rebuild(town_ids=town_ids)
         reuse_rollup.refresh(town_ids)
+        register_rollup.refresh(town_ids)
         if evaluated:
             evaluation_links.relink(EvaluatedEnterprise.objects.filter(town_id__in=town_ids))
             report.evaluation.scoring_seconds = _score(report.evaluation.years)
+        # The projects' commitments judged on the evaluation just written (scoring judges them too; without an
+        # evaluation they stay unverified).
+        commitments.refresh(Project.objects.filter(town_id__in=town_ids))
     _analyze(vacuum=[IndicatorRow] if evaluated else [])
     report.seconds = time.perf_counter() - started
     return report

@@ -240,7 +240,8 @@ if AWS_STORAGE_BUCKET_NAME:
     # A photo being served is spooled to disk past this size rather than held in the worker's memory.
     AWS_S3_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# django-tables2's bootstrap template with its body rows built in one pass (clearance/tables/one_pass.py).
+DJANGO_TABLES2_TEMPLATE = "clearance/includes/_table.html"
 
 # The figure rules of DOMAIN.md: a metric behind time progress by at most this
 # many points is yellow, further behind is red. Places differ (some use 10/30).

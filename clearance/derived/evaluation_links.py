@@ -14,6 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from ..models import Enterprise, EvaluatedEnterprise, IndicatorRow
+from . import evaluation_rollup
 
 RELINK_BATCH = 10_000
 
@@ -28,16 +29,25 @@ def twin() -> Coalesce:
 def relink(evaluated: QuerySet[EvaluatedEnterprise]) -> int:
     """Point each of EVALUATED at its clearance enterprise, or at none, and mark their rows in clearance or not.
 
-    Two UPDATEs per ten thousand enterprises; return how many enterprises were looked at. The enterprises are
-    listed first: a scope naming the links (Q(clearance_enterprise__…)) would change under the first UPDATE.
+    Two UPDATEs per ten thousand enterprises (and where rows moved, the towns' evaluation figures of their years
+    refreshed); return how many enterprises were looked at. The enterprises are listed first: a scope naming the
+    links (Q(clearance_enterprise__…)) would change under the first UPDATE.
     """
     ids = list(evaluated.order_by().values_list("pk", flat=True))
+    moved: dict[int, set[int]] = {}  # year -> towns whose rows went into clearance or out of it
     for start in range(0, len(ids), RELINK_BATCH):
         batch = ids[start:start + RELINK_BATCH]
         EvaluatedEnterprise.objects.filter(pk__in=batch).update(clearance_enterprise_id=twin())
         linked = EvaluatedEnterprise.objects.filter(pk=OuterRef("enterprise_id"), clearance_enterprise__isnull=False)
-        (IndicatorRow.objects.filter(enterprise_id__in=batch).annotate(expected=Exists(linked))
-         .exclude(in_clearance=F("expected")).update(in_clearance=Exists(linked)))
+        changing = (IndicatorRow.objects.filter(enterprise_id__in=batch).annotate(expected=Exists(linked))
+                    .exclude(in_clearance=F("expected")))
+        places = list(changing.order_by().values_list("year", "town_id").distinct())
+        for year, town in places:
+            moved.setdefault(year, set()).add(town)
+        if places:
+            changing.update(in_clearance=Exists(linked))
+    for year, towns in sorted(moved.items()):
+        evaluation_rollup.refresh(year=year, town_ids=towns)
     return len(ids)
 
 

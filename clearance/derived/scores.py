@@ -23,6 +23,7 @@ from django.utils import timezone
 from ..choices import Grade, Indicator
 from ..models import Adjustment, IndicatorRow, Scheme, SchemeWeight
 from ..models.evaluation import score_field
+from . import evaluation_rollup
 
 # Cut-offs are compared as whole numbers, position × 10000 ≤ cut-off × 10000 × |E|: exact on every database.
 CUTOFF_SCALE = 10000
@@ -144,7 +145,11 @@ def recompute(scheme: Scheme) -> int:
             # This group's classes are the next year's "class the year before"; a row new to this group (it was
             # written: it had no scores) takes its class of the year before. Nothing written, no class moved.
             previous_grades_refresh(year=scheme.year, size=scheme.size)
-            previous_grades_refresh(year=scheme.year + 1)
+            if previous_grades_refresh(year=scheme.year + 1):
+                # The next year's candidates look at these classes.
+                evaluation_rollup.refresh(year=scheme.year + 1)
+        # Every write of a row's figures ends here (the services score its year again): the towns' figures too.
+        evaluation_rollup.refresh(year=scheme.year)
         for indicator, weight in weights.items():
             if weight.benchmark_used != used[indicator]:
                 SchemeWeight.objects.filter(pk=weight.pk).update(benchmark_used=used[indicator])

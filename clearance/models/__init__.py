@@ -1,6 +1,6 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import MonthlyFigure, SiteAncestry
+from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, SiteAncestry
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -14,12 +14,14 @@ from .targets import BulletinFigure, Target
 __all__ = [
     "EconomyFigure",
     "EconomyYear",
+    "EvaluationTownFigure",
     "PhotoFields",
     "Project",
     "ProjectEvent",
     "ProjectPhoto",
     "ProjectSite",
     "RegisterItem",
+    "RegisterMonthlyFigure",
     "ReuseMonthlyFigure",
     "project_sites_vacated",
     "SchemeWeight",

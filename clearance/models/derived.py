@@ -1,10 +1,11 @@
-"""Tables derived from the records, never edited: the site tree and the monthly rollup, kept by the write path."""
+"""Tables derived from the records, never edited: the site tree and the rollups the pages read, kept by the write path."""
 
 from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..choices import RegisterKind
 from .places import Town
 from .records import Site
 
@@ -58,3 +59,87 @@ class MonthlyFigure(models.Model):
 
     def __str__(self):
         return f"{self.town} {self.year}-{self.month:02d}"
+
+
+def _sum_field(**options):
+    """A sum of the indicator rows' figures (six decimals each), large enough for a province's year."""
+    return models.DecimalField(max_digits=26, decimal_places=6, **options)
+
+
+class EvaluationTownFigure(models.Model):
+    """Derived, never edited: one town's evaluation of one year — enterprises per class, the land and energy held by
+    classes C and D (and how much of it is in clearance), the candidates, the sums behind 亩均税收 and 亩均增加值.
+
+    The dashboard's evaluation panel and a town's evaluation page read a row per town instead of aggregating a
+    year's indicator rows (a million at province scale). clearance.derived.evaluation_rollup recomputes a year's
+    rows (or some towns') in the transaction of each write that can move them; `verify_rollups` checks them.
+    A town with no row of the year (rows = 0) is not in that year's evaluation.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="+", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    rows = models.IntegerField(default=0)
+    count_a = models.IntegerField(default=0)
+    count_b = models.IntegerField(default=0)
+    count_c = models.IntegerField(default=0)
+    count_d = models.IntegerField(default=0)
+    count_exempt = models.IntegerField(default=0)
+    count_ungraded = models.IntegerField(default=0)
+    land_c = _sum_field(default=Decimal("0"))
+    land_c_in_clearance = _sum_field(default=Decimal("0"))
+    energy_c = _sum_field(default=Decimal("0"))
+    energy_c_in_clearance = _sum_field(default=Decimal("0"))
+    land_d = _sum_field(default=Decimal("0"))
+    land_d_in_clearance = _sum_field(default=Decimal("0"))
+    energy_d = _sum_field(default=Decimal("0"))
+    energy_d_in_clearance = _sum_field(default=Decimal("0"))
+    candidates = models.IntegerField(default=0)
+    # Null where no enterprise with land gives the figure, so that 亩均 is "—" rather than 0.
+    tax = _sum_field(null=True)
+    land_for_tax = _sum_field(null=True)
+    value_added = _sum_field(null=True)
+    land_for_value_added = _sum_field(null=True)
+
+    # The figures, as selectors.evaluation.class_aggregates computes them from the rows.
+    FIGURES = (
+        "rows", "count_a", "count_b", "count_c", "count_d", "count_exempt", "count_ungraded",
+        "land_c", "land_c_in_clearance", "energy_c", "energy_c_in_clearance",
+        "land_d", "land_d_in_clearance", "energy_d", "energy_d_in_clearance",
+        "candidates", "tax", "land_for_tax", "value_added", "land_for_value_added",
+    )
+    MAY_BE_NONE = ("tax", "land_for_tax", "value_added", "land_for_value_added")
+
+    class Meta:
+        verbose_name = _("evaluation figure of a town")
+        verbose_name_plural = _("evaluation figures of the towns")
+        constraints = [models.UniqueConstraint(fields=["year", "town"], name="one_evaluation_town_figure")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}"
+
+
+class RegisterMonthlyFigure(models.Model):
+    """Derived, never edited: one town's items of the register (快中求稳) of one kind raised in one calendar month, and
+    those resolved in it.
+
+    The dashboard, the bulletin and a town's page count the items raised and resolved from 1 January to a month's end,
+    and those open at its end (raised by then, less resolved by then: an item is resolved on or after the day it was
+    raised); summing these rows costs the same with a hundred items or a province's tens of thousands.
+    clearance.derived.register_rollup recomputes a town's rows in the transaction of each write of its items;
+    `verify_rollups` checks them.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="register_figures", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    kind = models.CharField(_("kind"), max_length=10, choices=RegisterKind.choices)
+    raised = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly register figure")
+        verbose_name_plural = _("monthly register figures")
+        constraints = [models.UniqueConstraint(fields=["town", "year", "month", "kind"], name="one_register_figure")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}-{self.month:02d} {self.kind}"

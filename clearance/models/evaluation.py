@@ -184,8 +184,9 @@ class IndicatorRow(models.Model):
             models.Index(fields=["year", "size", "grade"], name="clearance_ind_year_size_grade"),
             models.Index(fields=["year", "grade"], name="clearance_ind_year_grade"),
             # A town's evaluation page reads its rows of a year by total, best first and the ungraded last: on
-            # PostgreSQL the index clearance_ind_town_total (year, town, total DESC NULLS LAST) of migration 0010,
-            # which SQLite cannot declare, serves it.
+            # PostgreSQL the index clearance_ind_town_total (year, town, total DESC NULLS LAST) of migration 0011,
+            # which SQLite cannot declare, serves it; the city's page clearance_ind_year_total (year, total DESC
+            # NULLS LAST) of migration 0016.
         ]
 
     def __str__(self):

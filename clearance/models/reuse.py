@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import PROJECT_STAGES, ProjectKind, ProjectStage
+from ..choices import PROJECT_STAGES, CommitmentState, ProjectKind, ProjectStage
 from ..rules import land_supply_problem, project_stage_problem
 from .evaluation import EvaluatedEnterprise
 from .places import Town
@@ -56,8 +56,14 @@ class Project(models.Model):
     # Derived, never edited: the sum of the areas taken from each site, kept by services.reuse with the allocations.
     land_mu = models.DecimalField(_("land (mu)"), max_digits=12, decimal_places=2, default=Decimal("0"), editable=False)
     notes = models.TextField(_("notes"), blank=True)
+    # Derived, never edited: 履约 as the operator's evaluations judge it (selectors.reuse.commitment_of), kept by
+    # derived.commitments in the transaction of each write that can change it, so that a page counting or listing
+    # ten thousand commitments reads a column instead of looking through the evaluation for each.
+    commitment = models.CharField(_("commitment"), max_length=12, choices=CommitmentState.choices,
+                                  default=CommitmentState.UNVERIFIED, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    history = HistoricalRecords()
+    # The history is of what people wrote; the derived state follows the evaluation.
+    history = HistoricalRecords(excluded_fields=["commitment"])
 
     class Meta:
         verbose_name = _("project")

@@ -8,7 +8,7 @@ from django.db.models import (
 
 from ..choices import CommitmentState, ProjectKind, ProjectStage
 from ..models import Project, ProjectEvent, Town
-from .reuse import evaluations_from_full_production, due_projects, with_commitment
+from .reuse import evaluations_from_full_production, due_projects
 
 # The state filter's extra choice: projects past a committed date without the stage recorded by the period's end.
 OVERDUE = "overdue"
@@ -72,7 +72,7 @@ def commitment_rows(*, period_end: date, state: str = "", town: Town | None = No
     met. Each row carries `commitment`, `is_due`, `evaluation_year` and `evaluation_tax_per_mu` (one query).
     """
     if state == OVERDUE:
-        projects = with_commitment(overdue_projects(period_end=period_end))
+        projects = overdue_projects(period_end=period_end)
     else:
         projects = due_projects(period_end=period_end)
         if state:

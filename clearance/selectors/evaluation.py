@@ -6,6 +6,7 @@ clearance is always as the ledger stands, with nothing to keep in step. A candid
 is class D in Y, or class C in Y and Y−1, and not in clearance.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Collate
 
 from ..choices import Grade, Indicator
-from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, Town
+from ..models import Adjustment, Enterprise, EvaluatedEnterprise, EvaluationTownFigure, IndicatorRow, Scheme, Town
 from ..models.evaluation import DERIVED, score_field
 
 CENT = Decimal("0.01")
@@ -151,66 +152,125 @@ def _per(amount: Decimal | None, land: Decimal | None) -> Decimal | None:
     return None if amount is None or not land else amount / land
 
 
-def _aggregates() -> dict:
-    """The sums TownClasses needs, for one grouped query."""
-    sums = {f"n_{grade}": Count("pk", filter=Q(grade=grade)) for grade in Grade.values}
-    sums["n_exempt"] = Count("pk", filter=Q(exempt=True))
-    sums["n_ungraded"] = Count("pk", filter=Q(grade="", exempt=False))
+def class_aggregates() -> dict:
+    """The figures of a town's evaluation of a year (EvaluationTownFigure.FIGURES), as aggregates of its indicator
+    rows: the one definition, which derived.evaluation_rollup stores per town and year and verify_rollups checks."""
+    sums = {"rows": Count("pk")}
+    sums.update({f"count_{grade.lower()}": Count("pk", filter=Q(grade=grade)) for grade in Grade.values})
+    sums["count_exempt"] = Count("pk", filter=Q(exempt=True))
+    sums["count_ungraded"] = Count("pk", filter=Q(grade="", exempt=False))
     for grade in LOW_GRADES:
-        low = Q(grade=grade)
-        sums[f"land_{grade}"] = Sum("land_mu", filter=low)
-        sums[f"land_in_{grade}"] = Sum("land_mu", filter=low & in_clearance_condition())
-        sums[f"energy_{grade}"] = Sum("energy_tce", filter=low)
-        sums[f"energy_in_{grade}"] = Sum("energy_tce", filter=low & in_clearance_condition())
-    sums["n_candidates"] = Count("pk", filter=candidate_condition())
+        low, key = Q(grade=grade), grade.lower()
+        sums[f"land_{key}"] = Sum("land_mu", filter=low)
+        sums[f"land_{key}_in_clearance"] = Sum("land_mu", filter=low & in_clearance_condition())
+        sums[f"energy_{key}"] = Sum("energy_tce", filter=low)
+        sums[f"energy_{key}_in_clearance"] = Sum("energy_tce", filter=low & in_clearance_condition())
+    sums["candidates"] = Count("pk", filter=candidate_condition())
     # 亩均税收 and 亩均增加值 of a place: its enterprises' tax (value added) over their land, where both are given.
     with_land = Q(land_mu__gt=0)
     sums["tax"] = Sum("tax_wan", filter=with_land & Q(tax_wan__isnull=False))
-    sums["land_tax"] = Sum("land_mu", filter=with_land & Q(tax_wan__isnull=False))
+    sums["land_for_tax"] = Sum("land_mu", filter=with_land & Q(tax_wan__isnull=False))
     sums["value_added"] = Sum("value_added_wan", filter=with_land & Q(value_added_wan__isnull=False))
-    sums["land_value_added"] = Sum("land_mu", filter=with_land & Q(value_added_wan__isnull=False))
+    sums["land_for_value_added"] = Sum("land_mu", filter=with_land & Q(value_added_wan__isnull=False))
     return sums
+
+
+def _no_figures() -> dict:
+    return {name: None if name in EvaluationTownFigure.MAY_BE_NONE else 0 for name in EvaluationTownFigure.FIGURES}
+
+
+# Each class and its figure (Grade.values builds its list anew at each use).
+_GRADE_COUNTS = tuple((grade, f"count_{grade.lower()}") for grade in Grade.values)
 
 
 def _classes(town: Town | None, values: dict) -> TownClasses:
     zero = Decimal("0")
     classes = TownClasses(town=town)
-    classes.counts = {grade: values[f"n_{grade}"] for grade in Grade.values}
-    classes.counts["exempt"], classes.counts["ungraded"] = values["n_exempt"], values["n_ungraded"]
+    classes.counts = {grade: values[key] for grade, key in _GRADE_COUNTS}
+    classes.counts["exempt"], classes.counts["ungraded"] = values["count_exempt"], values["count_ungraded"]
     for grade in LOW_GRADES:
-        classes.land_mu[grade] = values[f"land_{grade}"] or zero
-        classes.land_in_clearance_mu[grade] = values[f"land_in_{grade}"] or zero
-        classes.energy_tce[grade] = values[f"energy_{grade}"] or zero
-        classes.energy_in_clearance_tce[grade] = values[f"energy_in_{grade}"] or zero
-    classes.candidates = values["n_candidates"]
-    classes.tax, classes.land_for_tax = values["tax"], values["land_tax"]
-    classes.value_added, classes.land_for_value_added = values["value_added"], values["land_value_added"]
+        key = grade.lower()
+        classes.land_mu[grade] = values[f"land_{key}"] or zero
+        classes.land_in_clearance_mu[grade] = values[f"land_{key}_in_clearance"] or zero
+        classes.energy_tce[grade] = values[f"energy_{key}"] or zero
+        classes.energy_in_clearance_tce[grade] = values[f"energy_{key}_in_clearance"] or zero
+    classes.candidates = values["candidates"]
+    classes.tax, classes.land_for_tax = values["tax"], values["land_for_tax"]
+    classes.value_added, classes.land_for_value_added = values["value_added"], values["land_for_value_added"]
     return classes
 
 
-def _year_rows(year: int) -> QuerySet:
-    return IndicatorRow.objects.filter(year=year).order_by()
+def _figures(figure: EvaluationTownFigure) -> dict:
+    return {name: getattr(figure, name) for name in EvaluationTownFigure.FIGURES}
 
 
 def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
-    """Return YEAR's evaluation for the city and for each town (in display order): one grouped query and the towns.
+    """Return YEAR's evaluation for the city and for each town in it (in display order): one query over the towns'
+    figures of the year (EvaluationTownFigure), whatever the number of indicator rows.
 
-    Every figure is a count or a sum, so the city's are its towns' added up, without reading the rows again.
+    Every figure is a count or a sum, so the city's are its towns' added up.
     """
-    per_town = {values.pop("town"): values for values in _year_rows(year).values("town").annotate(**_aggregates())}
-    city = {}
-    for values in per_town.values():
+    figures = (EvaluationTownFigure.objects.filter(year=year, rows__gt=0).select_related("town")
+               .order_by("town__display_order", "town__name"))
+    towns, city = [], _no_figures()
+    for figure in figures:
+        values = _figures(figure)
         for key, value in values.items():
             if value is not None:
-                city[key] = city.get(key, 0) + value
-    city = _classes(None, {key: city.get(key, 0 if key.startswith("n_") else None) for key in _aggregates()})
-    towns = [_classes(town, per_town[town.pk]) for town in Town.objects.order_by("display_order", "name") if town.pk in per_town]
-    return city, towns
+                city[key] = value if city[key] is None else city[key] + value
+        towns.append(_classes(figure.town, values))
+    return _classes(None, city), towns
 
 
 def town_classes(year: int, town: Town) -> TownClasses:
-    """Return YEAR's evaluation of TOWN: one query."""
-    return _classes(town, _year_rows(year).filter(town=town).aggregate(**_aggregates()))
+    """Return YEAR's evaluation of TOWN: one query (its EvaluationTownFigure)."""
+    figure = EvaluationTownFigure.objects.filter(year=year, town=town).first()
+    return _classes(town, _no_figures() if figure is None else _figures(figure))
+
+
+def row_count(year: int, *, town: Town | None = None, candidates: bool = False) -> int:
+    """How many rows YEAR has (of TOWN; only the candidates for clearance with CANDIDATES), from the towns' figures
+    (one query over a row per town) rather than a count of the rows."""
+    figures = EvaluationTownFigure.objects.filter(year=year)
+    if town is not None:
+        figures = figures.filter(town=town)
+    return figures.aggregate(total=Sum("candidates" if candidates else "rows"))["total"] or 0
+
+
+class CandidatesByTown(Sequence):
+    """A year's candidates in ROWS' order (by town in display order, then by total), read a page at a time: the towns'
+    candidate counts (EvaluationTownFigure, in the same order) say which towns a page's rows are in, so the database
+    reads those towns' candidates alone instead of sorting the year's (200,000 at a million enterprises)."""
+
+    model = IndicatorRow
+
+    def __init__(self, rows: QuerySet, counts: list[tuple[int, int]]):
+        self.rows, self.counts = rows, counts
+        self.total = sum(count for _town, count in counts)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        start, stop, _step = index.indices(self.total)
+        towns, first, seen = [], 0, 0
+        for town, count in self.counts:
+            if seen < stop and seen + count > start:
+                first = first if towns else seen
+                towns.append(town)
+            seen += count
+        if not towns:
+            return []
+        return list(self.rows.filter(town_id__in=towns)[start - first:stop - first])
+
+
+def candidates_by_town(year: int, rows: QuerySet) -> CandidatesByTown:
+    """YEAR's candidates ROWS (ordered by town in display order first) paged by town: one query for the counts."""
+    counts = (EvaluationTownFigure.objects.filter(year=year, candidates__gt=0)
+              .order_by("town__display_order", "town__name").values_list("town_id", "candidates"))
+    return CandidatesByTown(rows, list(counts))
 
 
 @dataclass
@@ -285,8 +345,9 @@ def indicator_values(row: IndicatorRow) -> dict[str, float | None]:
 
 
 __all__ = [
-    "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates",
+    "CandidatesByTown", "CardYear", "IndicatorScore", "TownClasses", "binary_order", "candidate_condition", "candidates",
+    "candidates_by_town", "class_aggregates",
     "classes_by_town", "clearance_enterprise_of", "enterprise_card", "evaluated_of", "evaluated_years",
     "evaluation_of", "evaluation_rows", "evaluation_rows_by_town_and_name", "in_clearance_condition", "indicator_values",
-    "latest_evaluated_year", "town_classes", "two_decimals", "with_status",
+    "latest_evaluated_year", "row_count", "town_classes", "two_decimals", "with_status",
 ]

@@ -28,7 +28,6 @@ from ..choices import ProjectKind, ProjectStage
 from ..models import Event, IndicatorRow, Project, ProjectEvent, ProjectPhoto, ProjectSite, Site
 from .figures import default_period, period_bounds
 from .history import HistoryEntry, change_history
-from .reuse import with_commitment
 
 AREA = DecimalField(max_digits=16, decimal_places=2)
 # The commitment column of a 招商项目 not due by the period's end (its 达产 date later, or none committed).
@@ -64,7 +63,7 @@ def with_project_progress(projects: QuerySet[Project], *, as_of: date | None = N
     for name, stage, kind in COMMITTED_STAGES:
         kept = Exists(ProjectEvent.objects.filter(project=OuterRef("pk"), stage=stage, occurred_on__lte=as_of))
         overdue |= Q(kind=kind, **{f"{name}__lt": as_of}) & ~kept
-    return with_commitment(projects).annotate(
+    return projects.annotate(
         stage=Subquery(_latest_event().values("stage")[:1], output_field=IntegerField()),
         stage_on=Subquery(_latest_event().values("occurred_on")[:1]),
         commitment_state=Case(

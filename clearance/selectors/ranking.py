@@ -1,8 +1,12 @@
 """The ranking maths: completion, 序时进度, lights and shared ranks, exact as fractions; the summary's shapes."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cached_property
+from math import lcm
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +32,10 @@ def completion(actual: Decimal | int, target: Decimal | None) -> Fraction | None
     """Return actual ÷ target × 100 exactly; None when there is no target or it is 0."""
     if target is None or target == 0:
         return None
-    return Fraction(Decimal(actual)) * 100 / Fraction(Decimal(target))
+    # One Fraction from two exact integer ratios: a page computes hundreds of these.
+    actual_numerator, actual_denominator = actual.as_integer_ratio()
+    target_numerator, target_denominator = target.as_integer_ratio()
+    return Fraction(100 * actual_numerator * target_denominator, actual_denominator * target_numerator)
 
 
 def light(completion_value: Fraction | None, progress: Fraction) -> str | None:
@@ -37,17 +44,51 @@ def light(completion_value: Fraction | None, progress: Fraction) -> str | None:
         return None
     if completion_value >= progress:
         return LIGHT_GREEN
-    band = Fraction(str(settings.CLEARANCE_YELLOW_BAND_POINTS))
-    return LIGHT_YELLOW if completion_value >= progress - band else LIGHT_RED
+    return LIGHT_YELLOW if completion_value >= progress - yellow_band() else LIGHT_RED
+
+
+def yellow_band() -> Fraction:
+    """The yellow band below time progress, in points, exactly as the setting writes it."""
+    return Fraction(str(settings.CLEARANCE_YELLOW_BAND_POINTS))
+
+
+def light_judge(progress: Fraction) -> Callable[[Fraction | None], str | None]:
+    """Return completion -> its light against PROGRESS, as light() gives it, with the band's edge worked out once."""
+    yellow_from = progress - yellow_band()
+    # Compared as whole numbers (a/b ≥ c/d ⇔ a·d ≥ c·b, denominators positive): Fraction's own comparison checks
+    # the other operand's type through the numbers ABCs each time, a hundred towns times three metrics a page.
+    green_numerator, green_denominator = progress.numerator, progress.denominator
+    yellow_numerator, yellow_denominator = yellow_from.numerator, yellow_from.denominator
+
+    def judge(completion_value: Fraction | None) -> str | None:
+        if completion_value is None:
+            return None
+        numerator, denominator = completion_value.numerator, completion_value.denominator
+        if numerator * green_denominator >= green_numerator * denominator:
+            return LIGHT_GREEN
+        return LIGHT_YELLOW if numerator * yellow_denominator >= yellow_numerator * denominator else LIGHT_RED
+
+    return judge
 
 
 def competition_ranks(values: dict[Any, Fraction | None]) -> dict[Any, int | None]:
     """Rank KEYS by value, highest first; equal values share a rank (1, 2, 2, 4); None is unranked."""
-    ranked = sorted((value for value in values.values() if value is not None), reverse=True)
-    first_position = {}
-    for position, value in enumerate(ranked, start=1):
-        first_position.setdefault(value, position)
-    return {key: (None if value is None else first_position[value]) for key, value in values.items()}
+    ranks = dict.fromkeys(values)
+    present = [(value, key) for key, value in values.items() if value is not None]
+    if not present:
+        return ranks
+    # Over a common denominator the fractions are whole numbers, ordered and compared exactly as they are, and
+    # sorting whole numbers costs a fraction of comparing fractions one pair at a time.
+    common = lcm(*(value.denominator for value, _key in present))
+    ranked = sorted(((value.numerator * (common // value.denominator), key) for value, key in present),
+                    key=itemgetter(0), reverse=True)
+    rank, before = 0, None
+    for position, (value, key) in enumerate(ranked, start=1):
+        # Sorted, equal values are neighbours: comparing with the one before is enough.
+        if position == 1 or value != before:
+            rank, before = position, value
+        ranks[key] = rank
+    return ranks
 
 
 @dataclass
@@ -61,8 +102,9 @@ class MetricFigure:
     light: str | None
     rank: int | None = None
 
-    @property
+    @cached_property
     def completion_pct(self) -> float | None:
+        # Read by several tables and charts of a page; the completion is fixed once the figure is made.
         return round_half_up(self.completion)
 
 

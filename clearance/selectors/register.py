@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ..choices import RegisterKind
-from ..models import Enterprise, RegisterItem, Site, Town
-from .figures import period_bounds
+from ..models import Enterprise, RegisterItem, RegisterMonthlyFigure, Site, Town
 from .sites import SiteSubtree
 
 # How many open items a town's page lists before it links to the full list.
@@ -44,41 +43,33 @@ class RegisterCounts:
     towns: list[RegisterRow]
 
 
-def _aggregates(prefix: str, raised: Q, resolved: Q, still_open: Q) -> dict:
-    """The three counts, for all items and for each kind, as conditional counts of the joined items."""
-    item = "register_items"
-    aggregates = {}
-    for kind in (None, *RegisterKind.values):
-        only = Q(**{f"{item}__kind": kind}) if kind else Q()
-        name = f"{prefix}{kind or 'all'}"
-        aggregates[f"{name}_raised"] = Count(f"{item}__pk", filter=raised & only)
-        aggregates[f"{name}_resolved"] = Count(f"{item}__pk", filter=resolved & only)
-        aggregates[f"{name}_open"] = Count(f"{item}__pk", filter=still_open & only)
-    return aggregates
-
-
 def register_counts(*, year: int, month: int) -> RegisterCounts:
     """Return, per town (every town, in display order) and for the city (their sum), the items raised
     (raised_on from 1 January to the end of MONTH), resolved (resolved_on in the same days) and open at the
-    period's end (raised by then and not resolved by then), in all and by kind. One grouped query."""
-    start, end = period_bounds(year=year, month=month)
-    item = "register_items"
-    aggregates = _aggregates(
-        "n_",
-        raised=Q(**{f"{item}__raised_on__gte": start, f"{item}__raised_on__lte": end}),
-        resolved=Q(**{f"{item}__resolved_on__gte": start, f"{item}__resolved_on__lte": end}),
-        still_open=Q(**{f"{item}__raised_on__lte": end})
-        & (Q(**{f"{item}__resolved_on__isnull": True}) | Q(**{f"{item}__resolved_on__gt": end})),
+    period's end (raised by then and not resolved by then), in all and by kind.
+
+    Two queries: the towns, and the sums of the register's monthly rollup (RegisterMonthlyFigure) up to the period's
+    end, not the items (a join of the towns with the rollup takes twice as long). An item is resolved on or after
+    the day it was raised (a constraint), so those open at the end are those raised by then less those resolved by
+    then.
+    """
+    this_year = Q(year=year)
+    sums = (
+        RegisterMonthlyFigure.objects.filter(Q(year__lt=year) | Q(year=year, month__lte=month)).order_by()
+        .values("town_id", "kind")
+        .annotate(raised_now=Coalesce(Sum("raised", filter=this_year), 0),
+                  resolved_now=Coalesce(Sum("resolved", filter=this_year), 0),
+                  raised_by_end=Sum("raised"), resolved_by_end=Sum("resolved"))
     )
-    towns = Town.objects.order_by("display_order", "name").annotate(**aggregates)
+    by_town: dict[int, dict[str, RegisterFigures]] = {}
+    for row in sums:
+        by_town.setdefault(row["town_id"], {})[row["kind"]] = RegisterFigures(
+            row["raised_now"], row["resolved_now"], row["raised_by_end"] - row["resolved_by_end"])
     rows = []
-    for town in towns:
-        figures = {
-            kind: RegisterFigures(*(getattr(town, f"n_{kind}_{name}") for name in COUNTS))
-            for kind in ("all", *RegisterKind.values)
-        }
-        total = figures.pop("all")
-        rows.append(RegisterRow(town, total, figures))
+    for town in Town.objects.order_by("display_order", "name"):
+        counted = by_town.get(town.pk, {})
+        kinds = {kind: counted.get(kind, RegisterFigures()) for kind in RegisterKind.values}
+        rows.append(RegisterRow(town, sum(kinds.values(), RegisterFigures()), kinds))
     city_kinds = {kind: sum((row.kinds[kind] for row in rows), RegisterFigures()) for kind in RegisterKind.values}
     city = RegisterRow(None, sum((row.total for row in rows), RegisterFigures()), city_kinds)
     return RegisterCounts(year, month, city, rows)

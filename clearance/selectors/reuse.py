@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
 from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target, Town
 from .figures import ZERO, period_bounds
-from .ranking import MetricFigure, competition_ranks, completion, light, round_half_up, time_progress
+from .ranking import MetricFigure, competition_ranks, completion, light_judge, round_half_up, time_progress
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 ROLLUP_KEYS = ("projects_signed", "investment_signed_wan", "land_reused_mu")
@@ -110,31 +110,27 @@ def evaluations_from_full_production() -> QuerySet[IndicatorRow]:
     )
 
 
-def with_commitment(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate PROJECTS with `commitment`: met, missed or unverified (DOMAIN.md 履约).
+def commitment_of() -> Case:
+    """The commitment state of the project of the outer query: met, missed or unverified (DOMAIN.md 履约).
 
     Met when an evaluation of the 达产 year or later gives a 亩均税收 reaching the committed one (compared
-    exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it.
+    exactly: tax ≥ committed × land); missed when such an evaluation exists and none reaches it. The definition:
+    Project.commitment stores it for every project, kept by derived.commitments (verify_rollups checks).
     """
     evaluations = evaluations_from_full_production()
     reached = evaluations.filter(tax_wan__gte=OuterRef("committed_tax_per_mu_wan") * F("land_mu"))
-    return projects.annotate(
-        commitment=Case(
-            When(Q(committed_tax_per_mu_wan__isnull=True) | Q(operator__isnull=True),
-                 then=Value(CommitmentState.UNVERIFIED)),
-            When(Exists(reached), then=Value(CommitmentState.MET)),
-            When(Exists(evaluations), then=Value(CommitmentState.MISSED)),
-            default=Value(CommitmentState.UNVERIFIED),
-            output_field=CharField(),
-        )
+    return Case(
+        When(Q(committed_tax_per_mu_wan__isnull=True) | Q(operator__isnull=True), then=Value(CommitmentState.UNVERIFIED)),
+        When(Exists(reached), then=Value(CommitmentState.MET)),
+        When(Exists(evaluations), then=Value(CommitmentState.MISSED)),
+        default=Value(CommitmentState.UNVERIFIED),
+        output_field=CharField(),
     )
 
 
 def due_projects(*, period_end: date) -> QuerySet[Project]:
-    """The 招商项目 whose committed 达产 date is on or before PERIOD_END, with their commitment state."""
-    return with_commitment(
-        Project.objects.filter(kind=ProjectKind.INVESTMENT, committed_full_production_on__lte=period_end)
-    )
+    """The 招商项目 whose committed 达产 date is on or before PERIOD_END, each with its stored commitment state."""
+    return Project.objects.filter(kind=ProjectKind.INVESTMENT, committed_full_production_on__lte=period_end)
 
 
 def commitment_counts(*, period_end: date) -> dict[int, dict]:
@@ -206,12 +202,12 @@ def _reuse_targets(year: int) -> dict[int | None, dict[str, Decimal]]:
     return targets
 
 
-def _scope(name: str, figures: dict, targets: dict, commitments: dict, progress: Fraction, pk=None) -> ReuseScope:
+def _scope(name: str, figures: dict, targets: dict, commitments: dict, judge, pk=None) -> ReuseScope:
     metrics = {}
     for metric in REUSE_KEYS:
         target = targets.get(metric) if metric in REUSE_TARGET_METRICS else None
         value = completion(figures[metric], target)
-        metrics[metric] = MetricFigure(metric, figures[metric], target, value, light(value, progress))
+        metrics[metric] = MetricFigure(metric, figures[metric], target, value, judge(value))
     return ReuseScope(name=name, figures=figures, metrics=metrics, commitments=commitments, pk=pk)
 
 
@@ -237,6 +233,7 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
     A fixed number of queries whatever the number of projects; the city's figures are the towns' added up.
     """
     progress = time_progress(month)
+    judge = light_judge(progress)
     period_end = period_bounds(year=year, month=month)[1]
     by_town = reuse_town_figures(year=year, month=month)
     commitments = commitment_counts(period_end=period_end)
@@ -249,8 +246,8 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
             city_figures[key] += figures[key]
         for key in COMMITMENT_KEYS:
             city_commitments[key] += town_commitments[key]
-        scope = _scope(town.name, figures, targets.get(town.pk, {}), town_commitments, progress, pk=town.pk)
+        scope = _scope(town.name, figures, targets.get(town.pk, {}), town_commitments, judge, pk=town.pk)
         scope.position = position
         towns.append(scope)
-    city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, progress)
+    city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, judge)
     return ReuseSummary(year=year, month=month, time_progress=progress, city=city, towns=_rank(towns))

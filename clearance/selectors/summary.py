@@ -9,21 +9,25 @@ from django.utils.translation import gettext as _
 from ..choices import Metric
 from ..models import BulletinFigure, County, Target, Town
 from .figures import ZERO, city_figures, empty_figures, town_figures
-from .ranking import CampaignSummary, ScopeSummary, competition_ranks, completion, light, MetricFigure, time_progress
+from .ranking import CampaignSummary, ScopeSummary, competition_ranks, completion, light_judge, MetricFigure, time_progress
 
 
-def _scope(name: str, figures: dict, targets: dict, progress: Fraction, **extra) -> ScopeSummary:
+METRICS = tuple(Metric.values)
+
+
+def _scope(name: str, figures: dict, targets: dict, judge, **extra) -> ScopeSummary:
+    """A scope's figures against its TARGETS, each with its exact completion and its light (by JUDGE, light_judge)."""
     metrics = {}
-    for metric in Metric.values:
+    for metric in METRICS:
         target = targets.get(metric)
         value = completion(figures[metric], target)
-        metrics[metric] = MetricFigure(metric, figures[metric], target, value, light(value, progress))
+        metrics[metric] = MetricFigure(metric, figures[metric], target, value, judge(value))
     return ScopeSummary(name=name, metrics=metrics, **extra)
 
 
 def _rank_scopes(scopes: list[ScopeSummary], *, overall: bool) -> list[ScopeSummary]:
     """Give each metric its rank; with OVERALL also the score and overall rank, ranked scopes first."""
-    for metric in Metric.values:
+    for metric in METRICS:
         ranks = competition_ranks({index: scope.metrics[metric].completion for index, scope in enumerate(scopes)})
         for index, scope in enumerate(scopes):
             scope.metrics[metric].rank = ranks[index]
@@ -72,13 +76,14 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
     enterprises and events: the database sums, Python only ranks the towns.
     """
     progress = time_progress(month)
+    judge = light_judge(progress)
     targets = _targets(year)
     city_actual = city_figures(year=year, month=month)
     city = _scope(
-        _("the city"), city_actual, targets.get(None, {}), progress,
+        _("the city"), city_actual, targets.get(None, {}), judge,
         signed=city_actual["signed"], vacated=city_actual["vacated"],
     )
-    towns = _town_scopes(year=year, month=month, targets=targets, progress=progress)
+    towns = _town_scopes(year=year, month=month, targets=targets, judge=judge)
     bulletins = _bulletin_figures(year, month)
     counties = []
     for county in County.objects.all():
@@ -86,9 +91,9 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
             figures, county_targets = city_actual, targets.get(None, {})
         else:
             published = bulletins.get(county.pk, {})
-            figures = {metric: published.get(metric, (ZERO, None))[0] for metric in Metric.values}
+            figures = {metric: published.get(metric, (ZERO, None))[0] for metric in METRICS}
             county_targets = {metric: row[1] for metric, row in published.items() if row[1] is not None}
-        counties.append(_scope(county.name, figures, county_targets, progress, pk=county.pk))
+        counties.append(_scope(county.name, figures, county_targets, judge, pk=county.pk))
     return CampaignSummary(
         year=year,
         month=month,
@@ -99,15 +104,14 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
     )
 
 
-def _town_scopes(*, year: int, month: int, targets: dict, progress: Fraction) -> list[ScopeSummary]:
+def _town_scopes(*, year: int, month: int, targets: dict, judge) -> list[ScopeSummary]:
     """Every town's figures against its targets for the period, unranked (two queries)."""
     actual_by_town = town_figures(year=year, month=month)
     towns = []
-    for town in Town.objects.all():
-        figures = actual_by_town.get(town.pk) or empty_figures()
+    for pk, name in Town.objects.values_list("pk", "name"):
+        figures = actual_by_town.get(pk) or empty_figures()
         towns.append(
-            _scope(town.name, figures, targets.get(town.pk, {}), progress,
-                   pk=town.pk, signed=figures["signed"], vacated=figures["vacated"])
+            _scope(name, figures, targets.get(pk, {}), judge, pk=pk, signed=figures["signed"], vacated=figures["vacated"])
         )
     return towns
 
@@ -120,7 +124,8 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
     if month == 1:
         return None
     # Only the towns' ranking of that month: neither the city's figures nor the counties'.
-    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), progress=time_progress(month - 1))
+    # Ranks only: no light is shown for last month.
+    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), judge=lambda completion_value: None)
     return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
 
 

@@ -11,8 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..choices import Indicator, SizeClass
-from ..derived import evaluation_links, scores
-from ..models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, Site, Town
+from ..derived import commitments, evaluation_links, evaluation_rollup, scores
+from ..models import (
+    Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Project, Scheme, SchemeWeight, Site, Town,
+)
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..selectors.evaluation import clearance_enterprise_of
 from .base import StaleEditError, User, delete_recorded, save_validated
@@ -49,6 +51,8 @@ def scores_recompute(*, year: int, size: str | None = None) -> int:
         if size is None and not IndicatorRow.objects.filter(year=year, size=each).exists():
             continue
         graded += scores.recompute(scheme_ensure(year=year, size=each))
+    # Every write of indicator rows ends here: the projects' commitments are judged on the rows' tax and land.
+    commitments.refresh()
     return graded
 
 
@@ -168,6 +172,10 @@ def indicator_row_upsert(*, enterprise: EvaluatedEnterprise, year: int, user: Us
     if rescore:
         for size in {old_size, row.size} - {None}:
             scores_recompute(year=year, size=size)
+    else:
+        # Not scored yet (the caller scores the year once, at the end): what the row's figures alone decide.
+        evaluation_rollup.refresh(year=year, town_ids=[row.town_id])
+        commitments.refresh(Project.objects.filter(operator=enterprise))
     return row
 
 
@@ -324,6 +332,11 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
 
 def _keep_in_step(enterprise: EvaluatedEnterprise) -> None:
     """After ENTERPRISE was created or changed: its rows are in its town, and its clearance twin is found again."""
-    IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id).update(town_id=enterprise.town_id)
+    elsewhere = IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id)
+    moved = list(elsewhere.order_by().values_list("year", "town_id").distinct())
+    if moved:
+        elsewhere.update(town_id=enterprise.town_id)
+        for year, town in moved:
+            evaluation_rollup.refresh(year=year, town_ids=[town, enterprise.town_id])
     evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
     enterprise.refresh_from_db(fields=["clearance_enterprise"])

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from .. import permissions
 from ..choices import RegisterKind
+from ..derived import register_rollup
 from ..models import AttackGroup, Enterprise, RegisterItem, Site
 from .base import StaleEditError, User, delete_recorded, save_validated
 from .periods import change_reason, late_change_check
@@ -89,6 +90,7 @@ def register_item_create(
     late_change_check(dates=[raised_on, resolved_on], note=note)
     _note_reason(item, note)
     save_validated(item, user=user)
+    register_rollup.refresh([item.town_id])
     return item
 
 
@@ -139,6 +141,7 @@ def register_item_update(
     late_change_check(dates=dates, note=note)
     _note_reason(current, note)
     save_validated(current, user=user, bump_version=True)
+    register_rollup.refresh([current.town_id])
     return current
 
 
@@ -164,6 +167,7 @@ def register_item_resolve(
     late_change_check(dates=[resolved_on], note=note)
     _note_reason(current, note)
     save_validated(current, user=user, bump_version=True)
+    register_rollup.refresh([current.town_id])
     return current
 
 
@@ -177,3 +181,4 @@ def register_item_delete(*, item: RegisterItem, expected_version: int, user: Use
     late_change_check(dates=[current.raised_on, current.resolved_on], note=note)
     _note_reason(current, note)
     delete_recorded(current, user=user)
+    register_rollup.refresh([current.town_id])

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from ..choices import ProjectStage
-from ..derived import reuse_rollup
+from ..derived import commitments, reuse_rollup
 from ..models import Event, Project, ProjectEvent, ProjectSite, Site
 from ..rules import land_supply_problem, site_allocation_problem
 from .base import StaleEditError, User, delete_recorded, save_validated
@@ -51,6 +51,7 @@ def project_create(*, user: User | None, **fields) -> Project:
     _fields_check(fields)
     project = Project(**fields)
     save_validated(project, user=user)
+    _judge_commitment(project)
     return project
 
 
@@ -73,7 +74,14 @@ def project_update(*, project: Project, expected_version: int, user: User | None
         )
     save_validated(current, user=user, bump_version=True)
     reuse_rollup.refresh([old_town, current.town_id])
+    _judge_commitment(current)
     return current
+
+
+def _judge_commitment(project: Project) -> None:
+    """Judge PROJECT's commitment again (its committed figures or operator may have changed): derived.commitments."""
+    commitments.refresh(Project.objects.filter(pk=project.pk))
+    project.refresh_from_db(fields=["commitment"])
 
 
 def _kind_changed_with_events(project: Project) -> bool:

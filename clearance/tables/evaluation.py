@@ -4,12 +4,12 @@ from decimal import Decimal
 
 import django_tables2 as tables
 from django.db.models import F
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..formatting import number_text
 from ..models import IndicatorRow
 from ..templatetags.clearance_tags import grade_badge
 
@@ -29,7 +29,7 @@ class _TwoDecimalsColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return floatformat(value, "2g")
+        return number_text(value, 2, grouped=True)
 
     def value(self, value):
         return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(Decimal("0.01"))

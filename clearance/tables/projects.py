@@ -4,11 +4,11 @@ from decimal import Decimal
 
 import django_tables2 as tables
 from django.db.models import F
-from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import CommitmentState, ProjectStage
+from ..formatting import number_text
 from ..models import Project
 from ..selectors.projects import NOT_DUE
 
@@ -45,7 +45,7 @@ class _MoneyColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return floatformat(value, "2g")
+        return number_text(value, 2, grouped=True)
 
     def value(self, value):
         return None if value is None else Decimal(value).quantize(Decimal("0.01"))

@@ -1,24 +1,24 @@
 """The dashboard's rankings: towns and counties by completion, built in one pass, sorted on exact values."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.template.defaultfilters import floatformat
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import force_str
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_tables2.data import TableListData
 from django_tables2.rows import BoundRow
-from django_tables2.utils import A, OrderBy, signature
+from django_tables2.utils import OrderBy
 
 from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, CommitmentState, Metric, ReuseMetric
+from ..formatting import number_formatter, number_text
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
-
+from .one_pass import table_body
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -59,6 +59,30 @@ class _RankingColumn(tables.Column):
     def sort_value(self, value, record, table):
         return value
 
+    def cell_html(self, bound, table):
+        """Return record -> the cell's HTML as django-tables2 renders it, for body_html; None: the generic path."""
+        return None
+
+
+def _value_cells(bound, text):
+    """record -> TEXT(value, record), or the column's default where the value is empty, as django-tables2 shows it.
+
+    TEXT must give what the column's render() gives, escaped; the value is read straight from the record
+    (attributes and dict keys along the accessor), not through django-tables2's Accessor.
+    """
+    parts, empty_values = str(bound.accessor).split("__"), bound.column.empty_values
+    default = conditional_escape(localize(bound.default))
+
+    def cell(record):
+        value = record
+        for part in parts:
+            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+            if value is None:
+                break
+        return default if value in empty_values else text(value, record)
+
+    return cell
+
 
 class _FigureColumn(_RankingColumn):
     """An actual or target: enterprises as a whole number, areas and energy with two decimals; numbers in exports."""
@@ -68,20 +92,28 @@ class _FigureColumn(_RankingColumn):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return floatformat(value, "2g" if self.decimals else "g")
+        return number_text(value, 2 if self.decimals else -1, grouped=True)
 
     def value(self, value):
         return Decimal(value).quantize(CENT) if self.decimals else int(value)
+
+    def cell_html(self, bound, table):
+        text = number_formatter(2 if self.decimals else -1, grouped=True)
+        return _value_cells(bound, lambda value, record: text(value))
 
 
 class _PercentColumn(_RankingColumn):
     """A completion or score: shown to one decimal, exported as a number, sorted on the exact value."""
 
     def render(self, value):
-        return f"{floatformat(round_half_up(value), 1)}%"
+        return f"{number_text(round_half_up(value), 1)}%"
 
     def value(self, value):
         return round_half_up(value)
+
+    def cell_html(self, bound, table):
+        text = number_formatter(1)
+        return _value_cells(bound, lambda value, record: f"{text(round_half_up(value))}%")
 
 
 class _CompletionColumn(_PercentColumn):
@@ -92,11 +124,19 @@ class _CompletionColumn(_PercentColumn):
         super().__init__(**kwargs)
 
     def render(self, value, record):
-        light = record.metrics[self.metric].light
+        return format_html("{} {}", super().render(value), self.dot(record.metrics[self.metric].light))
+
+    @staticmethod
+    def dot(light: str) -> str:
         return format_html(
-            '{} <span class="light light-dot light-{}" data-light="{}" title="{}"><span class="visually-hidden">{}</span></span>',
-            super().render(value), light, light, LIGHT_LABELS[light], LIGHT_LABELS[light],
+            '<span class="light light-dot light-{}" data-light="{}" title="{}"><span class="visually-hidden">{}</span></span>',
+            light, light, LIGHT_LABELS[light], LIGHT_LABELS[light],
         )
+
+    def cell_html(self, bound, table):
+        text, metric = number_formatter(1), self.metric
+        dots = {light: self.dot(light) for light in LIGHT_LABELS}
+        return _value_cells(bound, lambda value, record: f"{text(round_half_up(value))}% {dots[record.metrics[metric].light]}")
 
 
 class _LightColumn(_RankingColumn):
@@ -117,6 +157,46 @@ class _LightColumn(_RankingColumn):
 class _RankColumn(_RankingColumn):
     def value(self, value):
         return int(value)
+
+    def cell_html(self, bound, table):
+        return _value_cells(bound, lambda value, record: str(value))
+
+
+# An id no town has, reversed once and replaced in the address: reverse() for each of a hundred towns costs more
+# than the row it links from.
+_PLACEHOLDER_PK = 987654321
+
+
+def town_url_maker(view_name: str, query: str = "") -> Callable[[int], str] | None:
+    """Return pk -> the address of VIEW_NAME for that town (with QUERY), escaped for HTML; None where there is no
+    such page."""
+    try:
+        address = reverse(view_name, args=[_PLACEHOLDER_PK])
+    except NoReverseMatch:
+        return None
+    before, after = (escape(part) for part in address.split(str(_PLACEHOLDER_PK)))
+    suffix = f"{after}?{escape(query)}" if query else after
+    return lambda pk: f"{before}{pk}{suffix}"
+
+
+class _TownNameColumn(tables.Column):
+    """A town's name linking to its page for the table's period (the city's row, without a pk, links nowhere)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            linkify=lambda record, table: table.town_url(record),
+            attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}},
+            **kwargs,
+        )
+
+    def cell_html(self, bound, table):
+        town_url = town_url_maker("clearance:town_detail", urlencode(table.period) if table.period else "")
+
+        def cell(record):
+            name = conditional_escape(record.name)
+            return name if record.pk is None else f'<a href="{town_url(record.pk)}">{name}</a>'
+
+        return cell
 
 
 class _RankChangeColumn(_RankingColumn):
@@ -150,6 +230,17 @@ class _RankChangeColumn(_RankingColumn):
     def sort_value(self, value, record, table):
         return self.change(record, table)
 
+    def cell_html(self, bound, table):
+        shown: dict[int | None, str] = {}  # a change's markup, made once per value
+
+        def cell(record):
+            change = self.change(record, table)
+            if change not in shown:
+                shown[change] = conditional_escape(self.render(record, table))
+            return shown[change]
+
+        return cell
+
 
 def _metric_columns() -> list[tuple[str, tables.Column]]:
     """Return, for each metric, the columns actual, target, completion, light and rank (names `<metric>_<part>`)."""
@@ -173,28 +264,6 @@ def _metric_columns() -> list[tuple[str, tables.Column]]:
     return columns
 
 
-def _cell_renderer(bound, table):
-    """Return record, row -> the cell's content, as BoundRow.get_cell gives it, with the per-column work done once.
-
-    django-tables2 inspects the render method's signature and recomputes the column's
-    attributes for every cell; a ranking's columns are fixed, so this does it once.
-    The records are ScopeSummary objects, not models: no get_FOO_display to look for.
-    """
-    column, accessor, link, default = bound.column, A(bound.accessor), bound.link, bound.default
-    wanted, takes_any = signature(bound.render)
-
-    def render(record, row):
-        value = accessor.resolve(record, quiet=True)
-        if value in column.empty_values:
-            return default
-        given = {"value": value, "record": record, "column": column, "bound_column": bound, "bound_row": row,
-                 "table": table}
-        content = bound.render(**(given if takes_any else {name: given[name] for name in wanted}))
-        return link(content, **given) if link else content
-
-    return render
-
-
 class _RankingTable(tables.Table):
     """A ranking of ScopeSummary rows: metric columns grouped under their metric's name; numbers as numbers in exports."""
 
@@ -202,23 +271,11 @@ class _RankingTable(tables.Table):
         super().__init__(_SortedListData(list(data)), extra_columns=_metric_columns(), **kwargs)
 
     def body_html(self) -> str:
-        """The body rows exactly as django-tables2's bootstrap template renders them, built in one pass.
-
-        Why: a ranking of a hundred towns is 2,000 cells, and rendering each through
-        django-tables2's generic cell machinery and the template was nearly all of the
-        dashboard's time (0.7 s). tests/test_dashboard.py checks the two renderings agree.
-        """
-        columns = [(bound.attrs["td"].as_html(), _cell_renderer(bound, self)) for bound in self.columns]
-        rows = []
-        for row in self.paginated_rows:
-            record = row.record
-            cells = "".join(
-                f"<td {attrs}>{conditional_escape(localize(render(record, row)))}</td>" for attrs, render in columns
-            )
-            rows.append(f"<tr {row.attrs.as_html()}>{cells}</tr>")
-        if not rows and self.empty_text:
-            rows.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(columns), self.empty_text))
-        return mark_safe("\n".join(rows))
+        """The body rows exactly as django-tables2's bootstrap template renders them, built in one pass
+        (tables/one_pass.py); each ranking column formats its cells with what it works out once (cell_html: the
+        number format of the language, the lights' markup, the town links). tests/test_dashboard.py checks the
+        two renderings agree."""
+        return table_body(self)
 
     def header_groups(self) -> list[tuple[str | None, int]]:
         """Return (metric name or None, number of columns) for the header row above the visible columns."""
@@ -257,16 +314,37 @@ def _export_header(bound) -> str:
     return f"{group} {header}" if group else header
 
 
-class TownRankingTable(_RankingTable):
+class _TownsAndCity:
+    """A ranking of towns whose names link to their pages for the table's PERIOD, the CITY's row under them."""
+
+    city = None
+    period: dict | None = None
+
+    def town_url(self, record) -> str | None:
+        if record.pk is None:
+            return None
+        url = reverse("clearance:town_detail", args=[record.pk])
+        return f"{url}?{urlencode(self.period)}" if self.period else url
+
+    @property
+    def city_row(self) -> BoundRow | None:
+        """The city's figures: the footer of the page's table, the last row of exports."""
+        return None if self.city is None else BoundRow(self.city, table=self)
+
+    def as_values(self, exclude_columns=None):
+        yield from super().as_values(exclude_columns)
+        if self.city is not None:
+            row = self.city_row
+            yield [force_str(row.get_cell_value(column.name), strings_only=True)
+                   for column in self.export_columns(exclude_columns)]
+
+
+class TownRankingTable(_TownsAndCity, _RankingTable):
     """The towns ranked by score, each metric's actual, target, completion, light and rank; sortable on every column."""
 
     rank = _RankColumn(verbose_name=_("Overall rank"))
-    name = tables.Column(
-        verbose_name=_("Township"),
-        # To the town's page for the same period; the city's row (pk None) links nowhere.
-        linkify=lambda record, table: table.town_url(record),
-        attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}},
-    )
+    # To the town's page for the same period; the city's row (pk None) links nowhere.
+    name = _TownNameColumn(verbose_name=_("Township"))
     score = _PercentColumn(verbose_name=_("Score"), unit="%")
     rank_change = _RankChangeColumn(verbose_name=_("Change since last month"))
     signed = _FigureColumn(decimals=False, verbose_name=_("Signed"), unit=METRIC_UNITS[Metric.ENTERPRISES_RECTIFIED])
@@ -284,24 +362,6 @@ class TownRankingTable(_RankingTable):
         self.city = city
         self.period = period
         super().__init__(data, **kwargs)
-
-    def town_url(self, record) -> str | None:
-        if record.pk is None:
-            return None
-        url = reverse("clearance:town_detail", args=[record.pk])
-        return f"{url}?{urlencode(self.period)}" if self.period else url
-
-    @property
-    def city_row(self) -> BoundRow | None:
-        """The city's figures against Jiaxing's targets: the footer of the page's table, the last row of exports."""
-        return None if self.city is None else BoundRow(self.city, table=self)
-
-    def as_values(self, exclude_columns=None):
-        yield from super().as_values(exclude_columns)
-        if self.city is not None:
-            row = self.city_row
-            yield [force_str(row.get_cell_value(column.name), strings_only=True)
-                   for column in self.export_columns(exclude_columns)]
 
 
 class CountyRankingTable(_RankingTable):
@@ -366,15 +426,11 @@ def _reuse_columns() -> list[tuple[str, tables.Column]]:
     return columns
 
 
-class ReuseTownTable(_RankingTable):
+class ReuseTownTable(_TownsAndCity, _RankingTable):
     """The towns ranked on 换鸟: each figure (with target, completion and light where set), the commitments."""
 
     rank = _RankColumn(verbose_name=_("Overall rank"))
-    name = tables.Column(
-        verbose_name=_("Township"),
-        linkify=lambda record, table: table.town_url(record),
-        attrs={"td": {"class": "text-nowrap fw-semibold sticky-col"}, "th": {"class": "sticky-col"}},
-    )
+    name = _TownNameColumn(verbose_name=_("Township"))
     score = _PercentColumn(verbose_name=_("Score"), unit="%")
 
     class Meta:
@@ -388,20 +444,3 @@ class ReuseTownTable(_RankingTable):
         self.city, self.period = city, period
         # The ranking's own columns are the clearance metrics': these are the reuse figures'.
         tables.Table.__init__(self, _SortedListData(list(data)), extra_columns=_reuse_columns(), **kwargs)
-
-    def town_url(self, record) -> str | None:
-        if record.pk is None:
-            return None
-        url = reverse("clearance:town_detail", args=[record.pk])
-        return f"{url}?{urlencode(self.period)}" if self.period else url
-
-    @property
-    def city_row(self):
-        return None if self.city is None else BoundRow(self.city, table=self)
-
-    def as_values(self, exclude_columns=None):
-        yield from super().as_values(exclude_columns)
-        if self.city is not None:
-            row = self.city_row
-            yield [force_str(row.get_cell_value(column.name), strings_only=True)
-                   for column in self.export_columns(exclude_columns)]

@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 import django_tables2 as tables
-from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import CommitmentState, ProjectStage
+from ..formatting import number_text
 from ..selectors import CENT
 
 _NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
@@ -21,7 +21,7 @@ class _TaxColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return floatformat(value, "2g")
+        return number_text(value, 2, grouped=True)
 
     def value(self, value):
         return Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT)

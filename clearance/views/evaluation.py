@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from django_tables2.data import TableListData
 
 from .. import permissions
 from ..choices import INDICATOR_UNITS, Grade
@@ -20,7 +21,7 @@ from ..rules import MAX_YEAR, MIN_YEAR
 from ..selectors import evaluation as selectors
 from ..services import evaluation as services
 from ..tables import CandidateTable, EvaluationTable
-from .tables import TableQueryMixin
+from .tables import KnownCountMixin, TableQueryMixin
 from .writing import apply_service_errors
 
 YEAR = "year"
@@ -51,13 +52,20 @@ class _EvaluationYearMixin(TableQueryMixin):
         return super().get_context_data(year=self.year, years=selectors.evaluated_years(), **kwargs)
 
 
-class _EvaluationTableView(_EvaluationYearMixin, SingleTableMixin, FilterView):
+class _EvaluationTableView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, FilterView):
     """A year's evaluated enterprises, filtered, sorted, paginated and exportable."""
 
     table_class = EvaluationTable
     filterset_class = EvaluationFilter
     table_pagination = {"per_page": 50}
     town = None
+
+    def known_row_count(self) -> int | None:
+        """Unfiltered, the year's (or the town's) rows are counted by the towns' figures."""
+        form = self.filterset.form
+        if self.year is None or (form.is_bound and not (form.is_valid() and not form.has_changed())):
+            return None
+        return selectors.row_count(self.year, town=self.town)
 
     def get_queryset(self) -> QuerySet[IndicatorRow]:
         rows = selectors.evaluation_rows(self.year or 0, town=self.town)
@@ -110,7 +118,15 @@ class EvaluationTownView(_EvaluationTableView):
         return context
 
 
-class CandidatesView(_EvaluationYearMixin, SingleTableMixin, ListView):
+class _InListOrder(TableListData):
+    """Rows kept in the order the list gives them: the candidates' table offers no sorting (its columns are not
+    orderable), and a list read a page at a time cannot be sorted in Python."""
+
+    def order_by(self, aliases):
+        return None
+
+
+class CandidatesView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, ListView):
     """A year's candidates for clearance, per town, lowest total first; a plan opened from here for one's own towns."""
 
     template_name = "clearance/evaluation/candidates.html"
@@ -133,11 +149,26 @@ class CandidatesView(_EvaluationYearMixin, SingleTableMixin, ListView):
         rows = selectors.candidates(self.year or 0, town=self.town)
         if self.year is None or self.unknown_town:
             return rows.none()
-        return rows.order_by("enterprise__town__display_order", "enterprise__town__name",
-                             F("total").asc(nulls_last=True), "enterprise__name", "pk")
+        # By the row's own town (its enterprise's, kept on the row): the database then reads the towns in order and
+        # each one's candidates from the index on (year, town, total), rather than sorting a year's million rows.
+        return rows.order_by("town__display_order", "town__name", F("total").asc(nulls_last=True), "enterprise__name",
+                             "pk")
 
     def get_table_kwargs(self):
         return {"writable_town_ids": permissions.writable_town_ids(self.request.user)}
+
+    def known_row_count(self) -> int | None:
+        """A town's candidates, counted by its figures (every town's: candidates_by_town counts them)."""
+        if self.year is None or self.unknown_town or self.town is None:
+            return None
+        return selectors.row_count(self.year, town=self.town, candidates=True)
+
+    def get_table_data(self):
+        rows = self.object_list
+        if self.year is None or self.unknown_town or self.town is not None:
+            return rows
+        # Every town's: a page at a time, each from the towns it falls in (selectors.evaluation.CandidatesByTown).
+        return _InListOrder(selectors.candidates_by_town(self.year, rows))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -21,6 +21,7 @@ from ..models import Enterprise, RegisterItem, Site, Town
 from ..register_forms import STATUS_OPEN, RegisterFilter, RegisterItemEditForm, RegisterItemForm, RegisterResolveForm
 from ..selectors import register as selectors
 from ..tables.register import RegisterTable
+from ..tables.town_rows import register_cells, register_town_rows
 from .evaluation import export_links
 from .tables import TableQueryMixin
 from .writing import apply_service_errors, conflict_response
@@ -49,6 +50,9 @@ def register_panel(*, year: int, month: int) -> dict:
         "groups": [pgettext("register", "All"), *(label for _value, label in RegisterKind.choices)],
         "city": _row(counts.city),
         "towns": [_row(row) for row in counts.towns],
+        # The dashboard's table, built in one pass (a row of nine counts per town).
+        "town_rows": register_town_rows(counts.towns),
+        "city_cells": register_cells(counts.city),
         "open_url": f"{reverse('clearance:register')}?status={STATUS_OPEN}",
     }
 

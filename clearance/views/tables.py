@@ -1,6 +1,9 @@
 """The pages built on a django-tables2 table: their query string checked once, before any work, a 400 when bad."""
 
+from functools import cached_property, partial
+
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_tables2.export import ExportMixin
@@ -44,3 +47,30 @@ class TableQueryMixin(ExportMixin):
             if not (text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= highest):
                 return _("The rows per page must be a whole number from 1 to %(highest)s.") % {"highest": highest}
         return None
+
+
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are (from a maintained figure) rather than counting them: a COUNT over a
+    year's million indicator rows costs more than the page it numbers."""
+
+    def __init__(self, object_list, per_page, *args, known_count: int, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.known_count = known_count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+class KnownCountMixin:
+    """A table page whose row count may be known without counting: known_row_count() returns it, or None to count."""
+
+    def known_row_count(self) -> int | None:
+        return None
+
+    def get_table_pagination(self, table):
+        pagination = super().get_table_pagination(table)
+        known = self.known_row_count() if pagination is not False else None
+        if known is not None:
+            pagination = {**pagination, "paginator_class": partial(CountedPaginator, known_count=known)}
+        return pagination

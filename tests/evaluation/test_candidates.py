@@ -7,8 +7,9 @@ import pytest
 from clearance.choices import SizeClass
 from clearance.derived.scores import previous_grades_refresh
 from clearance.models import IndicatorRow
+from clearance.derived import evaluation_rollup
 from clearance.selectors.evaluation import (
-    candidates, classes_by_town, clearance_enterprise_of, evaluated_of, evaluation_rows,
+    candidates, candidates_by_town, classes_by_town, clearance_enterprise_of, evaluated_of, evaluation_rows,
 )
 from clearance.services.evaluation import evaluated_enterprise_upsert, indicator_row_upsert
 from clearance.validators import credit_code_check_character
@@ -96,3 +97,21 @@ def test_a_town_s_land_and_energy_held_by_c_and_d_and_how_much_is_in_clearance(d
     assert city.counts == mine.counts
     # 亩均税收 of the town: its tax over its land, 4 ÷ 68.5.
     assert mine.tax_per_mu == pytest.approx(Decimal("4") / Decimal("68.5"))
+
+
+def test_every_towns_candidates_read_a_page_at_a_time_are_those_of_the_whole_list(db):
+    """CandidatesByTown reads each page from the towns it falls in; the pages must be the list's, in its order."""
+    for number, (name, count) in enumerate((("甲镇", 3), ("乙镇", 0), ("丙镇", 5), ("丁镇", 2))):
+        town = TownFactory(name=name, display_order=number)
+        for index in range(count):
+            evaluated(town, f"{name}企业{index}", grades={2022: "D"})
+    evaluation_rollup.refresh(year=2022)  # the classes were set as the scoring would have left them
+    rows = candidates(2022).order_by("town__display_order", "town__name", "total", "enterprise__name", "pk")
+    paged = candidates_by_town(2022, rows)
+
+    whole = list(rows.values_list("pk", flat=True))
+    assert len(paged) == len(whole) == 10
+    for size in (1, 3, 4, 10):
+        pages = [[row.pk for row in paged[start:start + size]] for start in range(0, len(whole), size)]
+        assert sum(pages, []) == whole
+    assert paged[9].pk == whole[9] and paged[20:30] == []

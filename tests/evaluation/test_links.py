@@ -1,5 +1,6 @@
 """The evaluation's stored status kept in step by every write path: the clearance twin, the class of the year before,
-the rows' town. Each is checked against its definition (derived.evaluation_links.differences, a fresh lookup)."""
+the rows' town, the towns' figures. Each is checked against its definition (derived.evaluation_links.differences and
+derived.evaluation_rollup.differences, fresh lookups)."""
 
 import io
 from decimal import Decimal
@@ -9,8 +10,9 @@ from django.core.management import call_command
 
 from clearance import services
 from clearance.choices import SizeClass
-from clearance.derived import evaluation_links
-from clearance.models import EvaluatedEnterprise, IndicatorRow
+from clearance.derived import evaluation_links, evaluation_rollup
+from clearance.models import EvaluatedEnterprise, EvaluationTownFigure, IndicatorRow
+from clearance.selectors.evaluation import classes_by_town, town_classes
 from clearance.services import evaluation
 from clearance.validators import credit_code_check_character
 from tests.evaluation.test_import import line, run_import, write_xlsx
@@ -51,11 +53,16 @@ def test_the_services_keep_the_twin_as_either_ledger_changes(db, django_user_mod
                                                        user=admin, town=other)
     row.refresh_from_db()
     assert row.town == other and twin_of(evaluated) == enterprise and row.in_clearance
+    # The towns' figures moved with the row: the enterprise (graded D, alone in its class) is 新埭镇's now.
+    assert town_classes(2022, town).counts["D"] == 0 and town_classes(2022, other).counts["D"] == 1
+    assert town_classes(2022, other).land_in_clearance_mu["D"] == Decimal("3")
     services.enterprise_delete(enterprise=enterprise, expected_version=enterprise.version, user=admin)
     assert twin_of(evaluated) is None
     row.refresh_from_db()
     assert not row.in_clearance
-    assert evaluation_links.differences() == []
+    # Out of clearance again: its land is no longer in clearance, and it is a candidate.
+    assert town_classes(2022, other).land_in_clearance_mu["D"] == 0 and town_classes(2022, other).candidates == 1
+    assert evaluation_links.differences() == [] and evaluation_rollup.differences() == []
 
 
 def test_both_imports_keep_the_twin_whichever_comes_first(tmp_path, ledger_towns):
@@ -72,7 +79,7 @@ def test_both_imports_keep_the_twin_whichever_comes_first(tmp_path, ledger_towns
     assert twin_of(EvaluatedEnterprise.objects.get(name="某针织厂")) is None
     knitting = EnterpriseFactory(site=SiteFactory(town=ledger_towns[0], name="另一地块"), town=ledger_towns[0], name="某针织厂")
     assert twin_of(EvaluatedEnterprise.objects.get(name="某针织厂")) == knitting
-    assert evaluation_links.differences() == []
+    assert evaluation_links.differences() == [] and evaluation_rollup.differences() == []
 
 
 def test_the_class_of_the_year_before_follows_a_rescoring_of_that_year(db):
@@ -106,3 +113,17 @@ def test_verify_rollups_finds_and_repairs_a_broken_link(db):
         call_command("verify_rollups", stdout=out)
     call_command("verify_rollups", "--repair", stdout=io.StringIO())
     assert twin_of(evaluated) == enterprise
+
+
+def test_verify_rollups_finds_and_repairs_a_towns_evaluation_figure(db):
+    town = TownFactory(name="当湖街道")
+    evaluated = evaluation.evaluated_enterprise_upsert(town=town, name="某化纤厂")
+    evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size=SizeClass.BELOW, land_mu=Decimal("4"),
+                                    tax_wan=Decimal("8"))
+    city, towns = classes_by_town(2022)
+    assert [each.town for each in towns] == [town] and city.tax_per_mu == Decimal("2")
+    EvaluationTownFigure.objects.filter(town=town, year=2022).update(tax=Decimal("80"))  # as a bug would leave it
+    with pytest.raises(Exception, match="1 in the towns' evaluation figures"):
+        call_command("verify_rollups", stdout=io.StringIO())
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    assert classes_by_town(2022)[0].tax_per_mu == Decimal("2") and evaluation_rollup.differences() == []

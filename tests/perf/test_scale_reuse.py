@@ -81,6 +81,9 @@ def test_generate_scale_projects_keep_the_rollup_and_their_land_in_step(projects
     call_command("verify_rollups", stdout=out)
 
     assert "reuse rollup agrees with the project events, and each project's land with its sites" in out.getvalue()
+    # The derived tables the pages read: the towns' evaluation figures and each project's commitment.
+    assert "the towns' evaluation figures agree with the indicator rows" in out.getvalue()
+    assert "each project's commitment agrees with its operator's evaluations" in out.getvalue()
     assert reuse_rollup.land_differences() == [] and reuse_rollup.differences() == []
     assert ReuseMonthlyFigure.objects.filter(town__name__startswith=town_prefix(31)).exists()
 

@@ -1,11 +1,17 @@
 """履约, worked on paper: met, missed, unverified, and not yet due."""
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
+from clearance import services
 from clearance.choices import CommitmentState
+from clearance.derived import commitments as derived_commitments
+from clearance.models import IndicatorRow, Project
+from clearance.services import evaluation
 from clearance.selectors.reuse import due_projects, reuse_summary
 from tests.evaluation.builders import below
 from tests.reuse.builders import project, vacated_site
@@ -83,3 +89,29 @@ def test_a_committed_value_with_more_decimals_than_the_figures_is_compared_exact
     project(town, "精确项目", investment="1", tax=Decimal("3.01"), full_production_on=date(2022, 1, 1),
             operator=runs, land=[(site, "10")])
     assert due_projects(period_end=date(2022, 12, 31)).get(name="精确项目").commitment == CommitmentState.MISSED
+
+
+def test_the_stored_state_follows_every_write_and_verify_rollups_repairs_it(commitments, django_user_model):
+    """Project.commitment is kept by the services (derived.commitments); each write below changes a state."""
+    admin = django_user_model.objects.create_superuser("boss", password="x")
+    missed = commitments["missed"]
+    row = IndicatorRow.objects.get(enterprise=missed.operator, year=2022)
+    # The operator's 2022 row corrected to 30 万元: the commitment is met.
+    evaluation.indicator_row_update(row=row, expected_version=row.version, user=admin, tax_wan=Decimal("30"))
+    assert Project.objects.get(pk=missed.pk).commitment == CommitmentState.MET
+    # The commitment raised to 3.5 万元/亩: missed again.
+    missed.refresh_from_db()
+    services.project_update(project=missed, expected_version=missed.version, user=admin,
+                            committed_tax_per_mu_wan=Decimal("3.5"))
+    assert Project.objects.get(pk=missed.pk).commitment == CommitmentState.MISSED
+    # The row deleted: nothing of its 达产 year or later to judge by.
+    row.refresh_from_db()
+    evaluation.indicator_row_delete(row=row, expected_version=row.version, user=admin)
+    assert Project.objects.get(pk=missed.pk).commitment == CommitmentState.UNVERIFIED
+    assert derived_commitments.differences() == []
+
+    Project.objects.filter(pk=commitments["met"].pk).update(commitment=CommitmentState.MISSED)  # as a bug would
+    with pytest.raises(Exception, match="1 in the projects' commitments"):
+        call_command("verify_rollups", stdout=io.StringIO())
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    assert Project.objects.get(pk=commitments["met"].pk).commitment == CommitmentState.MET

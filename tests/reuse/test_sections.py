@@ -74,9 +74,9 @@ def test_the_sections_keep_the_pages_queries_constant(leader_in, django_assert_n
 
     # Each as in tests/views/test_dashboard.py, with the reuse summary's 6: the dashboard with its evaluation panel
     # (the world's operators are evaluated), the town page without a pairing.
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         dashboard = get(leader_in, "clearance:home", **AUGUST)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         bulletin = get(leader_in, "clearance:bulletin", **AUGUST)
     with django_assert_num_queries(23):
         town_page = get(leader_in, "clearance:town_detail", town.pk, **AUGUST)

@@ -5,8 +5,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clearance import selectors, services
+from clearance.selectors.ranking import light_judge
 from clearance.choices import Disposal, Stage
 
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
@@ -221,6 +224,33 @@ def test_ties_share_a_rank_and_the_next_rank_skips():
 )
 def test_light_compares_exact_values_with_the_yellow_band(completion, light):
     assert selectors.light(completion, selectors.time_progress(8)) == light
+
+
+# The maths a page computes hundreds of times, against their plain definitions: exact, with ties kept.
+fractions = st.one_of(st.none(), st.fractions(min_value=-1000, max_value=1000, max_denominator=10**6),
+                      st.integers(min_value=0, max_value=300).map(lambda n: Fraction(n, 3)))
+
+
+@given(values=st.lists(fractions, max_size=30))
+def test_ranks_are_one_plus_the_number_of_higher_values(values):
+    ranks = selectors.competition_ranks(dict(enumerate(values)))
+    assert ranks == {index: None if value is None else 1 + sum(1 for other in values if other is not None and other > value)
+                     for index, value in enumerate(values)}
+
+
+@given(value=fractions, month=st.integers(min_value=1, max_value=12))
+def test_a_light_judged_with_the_band_worked_out_once_is_the_light(value, month):
+    progress = selectors.time_progress(month)
+    assert light_judge(progress)(value) == selectors.light(value, progress)
+
+
+@given(actual=st.one_of(st.integers(min_value=0, max_value=10**6),
+                        st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)),
+       target=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False,
+                                               allow_infinity=False)))
+def test_completion_is_actual_over_target_times_100_exactly(actual, target):
+    expected = None if not target else Fraction(Decimal(actual)) * 100 / Fraction(target)
+    assert selectors.completion(actual, target) == expected
 
 
 def test_yellow_band_is_a_setting(settings):

@@ -131,10 +131,10 @@ def test_the_dashboard_with_the_economy_runs_a_fixed_number_of_queries(client, l
     client.get(reverse("clearance:home"), period)
     # The dashboard's own queries (the register's counts and the reuse summary's 6 among them) and one for the
     # economy (the figures with the year's base month).
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(27):
         page = client.get(reverse("clearance:home"), period).content.decode()
     assert "data-economy-panel" in page
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         bulletin = client.get(reverse("clearance:bulletin"), period).content.decode()
     assert "data-bulletin-economy" in bulletin
 

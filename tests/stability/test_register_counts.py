@@ -1,10 +1,15 @@
 """register_counts: raised, resolved and open per period, per town and for the city, by kind, computed by hand."""
 
+import io
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 
+from clearance import services
 from clearance.choices import RegisterKind
+from clearance.derived import register_rollup
+from clearance.models import RegisterItem, RegisterMonthlyFigure
 from clearance.selectors.register import RegisterFigures, register_counts
 
 from tests.factories import TownFactory
@@ -59,7 +64,30 @@ def test_counts_across_a_month_boundary_by_kind_and_an_empty_town(world, items):
     assert [row.town.name for row in february.towns][-1] == "空白镇"
 
 
-def test_counts_are_one_query_whatever_the_towns(world, items, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_counts_are_two_queries_whatever_the_towns(world, items, django_assert_num_queries):
+    # The towns, and the sums of the register's monthly rollup.
+    with django_assert_num_queries(2):
         counts = register_counts(year=2022, month=2)
     assert len(counts.towns) == 3
+
+
+def test_the_rollup_follows_every_write_and_verify_rollups_repairs_it(world, items):
+    """RegisterMonthlyFigure is kept by the services (derived.register_rollup): each write below moves a count."""
+    open_hazard = RegisterItem.objects.get(kind=RegisterKind.HAZARD)
+    services.register_item_resolve(item=open_hazard, expected_version=open_hazard.version, resolved_on=date(2022, 3, 2),
+                                   resolution="已整改", user=world.admin)
+    assert figures(register_counts(year=2022, month=3), world.town) == (2, 3, 0)  # B resolved in March
+    petition = RegisterItem.objects.get(kind=RegisterKind.PETITION)
+    services.register_item_update(item=petition, expected_version=petition.version, user=world.admin,
+                                  raised_on=date(2022, 2, 1))
+    assert figures(register_counts(year=2022, month=1), world.town) == (1, 1, 1)  # C is February's now
+    dispute = RegisterItem.objects.get(town=world.other_town)
+    services.register_item_delete(item=dispute, expected_version=dispute.version, user=world.admin)
+    assert figures(register_counts(year=2022, month=2), world.other_town) == (0, 0, 0)
+    assert register_rollup.differences() == []
+
+    RegisterMonthlyFigure.objects.filter(town=world.town, kind=RegisterKind.HAZARD).update(raised=5)  # as a bug would
+    with pytest.raises(Exception, match="in the register's rollup"):
+        call_command("verify_rollups", stdout=io.StringIO())
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    assert register_rollup.differences() == []

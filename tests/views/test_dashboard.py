@@ -525,8 +525,9 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, role; years; this month's summary (6); last month's town ranking (targets, figures, towns);
     # any events; home county; trend; whether the month is closed; whether any year is evaluated (the panel);
-    # the economy's figures of the year (its panel); the register's counts; the reuse summary (6)
-    with django_assert_num_queries(26):
+    # the economy's figures of the year (its panel); the register's counts (the towns, its monthly rollup); the
+    # reuse summary (6)
+    with django_assert_num_queries(27):
         page = dashboard(leader_in, **AUGUST)
 
     assert len(ranking(page)) == size
@@ -538,7 +539,7 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)
 
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(27):
         response = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "xlsx"})
 
     assert len(list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows())) == size + 2
@@ -579,8 +580,8 @@ def test_bulletin_runs_a_fixed_number_of_queries(leader_in, django_assert_num_qu
     leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     # session, user; years; summary (6); home county; whether the month is closed; the economy's figures;
-    # the register's counts; the reuse summary (6)
-    with django_assert_num_queries(19):
+    # the register's counts (the towns, its monthly rollup); the reuse summary (6)
+    with django_assert_num_queries(20):
         response = leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     assert len(body_rows(response.content.decode(), "bulletin-towns")) == size

@@ -1,10 +1,13 @@
 """python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, the
-evaluation's links to the clearance ledger) and report any difference."""
+evaluation's links to the clearance ledger and its towns' figures, the reuse rollup, the projects' commitments, the
+register's rollup) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clearance.derived import evaluation_links, reuse_rollup, rollup, site_tree
+from clearance.derived import (
+    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, site_tree,
+)
 from clearance.models import EvaluatedEnterprise, Town
 
 
@@ -23,18 +26,29 @@ class Command(BaseCommand):
         found = rollup.differences()
         tree_found = site_tree.differences()
         links_found = evaluation_links.differences()
+        # After the links: a town's figures count its rows in clearance.
+        evaluation_found = evaluation_rollup.differences()
         # The land of each project first: the reuse rollup sums it.
         land_found = reuse_rollup.land_differences()
         reuse_found = reuse_rollup.differences()
+        commitments_found = commitments.differences()
+        register_found = register_rollup.differences()
         if not found:
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
         if not links_found:
             self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
+        if not evaluation_found:
+            self.stdout.write("the towns' evaluation figures agree with the indicator rows")
         if not land_found and not reuse_found:
             self.stdout.write("reuse rollup agrees with the project events, and each project's land with its sites")
-        if not found and not tree_found and not links_found and not land_found and not reuse_found:
+        if not commitments_found:
+            self.stdout.write("each project's commitment agrees with its operator's evaluations")
+        if not register_found:
+            self.stdout.write("the register's monthly rollup agrees with its items")
+        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found, commitments_found,
+                    register_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -48,12 +62,24 @@ class Command(BaseCommand):
             )
         for what, pk, stored, expected in links_found:
             self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
+        for each in evaluation_found:
+            self.stdout.write(
+                f"{names.get(each['town_id'], each['town_id'])} {each['year']} evaluation {each['figure']}: "
+                f"stored {each['stored']}, indicator rows {each['rows']}"
+            )
         for pk, stored, allocated in land_found:
             self.stdout.write(f"project {pk}: land {stored} stored, {allocated} by the sites it takes")
         for each in reuse_found:
             self.stdout.write(
                 f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
                 f"reuse rollup {each['rollup']}, project events {each['events']}"
+            )
+        for pk, stored, expected in commitments_found:
+            self.stdout.write(f"project {pk}: commitment {stored} stored, {expected} by its operator's evaluations")
+        for each in register_found:
+            self.stdout.write(
+                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['kind']} "
+                f"{each['figure']}: register rollup {each['rollup']}, items {each['items']}"
             )
         if repair:
             with transaction.atomic():
@@ -63,17 +89,25 @@ class Command(BaseCommand):
                     reuse_rollup.rebuild()
                 if links_found:
                     evaluation_links.relink(EvaluatedEnterprise.objects.all())
+                if links_found or evaluation_found:
+                    evaluation_rollup.rebuild()
+                if commitments_found:
+                    commitments.refresh()
+                if register_found:
+                    register_rollup.rebuild()
                 if tree_found:
                     site_tree.rebuild()
                 if found:
                     rollup.rebuild()
+            repaired = sum(map(len, (found, tree_found, links_found, evaluation_found, land_found, reuse_found,
+                                     commitments_found, register_found)))
             self.stdout.write(
-                f"{len(found) + len(tree_found) + len(links_found) + len(land_found) + len(reuse_found)} "
-                "differences repaired: rebuilt from the events and the sites"
+                f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
             return
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
-            f"{len(links_found)} in the evaluation's links, {len(land_found) + len(reuse_found)} in the reuse figures "
-            "(run with --repair)"
+            f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
+            f"{len(land_found) + len(reuse_found)} in the reuse figures, {len(commitments_found)} in the projects' "
+            f"commitments, {len(register_found)} in the register's rollup (run with --repair)"
         )
