@@ -14,20 +14,12 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 
+from perf.frontend.config import CHROMIUM, CHROMIUM_FLAGS
+
 # Playwright's sync API runs an event loop in this thread; without this the
 # database teardown of live_server tests raises SynchronousOnlyOperation.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SKIP_MESSAGE = (
     "Chromium not found at /usr/bin/chromium: browser tests skipped "
     "(apt-get install -y chromium fonts-wqy-microhei)"
@@ -63,7 +55,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": str(CHROMIUM),
-        "args": CHROMIUM_ARGS,
+        "args": list(CHROMIUM_FLAGS),
     }
 
 
