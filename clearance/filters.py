@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .choices import Category, CommitmentState, Disposal, Grade, ProjectKind, ProjectStage, SizeClass, Stage
-from .models import Enterprise, IndicatorRow, Project, Site, Town
+from .models import Enterprise, IndicatorRow, Project, Site, SiteProgress, Town
 from .selectors import NOT_STARTED
 from .selectors.projects import NOT_DUE
 
@@ -172,7 +172,8 @@ class EvaluationFilter(django_filters.FilterSet):
 
 
 class BoardFilter(django_filters.FilterSet):
-    """Filters of the battle board: town, and the disposal method or category of an enterprise on the site."""
+    """Filters of the battle board, over the sites' stored progress: town, and the disposal method or category of an
+    enterprise on the site (a SiteProgress row's pk is its site's)."""
 
     town = django_filters.ModelChoiceFilter(
         label=_("Township"), queryset=Town.objects.all(), empty_label=_("All townships")
@@ -185,7 +186,7 @@ class BoardFilter(django_filters.FilterSet):
     )
 
     class Meta:
-        model = Site
+        model = SiteProgress
         fields = ["town", "disposal", "category"]
 
     def filter_disposal(self, queryset, name, value):

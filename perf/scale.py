@@ -18,7 +18,9 @@ from clearance.services.evaluation import scores_recompute
 from clearance.bulk import BulkWriter, constraints_checked_per_statement
 from clearance.choices import Metric, TownKind
 from clearance.demo import COUNTIES, HOME_COUNTY
-from clearance.derived import commitments, evaluation_links, register_rollup, reuse_rollup, rollup, site_tree
+from clearance.derived import (
+    commitments, evaluation_links, register_rollup, reuse_rollup, rollup, site_progress, site_tree,
+)
 from clearance.models import (
     Adjustment, BulletinFigure, County, Enterprise, EvaluatedEnterprise, Event, IndicatorRow, Project, ProjectEvent,
     ProjectSite, Site, Target, Town,
@@ -130,6 +132,7 @@ def generate_scale(
         report.history_rows = writer.history_rows + report.towns  # the services wrote the towns' own
         site_tree.rebuild(town_ids=town_ids)
         rollup.rebuild(town_ids=town_ids)
+        site_progress.rebuild(town_ids=town_ids)
         reuse_rollup.refresh(town_ids)
         register_rollup.refresh(town_ids)
         if evaluated:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from ..bulk import BulkWriter
 from ..choices import JobPhase
-from ..derived import evaluation_links, rollup, site_tree
+from ..derived import evaluation_links, rollup, site_progress, site_tree
 from ..models import Enterprise, Event, Site, Town
 from .columns import ENTERPRISE_REQUIRED, ENTERPRISES_SHEET, SITE_REQUIRED, SITES_SHEET, LedgerError
 from .parse import ProblemCollector, check_header, parse_enterprises, parse_sites, without_examples
@@ -100,6 +100,7 @@ def _write(plan: LedgerPlan, *, user, problems: ProblemCollector) -> None:
             # Bulk writes send no signals: the derived tables are rebuilt here, for the towns concerned.
             site_tree.rebuild(town_ids=plan.town_ids)
             rollup.rebuild(town_ids=plan.town_ids)
+            site_progress.rebuild(town_ids=plan.town_ids)
             evaluation_links.relink_for_ledger(town_ids=plan.town_ids, codes=[
                 enterprise.credit_code for enterprise in (*plan.new_enterprises, *plan.changed_enterprises.values())])
     except IntegrityError as error:

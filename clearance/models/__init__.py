@@ -1,6 +1,6 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, SiteAncestry
+from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, SiteAncestry, SiteProgress
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -46,6 +46,7 @@ __all__ = [
     "Profile",
     "Site",
     "SiteAncestry",
+    "SiteProgress",
     "TaskForce",
     "TaskForceMember",
     "Target",

@@ -1,8 +1,10 @@
 """Tables derived from the records, never edited: the site tree and the rollups the pages read, kept by the write path."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import RegisterKind
@@ -143,3 +145,62 @@ class RegisterMonthlyFigure(models.Model):
 
     def __str__(self):
         return f"{self.town} {self.year}-{self.month:02d} {self.kind}"
+
+
+# A site without a deadline sorts after every dated one: one index range holds the sites not yet due.
+NO_DEADLINE = date(9999, 12, 31)
+
+
+class SiteProgress(models.Model):
+    """Derived, never edited: where one site stands — the battle board's column (its stage), the day of its own 腾退,
+    and what its card counts on it and inside it at any depth — with its town, name and deadline copied beside them.
+
+    The battle board shows, per column, the count and the most urgent few: overdue first, then by deadline, then by
+    name. Worked out from the events per request that is every site and every event of a province (a minute at a
+    million enterprises); with this row per site each column is a few index range scans of a dozen rows.
+    clearance.derived.site_progress recomputes the rows of a site and the areas it lies in, in the transaction of
+    each write of an event, enterprise or site (kept_in_step); `verify_rollups` checks them.
+    """
+
+    site = models.OneToOneField(Site, models.CASCADE, primary_key=True, related_name="progress", verbose_name=_("site"))
+    town = models.ForeignKey(Town, models.CASCADE, related_name="+", verbose_name=_("town"))
+    name = models.CharField(_("name"), max_length=100)
+    sort_deadline = models.DateField(_("deadline"), help_text=f"{NO_DEADLINE} where the site has none")
+    # selectors.with_site_stage: NOT_STARTED (0) or a Stage; None where nothing is on the site or inside it.
+    stage = models.PositiveSmallIntegerField(_("stage"), null=True)
+    vacated_on = models.DateField(_("vacated on"), null=True)
+    enterprise_count = models.IntegerField(default=0)
+    signed_count = models.IntegerField(default=0)
+    vacated_count = models.IntegerField(default=0)
+    closed_count = models.IntegerField(default=0)
+    has_parcels = models.BooleanField(default=False)
+    parcel_count = models.IntegerField(default=0)
+    parcels_vacated_count = models.IntegerField(default=0)
+    vacated_area_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    # Every column but the site, in the order derived.site_progress computes them.
+    FIGURES = (
+        "town", "name", "sort_deadline", "stage", "vacated_on", "enterprise_count", "signed_count", "vacated_count",
+        "closed_count", "has_parcels", "parcel_count", "parcels_vacated_count", "vacated_area_mu",
+    )
+
+    class Meta:
+        verbose_name = _("progress of a site")
+        verbose_name_plural = _("progress of the sites")
+        # A column's cards, most urgent first, for the city and for one town: the sites not vacated by their own
+        # event (overdue once the deadline passes) and those vacated (never overdue), each in deadline order.
+        indexes = [
+            # The columns' counts: an index-only scan of the stages, narrower than the table.
+            models.Index(fields=["stage"], name="site_progress_stage_idx"),
+            models.Index(fields=["stage", "sort_deadline", "name", "site"], condition=Q(vacated_on__isnull=True),
+                         name="site_progress_open_idx"),
+            models.Index(fields=["stage", "sort_deadline", "name", "site"], condition=Q(vacated_on__isnull=False),
+                         name="site_progress_vacated_idx"),
+            models.Index(fields=["town", "stage", "sort_deadline", "name", "site"],
+                         condition=Q(vacated_on__isnull=True), name="site_progress_town_open_idx"),
+            models.Index(fields=["town", "stage", "sort_deadline", "name", "site"],
+                         condition=Q(vacated_on__isnull=False), name="site_progress_town_vacated_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.stage})"

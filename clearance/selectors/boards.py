@@ -1,15 +1,22 @@
-"""The boards: the battle board's sites, the pairing board (联挂) and the targets' allocation check."""
+"""The boards: the battle board's columns, the pairing board (联挂) and the targets' allocation check."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ..models import Pairing, Site, Target, TaskForceMember, Town
+from ..choices import Stage
+from ..models import Pairing, Site, SiteProgress, Target, TaskForceMember, Town
 from .figures import CENT
 from .register import with_open_register_count
-from .sites import with_site_overdue, with_site_progress, with_site_stage
+from .sites import NOT_STARTED, with_site_overdue, with_stored_progress
+
+# The battle board's columns, left to right: the campaign's stages, then the sites with nothing on them.
+BOARD_STAGES = (NOT_STARTED, *Stage.values, None)
 
 
 def town_pairing(*, town: Town) -> Pairing | None:
@@ -23,11 +30,103 @@ def town_pairing(*, town: Town) -> Pairing | None:
     )
 
 
-def board_sites() -> QuerySet[Site]:
-    """Return every site for the battle board with town and parent, stage, progress counts, overdue flag and open
-    items of the register (one query)."""
-    sites = Site.objects.select_related("town", "parent").order_by("town__display_order", "town__name", "name")
-    return with_open_register_count(with_site_overdue(with_site_progress(with_site_stage(sites))))
+@dataclass
+class BoardColumn:
+    """One column of the battle board: its stage (NOT_STARTED, a Stage, or None for sites with nothing on them), how
+    many sites it holds, the most urgent of them (sites, with their card's figures) and how many are left out."""
+
+    stage: int | None
+    count: int
+    sites: list[Site] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.sites)
+
+
+def board_columns(progress: QuerySet[SiteProgress], *, limit: int | None, today: date,
+                  stages=BOARD_STAGES) -> list[BoardColumn]:
+    """Return the battle board's columns of STAGES for the sites of PROGRESS (filtered SiteProgress rows), each with
+    at most LIMIT cards (all when None), the most urgent first (_urgency_parts).
+
+    Three queries whatever the number of sites: the counts, the cards' ids, the cards.
+    """
+    in_stages = progress if tuple(stages) == BOARD_STAGES else progress.filter(_in_stages(stages))
+    counts = dict(in_stages.order_by().values_list("stage").annotate(n=Count("pk")))
+    columns = [BoardColumn(stage, counts.get(stage, 0)) for stage in stages]
+    ranked = _most_urgent(progress, stages=stages, limit=limit, today=today)
+    cards = board_cards([pk for ids in ranked.values() for pk in ids], today=today)
+    for column in columns:
+        column.sites = [cards[pk] for pk in ranked[column.stage]]
+    return columns
+
+
+def _in_stages(stages) -> Q:
+    """Rows in the columns of STAGES (a stage may be None: the sites with nothing on them)."""
+    rows = Q(stage__in=[stage for stage in stages if stage is not None])
+    return rows | Q(stage__isnull=True) if None in stages else rows
+
+
+def _urgency_parts(column: QuerySet[SiteProgress], today: date) -> tuple[QuerySet[SiteProgress], ...]:
+    """COLUMN's sites in three parts, most urgent first: the overdue (the deadline passed and no 腾退 of the site
+    itself), then the others not yet vacated by their own 腾退, then those vacated. Within a part: by deadline (none
+    last), then by name (URGENCY_ORDER); each part is a range of one of SiteProgress's indexes, read in its order."""
+    return (
+        column.filter(vacated_on__isnull=True, sort_deadline__lt=today),
+        column.filter(vacated_on__isnull=True, sort_deadline__gte=today),
+        column.filter(vacated_on__isnull=False),
+    )
+
+
+URGENCY_ORDER = ("sort_deadline", "name", "site_id")
+
+
+# Stands for a column's stage while its parts are compiled (a Value: the field would take a negative number for
+# no match at all); no stage is negative.
+_STAGE_SLOT = -7_654_323
+
+
+def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int | None, today: date) -> dict[int | None, list[int]]:
+    """The ids of the most urgent LIMIT sites (all when None) of each column of STAGES, in order: one query.
+
+    Each part of each column is read up to LIMIT rows down its index; the parts are put one after the other by one
+    UNION ALL (each part a subquery of its own: SQLite takes ORDER BY and LIMIT in a compound's parts only there).
+    The parts are compiled once for any stage and once for the sites with nothing on them, then given each
+    column's stage: compiling them per column through the ORM cost more than running them.
+    """
+    compiled = {}
+    for key, in_column in (("stage", Q(stage=Value(_STAGE_SLOT))), ("none", Q(stage__isnull=True))):
+        compiled[key] = []
+        for rows in _urgency_parts(progress.filter(in_column), today):
+            try:
+                compiled[key].append(
+                    rows.order_by(*URGENCY_ORDER).values_list(*URGENCY_ORDER)[:limit].query.sql_with_params())
+            except EmptyResultSet:  # an invalid filter's none()
+                pass
+    selects, params = [], []
+    for column, stage in enumerate(stages):
+        for part, (sql, part_params) in enumerate(compiled["none" if stage is None else "stage"]):
+            selects.append(f"SELECT {column} AS board_column, {part} AS part, ranked.* FROM ({sql}) ranked")
+            params.extend(stage if param == _STAGE_SLOT else param for param in part_params)
+    ranked = {stage: [] for stage in stages}
+    if not selects:
+        return ranked
+    # The outer ORDER BY repeats the parts' own, in the database's collation, so the order is theirs.
+    sql = " UNION ALL ".join(selects) + " ORDER BY 1, 2, 3, 4, 5"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for column, _part, _deadline, _name, pk in cursor.fetchall():
+            ids = ranked[stages[column]]
+            if limit is None or len(ids) < limit:
+                ids.append(pk)
+    return ranked
+
+
+def board_cards(site_ids: list[int], *, today: date) -> dict[int, Site]:
+    """Return the sites SITE_IDS by id, with town, parent, overdue flag, open items of the register and their card's
+    figures from their stored progress (one query)."""
+    sites = with_stored_progress(Site.objects.filter(pk__in=site_ids).select_related("town", "parent").order_by())
+    return {site.pk: site for site in with_open_register_count(with_site_overdue(sites, as_of=today))}
 
 
 @dataclass

@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -102,6 +103,18 @@ def with_site_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
     )
 
 
+# What with_site_stage and with_site_progress annotate, stored per site by derived.site_progress.
+STORED_PROGRESS = ("stage", "enterprise_count", "signed_count", "vacated_count", "closed_count", "has_parcels",
+                   "parcel_count", "parcels_vacated_count", "vacated_area_mu")
+
+
+def with_stored_progress(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Annotate what with_site_stage and with_site_progress do, under the same names, from each site's stored
+    progress (derived.site_progress keeps it in step with every write): one join instead of ten subqueries through
+    the site tree, and a column a page can sort on at the cost of reading it."""
+    return sites.annotate(**{name: F(f"progress__{name}") for name in STORED_PROGRESS})
+
+
 def _leaf_sites() -> QuerySet[Site]:
     """Sites without parcels inside: the land the figures count (an area's land is its parcels')."""
     return Site.objects.filter(~Exists(Site.objects.filter(parent_id=OuterRef("pk"))))
@@ -145,7 +158,7 @@ def with_site_overdue(sites: QuerySet[Site], *, as_of: date | None = None) -> Qu
 def workspace_sites(*, town: Town, overdue_on: date | None = None) -> QuerySet[Site]:
     """Return TOWN's sites with stage, progress counts (child parcels included) and overdue flag (by OVERDUE_ON)."""
     sites = Site.objects.filter(town=town).select_related("parent").order_by("name")
-    return with_site_overdue(with_site_progress(with_site_stage(sites)), as_of=overdue_on)
+    return with_site_overdue(with_stored_progress(sites), as_of=overdue_on)
 
 
 def workspace_enterprises(*, town: Town) -> QuerySet[Enterprise]:
@@ -159,9 +172,9 @@ def site_page_queryset() -> QuerySet[Site]:
 
     A fixed number of queries however many enterprises and events a site has.
     """
-    children = with_site_progress(with_site_stage(Site.objects.order_by("name")))
+    children = with_stored_progress(Site.objects.order_by("name"))
     enterprises = with_enterprise_overdue(with_enterprise_stage(Enterprise.objects.order_by("name")))
-    return with_site_overdue(with_site_progress(with_site_stage(Site.objects.select_related("town", "parent")))).prefetch_related(
+    return with_site_overdue(with_stored_progress(Site.objects.select_related("town", "parent"))).prefetch_related(
         Prefetch("children", queryset=children),
         Prefetch("enterprises", queryset=enterprises),
         Prefetch("events", queryset=Event.objects.select_related("recorded_by")),

@@ -59,6 +59,7 @@ from clearance.models import (
     SchemeWeight,
     Site,
     SiteAncestry,
+    SiteProgress,
     TaskForce,
     TaskForceMember,
     Target,
@@ -216,12 +217,13 @@ def test_admin_registers_every_clearance_model_with_its_history():
     # A project's land (ProjectSite) is part of it, an inline of its page, each row through project_land_set.
     # The monthly reuse rollup is derived too, but shown (read-only) for the admins who check a 换鸟 figure.
     # The towns' evaluation figures and the register's monthly rollup are derived like MonthlyFigure
-    # (clearance.derived.evaluation_rollup and register_rollup), checked by verify_rollups: no admin either.
+    # (clearance.derived.evaluation_rollup and register_rollup), checked by verify_rollups: no admin either; so is
+    # each site's progress (clearance.derived.site_progress), which the battle board reads.
     app_models = {
         model for model in apps.get_app_config("clearance").get_models()
         if not hasattr(model, "instance_type")
         and model not in (BackgroundJob, EvaluationTownFigure, JobFile, MonthlyFigure, Profile, ProjectSite,
-                          RegisterMonthlyFigure, ReportingPeriod, SchemeWeight, SiteAncestry)
+                          RegisterMonthlyFigure, ReportingPeriod, SchemeWeight, SiteAncestry, SiteProgress)
     }
 
     assert app_models == set(CLEARANCE_MODELS)

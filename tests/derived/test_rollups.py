@@ -4,7 +4,8 @@ Random sequences of the writes users make (record, correct, delete events; chang
 an enterprise's energy or site, a site's area or containing area; add and remove
 parcels inside a vacated area) go through the services; after every step the
 rollup and a recomputation from the events agree, month by month, town by town,
-and so do the site tree and the sites' parent links.
+and so do the site tree and the sites' parent links, and each site's stored progress
+(the battle board's column and card) and a recomputation.
 """
 
 from datetime import date, timedelta
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from clearance import selectors, services
-from clearance.derived import rollup, site_tree
+from clearance.derived import rollup, site_progress, site_tree
 from clearance.choices import Disposal, Stage
 from clearance.models import Enterprise, Event, MonthlyFigure, Site
 
@@ -124,6 +125,7 @@ class RollupAgreesWithEvents(TestCase):
             apply(operation, enterprises=self.enterprises, sites=self.sites, user=None)
             assert rollup.differences() == [], f"after step {step}: {operation}"
             assert site_tree.differences() == [], f"after step {step}: {operation}"
+            assert site_progress.differences() == [], f"after step {step}: {operation}"
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from clearance import selectors, services
 from clearance.choices import Disposal, Stage
+from clearance.derived import site_progress
 from clearance.ledger import (
     ENT_SITE,
     ENTERPRISE_COLUMNS,
@@ -547,6 +548,8 @@ def test_the_batched_import_writes_the_same_rows_and_history_as_the_services(tmp
 
     assert batched[0] == by_services[0]
     assert batched[1] == by_services[1]
+    # The batched import rebuilt the towns' sites' progress as the services kept it step by step.
+    assert site_progress.differences() == []
     assert by_services[0] == [
         ["地块：新增 22，更新 0，未变 0", "企业：新增 200，更新 0，未变 0", "进度记录：新增 376，更新 0，未变 0"],
         ["地块：新增 0，更新 0，未变 22", "企业：新增 0，更新 0，未变 200", "进度记录：新增 0，更新 0，未变 376"],

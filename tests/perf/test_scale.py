@@ -12,7 +12,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from clearance import selectors, services
-from clearance.derived import rollup
+from clearance.derived import rollup, site_progress
 from clearance.choices import Category, Disposal, Metric, Stage
 from clearance.models import (
     BulletinFigure,
@@ -26,6 +26,7 @@ from clearance.models import (
     ProjectSite,
     Site,
     SiteAncestry,
+    SiteProgress,
     Target,
     Town,
 )
@@ -388,6 +389,10 @@ def test_generate_scale_rollup_agrees_with_the_events():
     generate_scale(seed=9, **SMALL)
 
     assert rollup.differences() == []
+    # And each site's stored progress (the battle board's columns) with its events.
+    assert site_progress.differences() == []
+    assert SiteProgress.objects.filter(town__in=generated_towns(9)).count() == Site.objects.filter(
+        town__in=generated_towns(9)).count() > 0
     towns = generated_towns(9)
     assert MonthlyFigure.objects.filter(town__in=towns).aggregate(n=Count("pk"))["n"] > 0
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from clearance import services
 from clearance.choices import Disposal, Stage
-from clearance.models import Enterprise, Event, Site
+from clearance.derived import site_progress
+from clearance.models import Enterprise, Event, Site, SiteProgress
 
 from tests.url_rules import build_world
 
@@ -157,6 +158,10 @@ def test_threads_recording_on_one_site_end_with_exactly_one_event_each():
     assert statuses == [302] * THREADS
     assert Event.objects.count() - before == THREADS
     assert Event.objects.filter(enterprise__in=enterprises, stage=Stage.SIGNED).count() == THREADS
+    # Each writer recomputed the site's progress after the others before it had committed: the last one counts all.
+    assert SiteProgress.objects.get(site=world.site).signed_count == Event.objects.filter(
+        enterprise__site=world.site, stage=Stage.SIGNED).count()
+    assert site_progress.differences() == []
 
 
 @on_postgresql

@@ -195,8 +195,8 @@ def test_the_board_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     _sites_of_size(size)
     board(leader_in)
 
-    # session, user, sites with stage and progress, towns for the filter
-    with django_assert_num_queries(4):
+    # session, user, towns for the filter, the columns' counts, their cards' ids, the cards
+    with django_assert_num_queries(6):
         page = board(leader_in, category="is_tenant")
 
     assert sum(column["count"] for column in columns(page).values()) == 2 * ((size + 1) // 2)
@@ -210,8 +210,8 @@ def test_a_towns_board_runs_a_fixed_number_of_queries(leader_in, django_assert_n
     url = reverse("clearance:town_board", args=[town.pk])
     board(leader_in, url)
 
-    # session, user, town, sites with stage and progress
-    with django_assert_num_queries(4):
+    # session, user, town, the columns' counts, their cards' ids, the cards
+    with django_assert_num_queries(6):
         page = board(leader_in, url)
 
     assert sum(column["count"] for column in columns(page).values()) == 3 + size
@@ -307,3 +307,63 @@ def test_a_crowded_column_shows_its_most_urgent_cards_and_links_to_all_of_them(c
     full = client.get(reverse("clearance:town_board", args=[town.pk]) + more.group(1).replace("&amp;", "&")).content.decode()
     assert list(columns(full)) == ["0"]
     assert len(columns(full)["0"]["sites"]) == 7
+
+
+def test_in_a_column_the_sites_still_to_vacate_come_before_those_vacated(client, leader, settings):
+    settings.CLEARANCE_BOARD_CARDS_PER_COLUMN = 2
+    town = TownFactory(name="甲镇")
+    today = timezone.localdate()
+    # All three in the 腾退 column: two vacated by their own 腾退 (never late), one whose enterprise left but whose
+    # own 腾退 is still to record, due later than both.
+    done = [services.site_create(town=town, name=f"已腾退{n}", area_mu=Decimal("1"), deadline=date(2022, 1, n + 1),
+                                 user=None) for n in range(2)]
+    waiting = services.site_create(town=town, name="待腾退", area_mu=Decimal("1"), deadline=today + timedelta(days=9),
+                                   user=None)
+    for site in [*done, waiting]:
+        close_out(EnterpriseFactory(site=site), signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    for site in done:
+        services.event_record(site=site, stage=Stage.VACATED, on=date(2022, 3, 3), user=None)
+    client.force_login(leader)
+
+    page = client.get(reverse("clearance:town_board", args=[town.pk])).content.decode()
+
+    column = columns(page)[str(Stage.VACATED.value)]
+    assert column["sites"] == [waiting.pk, done[0].pk]
+    assert column["count"] == 3
+    assert overdue_sites(page) == set()
+
+
+def test_a_card_follows_every_write_that_moves_it(leader_in):
+    town = TownFactory(name="甲镇")
+    area = services.site_create(town=town, name="甲区", area_mu=Decimal("100"), user=None)
+    parcel = services.site_create(town=town, name="甲区一号", area_mu=Decimal("20"), parent=area, user=None,
+                                  deadline=date(2022, 1, 1))
+    url = reverse("clearance:town_board", args=[town.pk])
+
+    def column_of(site):
+        return next(key for key, column in columns(board(leader_in, url)).items() if site.pk in column["sites"])
+
+    assert column_of(area) == column_of(parcel) == "none"
+    enterprise = EnterpriseFactory(site=parcel)
+    assert column_of(area) == column_of(parcel) == "0"
+    assert overdue_sites(board(leader_in, url)) == {parcel.pk}
+    event = services.event_record(enterprise=enterprise, stage=Stage.SIGNED, on=date(2022, 3, 1), user=None)
+    assert column_of(area) == column_of(parcel) == str(Stage.SIGNED.value)
+    other = services.site_create(town=town, name="乙厂", area_mu=Decimal("5"), user=None)
+    enterprise.refresh_from_db()
+    services.enterprise_update(enterprise=enterprise, expected_version=enterprise.version, user=None, site=other)
+    assert column_of(other) == str(Stage.SIGNED.value)
+    assert column_of(area) == column_of(parcel) == "none"
+    event.refresh_from_db()
+    services.event_delete(event=event, expected_version=event.version, user=None)
+    assert column_of(other) == "0"
+    close_out(EnterpriseFactory(site=parcel), signed=date(2022, 3, 1), vacated=date(2022, 3, 2))
+    services.event_record(site=parcel, stage=Stage.VACATED, on=date(2022, 3, 5), user=None)
+    assert column_of(parcel) == str(Stage.VACATED.value)
+    assert overdue_sites(board(leader_in, url)) == set()
+    # The area's card counts its parcel's land once the parcel is vacated.
+    assert "区域内地块：已腾退 1 / 1 个，20 亩" in " ".join(board(leader_in, url).split())
+    parcel.refresh_from_db()
+    services.site_update(site=parcel, expected_version=parcel.version, user=None, parent=None)
+    assert column_of(area) == "none"
+    assert "区域内地块" not in board(leader_in, url)

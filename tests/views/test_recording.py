@@ -141,8 +141,9 @@ def test_a_save_from_the_phone_runs_a_fixed_number_of_queries(as_official, world
 
     # session, user, enterprise with its town and site, may the official write there (one query); then, in the
     # transaction (here a savepoint, BEGIN and COMMIT uncounted outside tests): the enterprise's lock, whether the
-    # month is closed (no note), the stage rules (one query), the event, its history row, the rollup's upsert
-    with django_assert_num_queries(12):
+    # month is closed (no note), the stage rules (one query), the event, its history row, the rollup's upsert, the
+    # site's progress rows locked and rewritten (derived.site_progress: two, however many areas it lies in)
+    with django_assert_num_queries(14):
         response = record_on_enterprise(
             as_official, world.enterprise, stage=Stage.VACATED, occurred_on=today.isoformat(), note="", phase=""
         )

@@ -1,12 +1,12 @@
-"""python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, the
-evaluation's links to the clearance ledger and its towns' figures, the reuse rollup, the projects' commitments, the
+"""python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, each
+site's progress, the evaluation's links to the clearance ledger and its towns' figures, the reuse rollup, the projects' commitments, the
 register's rollup) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clearance.derived import (
-    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, site_tree,
+    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, site_progress, site_tree,
 )
 from clearance.models import EvaluatedEnterprise, Town
 
@@ -25,6 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, repair: bool, **options):
         found = rollup.differences()
         tree_found = site_tree.differences()
+        # After the tree: a site's progress counts what lies inside it.
+        progress_found = site_progress.differences()
         links_found = evaluation_links.differences()
         # After the links: a town's figures count its rows in clearance.
         evaluation_found = evaluation_rollup.differences()
@@ -37,6 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
+        if not progress_found:
+            self.stdout.write("each site's progress agrees with its events, enterprises and parcels")
         if not links_found:
             self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
         if not evaluation_found:
@@ -47,7 +51,7 @@ class Command(BaseCommand):
             self.stdout.write("each project's commitment agrees with its operator's evaluations")
         if not register_found:
             self.stdout.write("the register's monthly rollup agrees with its items")
-        if not any((found, tree_found, links_found, evaluation_found, land_found, reuse_found, commitments_found,
+        if not any((found, tree_found, progress_found, links_found, evaluation_found, land_found, reuse_found, commitments_found,
                     register_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
@@ -60,6 +64,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"site tree: site {each['site']} in {each['ancestor']} ({each['depth']} levels down) {each['problem']}"
             )
+        for each in progress_found:
+            self.stdout.write(f"site {each['site']}: progress {each['stored']} stored, {each['expected']} by the events")
         for what, pk, stored, expected in links_found:
             self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
         for each in evaluation_found:
@@ -97,9 +103,11 @@ class Command(BaseCommand):
                     register_rollup.rebuild()
                 if tree_found:
                     site_tree.rebuild()
+                if tree_found or progress_found:
+                    site_progress.rebuild()
                 if found:
                     rollup.rebuild()
-            repaired = sum(map(len, (found, tree_found, links_found, evaluation_found, land_found, reuse_found,
+            repaired = sum(map(len, (found, tree_found, progress_found, links_found, evaluation_found, land_found, reuse_found,
                                      commitments_found, register_found)))
             self.stdout.write(
                 f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
@@ -107,6 +115,7 @@ class Command(BaseCommand):
             return
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
+            f"{len(progress_found)} in the sites' progress, "
             f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
             f"{len(land_found) + len(reuse_found)} in the reuse figures, {len(commitments_found)} in the projects' "
             f"commitments, {len(register_found)} in the register's rollup (run with --repair)"

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from clearance import selectors
 from clearance.api import summary_json
-from clearance.derived import rollup, site_tree
+from clearance.derived import rollup, site_progress, site_tree
 
 
 class Command(BaseCommand):
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             site_tree.rebuild()
             rollup.rebuild()
+            site_progress.rebuild()
             summary = summary_json(selectors.campaign_summary(year=year, month=month))
             transaction.set_rollback(True)
         self.stdout.write(json.dumps(summary, ensure_ascii=False, sort_keys=True))
