@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
 from ..models import Enterprise, Event, MonthlyFigure, Site
 from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
+from . import prepared
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
 
@@ -92,8 +93,7 @@ def _new_event_statement(vendor: str) -> tuple[str, tuple, tuple[int, ...]]:
 def _add_new_event(event_id: int) -> None:
     """Add the figures of the event EVENT_ID, just inserted, to its month's rollup row: one statement."""
     sql, params, slots = _new_event_statement(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [event_id if index in slots else param for index, param in enumerate(params)])
+    prepared.execute("rollup_new_event", sql, [event_id if index in slots else param for index, param in enumerate(params)])
 
 
 def _difference(after: dict[Bucket, dict], before: dict[Bucket, dict]) -> dict[Bucket, dict]:

@@ -13,7 +13,8 @@ How it stays exact: the services save and delete events, enterprises and sites i
 it will rewrite, in site order, and only then recomputes them: under PostgreSQL's READ COMMITTED each statement sees
 what committed before it began, so a second writer of the same area waits for the first and counts its events too.
 The recomputation is the selectors' own (with_site_stage, with_site_progress) in one INSERT … SELECT … ON CONFLICT
-UPDATE. A new event, the write recording makes all day, runs a statement compiled once per process. Bulk writers
+UPDATE. A new event, the write recording makes all day, runs a statement compiled once per process and prepared once
+per database connection (derived.prepared: planning it costs more than running it). Bulk writers
 (the ledger's import, generate_scale) call `rebuild(town_ids)`; `differences()` compares every row with a
 recomputation and `verify_rollups` reports and repairs.
 """
@@ -28,6 +29,7 @@ from django.db.models.functions import Coalesce
 from ..models import Enterprise, Event, Site, SiteAncestry, SiteProgress
 from ..models.derived import NO_DEADLINE
 from ..selectors.sites import with_site_progress, with_site_stage
+from . import prepared
 
 
 def computed(sites: QuerySet[Site]) -> QuerySet:
@@ -108,9 +110,9 @@ def event_written(event: Event) -> None:
     """Recompute the rows an event just saved or deleted counts in: its site's or enterprise's site and the areas
     around it (two statements)."""
     subject, pk = ("site", event.site_id) if event.site_id else ("enterprise", event.enterprise_id)
-    with connection.cursor() as cursor:
-        for sql, params, slots in _event_statements(connection.vendor, subject):
-            cursor.execute(sql, [pk if index in slots else param for index, param in enumerate(params)])
+    for number, (sql, params, slots) in enumerate(_event_statements(connection.vendor, subject)):
+        prepared.execute(f"site_progress_{subject}_{number}", sql,
+                         [pk if index in slots else param for index, param in enumerate(params)])
 
 
 # Bulk writes and verification -----------------------------------------------------
