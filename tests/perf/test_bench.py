@@ -368,7 +368,7 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     out = StringIO()
 
     call_command(
-        "bench", sizes="30,60", towns=3, requests=3, warmup=1, workers=2, clients=4, record_seconds=2,
+        "bench", sizes="30,60", towns=3, requests=2, warmup=1, workers=2, clients=4, record_seconds=2,
         import_enterprises=0, port=free_port(), database_url=bench_database_url(), reuse_base=True, json_path=str(raw),
         stdout=out, stderr=StringIO(),
     )
