@@ -94,9 +94,9 @@ def _page_goal(page: Page, sizes: list[int], small: dict | None, large: dict | N
     for size, measured in zip(sizes, (small, large)):
         if measured is None or "skipped" in measured:
             reason = measured["skipped"] if measured else "not in the results"
-            return goal, f"not measured at {size:,} ({reason})", _verdict(False)
+            return goal, f"not measured at {size:,}: {reason}", _verdict(False)
         if "error" in measured:
-            return goal, f"failed at {size:,} ({measured['error']})", _verdict(False)
+            return goal, f"failed at {size:,}: {measured['error']}", _verdict(False)
     median = large["median_ms"]
     growth = ratio(median, small["median_ms"])
     constant = small["queries"] == large["queries"] and not (small["queries_varied"] or large["queries_varied"])

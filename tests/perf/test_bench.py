@@ -178,10 +178,10 @@ def test_a_page_that_failed_at_the_large_size_misses_every_goal_about_it():
     found = verdicts(results)
     table = report(results)
 
-    assert found[DASHBOARD_GOAL] == ("failed at 20 (HTTP 502 after 300 s)", "MISS")
+    assert found[DASHBOARD_GOAL] == ("failed at 20: HTTP 502 after 300 s", "MISS")
     assert found["dashboard below the admin change list"] == ("—", "MISS")
     assert found[BOARD_GOAL] == (
-        "failed at 20 (no answer (ConnectionResetError; gunicorn stops a worker after 300 s))", "MISS")
+        "failed at 20: no answer (ConnectionResetError; gunicorn stops a worker after 300 s)", "MISS")
     assert found[API_GOAL] == ("1.0 ms, 0.10×, 8 queries", "PASS")
     assert "battle board `/board/` failed at 20: no answer (ConnectionResetError; gunicorn stops a worker after 300 s)." in table
     assert table_row(table, "battle board `/board/`") == "| battle board `/board/` | 8 → — | 10.0 | 12.0 | 1.0 | — | — | — | — | — | — |"
@@ -196,9 +196,9 @@ def test_a_page_missing_or_skipped_at_either_size_misses_and_the_table_says_why(
     table = report(two_sizes(small, large))
 
     assert found["evaluation card `/evaluation/enterprises/<id>/`: median < 100 ms, constant queries"] == (
-        "not measured at 20 (not in the results)", "MISS")
+        "not measured at 20: not in the results", "MISS")
     assert found["project `/projects/<id>/`: median < 100 ms, constant queries"] == (
-        "not measured at 10 (nothing to show in the data)", "MISS")
+        "not measured at 10: nothing to show in the data", "MISS")
     assert table_row(table, "project `/projects/<id>/`") == (
         "| project `/projects/<id>/` | not measured (10: nothing to show in the data) | | | | | | | | | |")
 
