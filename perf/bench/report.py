@@ -239,16 +239,18 @@ def _page_table(results: dict, small: dict, large: dict) -> list[str]:
 
 
 def _subjects_line(small: dict, large: dict) -> str:
-    """Which town, site, evaluated enterprise and project the pages show, and how big each is at both sizes."""
-    def both(key: str) -> str:
-        return " / ".join(_count(each["subjects"].get(key)) for each in (small, large))
+    """Which town, site, evaluated enterprise and project the pages show at both sizes (by id: the largest of a kind
+    may differ between sizes), and how big each is."""
+    def both(key: str, size_key: str) -> str:
+        ids = " / ".join(f"#{_count(each['subjects'].get(key))}" for each in (small, large))
+        return f"{ids}: {' / '.join(_count(each['subjects'].get(size_key)) for each in (small, large))}"
 
     return (
-        f"Pages: the town with the most sites ({both('town_sites')} sites; its page and its board), the site with the "
-        f"most enterprises ({both('site_enterprises')}), the town with the most evaluated enterprises in "
-        f"{_count(large['subjects'].get('evaluation_year'))} ({both('evaluation_town_rows')}), the evaluated enterprise "
-        f"with the most years ({both('evaluated_years')}), the project with the most parcels ({both('project_parcels')}); "
-        f"period {large['period'][0]}-{large['period'][1]:02d}. "
+        f"Pages: the town with the most sites ({both('town', 'town_sites')} sites; its page and its board), the site "
+        f"with the most enterprises ({both('site', 'site_enterprises')}), the town with the most evaluated enterprises "
+        f"in {_count(large['subjects'].get('evaluation_year'))} ({both('evaluation_town', 'evaluation_town_rows')}), "
+        f"the evaluated enterprise with the most years ({both('evaluated', 'evaluated_years')}), the project with the "
+        f"most parcels ({both('project', 'project_parcels')}); period {large['period'][0]}-{large['period'][1]:02d}. "
         f"Figures of /api/summary/ equal the SQL floor's: {_agreement(small['figures_agree'], large['figures_agree'])}."
     )
 
