@@ -12,14 +12,14 @@ report    goals and the report
 """
 
 from .client import HttpClient, Response
-from .config import DEFAULT_DATABASE_URL, DEFAULT_SIZES, PAGES, QUICK_SIZES, REUSE_PAGES, BenchConfig, BenchError
+from .config import DEFAULT_DATABASE_URL, DEFAULT_SIZES, PAGES, QUICK_SIZES, BenchConfig, BenchError, Page
 from .measure import (
     failed_page,
     measure_floor,
     measure_import,
     measure_page,
+    measure_pages,
     measure_recording,
-    measure_reuse_pages,
     parse_import_output,
 )
 from .report import goals, recording_report, report
@@ -32,11 +32,11 @@ __all__ = [
     "DEFAULT_SIZES",
     "PAGES",
     "QUICK_SIZES",
-    "REUSE_PAGES",
     "BenchConfig",
     "BenchError",
     "GunicornServer",
     "HttpClient",
+    "Page",
     "Response",
     "bench",
     "bench_recording",
@@ -47,7 +47,7 @@ __all__ = [
     "measure_import",
     "measure_page",
     "measure_recording",
-    "measure_reuse_pages",
+    "measure_pages",
     "parse_import_output",
     "percentile",
     "recording_report",

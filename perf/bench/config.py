@@ -9,14 +9,19 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pinghu_bench"
 DEFAULT_SIZES = (5_000, 1_000_000)
 QUICK_SIZES = (1_000, 20_000)
 
-# The goals issue 6 sets; the report says PASS or MISS against each.
 MIN_REQUESTS = 3  # timed requests of a page however slow it is
 # gunicorn kills a worker busy for longer; its queries are cancelled a little before, so a page that
 # slow fails (502) instead of leaving PostgreSQL busy under the measurements that follow.
 SERVER_TIMEOUT_SECONDS = 300
 STATEMENT_TIMEOUT_SECONDS = SERVER_TIMEOUT_SECONDS - 10
 
+# The goals (issues 6, 14, 15 and 16); the report says PASS or MISS against each.
+# Issue 16: the dashboard and a town page, and /api/summary/ tighter; cold, at the large size.
 GOAL_PAGE_MEDIAN_MS = 50.0
+GOAL_API_MEDIAN_MS = 30.0
+# Issue 16: the battle board, the evaluation pages and the reuse pages (and the bulletin, for which it names no
+# number of its own) under 100 ms at the large size.
+GOAL_SECONDARY_PAGE_MS = 100.0
 GOAL_LARGE_OVER_SMALL = 1.3
 GOAL_DB_OVER_FLOOR = 1.5
 # Issue 16: 150 saves a second with 16 clients (issue 8 had asked 200).
@@ -25,27 +30,51 @@ GOAL_RECORDING_P95_MS = 100.0
 GOAL_IMPORT_SECONDS = 10.0
 GOAL_IMPORT_SPEEDUP = 5.0
 GOAL_ENTERPRISES_PER_MINUTE = 100_000.0
-# Issue 14: a year's scores recomputed within a minute at a million evaluated enterprises; a town's evaluation page.
+# Issue 14: a year's scores recomputed within a minute at a million evaluated enterprises.
 GOAL_RECOMPUTE_SECONDS = 60.0
-GOAL_EVALUATION_PAGE_MS = 200.0
-# The town evaluation page, measured once its URL exists (the pages are built apart from the bench).
-EVALUATION_TOWN_PATH = "/evaluation/towns/{town}/"
 
-# Issue 15 (换鸟): the reuse figures' pages, measured once their URLs exist (they are built apart from the bench):
-# key, label, path for the period. Judged like the dashboard: a median under GOAL_PAGE_MEDIAN_MS at the large
-# size, with as many queries at both sizes.
-REUSE_PAGES = (
-    ("reuse_api", "`/api/reuse/`", "/api/reuse/?{period}"),
-    ("reuse", "reuse figures `/reuse/`", "/reuse/?{period}"),
-)
 
-# key, label, whether the page computes the campaign's figures (so the SQL floor applies)
+@dataclass(frozen=True)
+class Page:
+    """A page the bench requests at both sizes, and what it is judged against.
+
+    PATH is formatted with the period (`year=…&month=…`) and the size's subjects (prepare.pick_subjects);
+    GOAL_MS is the median it must stay under at the large size, with as many queries at both sizes (None:
+    measured, not judged); FLAT adds large ÷ small ≤ GOAL_LARGE_OVER_SMALL; USES_FLOOR marks the pages that
+    compute the campaign's figures, whose database time is set against the SQL floor.
+    """
+
+    key: str
+    label: str
+    path: str
+    goal_ms: float | None = None
+    flat: bool = False
+    uses_floor: bool = False
+
+
 PAGES = (
-    ("dashboard", "dashboard `/`", True),
-    ("town", "town `/towns/<id>/`", True),
-    ("site", "site `/sites/<id>/`", False),
-    ("api", "`/api/summary/`", True),
-    ("admin", "admin enterprise list", False),
+    Page("dashboard", "dashboard `/`", "/?{period}", GOAL_PAGE_MEDIAN_MS, flat=True, uses_floor=True),
+    Page("town", "town `/towns/<id>/`", "/towns/{town}/?{period}", GOAL_PAGE_MEDIAN_MS, flat=True, uses_floor=True),
+    Page("api", "`/api/summary/`", "/api/summary/?{period}", GOAL_API_MEDIAN_MS, flat=True, uses_floor=True),
+    Page("site", "site `/sites/<id>/`", "/sites/{site}/"),
+    Page("admin", "admin enterprise list", "/admin/clearance/enterprise/"),
+    Page("board", "battle board `/board/`", "/board/", GOAL_SECONDARY_PAGE_MS),
+    Page("town_board", "town board `/towns/<id>/board/`", "/towns/{town}/board/", GOAL_SECONDARY_PAGE_MS),
+    Page("bulletin", "bulletin `/bulletin/`", "/bulletin/?{period}", GOAL_SECONDARY_PAGE_MS),
+    # The evaluation's list as the menu opens it (the latest year), the others as its links do (?year=).
+    Page("evaluation", "evaluation `/evaluation/`", "/evaluation/", GOAL_SECONDARY_PAGE_MS),
+    Page("evaluation_town", "town evaluation `/evaluation/towns/<id>/`",
+         "/evaluation/towns/{evaluation_town}/?year={evaluation_year}", GOAL_SECONDARY_PAGE_MS),
+    Page("evaluation_candidates", "candidates `/evaluation/candidates/`", "/evaluation/candidates/?year={evaluation_year}",
+         GOAL_SECONDARY_PAGE_MS),
+    Page("evaluation_card", "evaluation card `/evaluation/enterprises/<id>/`", "/evaluation/enterprises/{evaluated}/",
+         GOAL_SECONDARY_PAGE_MS),
+    # Issue 15 (换鸟) held its API to the dashboard's line; issue 16 the pages to 100 ms.
+    Page("reuse_api", "`/api/reuse/`", "/api/reuse/?{period}", GOAL_PAGE_MEDIAN_MS),
+    Page("reuse", "reuse figures `/reuse/`", "/reuse/?{period}", GOAL_SECONDARY_PAGE_MS),
+    Page("reuse_commitments", "commitments `/reuse/commitments/`", "/reuse/commitments/?{period}", GOAL_SECONDARY_PAGE_MS),
+    Page("projects", "projects `/projects/`", "/projects/", GOAL_SECONDARY_PAGE_MS),
+    Page("project", "project `/projects/<id>/`", "/projects/{project}/", GOAL_SECONDARY_PAGE_MS),
 )
 
 

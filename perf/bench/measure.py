@@ -8,6 +8,7 @@ import statistics
 import threading
 import time
 from datetime import date, timedelta
+from string import Formatter
 
 from django.core.management import get_commands
 from django.urls import Resolver404, resolve
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from clearance.choices import Stage
 from ..timing import CLEAR_CACHE_HEADER
 from .client import HttpClient, Response
-from .config import EVALUATION_TOWN_PATH, MIN_REQUESTS, REUSE_PAGES, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError
+from .config import MIN_REQUESTS, PAGES, SERVER_TIMEOUT_SECONDS, BenchConfig, BenchError, Page
 from .cpu import CpuMeter
 from .database import connect, fetch
 from .server import GunicornServer, manage
@@ -27,30 +28,33 @@ from .stats import percentile
 # Pages ----------------------------------------------------------------------------------------
 
 
-def page_paths(subjects: dict, year: int, month: int) -> dict[str, str]:
-    period = f"year={year}&month={month}"
-    return {
-        "dashboard": f"/?{period}",
-        "town": f"/towns/{subjects['town']}/?{period}",
-        "site": f"/sites/{subjects['site']}/",
-        "api": f"/api/summary/?{period}",
-        "admin": "/admin/clearance/enterprise/",
-    }
+def page_path(page: Page, subjects: dict, period: str) -> str | None:
+    """PAGE's path for the period and the size's subjects; None when a subject it needs is missing (no such rows)."""
+    fields = {"period": period, **subjects}
+    wanted = [name for _text, name, _spec, _conversion in Formatter().parse(page.path) if name]
+    if any(fields.get(name) is None for name in wanted):
+        return None
+    return page.path.format(**fields)
 
 
-def measure_reuse_pages(client: HttpClient, config: BenchConfig, year: int, month: int) -> dict[str, dict]:
-    """Measure each of REUSE_PAGES for the period whose URL resolves; the others say they are not built yet."""
+def measure_pages(client: HttpClient, config: BenchConfig, subjects: dict, year: int, month: int,
+                  *, log_prefix: str = "") -> dict[str, dict]:
+    """Measure each of PAGES for the period and SUBJECTS; a page without its subject, or whose URL does not resolve
+    (the project without it), is skipped with the reason, which the report counts as a miss."""
     found = {}
-    for key, _label, template in REUSE_PAGES:
-        path = template.format(period=f"year={year}&month={month}")
+    for page in PAGES:
+        path = page_path(page, subjects, f"year={year}&month={month}")
+        if path is None:
+            found[page.key] = {"path": page.path, "skipped": "nothing to show in the data"}
+            continue
         try:
             resolve(path.partition("?")[0])
         except Resolver404:
-            found[key] = {"path": path, "skipped": "no such page yet"}
+            found[page.key] = {"path": path, "skipped": "no such page yet"}
             continue
-        config.log(f"{path}")
-        found[key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
-                                  budget_seconds=config.page_budget_seconds)
+        config.log(f"{log_prefix}{path}")
+        found[page.key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
+                                       budget_seconds=config.page_budget_seconds)
     return found
 
 
@@ -307,19 +311,10 @@ def verify_rollups(database_url: str) -> bool | None:
 # The evaluation ------------------------------------------------------------------------------------
 
 
-def measure_evaluation(config: BenchConfig, client: HttpClient) -> dict:
-    """Time the latest evaluated year's recompute and a town's evaluation reads (bench_evaluation), and the town's
-    evaluation page when the project has it (else a note: the page is measured once its URL resolves)."""
-    found = last_json(manage(config.database_url, "bench_evaluation", "--repeat", str(config.requests), "--json").stdout)
-    path = EVALUATION_TOWN_PATH.format(town=found["town"])
-    try:
-        resolve(path)
-    except Resolver404:
-        found["page"] = {"path": path, "skipped": "no such page yet"}
-    else:
-        found["page"] = measure_page(client, f"{path}?year={found['year']}", warmup=config.warmup * config.workers,
-                                     requests=config.requests, budget_seconds=config.page_budget_seconds)
-    return found
+def measure_evaluation(config: BenchConfig) -> dict:
+    """Time the latest evaluated year's recompute and a town's evaluation reads (bench_evaluation); its pages are
+    measured with the others (measure_pages)."""
+    return last_json(manage(config.database_url, "bench_evaluation", "--repeat", str(config.requests), "--json").stdout)
 
 
 def last_json(text: str) -> dict:

@@ -79,12 +79,44 @@ def database_counts(database_url: str) -> dict[str, int]:
     return {key: fetch(database_url, f"SELECT count(*) FROM {table}")[0][0] for key, table in tables.items()}
 
 
-def pick_subjects(database_url: str) -> dict[str, int]:
-    """Return the town with the most sites and the site with the most enterprises, and how many."""
+def pick_subjects(database_url: str) -> dict[str, int | None]:
+    """Return the subjects of the pages, each the largest of its kind (ties to the lowest id), and their sizes.
+
+    The town with the most sites (its page and its board), the site with the most enterprises, the latest evaluated
+    year and its town with the most evaluated enterprises (as bench_evaluation picks it), the evaluated enterprise
+    with the most years (then adjustments) and the 换鸟 project with the most parcels (then events). A kind with no
+    row at all gives None: its pages are not measured.
+    """
     town, sites = fetch(
         database_url, "SELECT town_id, count(*) FROM clearance_site GROUP BY town_id ORDER BY 2 DESC, 1 LIMIT 1"
     )[0]
     site, enterprises = fetch(
         database_url, "SELECT site_id, count(*) FROM clearance_enterprise GROUP BY site_id ORDER BY 2 DESC, 1 LIMIT 1"
     )[0]
-    return {"town": town, "town_sites": sites, "site": site, "site_enterprises": enterprises}
+    year = fetch(database_url, "SELECT max(year) FROM clearance_indicatorrow")[0][0]
+    evaluation_town, evaluation_rows = first_row(fetch(
+        database_url,
+        "SELECT e.town_id, count(*) FROM clearance_indicatorrow r JOIN clearance_evaluatedenterprise e "
+        "ON e.id = r.enterprise_id WHERE r.year = %s GROUP BY e.town_id ORDER BY 2 DESC, 1 LIMIT 1", [year],
+    ), 2)
+    evaluated, evaluated_years = first_row(fetch(
+        database_url,
+        "SELECT r.enterprise_id, count(*) AS years, coalesce(max(a.n), 0) AS adjustments FROM clearance_indicatorrow r "
+        "LEFT JOIN (SELECT enterprise_id, count(*) AS n FROM clearance_adjustment GROUP BY enterprise_id) a "
+        "ON a.enterprise_id = r.enterprise_id GROUP BY r.enterprise_id ORDER BY years DESC, adjustments DESC, 1 LIMIT 1",
+    ), 2)
+    project, project_parcels = first_row(fetch(
+        database_url,
+        "SELECT p.id, (SELECT count(*) FROM clearance_projectsite ps WHERE ps.project_id = p.id) AS parcels, "
+        "(SELECT count(*) FROM clearance_projectevent pe WHERE pe.project_id = p.id) AS events "
+        "FROM clearance_project p ORDER BY parcels DESC, events DESC, p.id LIMIT 1",
+    ), 2)
+    return {"town": town, "town_sites": sites, "site": site, "site_enterprises": enterprises,
+            "evaluation_year": year, "evaluation_town": evaluation_town, "evaluation_town_rows": evaluation_rows,
+            "evaluated": evaluated, "evaluated_years": evaluated_years, "project": project,
+            "project_parcels": project_parcels}
+
+
+def first_row(rows: list[tuple], width: int) -> tuple:
+    """The first WIDTH columns of the first of ROWS, or as many Nones when there is none."""
+    return rows[0][:width] if rows else (None,) * width

@@ -1,18 +1,16 @@
-"""The report: the goals of issue 6 with PASS or MISS, and the plain-text tables fit for the README."""
+"""The report: every goal with PASS or MISS, and the plain-text tables fit for the README."""
 
 from .config import (
     GOAL_DB_OVER_FLOOR,
     GOAL_ENTERPRISES_PER_MINUTE,
-    GOAL_EVALUATION_PAGE_MS,
     GOAL_IMPORT_SECONDS,
     GOAL_IMPORT_SPEEDUP,
     GOAL_LARGE_OVER_SMALL,
-    GOAL_PAGE_MEDIAN_MS,
     GOAL_RECORDING_P95_MS,
     GOAL_RECOMPUTE_SECONDS,
     GOAL_RECORDINGS_PER_SECOND,
     PAGES,
-    REUSE_PAGES,
+    Page,
 )
 
 # The reads of a town's evaluation page that bench_evaluation times, with their labels.
@@ -48,24 +46,20 @@ def _verdict(passed: bool | None) -> str:
 
 
 def goals(results: dict) -> list[tuple[str, str, str]]:
-    """Return (goal, measured, PASS/MISS) for each goal of issue 6 that the results can answer."""
-    small, large = (results["sizes"][str(size)] for size in results["config"]["sizes"])
-    rows = []
+    """Return (goal, measured, PASS/MISS) for each goal the results can answer: one row per judged page first."""
+    sizes = results["config"]["sizes"]
+    small, large = (results["sizes"][str(size)] for size in sizes)
+    rows = [_page_goal(page, sizes, small["pages"].get(page.key), large["pages"].get(page.key))
+            for page in PAGES if page.goal_ms is not None]
+    admin_median = (large["pages"].get("admin") or {}).get("median_ms")
     for key, label in (("dashboard", "dashboard"), ("api", "/api/summary/")):
-        # A page that failed misses every goal about it.
-        median = large["pages"][key]["median_ms"]
-        rows.append((f"{label} median < {GOAL_PAGE_MEDIAN_MS:g} ms at the large size, cold",
-                     "failed" if median is None else f"{median:.1f} ms",
-                     _verdict(median is not None and median < GOAL_PAGE_MEDIAN_MS)))
-        growth = ratio(median, small["pages"][key]["median_ms"])
-        rows.append((f"{label} large ÷ small ≤ {GOAL_LARGE_OVER_SMALL:g}", _times(growth),
-                     _verdict(growth is not None and growth <= GOAL_LARGE_OVER_SMALL)))
-        over_floor = ratio(large["pages"][key]["db_median_ms"], large["floor"]["floor_ms"])
+        # A page that failed or is missing misses every goal about it.
+        measured = large["pages"].get(key) or {}
+        median = measured.get("median_ms")
+        over_floor = ratio(measured.get("db_median_ms"), large["floor"]["floor_ms"])
         rows.append((f"{label} database time ≤ {GOAL_DB_OVER_FLOOR:g}× the SQL floor (the rest is rendering)",
                      _times(over_floor), _verdict(over_floor is not None and over_floor <= GOAL_DB_OVER_FLOOR)))
-        admin_median = large["pages"]["admin"]["median_ms"]
-        under_admin = ratio(median, admin_median)
-        rows.append((f"{label} below the admin change list", _times(under_admin),
+        rows.append((f"{label} below the admin change list", _times(ratio(median, admin_median)),
                      _verdict(median is not None and (admin_median is None or median < admin_median))))
     recording = results.get("recording")
     if recording:
@@ -83,22 +77,40 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
         seconds = evaluation["recompute"]["full_seconds"]
         rows.append((f"a year's scores recomputed < {GOAL_RECOMPUTE_SECONDS:g} s at {evaluation['evaluated']:,} "
                      f"evaluated enterprises", f"{seconds:.1f} s", _verdict(seconds < GOAL_RECOMPUTE_SECONDS)))
-        page = evaluation["page"]
-        if "skipped" in page:
-            rows.append((f"town evaluation page < {GOAL_EVALUATION_PAGE_MS:g} ms", f"not measured ({page['skipped']})", "—"))
-        else:
-            median = page["median_ms"]
-            small_page = (small.get("evaluation") or {}).get("page", {})
-            same = small_page.get("queries") == page["queries"] and not page["queries_varied"]
-            rows.append((f"town evaluation page < {GOAL_EVALUATION_PAGE_MS:g} ms, constant queries",
-                         "failed" if median is None else f"{median:.1f} ms, {_count(page['queries'])} queries",
-                         _verdict(median is not None and median < GOAL_EVALUATION_PAGE_MS and same)))
-    rows += _reuse_goals(small, large)
     rate = large["generation"]["per_minute"]
     rows.append((f"generation ≥ {GOAL_ENTERPRISES_PER_MINUTE:,.0f} enterprises/min",
                  "—" if rate is None else f"{rate:,.0f}/min",
                  _verdict(None if rate is None else rate >= GOAL_ENTERPRISES_PER_MINUTE)))
     return rows
+
+
+def _page_goal(page: Page, sizes: list[int], small: dict | None, large: dict | None) -> tuple[str, str, str]:
+    """PAGE's row: its median at the large size under its line, as many queries at both sizes, and for the flat
+    pages large ÷ small within GOAL_LARGE_OVER_SMALL; missing or failed at either size, it misses."""
+    parts = [f"median < {page.goal_ms:g} ms"]
+    if page.flat:
+        parts.append(f"large ÷ small ≤ {GOAL_LARGE_OVER_SMALL:g}")
+    goal = f"{page.label}: {', '.join([*parts, 'constant queries'])}"
+    for size, measured in zip(sizes, (small, large)):
+        if measured is None or "skipped" in measured:
+            reason = measured["skipped"] if measured else "not in the results"
+            return goal, f"not measured at {size:,}: {reason}", _verdict(False)
+        if "error" in measured:
+            return goal, f"failed at {size:,}: {measured['error']}", _verdict(False)
+    median = large["median_ms"]
+    growth = ratio(median, small["median_ms"])
+    constant = small["queries"] == large["queries"] and not (small["queries_varied"] or large["queries_varied"])
+    figures = [f"{median:.1f} ms", *([_times(growth)] if page.flat else []), _queries(small, large, unit=" queries")]
+    passed = median < page.goal_ms and constant and (not page.flat or (growth is not None and growth <= GOAL_LARGE_OVER_SMALL))
+    return goal, ", ".join(figures), _verdict(passed)
+
+
+def _queries(small: dict, large: dict, unit: str = "") -> str:
+    """A page's query count at both sizes: one number when the same, `8 → 9` when not, `(varies)` when a size's
+    requests did not all make as many."""
+    text = (_count(small["queries"]) if small["queries"] == large["queries"]
+            else f"{_count(small['queries'])} → {_count(large['queries'])}")
+    return text + unit + (" (varies)" if small["queries_varied"] or large["queries_varied"] else "")
 
 
 def _recording_goals(recording: dict) -> list[tuple[str, str, str]]:
@@ -153,45 +165,6 @@ def recording_report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _reuse_goals(small: dict, large: dict) -> list[tuple[str, str, str]]:
-    """The reuse figures' pages (issue 15): fast at the large size with the same queries at both, once built."""
-    rows = []
-    for key, label, _path in REUSE_PAGES:
-        page = (large.get("reuse_pages") or {}).get(key)
-        if page is None:
-            continue
-        goal = f"{label} median < {GOAL_PAGE_MEDIAN_MS:g} ms, constant queries"
-        if "skipped" in page:
-            rows.append((goal, f"not measured ({page['skipped']})", "—"))
-            continue
-        median = page["median_ms"]
-        small_page = (small.get("reuse_pages") or {}).get(key) or {}
-        same = small_page.get("queries") == page["queries"] and not page["queries_varied"]
-        rows.append((goal, "failed" if median is None else f"{median:.1f} ms, {_count(page['queries'])} queries",
-                     _verdict(median is not None and median < GOAL_PAGE_MEDIAN_MS and same)))
-    return rows
-
-
-def _reuse_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
-    """The reuse figures' pages at both sizes, when the run measured them (or found them not built yet)."""
-    if not (small.get("reuse_pages") and large.get("reuse_pages")):
-        return []
-    lines = ["", f"| reuse page | queries | {sizes[0]:,}: median | p95 | {sizes[1]:,}: median | p95 | large ÷ small |",
-             "|---|---|---|---|---|---|---|"]
-    for key, label, _path in REUSE_PAGES:
-        low, high = small["reuse_pages"].get(key), large["reuse_pages"].get(key)
-        if low is None or high is None:
-            continue
-        if "skipped" in low or "skipped" in high:
-            lines.append(f"| {label} | not measured ({high.get('skipped') or low.get('skipped')}) | | | | | |")
-            continue
-        queries = (_count(low["queries"]) if low["queries"] == high["queries"]
-                   else f"{_count(low['queries'])} → {_count(high['queries'])}")
-        lines.append(f"| {label} | {queries} | {_ms(low['median_ms'])} | {_ms(low['p95_ms'])} | {_ms(high['median_ms'])} "
-                     f"| {_ms(high['p95_ms'])} | {_times(ratio(high['median_ms'], low['median_ms']))} |")
-    return lines
-
-
 def _evaluation_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
     """The evaluation's recompute and a town's reads at both sizes, when they were measured."""
     if not (small.get("evaluation") and large.get("evaluation")):
@@ -215,13 +188,6 @@ def _evaluation_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
         low, high = (each["reads"][key] for each in both)
         lines.append(f"| {label} | {high['queries']} | {_ms(low['median_ms'])} / {_ms(low['max_ms'])} "
                      f"| {_ms(high['median_ms'])} / {_ms(high['max_ms'])} |")
-    pages = [each["page"] for each in both]
-    if any("skipped" in page for page in pages):
-        lines.append(f"Town evaluation page `{pages[1]['path']}`: not measured ({pages[1].get('skipped', pages[0].get('skipped'))}).")
-    else:
-        lines.append(f"Town evaluation page `{pages[1]['path']}`: median {_ms(pages[0]['median_ms'])} / "
-                     f"{_ms(pages[1]['median_ms'])} ms, p95 {_ms(pages[0]['p95_ms'])} / {_ms(pages[1]['p95_ms'])} ms, "
-                     f"{_count(pages[0]['queries'])} / {_count(pages[1]['queries'])} queries.")
     for label, each in zip((f"{size:,}" for size in sizes), (small, large)):
         generation = each["generation"]
         if generation.get("evaluated"):
@@ -234,6 +200,61 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _page_table(results: dict, small: dict, large: dict) -> list[str]:
+    """Every page at both sizes (queries, median, p95 and database time; the ratios), then a note for each page
+    that failed, was skipped or had fewer timed requests than asked."""
+    sizes, requested = results["config"]["sizes"], results["config"]["requests"]
+    small_label, large_label = f"{sizes[0]:,}", f"{sizes[1]:,}"
+    lines = [
+        f"| page | queries | {small_label}: median | p95 | db | {large_label}: median | p95 | db | large ÷ small "
+        f"| db ÷ SQL floor | ÷ admin list |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    admin_median = (large["pages"].get("admin") or {}).get("median_ms")
+    notes = []
+    for page in PAGES:
+        low, high = small["pages"].get(page.key), large["pages"].get(page.key)
+        skipped = [f"{size_label}: {each['skipped'] if each else 'not in the results'}"
+                   for each, size_label in ((low, small_label), (high, large_label)) if each is None or "skipped" in each]
+        if skipped:
+            lines.append(f"| {page.label} | not measured ({'; '.join(skipped)}) | | | | | | | | | |")
+            continue
+        for each, size_label in ((low, small_label), (high, large_label)):
+            if "error" in each:
+                notes.append(f"{page.label} failed at {size_label}: {each['error']}.")
+            elif each.get("requests", requested) < requested:
+                notes.append(f"{page.label} had {each['requests']} timed requests at {size_label} (too slow for more).")
+        over_floor = ratio(high["db_median_ms"], large["floor"]["floor_ms"]) if page.uses_floor else None
+        under_admin = ratio(high["median_ms"], admin_median) if page.key != "admin" else None
+        lines.append(
+            f"| {page.label} | {_queries(low, high)} | {_ms(low['median_ms'])} | {_ms(low['p95_ms'])} "
+            f"| {_ms(low['db_median_ms'])} | {_ms(high['median_ms'])} | {_ms(high['p95_ms'])} | {_ms(high['db_median_ms'])} "
+            f"| {_times(ratio(high['median_ms'], low['median_ms']))} | {_times(over_floor)} | {_times(under_admin)} |"
+        )
+    lines.append(
+        f"| SQL floor (5 queries) | 5 | {_ms(small['floor']['floor_ms'])} | | | {_ms(large['floor']['floor_ms'])} | | "
+        f"| {_times(ratio(large['floor']['floor_ms'], small['floor']['floor_ms']))} | | |"
+    )
+    return [*lines, "", *notes]
+
+
+def _subjects_line(small: dict, large: dict) -> str:
+    """Which town, site, evaluated enterprise and project the pages show at both sizes (by id: the largest of a kind
+    may differ between sizes), and how big each is."""
+    def both(key: str, size_key: str) -> str:
+        ids = " / ".join(f"#{_count(each['subjects'].get(key))}" for each in (small, large))
+        return f"{ids}: {' / '.join(_count(each['subjects'].get(size_key)) for each in (small, large))}"
+
+    return (
+        f"Pages: the town with the most sites ({both('town', 'town_sites')} sites; its page and its board), the site "
+        f"with the most enterprises ({both('site', 'site_enterprises')}), the town with the most evaluated enterprises "
+        f"in {_count(large['subjects'].get('evaluation_year'))} ({both('evaluation_town', 'evaluation_town_rows')}), "
+        f"the evaluated enterprise with the most years ({both('evaluated', 'evaluated_years')}), the project with the "
+        f"most parcels ({both('project', 'project_parcels')}); period {large['period'][0]}-{large['period'][1]:02d}. "
+        f"Figures of /api/summary/ equal the SQL floor's: {_agreement(small['figures_agree'], large['figures_agree'])}."
+    )
+
+
 def report(results: dict) -> str:
     """Return the results as plain-text tables fit for the README."""
     sizes = results["config"]["sizes"]
@@ -243,40 +264,8 @@ def report(results: dict) -> str:
         f"Server time in ms (median / p95 of {results['config']['requests']} cold requests each), "
         f"{results['config']['towns']} generated towns, gunicorn {results['config']['workers']} workers, PostgreSQL.",
         "",
-        f"| page | queries | {small_label}: median | p95 | {large_label}: median | p95 | db | large ÷ small "
-        f"| db ÷ SQL floor | ÷ admin list |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    admin_median = large["pages"]["admin"]["median_ms"]
-    slow_notes = []
-    for key, label, uses_floor in PAGES:
-        low, high = small["pages"][key], large["pages"][key]
-        queries = _count(low["queries"]) if low["queries"] == high["queries"] else f"{_count(low['queries'])} → {_count(high['queries'])}"
-        if low["queries_varied"] or high["queries_varied"]:
-            queries += " (varies)"
-        for each, size_label in ((low, small_label), (high, large_label)):
-            if "error" in each:
-                slow_notes.append(f"{label} failed at {size_label}: {each['error']}.")
-            elif each.get("requests", results["config"]["requests"]) < results["config"]["requests"]:
-                slow_notes.append(f"{label} had {each['requests']} timed requests at {size_label} (too slow for more).")
-        over_floor = ratio(high["db_median_ms"], large["floor"]["floor_ms"]) if uses_floor else None
-        under_admin = ratio(high["median_ms"], admin_median) if key != "admin" else None
-        lines.append(
-            f"| {label} | {queries} | {_ms(low['median_ms'])} | {_ms(low['p95_ms'])} | {_ms(high['median_ms'])} "
-            f"| {_ms(high['p95_ms'])} | {_ms(high['db_median_ms'])} | {_times(ratio(high['median_ms'], low['median_ms']))} "
-            f"| {_times(over_floor)} | {_times(under_admin)} |"
-        )
-    lines.append(
-        f"| SQL floor (5 queries) | 5 | {_ms(small['floor']['floor_ms'])} | | {_ms(large['floor']['floor_ms'])} | | "
-        f"| {_times(ratio(large['floor']['floor_ms'], small['floor']['floor_ms']))} | | |"
-    )
-    lines += [
-        "",
-        *slow_notes,
-        f"Pages: the town with the most sites ({small['subjects']['town_sites']} / {large['subjects']['town_sites']} sites), "
-        f"the site with the most enterprises ({small['subjects']['site_enterprises']} / {large['subjects']['site_enterprises']}); "
-        f"period {large['period'][0]}-{large['period'][1]:02d}. "
-        f"Figures of /api/summary/ equal the SQL floor's: {_agreement(small['figures_agree'], large['figures_agree'])}.",
+        *_page_table(results, small, large),
+        _subjects_line(small, large),
     ]
     recording = results.get("recording")
     if recording:
@@ -301,7 +290,6 @@ def report(results: dict) -> str:
         if generation["seconds"] is not None:
             lines.append(f"Generation of {label} enterprises: {generation['seconds']:.1f} s "
                          f"({generation['per_minute']:,.0f}/min).")
-    lines += _reuse_lines(sizes, small, large)
     lines += _evaluation_lines(sizes, small, large)
     lines += ["", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]

@@ -11,8 +11,7 @@ from .client import HttpClient
 from .config import BenchConfig, BenchError
 from .database import database_name, require_postgresql
 from .measure import (
-    figures_agree, measure_evaluation, measure_floor, measure_import, measure_page, measure_recording,
-    measure_reuse_pages, page_paths,
+    figures_agree, measure_evaluation, measure_floor, measure_import, measure_pages, measure_recording,
 )
 from .prepare import database_counts, generate, pick_subjects, prepare_base
 from .server import GunicornServer
@@ -42,26 +41,21 @@ def bench(config: BenchConfig) -> dict:
         with GunicornServer(config.database_url, config.port, config.workers, config.redis_url) as server:
             client = HttpClient(config.port)
             client.sign_in("admin")
-            pages = {}
-            for key, path in page_paths(subjects, year, month).items():
-                config.log(f"size {size}: {path}")
-                pages[key] = measure_page(client, path, warmup=config.warmup * config.workers, requests=config.requests,
-                                          budget_seconds=config.page_budget_seconds)
-            reuse_pages = measure_reuse_pages(client, config, year, month)
+            pages = measure_pages(client, config, subjects, year, month, log_prefix=f"size {size}: ")
             floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
             served = client.get(f"/api/summary/?year={year}&month={month}")
             agree = figures_agree(floor, json.loads(served.body)) if served.status == 200 else None
             evaluation = None
             if config.evaluation:
                 config.log(f"size {size}: the evaluation's recompute and a town's evaluation reads")
-                evaluation = measure_evaluation(config, client)
+                evaluation = measure_evaluation(config)
             recording = None
             if is_largest:
                 config.log(f"size {size}: {config.clients} clients recording for {config.record_seconds:g} s")
                 recording = measure_recording(config, server)
             peak_mb = server.peak_worker_mb()
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
-                        "pages": pages, "reuse_pages": reuse_pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
+                        "pages": pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
                         "worker_peak_mb": peak_mb}
         if recording is not None:
             results["recording"] = recording
