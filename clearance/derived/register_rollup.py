@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from ..models import RegisterItem, RegisterMonthlyFigure, Town
+from .locks import lock_rows
 
 Bucket = tuple[int, int, int, str]  # (town id, year, month, kind)
 
@@ -43,8 +44,8 @@ def refresh(town_ids: Iterable[int]) -> None:
     towns = sorted({town for town in town_ids if town is not None})
     if not towns:
         return
-    # The towns' rows locked in order: a second writer of the same town's items waits, then counts after this one.
-    list(Town.objects.select_for_update().filter(pk__in=towns).order_by("pk").values_list("pk", flat=True))
+    # A second writer of the same town's items waits, then counts after this one.
+    lock_rows(Town, towns)
     RegisterMonthlyFigure.objects.filter(town_id__in=towns).delete()
     RegisterMonthlyFigure.objects.bulk_create(
         [RegisterMonthlyFigure(town_id=town, year=year, month=month, kind=kind, **counts)

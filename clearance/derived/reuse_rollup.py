@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
 from ..models import Project, ProjectEvent, ProjectSite, ReuseMonthlyFigure, Town
 from ..selectors.reuse import ROLLUP_KEYS, reuse_aggregates
+from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
 
@@ -50,8 +51,7 @@ def refresh(town_ids: Iterable[int | None]) -> None:
     ids = sorted({pk for pk in town_ids if pk is not None})
     if not ids:
         return
-    # Sorted, so two writers touching the same towns lock them in the same order.
-    list(Town.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    lock_rows(Town, ids)
     ReuseMonthlyFigure.objects.filter(town_id__in=ids).delete()
     ReuseMonthlyFigure.objects.bulk_create(
         [ReuseMonthlyFigure(town_id=town, year=year, month=month, **figures)

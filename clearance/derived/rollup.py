@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from ..models import Enterprise, Event, MonthlyFigure, Site
 from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
 from . import prepared
+from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
 
@@ -118,12 +119,6 @@ def _apply(deltas: dict[Bucket, dict]) -> None:
         cursor.executemany(sql, params)
 
 
-def _lock(model, ids: Iterable[int | None]) -> None:
-    ids = sorted({pk for pk in ids if pk is not None})
-    if ids:
-        list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-
-
 def _site_family(site: Site) -> set[int]:
     """The site and its parent before and after the write: a parcel coming or going changes whether its area counts."""
     stored_parent = Site.objects.filter(pk=site.pk).values_list("parent_id", flat=True).first() if site.pk else None
@@ -158,17 +153,17 @@ def track(instance, *, locked: bool = False) -> Tracked | None:
     """
     if isinstance(instance, Event):
         if not locked:
-            _lock(Enterprise, [instance.enterprise_id])
-            _lock(Site, [instance.site_id])
+            lock_rows(Enterprise, [instance.enterprise_id])
+            lock_rows(Site, [instance.site_id])
         events = Q(pk=instance.pk) if instance.pk else Q(pk__in=[])
     elif isinstance(instance, Enterprise):
         if instance.pk is None:
             return None
-        _lock(Enterprise, [instance.pk])
+        lock_rows(Enterprise, [instance.pk])
         events = Q(enterprise_id=instance.pk)
     elif isinstance(instance, Site):
         family = _site_family(instance)
-        _lock(Site, family)
+        lock_rows(Site, family)
         events = Q(site_id__in=family)
     else:
         return None

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..choices import Stage
+from ..derived.locks import lock_rows
 from ..models import Enterprise, Event, Site
 from ..models.records import supplied_projects
 from ..rules import LEAVING_STAGES, site_reused_problem, stage_prerequisites, still_out_problem
@@ -21,11 +22,10 @@ def lock_subject(*, enterprise: Enterprise | None, site: Site | None) -> None:
     The same rows are those an event's figures depend on (derived.rollup), so a write made under this lock
     can tell the rollup so (save_validated's locked).
     """
-    # order_by: the models' default orderings join the town and site, whose rows FOR UPDATE would lock too.
     if enterprise is not None:
-        list(Enterprise.objects.select_for_update().filter(pk=enterprise.pk).order_by("pk").values_list("pk", flat=True))
+        lock_rows(Enterprise, [enterprise.pk])
     if site is not None:
-        list(Site.objects.select_for_update().filter(pk=site.pk).order_by("pk").values_list("pk", flat=True))
+        lock_rows(Site, [site.pk])
 
 
 @transaction.atomic

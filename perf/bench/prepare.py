@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management import get_commands
 from django.db.migrations.loader import MigrationLoader
 
+from ..scale import town_prefix
 from .config import BenchConfig
 from .measure import last_json
 from .database import database_name, fetch, quote_name, recreate_database, server_execute, with_database
@@ -50,6 +51,10 @@ def prepare_base(config: BenchConfig) -> str:
     return base_url
 
 
+# generate_scale's seed: the generated towns' names start with town_prefix(GENERATION_SEED).
+GENERATION_SEED = 1
+
+
 def generate(config: BenchConfig, size: int) -> dict:
     """Copy the base into the bench database and add SIZE generated enterprises (and SIZE evaluated enterprises,
     with two scored years, unless CONFIG.evaluation is off); return the generation's timing, the campaign's apart."""
@@ -61,7 +66,7 @@ def generate(config: BenchConfig, size: int) -> dict:
     config.log(f"generate_scale --enterprises {size} --evaluated {evaluated} --towns {config.towns}")
     start = time.perf_counter()
     result = manage(config.database_url, "generate_scale", "--enterprises", str(size), "--evaluated", str(evaluated),
-                    "--towns", str(config.towns), "--seed", "1", "--json")
+                    "--towns", str(config.towns), "--seed", str(GENERATION_SEED), "--json")
     seconds = time.perf_counter() - start
     reported = last_json(result.stdout)
     # The goal is about the campaign's enterprises: the evaluation's rows and their scoring are timed apart.
@@ -82,14 +87,17 @@ def database_counts(database_url: str) -> dict[str, int]:
 def pick_subjects(database_url: str) -> dict[str, int | None]:
     """Return the subjects of the pages, each the largest of its kind (ties to the lowest id), and their sizes.
 
-    The town with the most sites (its page and its board), the site with the most enterprises, the latest evaluated
+    The generated town with the most sites (its page and its board: a town of the same kind at both sizes, where the
+    demo's towns, with task forces whose members their page lists, would be the largest at the small size), the site
+    with the most enterprises, the latest evaluated
     year and its town with the most evaluated enterprises (as bench_evaluation picks it), the evaluated enterprise
     with the most years (then adjustments) and the 换鸟 project with the most parcels (then events). A kind with no
     row at all gives None: its pages are not measured.
     """
-    town, sites = fetch(
-        database_url, "SELECT town_id, count(*) FROM clearance_site GROUP BY town_id ORDER BY 2 DESC, 1 LIMIT 1"
-    )[0]
+    town, sites = first_row(fetch(
+        database_url, "SELECT s.town_id, count(*) FROM clearance_site s JOIN clearance_town t ON t.id = s.town_id "
+        "WHERE t.name LIKE %s GROUP BY s.town_id ORDER BY 2 DESC, 1 LIMIT 1", [town_prefix(GENERATION_SEED) + "%"],
+    ), 2)
     site, enterprises = fetch(
         database_url, "SELECT site_id, count(*) FROM clearance_enterprise GROUP BY site_id ORDER BY 2 DESC, 1 LIMIT 1"
     )[0]
