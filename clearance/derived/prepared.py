@@ -57,6 +57,8 @@ def execute(name: str, sql: str, params: Sequence) -> None:
             prepared = connection.prepared_statements = set()
         if name not in prepared:
             types = ", ".join(_type_of(param) for param in params)
-            cursor.execute(f"PREPARE {name} ({types}) AS {_numbered(sql)}")
+            # Through the driver's own cursor: a connection's one-time setup (as its SET statements are), not one of
+            # the request's queries, so a save counts as many queries on a new connection as on an old one.
+            cursor.cursor.execute(f"PREPARE {name} ({types}) AS {_numbered(sql)}")
             prepared.add(name)
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
