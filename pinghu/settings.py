@@ -248,6 +248,8 @@ DJANGO_TABLES2_TEMPLATE = "clearance/includes/_table.html"
 CLEARANCE_YELLOW_BAND_POINTS = float(os.environ.get("CLEARANCE_YELLOW_BAND_POINTS", "10"))
 # The battle board shows the most urgent cards of each column; the rest are a link away (a province has thousands).
 CLEARANCE_BOARD_CARDS_PER_COLUMN = int(os.environ.get("CLEARANCE_BOARD_CARDS_PER_COLUMN", "30"))
+# …and one column's full list shows this many cards a page.
+CLEARANCE_BOARD_COLUMN_PAGE = int(os.environ.get("CLEARANCE_BOARD_COLUMN_PAGE", "200"))
 # The most rows a table page shows when ?per_page= asks (more is a 400): the exports have every row anyway.
 CLEARANCE_TABLE_MAX_PER_PAGE = int(os.environ.get("CLEARANCE_TABLE_MAX_PER_PAGE", "500"))
 

@@ -33,32 +33,38 @@ def town_pairing(*, town: Town) -> Pairing | None:
 @dataclass
 class BoardColumn:
     """One column of the battle board: its stage (NOT_STARTED, a Stage, or None for sites with nothing on them), how
-    many sites it holds, the most urgent of them (sites, with their card's figures) and how many are left out."""
+    many sites it holds, the most urgent of them from OFFSET on (sites, with their card's figures)."""
 
     stage: int | None
     count: int
+    offset: int = 0
     sites: list[Site] = field(default_factory=list)
 
     @property
     def more(self) -> int:
-        return self.count - len(self.sites)
+        """How many of the column's sites come after these."""
+        return max(self.count - self.offset - len(self.sites), 0)
 
 
-def board_columns(progress: QuerySet[SiteProgress], *, limit: int | None, today: date,
-                  stages=BOARD_STAGES) -> list[BoardColumn]:
-    """Return the battle board's columns of STAGES for the sites of PROGRESS (filtered SiteProgress rows), each with
-    at most LIMIT cards (all when None), the most urgent first (_urgency_parts).
-
-    Three queries whatever the number of sites: the counts, the cards' ids, the cards.
-    """
+def board_counts(progress: QuerySet[SiteProgress], stages=BOARD_STAGES) -> dict[int | None, int]:
+    """How many sites of PROGRESS (filtered SiteProgress rows) each column of STAGES holds: one query, an index-only
+    scan of the stages."""
     in_stages = progress if tuple(stages) == BOARD_STAGES else progress.filter(_in_stages(stages))
     counts = dict(in_stages.order_by().values_list("stage").annotate(n=Count("pk")))
-    columns = [BoardColumn(stage, counts.get(stage, 0)) for stage in stages]
-    ranked = _most_urgent(progress, stages=stages, limit=limit, today=today)
+    return {stage: counts.get(stage, 0) for stage in stages}
+
+
+def board_columns(progress: QuerySet[SiteProgress], *, counts: dict[int | None, int], limit: int, today: date,
+                  offset: int = 0) -> list[BoardColumn]:
+    """Return the battle board's columns of COUNTS (board_counts) for the sites of PROGRESS, each with LIMIT cards
+    from OFFSET on, the most urgent first (_urgency_parts).
+
+    Two queries whatever the number of sites: the cards' ids, the cards.
+    """
+    stages = list(counts)
+    ranked = _most_urgent(progress, stages=stages, limit=limit, offset=offset, today=today)
     cards = board_cards([pk for ids in ranked.values() for pk in ids], today=today)
-    for column in columns:
-        column.sites = [cards[pk] for pk in ranked[column.stage]]
-    return columns
+    return [BoardColumn(stage, counts[stage], offset, [cards[pk] for pk in ranked[stage]]) for stage in stages]
 
 
 def _in_stages(stages) -> Q:
@@ -86,10 +92,11 @@ URGENCY_ORDER = ("sort_deadline", "name", "site_id")
 _STAGE_SLOT = -7_654_323
 
 
-def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int | None, today: date) -> dict[int | None, list[int]]:
-    """The ids of the most urgent LIMIT sites (all when None) of each column of STAGES, in order: one query.
+def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int, offset: int,
+                 today: date) -> dict[int | None, list[int]]:
+    """The ids of the most urgent sites of each column of STAGES, LIMIT of them from OFFSET on, in order: one query.
 
-    Each part of each column is read up to LIMIT rows down its index; the parts are put one after the other by one
+    Each part of each column is read up to OFFSET + LIMIT rows down its index; the parts are put one after the other by one
     UNION ALL (each part a subquery of its own: SQLite takes ORDER BY and LIMIT in a compound's parts only there).
     The parts are compiled once for any stage and once for the sites with nothing on them, then given each
     column's stage: compiling them per column through the ORM cost more than running them.
@@ -100,7 +107,7 @@ def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int | None,
         for rows in _urgency_parts(progress.filter(in_column), today):
             try:
                 compiled[key].append(
-                    rows.order_by(*URGENCY_ORDER).values_list(*URGENCY_ORDER)[:limit].query.sql_with_params())
+                    rows.order_by(*URGENCY_ORDER).values_list(*URGENCY_ORDER)[:offset + limit].query.sql_with_params())
             except EmptyResultSet:  # an invalid filter's none()
                 pass
     selects, params = [], []
@@ -111,14 +118,17 @@ def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int | None,
     ranked = {stage: [] for stage in stages}
     if not selects:
         return ranked
+    skipped = dict.fromkeys(stages, 0)
     # The outer ORDER BY repeats the parts' own, in the database's collation, so the order is theirs.
     sql = " UNION ALL ".join(selects) + " ORDER BY 1, 2, 3, 4, 5"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for column, _part, _deadline, _name, pk in cursor.fetchall():
-            ids = ranked[stages[column]]
-            if limit is None or len(ids) < limit:
-                ids.append(pk)
+            stage = stages[column]
+            if skipped[stage] < offset:
+                skipped[stage] += 1
+            elif len(ranked[stage]) < limit:
+                ranked[stage].append(pk)
     return ranked
 
 

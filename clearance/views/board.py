@@ -1,6 +1,7 @@
 """The battle board (作战图): every site as a card in the column of its stage, for the city or one town."""
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,14 +45,21 @@ class BoardView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # ?column=KEY lists that column alone, every card: the full list behind "and N more".
+        # ?column=KEY lists that column alone, a page of cards at a time (?page=): the full list behind "and N more".
         only = self.request.GET.get("column")
         today = timezone.localdate()
         stages = selectors.BOARD_STAGES
         if only:
             stages = [stage for stage in stages if column_key(stage) == only]
-        columns = selectors.board_columns(context["object_list"], stages=stages, today=today,
-                                          limit=None if only else settings.CLEARANCE_BOARD_CARDS_PER_COLUMN)
+        counts = selectors.board_counts(context["object_list"], stages)
+        limit, page = settings.CLEARANCE_BOARD_CARDS_PER_COLUMN, None
+        if only:
+            # A province's column holds tens of thousands of sites: pages, as a table's (a bad page gives the first,
+            # one past the end the last).
+            limit = settings.CLEARANCE_BOARD_COLUMN_PAGE
+            page = Paginator(range(sum(counts.values())), limit).get_page(self.request.GET.get("page"))
+        columns = selectors.board_columns(context["object_list"], counts=counts, limit=limit, today=today,
+                                          offset=max(page.start_index() - 1, 0) if page else 0)
         labels = {NOT_STARTED: _("Not started"), None: _("No enterprises"), **dict(Stage.choices)}
         card = card_maker(show_town=self.town is None)
         context.update(
@@ -60,6 +68,7 @@ class BoardView(FilterView):
                       "cards": [card(site) for site in column.sites], "count": column.count, "more": column.more}
                      for column in columns],
             only_column=only,
+            column_page=page,
             site_count=sum(column.count for column in columns),
             today=today,
         )

@@ -46,8 +46,8 @@ PAGE_PARAMETERS = {
     # The period form keeps the ranking's sort when the period changes.
     "clearance:bulletin": (*PERIOD, "sort"),
     "clearance:bulletin_docx": (*PERIOD, "sort"),
-    "clearance:board": ("town", "disposal", "category", "column"),
-    "clearance:town_board": ("disposal", "category", "column"),
+    "clearance:board": ("town", "disposal", "category", "column", "page"),
+    "clearance:town_board": ("disposal", "category", "column", "page"),
     "clearance:pairings": ("head",),
     "clearance:ledger_export": ("town",),
     "clearance:ledger_template": (),

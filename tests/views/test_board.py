@@ -367,3 +367,31 @@ def test_a_card_follows_every_write_that_moves_it(leader_in):
     services.site_update(site=parcel, expected_version=parcel.version, user=None, parent=None)
     assert column_of(area) == "none"
     assert "区域内地块" not in board(leader_in, url)
+
+
+def test_a_columns_full_list_comes_a_page_at_a_time(client, leader, settings):
+    settings.CLEARANCE_BOARD_CARDS_PER_COLUMN = 2
+    settings.CLEARANCE_BOARD_COLUMN_PAGE = 3
+    town = TownFactory(name="甲镇")
+    sites = [services.site_create(town=town, name=f"地块{n}", area_mu=Decimal("1"), deadline=date(2030, 1, n + 1),
+                                  user=None) for n in range(7)]
+    for site in sites:
+        EnterpriseFactory(site=site)
+    client.force_login(leader)
+    url = reverse("clearance:town_board", args=[town.pk])
+
+    def page(number) -> str:
+        return client.get(url, {"column": "0", "page": number}).content.decode()
+
+    first, second, last = page(1), page(2), page(3)
+
+    assert [columns(each)["0"]["sites"] for each in (first, second, last)] == [
+        [site.pk for site in sites[:3]], [site.pk for site in sites[3:6]], [sites[6].pk]]
+    assert "第 1–3 个地块，共 7 个" in first and "第 7–7 个地块，共 7 个" in last
+    assert 'rel="next" data-column-next' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in last and "data-column-next" not in last
+    # A page that is not a number gives the first, one past the end the last, as a table's pages do.
+    assert columns(page("abc"))["0"]["sites"] == columns(first)["0"]["sites"]
+    assert columns(page(99))["0"]["sites"] == columns(last)["0"]["sites"]
+    # The board itself links to the column's first page.
+    assert re.search(r'href="\?column=0(&amp;page=)?" data-column-more="5"', client.get(url).content.decode())
