@@ -12,16 +12,19 @@ from django.db.models import Q, Sum
 from django.test import Client
 
 from clearance import permissions, services
-from clearance.choices import Metric, Stage, TownKind
+from clearance.choices import Metric, Region, Stage, TownKind
 from clearance.models import (
     Adjustment,
     AttackGroup,
     BulletinFigure,
     County,
+    EconomyFigure,
     Enterprise,
     Event,
     IndicatorRow,
     Pairing,
+    ReportingPeriod,
+    ReuseMonthlyFigure,
     Scheme,
     Site,
     Target,
@@ -229,18 +232,38 @@ def _evaluation() -> tuple[list, list]:
     return rows, schemes
 
 
+def _periods() -> list[tuple]:
+    return list(ReportingPeriod.objects.order_by("year", "month").values_list("year", "month", "closed"))
+
+
+def _reuse_rollup() -> list[dict]:
+    return list(ReuseMonthlyFigure.objects.order_by("pk").values())
+
+
+# The one second run of the whole demo in the suite (each takes tens of seconds): what the ledger, the
+# evaluation, the reuse, the periods and the economy each keep through it is checked here.
 def test_demo_second_run_changes_nothing():
     counts, users, evaluation = _row_counts(), _users(), _evaluation()
+    periods, reuse_rollup = _periods(), _reuse_rollup()
     history_rows = sum(n for label, n in counts.items() if ".Historical" in label)
 
     call_command("load_demo", stdout=io.StringIO())
 
+    # Not a row more or less, history included (the projects', the periods' and the economy's among them).
     assert _row_counts() == counts
     assert _users() == users
     assert history_rows > 0
     # Not even a score is computed again: nothing changed.
     assert _evaluation() == evaluation
     assert counts["clearance.IndicatorRow"] > 0 and counts["clearance.Adjustment"] == 2
+    assert _reuse_rollup() == reuse_rollup
+    # January to August are closed once: eight periods, eight history rows.
+    assert _periods() == periods == [(2022, month, True) for month in range(1, 9)]
+    assert counts["clearance.HistoricalReportingPeriod"] == 8
+    assert counts["clearance.HistoricalProject"] > 0
+    assert counts["clearance.HistoricalEconomyFigure"] + counts["clearance.HistoricalEconomyYear"] > 0
+    assert EconomyFigure.objects.filter(year=2022).count() == 16
+    assert EconomyFigure.objects.get(region=Region.PINGHU, year=2022, month=3).employment == 111_800
 
 
 # 亩均效益评价 (issue 14): the demo's 2021 and 2022 evaluation.
