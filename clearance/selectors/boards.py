@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -101,13 +101,15 @@ def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int, offset
     The parts are compiled once for any stage and once for the sites with nothing on them, then given each
     column's stage: compiling them per column through the ORM cost more than running them.
     """
+    # The database the router reads these rows from (a replica where one is configured), as the ORM would.
+    alias = progress.db
     compiled = {}
     for key, in_column in (("stage", Q(stage=Value(_STAGE_SLOT))), ("none", Q(stage__isnull=True))):
         compiled[key] = []
         for rows in _urgency_parts(progress.filter(in_column), today):
             try:
-                compiled[key].append(
-                    rows.order_by(*URGENCY_ORDER).values_list(*URGENCY_ORDER)[:offset + limit].query.sql_with_params())
+                part = rows.order_by(*URGENCY_ORDER).values_list(*URGENCY_ORDER)[:offset + limit]
+                compiled[key].append(part.query.get_compiler(using=alias).as_sql())
             except EmptyResultSet:  # an invalid filter's none()
                 pass
     selects, params = [], []
@@ -121,7 +123,7 @@ def _most_urgent(progress: QuerySet[SiteProgress], *, stages, limit: int, offset
     skipped = dict.fromkeys(stages, 0)
     # The outer ORDER BY repeats the parts' own, in the database's collation, so the order is theirs.
     sql = " UNION ALL ".join(selects) + " ORDER BY 1, 2, 3, 4, 5"
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         for column, _part, _deadline, _name, pk in cursor.fetchall():
             stage = stages[column]
