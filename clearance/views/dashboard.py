@@ -18,11 +18,24 @@ from ..models import Town
 from ..selectors import CampaignSummary
 from ..selectors.reuse import reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
+from ..tables.bulletin_rows import (
+    bulletin_county_rows,
+    bulletin_register_rows,
+    bulletin_reuse_town_rows,
+    bulletin_town_rows,
+)
 from ..tables.town_rows import reuse_town_rows, town_chart_rows
 from .economy import economy_section
 from .register import register_panel, town_register
 from .reuse_panel import reuse_panel
-from .sections import bulletin_tables, evaluation_panel, metric_cards, town_completion_chart, trend_chart, trend_fallback
+from .sections import (
+    bulletin_tables,
+    evaluation_panel,
+    metric_cards,
+    town_completion_chart,
+    trend_chart,
+    trend_fallback,
+)
 from .tables import TableQueryMixin
 
 # Every page here only reads: anything but GET, HEAD and OPTIONS is a 405.
@@ -191,14 +204,24 @@ class BulletinView(PeriodMixin, TemplateView):
         summary = self.summary
         home_id = selectors.home_county_id()
         home = next((county for county in summary.counties if county.pk == home_id), None)
+        tables = bulletin_tables(summary, self.published.snapshot if self.published else None)
+        register = register_panel(year=self.year, month=self.month)
+        reuse = reuse_panel(reuse_summary(year=self.year, month=self.month))
         context.update(self.period_context())
         context.update(
-            tables=bulletin_tables(summary, self.published.snapshot if self.published else None),
+            tables=tables,
             city_name=home.name if home else gettext("the city"),
             home_county_id=home_id,
             issued_on=timezone.localdate(),
             economy=economy_section(year=self.year, month=self.month),
-            register=register_panel(year=self.year, month=self.month),
-            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month)),
+            register=register,
+            reuse=reuse,
+            # The towns' and counties' rows, each number formatted once (a hundred towns at province scale).
+            rows={
+                "towns": bulletin_town_rows(tables["towns"]),
+                "counties": bulletin_county_rows(tables["counties"], home_county_id=home_id),
+                "reuse_towns": bulletin_reuse_town_rows(reuse["towns"]),
+                "register_towns": bulletin_register_rows(register["towns"]),
+            },
         )
         return context
