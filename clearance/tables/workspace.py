@@ -1,12 +1,38 @@
-"""The workspace's tables: a town's sites and enterprises, sortable, filtered, exportable."""
+"""The workspace's tables: a town's sites and enterprises, sortable, filtered, exportable.
+
+Each column also says how to build its cells in one pass (cell_html, read by tables/one_pass.py): the town page and
+the workspace, what officials open on a phone, show 25 or 50 rows of eight columns, and the generic path costs each
+cell an accessor walk, a signature inspection and the locale machinery. tests/views/test_tables_one_pass.py holds
+both renderings equal.
+"""
 
 
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Enterprise, Site
 from ..templatetags.clearance_tags import stage_label
+
+
+def _reader(bound):
+    """record -> the value at BOUND's accessor (attributes along it; None where one is missing)."""
+    parts = str(bound.accessor).split("__")
+
+    def read(record):
+        value = record
+        for part in parts:
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        return value
+
+    return read
+
+
+def _default(bound) -> str:
+    return conditional_escape(localize(bound.default))
 
 
 class _StageColumn(tables.Column):
@@ -14,6 +40,19 @@ class _StageColumn(tables.Column):
 
     def render(self, value):
         return stage_label(value) or _("No progress yet")
+
+    def cell_html(self, bound, table):
+        read, default, labels = _reader(bound), _default(bound), {}
+
+        def cell(record):
+            value = read(record)
+            if value in self.empty_values:
+                return default
+            if value not in labels:
+                labels[value] = conditional_escape(self.render(value))
+            return labels[value]
+
+        return cell
 
 
 class _DeadlineColumn(tables.Column):
@@ -28,18 +67,67 @@ class _DeadlineColumn(tables.Column):
     def value(self, value):
         return value.isoformat() if value else ""
 
+    def cell_html(self, bound, table):
+        read, default = _reader(bound), _default(bound)
+        overdue = conditional_escape(_("Overdue"))
+
+        def cell(record):
+            value = read(record)
+            if value in self.empty_values:
+                return default
+            if getattr(record, "is_overdue", False):
+                return f'<span class="badge text-bg-danger" data-overdue>{value.isoformat()} · {overdue}</span>'
+            return value.isoformat()
+
+        return cell
+
+
+class _LinkColumn(tables.Column):
+    """A name linking to its page: the row's own (a text value) or the related row's shown (linkify=True)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(linkify=True, **kwargs)
+
+    def cell_html(self, bound, table):
+        if self.link.attrs:
+            return None
+        read, default = _reader(bound), _default(bound)
+
+        def cell(record):
+            value = read(record)
+            if value in self.empty_values:
+                return default
+            # As django-tables2's LinkTransform: the value's own page where it has one, else the row's.
+            target = value if hasattr(value, "get_absolute_url") else record
+            return f'<a href="{escape(target.get_absolute_url())}">{conditional_escape(value)}</a>'
+
+        return cell
+
+
+class _CountColumn(tables.Column):
+    """A whole number (never grouped: USE_THOUSAND_SEPARATOR is off, as {{ value }} shows it)."""
+
+    def cell_html(self, bound, table):
+        read, default = _reader(bound), _default(bound)
+
+        def cell(record):
+            value = read(record)
+            return default if value in self.empty_values else str(value)
+
+        return cell
+
 
 class SiteTable(tables.Table):
     """A town's sites with their progress, counting the enterprises on child parcels too."""
 
-    name = tables.Column(verbose_name=_("Site"), linkify=True, attrs={"td": {"class": "cell-name"}})
-    parent = tables.Column(
-        verbose_name=_("Containing area"), linkify=True, order_by=("parent__name",), attrs={"td": {"class": "cell-wrap"}}
+    name = _LinkColumn(verbose_name=_("Site"), attrs={"td": {"class": "cell-name"}})
+    parent = _LinkColumn(
+        verbose_name=_("Containing area"), order_by=("parent__name",), attrs={"td": {"class": "cell-wrap"}}
     )
     area_mu = tables.Column(verbose_name=_("Area (mu)"), attrs={"td": {"class": "text-end text-nowrap"}})
-    enterprise_count = tables.Column(verbose_name=_("Enterprises"), attrs={"td": {"class": "text-end"}})
-    signed_count = tables.Column(verbose_name=_("Signed"), attrs={"td": {"class": "text-end"}})
-    vacated_count = tables.Column(verbose_name=_("Vacated"), attrs={"td": {"class": "text-end"}})
+    enterprise_count = _CountColumn(verbose_name=_("Enterprises"), attrs={"td": {"class": "text-end"}})
+    signed_count = _CountColumn(verbose_name=_("Signed"), attrs={"td": {"class": "text-end"}})
+    vacated_count = _CountColumn(verbose_name=_("Vacated"), attrs={"td": {"class": "text-end"}})
     stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
     deadline = _DeadlineColumn(verbose_name=_("Deadline"), attrs={"td": {"class": "text-nowrap"}})
 
@@ -58,10 +146,8 @@ class SiteTable(tables.Table):
 class EnterpriseTable(tables.Table):
     """A town's enterprises with their stage, plan and categories."""
 
-    name = tables.Column(verbose_name=_("Enterprise"), linkify=True, attrs={"td": {"class": "cell-name"}})
-    site = tables.Column(
-        verbose_name=_("Site"), linkify=True, order_by=("site__name",), attrs={"td": {"class": "cell-wrap"}}
-    )
+    name = _LinkColumn(verbose_name=_("Enterprise"), attrs={"td": {"class": "cell-name"}})
+    site = _LinkColumn(verbose_name=_("Site"), order_by=("site__name",), attrs={"td": {"class": "cell-wrap"}})
     categories = tables.Column(verbose_name=_("Categories"), empty_values=(), orderable=False)
     disposal = tables.Column(verbose_name=_("Disposal"))
     stage = _StageColumn(verbose_name=_("Stage"), attrs={"td": {"class": "text-nowrap"}})
