@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
-from django_tables2.utils import A, signature
+from django_tables2.utils import A, AttributeDict, signature
 
 
 def _as_template_shows(value) -> str:
@@ -94,6 +94,45 @@ def _column_cells(bound, table) -> Callable:
     return cell
 
 
+# Never written as attributes of a row (django_tables2.utils.AttributeDict.blacklist).
+_NOT_ATTRIBUTES = frozenset(AttributeDict.blacklist)
+
+
+def _row_attributes(table) -> Callable:
+    """Return row -> its <tr> attributes as BoundRow.attrs renders them: the table's row_attrs (each callable's
+    arguments worked out once, not by inspecting its signature for every row), then the odd/even class."""
+    parts = []
+    for key, value in table.row_attrs.items():
+        if isinstance(value, dict):
+            return lambda row: row.attrs.as_html()  # nested attributes: django-tables2's own way
+        parts.append((key, value, signature(value) if callable(value) else None))
+
+    def attributes(row) -> str:
+        given = {"table": table, "record": row.record}
+        values = {}
+        for key, value, wanted in parts:
+            if wanted is not None:
+                names, takes_any = wanted
+                if takes_any:
+                    value = value(**given)
+                elif any(name not in given for name in names):
+                    value = None
+                else:
+                    value = value(**{name: given[name] for name in names})
+                if isinstance(value, dict):
+                    return row.attrs.as_html()
+            values[key] = value
+        css = row.get_even_odd_css_class()
+        values["class"] = f"{values['class']} {css}" if values.get("class") else css
+        return " ".join(
+            f'{conditional_escape(key)}="{conditional_escape(value)}"'
+            for key, value in values.items()
+            if key not in _NOT_ATTRIBUTES and value is not None
+        )
+
+    return attributes
+
+
 def table_body(table) -> SafeString | None:
     """The rows of TABLE's <tbody> (or its empty text), as django-tables2's bootstrap template renders them; None
     where a column asks for its own localization or the table pins rows (the template then renders them itself)."""
@@ -102,10 +141,11 @@ def table_body(table) -> SafeString | None:
     if table.get_top_pinned_data() is not None or table.get_bottom_pinned_data() is not None:
         return None
     cells = [_column_cells(bound, table) for bound in table.columns]
+    row_attributes = _row_attributes(table)
     rows = []
     for row in table.paginated_rows:
         rendered = "".join(f"<td {attrs}>{content}</td>" for content, attrs in (cell(row) for cell in cells))
-        rows.append(f"<tr {row.attrs.as_html()}>{rendered}</tr>")
+        rows.append(f"<tr {row_attributes(row)}>{rendered}</tr>")
     if not rows and table.empty_text:
         rows.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(table.columns), table.empty_text))
     return mark_safe("\n".join(rows))
