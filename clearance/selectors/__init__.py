@@ -34,6 +34,7 @@ from .ranking import (
     LIGHT_YELLOW,
     MetricFigure,
     ScopeSummary,
+    TownRanking,
     competition_ranks,
     completion,
     completion_gap,
@@ -46,6 +47,7 @@ from .summary import (
     campaign_summary,
     home_county_id,
     previous_town_ranks,
+    town_ranking,
 )
 from .sites import (
     NOT_STARTED,
@@ -98,6 +100,7 @@ __all__ = [
     "AllocationGap",
     "CENT",
     "CampaignSummary",
+    "TownRanking",
     "DECIMAL_METRICS",
     "FIGURE_KEYS",
     "HistoryEntry",
@@ -147,6 +150,7 @@ __all__ = [
     "period_months",
     "photos_by_phase",
     "previous_town_ranks",
+    "town_ranking",
     "rank_change",
     "round_half_up",
     "site_history",

@@ -141,6 +141,20 @@ class CampaignSummary:
         return round_half_up(self.time_progress)
 
 
+@dataclass
+class TownRanking:
+    """The towns ranked as of a month, without the city's figures and the counties': what a town's page shows."""
+
+    year: int
+    month: int
+    time_progress: Fraction
+    towns: list[ScopeSummary] = field(default_factory=list)
+
+    @property
+    def time_progress_pct(self) -> float:
+        return round_half_up(self.time_progress)
+
+
 def rank_change(*, rank: int | None, previous: int | None) -> int | None:
     """Return the places climbed since the previous ranking (negative: fallen); None unless ranked both times."""
     if rank is None or previous is None:

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 from ..choices import Metric
 from ..models import BulletinFigure, County, Target, Town
 from .figures import ZERO, city_figures, empty_figures, town_figures
-from .ranking import CampaignSummary, ScopeSummary, competition_ranks, completion, light_judge, MetricFigure, time_progress
+from .ranking import (
+    CampaignSummary, MetricFigure, ScopeSummary, TownRanking, competition_ranks, completion, light_judge, time_progress,
+)
 
 
 METRICS = tuple(Metric.values)
@@ -102,6 +104,14 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
         towns=_rank_scopes(towns, overall=True),
         counties=_rank_scopes(counties, overall=False),
     )
+
+
+def town_ranking(*, year: int, month: int) -> TownRanking:
+    """Return the towns ranked as of the end of MONTH in YEAR, as campaign_summary ranks them, without the city's
+    figures and the counties' (three queries: a town's page needs no more)."""
+    progress = time_progress(month)
+    towns = _town_scopes(year=year, month=month, targets=_targets(year), judge=light_judge(progress))
+    return TownRanking(year=year, month=month, time_progress=progress, towns=_rank_scopes(towns, overall=True))
 
 
 def _town_scopes(*, year: int, month: int, targets: dict, judge) -> list[ScopeSummary]:

@@ -15,7 +15,7 @@ from django_tables2 import SingleTableMixin
 from .. import permissions, selectors
 from ..api import PeriodError, parse_period
 from ..models import Town
-from ..selectors import CampaignSummary
+from ..selectors import CampaignSummary, TownRanking
 from ..selectors.reuse import reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
 from ..tables.bulletin_rows import (
@@ -162,6 +162,11 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
 
     def audit_scope(self) -> dict:
         return {"town": self.object.pk}
+
+    @cached_property
+    def summary(self) -> TownRanking:
+        """The towns ranked (this one among them): neither the city's figures nor the counties' are shown here."""
+        return selectors.town_ranking(year=self.year, month=self.month)
 
     def get_table_data(self):
         period_end = selectors.period_bounds(year=self.year, month=self.month)[1]

@@ -397,6 +397,14 @@ class TestHandBuiltTowns:
         assert trend["metrics"][0]["pace"][5] == 5.0
         assert trend["metrics"][1]["target"] is None
 
+    def test_each_town_page_gives_the_rank_the_dashboard_ranks_it(self, leader_in, towns):
+        dashboard_ranks = {cells[1]: cells[0] for cells in ranking(dashboard(leader_in, **AUGUST))}
+
+        for name, town in towns.items():
+            page = leader_in.get(reverse("clearance:town_detail", args=[town.pk]), AUGUST).content.decode()
+            shown = re.search(r'data-town-rank="([^"]*)"', page).group(1)
+            assert (name, shown or "—") == (name, dashboard_ranks[name])
+
     def test_town_page_xlsx_lists_its_sites_with_numbers(self, leader_in, towns):
         town = towns["乙镇"]
 
@@ -556,10 +564,10 @@ def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     url = reverse("clearance:town_detail", args=[town.pk])
     leader_in.get(url, AUGUST)
 
-    # session, user, town; summary (6); trend; years; pairing with task force, members, member bureaus;
-    # the attack groups with their counts (one query however many groups); the sites' count and one page of them;
-    # whether the month is closed; the register's open items; the reuse summary (6)
-    with django_assert_num_queries(25):
+    # session, user, town; the towns ranked (3: targets, figures, towns); trend; years; pairing with task force,
+    # members, member bureaus; the attack groups with their counts (one query however many groups); the sites'
+    # count and one page of them; whether the month is closed; the register's open items; the reuse summary (6)
+    with django_assert_num_queries(22):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
