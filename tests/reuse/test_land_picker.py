@@ -209,3 +209,10 @@ def test_the_pages_with_the_picker_keep_a_fixed_number_of_queries(as_official, w
         counts.append(queries(as_official, url, **extra))
 
     assert counts[0] == counts[1]
+
+
+def test_htmx_is_loaded_on_the_project_page_only_for_who_may_write_there(client, world, project):
+    client.force_login(world.official)
+    assert "htmx.min.js" in client.get(project.get_absolute_url()).content.decode()
+    client.force_login(world.leader)
+    assert "htmx.min.js" not in client.get(project.get_absolute_url()).content.decode()
