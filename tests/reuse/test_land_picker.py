@@ -51,7 +51,7 @@ def checked(html: str) -> list[int]:
 def test_the_search_finds_leaf_sites_of_the_town_by_a_part_of_their_name_in_any_case(as_official, world, project):
     east, west, _ = add_sites(world, ["东区ABC地块", "西区abc厂房", "无关地块"])
     vacate(east, date(2022, 3, 1))
-    services.site_create(town=world.other_town, name="林埭abc地块", area_mu=Decimal("5"), user=world.admin)
+    services.site_create(town=world.other_town, name="林埭abc地块", area_mu=Decimal(5), user=world.admin)
 
     html = found(as_official, project, "Abc")
 
@@ -203,7 +203,7 @@ def test_the_pages_with_the_picker_keep_a_fixed_number_of_queries(as_official, w
         sites = add_sites(world, [f"地块{number:03d}" for number in range(start, start + count)])
         for site in sites[::2]:
             vacate(site)
-            services.project_land_set(project=project, site=site, area_mu=Decimal("1"),
+            services.project_land_set(project=project, site=site, area_mu=Decimal(1),
                                       expected_version=project.version, user=world.admin)
             project.refresh_from_db()
         counts.append(queries(as_official, url, **extra))
