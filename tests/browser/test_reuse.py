@@ -118,7 +118,11 @@ def test_official_finds_the_land_by_typing_part_of_a_site_s_name_on_a_phone(
     expect(search).to_be_visible()
     # A part of the name, typed in another case where it has Latin letters: htmx swaps in the sites found.
     part = site.name[1:3]
-    search.fill(part)
+    with phone.expect_response(lambda response: "/land/sites/" in response.url):
+        search.fill(part)
+    # Checked once the list found has replaced the first one (a site checked while a search is under way would be
+    # swapped out with the list).
+    expect(phone.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     found = form.locator(f"[data-land-site='{site.pk}']")
     expect(found).to_be_visible()
     expect(form.locator("[data-land-site]")).not_to_have_count(0)
