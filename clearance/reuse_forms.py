@@ -19,6 +19,7 @@ from .forms import (
     validate_not_future,
 )
 from .models import EvaluatedEnterprise, Project
+from .selectors.projects import land_site
 
 # The fields only a 招商项目 has (its investor and commitments), and those only a 复垦 has.
 INVESTMENT_FIELDS = (
@@ -91,24 +92,43 @@ def land_label(site) -> str:
 
 
 class ProjectLandForm(VersionedForm):
-    """The land a project takes from one site of its town: a new site, or a new area for one it takes already."""
+    """The land a project takes from one site of its town: a new site, or a new area for one it takes already.
 
-    site = forms.TypedChoiceField(label=_("Site"), coerce=int)
+    The site is picked by searching its name (templates/clearance/projects/_land_fields.html): the form gets its
+    id, and looks up that one site alone, refusing any that is not a leaf site of the project's town.
+    """
+
+    site = forms.IntegerField(label=_("Site"), min_value=1, error_messages={
+        "required": _("Choose the site: search for its name, then pick it in the list."),
+        "invalid": _("Choose the site in the list."), "min_value": _("Choose the site in the list."),
+    })
     area_mu = forms.DecimalField(label=_("Area taken (mu)"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
-    def __init__(self, *args, sites=(), **kwargs):
-        """SITES: the town's leaf sites with their free land (selectors.projects.land_choices)."""
+    def __init__(self, *args, town, **kwargs):
+        """TOWN: the project's town, whose leaf sites alone give land."""
         super().__init__(*args, **kwargs)
-        self.sites = {site.pk: site for site in sites}
-        self.fields["site"].choices = [("", _("Choose…")), *((pk, land_label(site)) for pk, site in self.sites.items())]
+        self.town = town
+        self.site = None
+        self.fields["site"].widget = forms.RadioSelect()
         self.fields["area_mu"].widget.attrs.update(inputmode="decimal", step="0.01", min="0.01")
         self.fields["area_mu"].help_text = _(
             "For a site the project takes already, the new area it takes there. Land is supplied only once every "
             "site it takes is vacated."
         )
 
+    def clean_site(self):
+        pk = self.cleaned_data["site"]
+        self.site = land_site(town=self.town, pk=pk)
+        if self.site is None:
+            raise forms.ValidationError(
+                _("This is not a parcel of %(town)s: choose a site of the list."), code="not_land_site",
+                params={"town": self.town.name},
+            )
+        return pk
+
     def chosen_site(self):
-        return self.sites[self.cleaned_data["site"]]
+        """The site chosen, with its free land and 腾退 date (once the form is valid)."""
+        return self.site
 
 
 class ProjectLandRemoveForm(VersionedForm):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project_update"),
     path("projects/<int:pk>/delete/", projects.ProjectDeleteView.as_view(), name="project_delete"),
     path("projects/<int:pk>/land/", project_writes.ProjectLandView.as_view(), name="project_land"),
+    path("projects/<int:pk>/land/sites/", project_writes.ProjectLandSitesView.as_view(), name="project_land_sites"),
     path("projects/land/<int:pk>/remove/", project_writes.ProjectLandRemoveView.as_view(), name="project_land_remove"),
     path("projects/<int:pk>/events/new/", project_writes.ProjectEventCreateView.as_view(), name="project_event_create"),
     path("projects/events/<int:pk>/edit/", project_writes.ProjectEventUpdateView.as_view(), name="project_event_update"),

@@ -205,6 +205,10 @@ SITE_RULES: dict[str, dict] = {
     "clearance:project_update": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
     "clearance:project_delete": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
     "clearance:project_land": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE, "post": WRITE},
+    # The land picker's sites found (htmx asks for them; a plain GET goes to the land page showing the same search).
+    "clearance:project_land_sites": {"kwargs": {"pk": lambda world: world_project(world).pk},
+                                     "get": {**WRITE, "official": REDIRECT, "admin": REDIRECT},
+                                     "post": {**WRITE, "official": 405, "admin": 405}},
     "clearance:project_land_remove": {"kwargs": {"pk": lambda world: world_project(world).allocations.get().pk},
                                       "get": WRITE, "post": WRITE},
     "clearance:project_event_create": {"kwargs": {"pk": lambda world: world_project(world).pk}, "get": WRITE,

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from ..choices import ProjectKind, ProjectStage
 from ..models import Event, IndicatorRow, Project, ProjectEvent, ProjectPhoto, ProjectSite, Site
+from ..validators import CONTROL_CHARACTERS
 from .figures import default_period, period_bounds
 from .history import HistoryEntry, change_history
 
@@ -152,10 +153,50 @@ def with_free_area(sites: QuerySet[Site]) -> QuerySet[Site]:
     )
 
 
-def land_choices(*, town) -> list[Site]:
-    """Return TOWN's leaf sites (land is taken from parcels) with their free land and 腾退 date, by name (one query)."""
+# The land picker lists this many matching sites at most; a town has thousands at province scale.
+LAND_MATCHES = 20
+# The search text is cut to this many characters (a site's name has at most 100).
+LAND_SEARCH_LENGTH = 50
+
+
+def land_sites(*, town) -> QuerySet[Site]:
+    """TOWN's leaf sites (land is taken from parcels) with their free land and 腾退 date."""
     leaves = Site.objects.filter(town=town).filter(~Exists(Site.objects.filter(parent_id=OuterRef("pk"))))
-    return list(with_free_area(leaves).order_by("name"))
+    return with_free_area(leaves)
+
+
+def land_search_text(text: str) -> str:
+    """TEXT as the land picker searches it: control characters dropped (PostgreSQL refuses a NUL), cut, trimmed."""
+    return CONTROL_CHARACTERS.sub("", text)[:LAND_SEARCH_LENGTH].strip()
+
+
+@dataclass
+class LandMatches:
+    """The leaf sites of a town whose name contains the search text, by name: at most LAND_MATCHES of them."""
+
+    text: str
+    sites: list[Site]
+    more: bool  # more sites match than are listed
+
+
+def land_matches(*, town, text: str, exclude: int | None = None) -> LandMatches:
+    """Return TOWN's leaf sites whose name contains TEXT (any case), by name, at most LAND_MATCHES (one query).
+
+    EXCLUDE: the id of a site shown already (the one chosen), left out of the list.
+    """
+    text = land_search_text(text)
+    sites = land_sites(town=town).order_by("name", "pk")
+    if text:
+        sites = sites.filter(name__icontains=text)
+    if exclude is not None:
+        sites = sites.exclude(pk=exclude)
+    found = list(sites[: LAND_MATCHES + 1])
+    return LandMatches(text=text, sites=found[:LAND_MATCHES], more=len(found) > LAND_MATCHES)
+
+
+def land_site(*, town, pk: int) -> Site | None:
+    """Return TOWN's leaf site PK with its free land and 腾退 date; None when it is none of TOWN's (one query)."""
+    return land_sites(town=town).filter(pk=pk).order_by().first()
 
 
 # 履约 ----------------------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """A project's land and stages written from its page: a site taken or given back, a stage recorded, corrected, deleted."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.generic import FormView
+from django.views.generic import FormView, View
 
 from .. import permissions, selectors, services
 from ..choices import ProjectStage
@@ -14,7 +17,7 @@ from ..forms import EventDeleteForm, EventEditForm
 from ..models import ProjectEvent, ProjectSite, Town
 from ..reuse_forms import ProjectEventForm, ProjectLandForm, ProjectLandRemoveForm, stage_order_text
 from ..selectors import projects as project_selectors
-from .projects import ProjectWriteMixin
+from .projects import SEARCH, SITE, ProjectWriteMixin, digits, land_picker
 from .writing import apply_service_errors, conflict_response
 
 
@@ -25,13 +28,19 @@ class ProjectLandView(ProjectWriteMixin, FormView):
     template_name = "clearance/projects/land_form.html"
 
     def get_initial(self):
-        return {"version": self.project.version}
+        return {"version": self.project.version, "site": digits(self.request.GET.get(SITE, ""))}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "sites": project_selectors.land_choices(town=self.project.town)}
+        return {**super().get_form_kwargs(), "town": self.project.town}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(project=self.project, back_url=self.project.get_absolute_url(), **kwargs)
+        context = super().get_context_data(project=self.project, back_url=self.project.get_absolute_url(), **kwargs)
+        form = context["form"]
+        # Without scripts the search is a GET of this page (?q=); a form sent back shows the site it chose.
+        chosen = form.chosen_site() if form.is_bound else form.initial.get("site")
+        text = "" if form.is_bound else self.request.GET.get(SEARCH, "")
+        context.update(land_picker(self.project, text=text, chosen=chosen))
+        return context
 
     def form_valid(self, form):
         site = form.chosen_site()
@@ -47,6 +56,22 @@ class ProjectLandView(ProjectWriteMixin, FormView):
             "project": self.project.name, "area": allocation.area_mu, "site": site.name,
         })
         return HttpResponseRedirect(self.project.get_absolute_url() + "#land")
+
+
+class ProjectLandSitesView(ProjectWriteMixin, View):
+    """The sites of the project's town whose name contains ?q=, for the land form's picker (htmx swaps them in).
+
+    A request without htmx (a link followed, a page without scripts) goes to the land page showing the same search.
+    """
+
+    def get(self, request, *args, **kwargs):
+        text = request.GET.get(SEARCH, "")
+        if not request.headers.get("HX-Request"):
+            query = urlencode({SEARCH: project_selectors.land_search_text(text)})
+            return HttpResponseRedirect(reverse("clearance:project_land", args=[self.project.pk]) + f"?{query}")
+        chosen = digits(request.GET.get(SITE, ""))
+        context = {"project": self.project, **land_picker(self.project, text=text, chosen=chosen)}
+        return render(request, "clearance/projects/_land_sites.html", context)
 
 
 class ProjectLandRemoveView(permissions.TownWriteRequiredMixin, FormView):

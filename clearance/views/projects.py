@@ -14,8 +14,15 @@ from django_tables2 import SingleTableMixin
 
 from .. import permissions, selectors, services
 from ..filters import ProjectFilter
-from ..models import Project, Town
-from ..reuse_forms import ProjectDeleteForm, ProjectEventForm, ProjectForm, ProjectLandForm, stage_order_text
+from ..models import Project, Site, Town
+from ..reuse_forms import (
+    ProjectDeleteForm,
+    ProjectEventForm,
+    ProjectForm,
+    ProjectLandForm,
+    land_label,
+    stage_order_text,
+)
 from ..selectors import projects as project_selectors
 from ..tables import ProjectTable
 from .evaluation import export_links
@@ -23,12 +30,32 @@ from .tables import TableQueryMixin
 from .writing import WritableMixin, apply_service_errors, conflict_response
 
 SITE = "site"
+# The land picker's search text (a part of a site's name).
+SEARCH = "q"
 
 
 def digits(text: str) -> int | None:
     """Return TEXT as a whole number when it is ASCII digits (an id), else None."""
     # ASCII digits only: "²".isdigit() is true, but int() refuses it.
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def land_picker(project: Project, *, text: str = "", chosen=None) -> dict:
+    """The context of the land form's site picker (clearance/projects/_land_sites.html), in one or two queries.
+
+    TEXT: what the user searched; CHOSEN: the site chosen already (a Site with its free land, or an id from the URL,
+    shown checked when it is a leaf site of the project's town).
+    """
+    town = project.town
+    if chosen is not None and not isinstance(chosen, Site):
+        chosen = project_selectors.land_site(town=town, pk=chosen)
+    matches = project_selectors.land_matches(town=town, text=text, exclude=chosen.pk if chosen else None)
+    options = [(site, site is chosen) for site in ([chosen] if chosen else []) + matches.sites]
+    return {
+        "land_options": [(site.pk, land_label(site), checked) for site, checked in options],
+        "land_search": matches,
+        "land_search_length": project_selectors.LAND_SEARCH_LENGTH,
+    }
 
 
 class ProjectListView(TableQueryMixin, SingleTableMixin, FilterView):
@@ -84,10 +111,9 @@ class ProjectDetailView(WritableMixin, DetailView):
             next_stage = project_selectors.next_project_stage(project, (event.stage for event in events))
             context["record_form"] = ProjectEventForm(project=project, next_stage=next_stage)
             site = digits(self.request.GET.get(SITE, ""))
-            context["land_form"] = ProjectLandForm(
-                sites=project_selectors.land_choices(town=project.town),
-                initial={"version": project.version, "site": site},
-            )
+            initial = {"version": project.version, "site": site}
+            context["land_form"] = ProjectLandForm(town=project.town, initial=initial)
+            context.update(land_picker(project, chosen=site))
         return context
 
 

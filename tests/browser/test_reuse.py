@@ -100,3 +100,42 @@ def test_a_leader_opens_the_missed_commitments_from_the_reuse_page(browser, brow
     rows.first.locator("a").first.click()
     expect(page.locator("[data-record-button]")).to_have_count(0)
     shot(page, "test_reuse_missed_commitments_leader")
+
+
+def test_official_finds_the_land_by_typing_part_of_a_site_s_name_on_a_phone(
+    browser, browser_context_args, live_server, demo
+):
+    town = Town.objects.get(name="曹桥街道")
+    site = Site.objects.filter(town=town, children__isnull=True).order_by("name").first()
+    project = services.project_create(user=None, town=town, name="浏览器测试选地项目", investor="某科技有限公司")
+    phone = browser.new_context(**{**browser_context_args, **PHONE}).new_page()
+    login(phone, live_server, "official")
+    project_url = f"{live_server.url}{project.get_absolute_url()}"
+    phone.goto(project_url)
+
+    form = phone.locator("form[data-land-form]")
+    search = form.locator("[data-land-search]")
+    expect(search).to_be_visible()
+    # A part of the name, typed in another case where it has Latin letters: htmx swaps in the sites found.
+    part = site.name[1:3]
+    with phone.expect_response(lambda response: "/land/sites/" in response.url):
+        search.fill(part)
+    # Checked once the list found has replaced the first one (a site checked while a search is under way would be
+    # swapped out with the list).
+    expect(phone.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    found = form.locator(f"[data-land-site='{site.pk}']")
+    expect(found).to_be_visible()
+    expect(form.locator("[data-land-site]")).not_to_have_count(0)
+    found.check()
+    # Searching on keeps the site chosen.
+    search.fill("没有这样的地块")
+    search.press("Enter")  # htmx answers the search form too: the page stays.
+    expect(form.locator("[data-land-none]")).to_be_visible()
+    assert phone.url == project_url
+    expect(form.locator(f"[data-land-site='{site.pk}']")).to_be_checked()
+    form.locator("input[name='area_mu']").fill("0.5")
+    shot(phone, "test_reuse_land_picker_phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    form.locator("[data-land-save]").tap()
+    phone.wait_for_url(re.compile(re.escape(project_url)))
+    expect(phone.locator(f"[data-allocation='{site.pk}']")).to_contain_text(site.name)

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -198,5 +199,10 @@ def test_new_project_from_a_site_lands_on_its_land_form(as_official, world, medi
 
     assert response.status_code == 302
     assert response.url.endswith(f"?site={world.parcel.pk}#land")
-    form = as_official.get(response.url).context["land_form"]
-    assert form.initial["site"] == world.parcel.pk
+    page = as_official.get(response.url)
+    assert page.context["land_form"].initial["site"] == world.parcel.pk
+    # The land form is open with the site checked, its free land and 腾退 date shown.
+    html = page.content.decode()
+    assert re.search(rf'<input[^>]*name="site" value="{world.parcel.pk}"[^>]*checked', html)
+    assert "原胜利钢厂地块 · 共 20.43 亩，空余 20.43 亩 · 2022-05-01 腾退" in html
+    assert re.search(r'<details class="card bulk-panel" open>', html)

@@ -286,8 +286,11 @@ def test_htmx_is_loaded_by_exactly_the_pages_whose_parts_use_it(client, leader):
     including = {path.relative_to(TEMPLATES_DIR).as_posix() for path, text in templates.items()
                  if any(f'include "{part}"' in text for part in swapping)}
 
-    assert swapping == {"clearance/includes/_job_progress.html"}
-    assert loading == including == {"clearance/ledger_job.html", "clearance/evaluation/indicators_job.html"}
+    assert swapping == {"clearance/includes/_job_progress.html", "clearance/projects/_land_fields.html",
+                        "clearance/projects/_land_search.html"}
+    # A project's page loads it only for who may write there (the land picker is in its write form).
+    assert loading == including == {"clearance/ledger_job.html", "clearance/evaluation/indicators_job.html",
+                                    "clearance/projects/detail.html", "clearance/projects/land_form.html"}
     client.force_login(leader)
     assert "htmx" not in client.get("/").content.decode().split("</head>")[0].replace("htmx-config", "")
 
