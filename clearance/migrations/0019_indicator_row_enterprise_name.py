@@ -27,8 +27,9 @@ def create_indexes(apps, schema_editor):
     the table sorted by score (lowest first: a click on the header) or by name from the last two. SQLite has no NULLS
     LAST in an index (its indexes serve it less well; it never holds a million rows)."""
     table = schema_editor.quote_name(TABLE)
-    schema_editor.execute("DROP INDEX clearance_ind_year_total")
-    schema_editor.execute("DROP INDEX clearance_ind_town_total")
+    # IF EXISTS: SQLite rebuilds the table to add the column, without the indexes the models do not declare.
+    schema_editor.execute("DROP INDEX IF EXISTS clearance_ind_year_total")
+    schema_editor.execute("DROP INDEX IF EXISTS clearance_ind_town_total")
     if schema_editor.connection.vendor == "postgresql":
         desc, asc = "total DESC NULLS LAST", "total ASC NULLS LAST"
     else:
@@ -45,7 +46,7 @@ def create_indexes(apps, schema_editor):
 def drop_indexes(apps, schema_editor):
     table = schema_editor.quote_name(TABLE)
     for index in INDEXES:
-        schema_editor.execute(f"DROP INDEX {index}")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"CREATE INDEX clearance_ind_year_total ON {table} (year, total DESC NULLS LAST)")
         schema_editor.execute(f"CREATE INDEX clearance_ind_town_total ON {table} (year, town_id, total DESC NULLS LAST)")
