@@ -17,15 +17,19 @@ def fill(apps, schema_editor):
     IndicatorRow.objects.update(enterprise_name=Subquery(name))
 
 
-INDEXES = ("clearance_ind_year_total", "clearance_ind_town_total", "clearance_ind_candidates",
-           "clearance_ind_year_total_asc", "clearance_ind_year_name")
+INDEXES = ("clearance_ind_year_total", "clearance_ind_town_total", "clearance_ind_grade_total",
+           "clearance_ind_candidates", "clearance_ind_year_candidates", "clearance_ind_year_total_asc",
+           "clearance_ind_year_name", "clearance_ind_year_position")
 
 
 def create_indexes(apps, schema_editor):
-    """A year's rows (a town's) best total first and the ungraded last, then by name and row: the evaluation's pages
-    read their first page from these; a town's candidates lowest total first from the third, which holds them alone;
-    the table sorted by score (lowest first: a click on the header) or by name from the last two. SQLite has no NULLS
-    LAST in an index (its indexes serve it less well; it never holds a million rows)."""
+    """A year's rows (a town's, a class's) best total first and the ungraded last, then by name and row: the
+    evaluation's pages read their first page from these (a class's index replaces (year, grade), its prefix); the
+    candidates (a town's lowest total first; the city's filtered on its page) from two partial indexes that hold them
+    alone; the table sorted by score (lowest first: a click on the header), by name or by position from the last three.
+    Filtered by a class or the candidates, a page read from the year's index would walk past every better row first:
+    the classes C and D and the candidates are at its end.
+    SQLite has no NULLS LAST in an index (its indexes serve it less well; it never holds a million rows)."""
     table = schema_editor.quote_name(TABLE)
     # IF EXISTS: SQLite rebuilds the table to add the column, without the indexes the models do not declare.
     schema_editor.execute("DROP INDEX IF EXISTS clearance_ind_year_total")
@@ -36,11 +40,15 @@ def create_indexes(apps, schema_editor):
         desc, asc = "total DESC", "total"
     schema_editor.execute(f"CREATE INDEX clearance_ind_year_total ON {table} (year, {desc}, enterprise_name, id)")
     schema_editor.execute(f"CREATE INDEX clearance_ind_town_total ON {table} (year, town_id, {desc}, enterprise_name, id)")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_grade_total ON {table} (year, grade, {desc}, enterprise_name, id)")
     schema_editor.execute(f"CREATE INDEX clearance_ind_candidates ON {table} (year, town_id, {asc}, enterprise_name, id) "
+                          f"WHERE {CANDIDATE}")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_candidates ON {table} (year, {desc}, enterprise_name, id) "
                           f"WHERE {CANDIDATE}")
     # Ascending, nulls come last on PostgreSQL by default: the order of ?sort=total.
     schema_editor.execute(f"CREATE INDEX clearance_ind_year_total_asc ON {table} (year, total, enterprise_name, id)")
     schema_editor.execute(f"CREATE INDEX clearance_ind_year_name ON {table} (year, enterprise_name, id)")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_position ON {table} (year, position, enterprise_name, id)")
 
 
 def drop_indexes(apps, schema_editor):
@@ -67,6 +75,10 @@ class Migration(migrations.Migration):
             name='enterprise_name',
             field=models.CharField(default='', editable=False, max_length=100, verbose_name='enterprise name'),
             preserve_default=False,
+        ),
+        migrations.RemoveIndex(
+            model_name='indicatorrow',
+            name='clearance_ind_year_grade',
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.RunPython(create_indexes, drop_indexes),

@@ -186,12 +186,14 @@ class IndicatorRow(models.Model):
         ]
         indexes = [
             models.Index(fields=["year", "size", "grade"], name="clearance_ind_year_size_grade"),
-            models.Index(fields=["year", "grade"], name="clearance_ind_year_grade"),
             # The pages read a year's rows in their order (selectors.evaluation) from indexes of migration 0019,
             # which SQLite cannot declare (no NULLS LAST): the city's page from clearance_ind_year_total (year,
             # total DESC NULLS LAST, enterprise_name, id), a town's from clearance_ind_town_total (year, town,
-            # total DESC NULLS LAST, enterprise_name, id), a town's candidates from clearance_ind_candidates (year,
-            # town, total NULLS LAST, enterprise_name, id) of the candidates alone.
+            # total DESC NULLS LAST, enterprise_name, id), a class's from clearance_ind_grade_total (year, grade,
+            # total DESC NULLS LAST, enterprise_name, id: it serves (year, grade) too), the candidates' from
+            # clearance_ind_year_candidates and a town's candidates from clearance_ind_candidates (year, town,
+            # total NULLS LAST, enterprise_name, id) of the candidates alone; the sorts by score, name and position
+            # from clearance_ind_year_total_asc, clearance_ind_year_name and clearance_ind_year_position.
         ]
 
     def __str__(self):
