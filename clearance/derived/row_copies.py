@@ -54,7 +54,8 @@ def follow(enterprise_ids: Iterable[int] | None = None) -> None:
 
 
 def differences(limit: int = 20) -> list[tuple[int, tuple, tuple]]:
-    """Return (row pk, (town, name) stored, (town, name) of its enterprise) where a row's copy disagrees, at most LIMIT."""
+    """Return (row pk, (town, name) stored, (town, name) of its enterprise) where a row's copy disagrees, at most
+    LIMIT of them."""
     rows = IndicatorRow.objects.filter(_stale()).order_by("pk").values_list(
         "pk", "town_id", "enterprise_name", "enterprise__town_id", "enterprise__name")[:limit]
     return [(pk, (town, name), (enterprise_town, enterprise_name))

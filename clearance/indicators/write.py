@@ -222,8 +222,9 @@ class _Plan:
                 writer.create(EvaluatedEnterprise, self.new_enterprises)
                 writer.update(IndicatorRow, self.changed_rows.values(), ROW_FIELDS)
                 for row in self.new_rows:
-                    enterprise = row.enterprise
-                    row.enterprise_id, row.town_id, row.enterprise_name = enterprise.pk, enterprise.town_id, enterprise.name
+                    enterprise = row.enterprise  # its town and name copied onto the row (derived.row_copies)
+                    row.enterprise_id, row.town_id = enterprise.pk, enterprise.town_id
+                    row.enterprise_name = enterprise.name
                 writer.create(IndicatorRow, self.new_rows)
                 writer.wait()
                 # A row has its enterprise's town and name (an enterprise known by its code may have moved or been

@@ -38,17 +38,16 @@ def create_indexes(apps, schema_editor):
         desc, asc = "total DESC NULLS LAST", "total ASC NULLS LAST"
     else:
         desc, asc = "total DESC", "total"
-    schema_editor.execute(f"CREATE INDEX clearance_ind_year_total ON {table} (year, {desc}, enterprise_name, id)")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_town_total ON {table} (year, town_id, {desc}, enterprise_name, id)")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_grade_total ON {table} (year, grade, {desc}, enterprise_name, id)")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_candidates ON {table} (year, town_id, {asc}, enterprise_name, id) "
-                          f"WHERE {CANDIDATE}")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_year_candidates ON {table} (year, {desc}, enterprise_name, id) "
-                          f"WHERE {CANDIDATE}")
+    tail = "enterprise_name, id"
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_total ON {table} (year, {desc}, {tail})")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_town_total ON {table} (year, town_id, {desc}, {tail})")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_grade_total ON {table} (year, grade, {desc}, {tail})")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_candidates ON {table} (year, town_id, {asc}, {tail}) WHERE {CANDIDATE}")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_candidates ON {table} (year, {desc}, {tail}) WHERE {CANDIDATE}")
     # Ascending, nulls come last on PostgreSQL by default: the order of ?sort=total.
-    schema_editor.execute(f"CREATE INDEX clearance_ind_year_total_asc ON {table} (year, total, enterprise_name, id)")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_year_name ON {table} (year, enterprise_name, id)")
-    schema_editor.execute(f"CREATE INDEX clearance_ind_year_position ON {table} (year, position, enterprise_name, id)")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_total_asc ON {table} (year, total, {tail})")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_name ON {table} (year, {tail})")
+    schema_editor.execute(f"CREATE INDEX clearance_ind_year_position ON {table} (year, position, {tail})")
 
 
 def drop_indexes(apps, schema_editor):

@@ -331,7 +331,8 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
 
 
 def _keep_in_step(enterprise: EvaluatedEnterprise) -> None:
-    """After ENTERPRISE was created or changed: its rows have its town and name, and its clearance twin is found again."""
+    """After ENTERPRISE was created or changed: its rows have its town and name (derived.row_copies), and its clearance
+    twin is found again."""
     row_copies.follow([enterprise.pk])
     evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
     enterprise.refresh_from_db(fields=["clearance_enterprise"])

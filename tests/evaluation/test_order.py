@@ -17,7 +17,10 @@ from clearance.derived import evaluation_rollup, row_copies
 from clearance.derived.scores import previous_grades_refresh
 from clearance.models import EvaluatedEnterprise, IndicatorRow
 from clearance.services.evaluation import (
-    evaluated_enterprise_update, evaluated_enterprise_upsert, indicator_row_upsert, scores_recompute,
+    evaluated_enterprise_update,
+    evaluated_enterprise_upsert,
+    indicator_row_upsert,
+    scores_recompute,
 )
 from tests.evaluation.test_import import CODE, line, run_import, write_xlsx
 
@@ -41,7 +44,7 @@ def add_tied(world, year=2022) -> list[EvaluatedEnterprise]:
     created.append(evaluated_enterprise_upsert(town=world.other_town, name=tied_name(5)))
     for enterprise in created:
         indicator_row_upsert(enterprise=enterprise, year=year, size=SizeClass.BELOW, rescore=False,
-                             land_mu=Decimal("10"), tax_wan=Decimal("50"), power_10k_kwh=Decimal("20"))
+                             land_mu=Decimal(10), tax_wan=Decimal(50), power_10k_kwh=Decimal(20))
     scores_recompute(year=year)
     return created
 
@@ -89,7 +92,7 @@ def test_a_town_page_lists_ties_by_name_then_row(client, world):
 def test_tied_candidates_are_listed_by_town_then_name_then_row_across_pages(client, world):
     created = add_tied(world)
     # Every one a candidate (class D) with the same total, as the scoring of a year of equals could leave them.
-    IndicatorRow.objects.filter(year=2022).update(grade="D", total=Decimal("1"))
+    IndicatorRow.objects.filter(year=2022).update(grade="D", total=Decimal(1))
     previous_grades_refresh(year=2022)
     evaluation_rollup.refresh(year=2022)
     client.force_login(world.leader)

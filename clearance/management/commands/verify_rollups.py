@@ -56,8 +56,8 @@ class Command(BaseCommand):
             self.stdout.write("each project's commitment agrees with its operator's evaluations")
         if not register_found:
             self.stdout.write("the register's monthly rollup agrees with its items")
-        if not any((found, tree_found, progress_found, links_found, copies_found, evaluation_found, land_found, reuse_found, commitments_found,
-                    register_found)):
+        if not any((found, tree_found, progress_found, links_found, copies_found, evaluation_found, land_found,
+                    reuse_found, commitments_found, register_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -116,8 +116,8 @@ class Command(BaseCommand):
                     site_progress.rebuild()
                 if found:
                     rollup.rebuild()
-            repaired = sum(map(len, (found, tree_found, progress_found, links_found, copies_found, evaluation_found, land_found, reuse_found,
-                                     commitments_found, register_found)))
+            repaired = sum(map(len, (found, tree_found, progress_found, links_found, copies_found, evaluation_found,
+                                     land_found, reuse_found, commitments_found, register_found)))
             self.stdout.write(
                 f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
