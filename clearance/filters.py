@@ -153,7 +153,7 @@ class EvaluationFilter(django_filters.FilterSet):
     )
     size = django_filters.ChoiceFilter(label=_("Size class"), choices=SizeClass.choices, empty_label=_("Any"))
     candidate = django_filters.BooleanFilter(label=_("Candidate for clearance"), field_name="candidate", widget=_yes_no())
-    name = django_filters.CharFilter(label=_("Name contains"), field_name="enterprise__name", lookup_expr="icontains")
+    name = django_filters.CharFilter(label=_("Name contains"), field_name="enterprise_name", lookup_expr="icontains")
 
     class Meta:
         model = IndicatorRow

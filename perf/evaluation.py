@@ -34,8 +34,8 @@ YEARS_BACK = (2, 1)
 
 EVALUATED_COLUMNS = ("id", "town_id", "name", "credit_code", "clearance_enterprise_id", "version")
 ROW_COLUMNS = (
-    "enterprise_id", "town_id", "year", "size", "land_mu", "tax_wan", "value_added_wan", "revenue_wan", "energy_tce",
-    "emission_t", "rd_wan", "employees", "power_10k_kwh", "exempt",
+    "enterprise_id", "town_id", "enterprise_name", "year", "size", "land_mu", "tax_wan", "value_added_wan",
+    "revenue_wan", "energy_tce", "emission_t", "rd_wan", "employees", "power_10k_kwh", "exempt",
     "score_tax_per_mu", "score_value_added_per_mu", "score_value_added_per_energy", "score_value_added_per_emission",
     "score_rd_intensity_pct", "score_labour_productivity", "score_tax_per_power",
     "total", "position", "graded_count", "grade", "previous_grade", "in_clearance", "version",
@@ -124,7 +124,7 @@ class Evaluation:
             figures = [tax, value_added, revenue, value_added / ratios[2], value_added / ratios[2] * ratios[3],
                        revenue * ratios[4], max(1, round(value_added / ratios[5])), abs(tax) / ratios[6]]
             figures = [None if rng.random() < MISSING_SHARE else _figure(value) for value in figures]
-            self.rows.append((enterprise_id, town_id, year, size, _figure(land), *figures, exempt, *UNSCORED))
+            self.rows.append((enterprise_id, town_id, name, year, size, _figure(land), *figures, exempt, *UNSCORED))
             if rng.random() < ADJUSTED_SHARE:
                 points, reason = rng.choice(ADJUSTMENTS)
                 self.adjustments.append((self.writer.next_id(Adjustment), enterprise_id, year, str(points), reason,

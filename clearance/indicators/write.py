@@ -5,12 +5,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from ..bulk import BulkWriter, chunks
 from ..choices import JobPhase
-from ..derived import evaluation_links
+from ..derived import evaluation_links, row_copies
 from ..ledger import LedgerError, SheetRow, read_sheet
 from ..ledger.parse import ProblemCollector, check_header
 from ..ledger.report import Counts
@@ -223,15 +222,14 @@ class _Plan:
                 writer.create(EvaluatedEnterprise, self.new_enterprises)
                 writer.update(IndicatorRow, self.changed_rows.values(), ROW_FIELDS)
                 for row in self.new_rows:
-                    row.enterprise_id, row.town_id = row.enterprise.pk, row.enterprise.town_id
+                    enterprise = row.enterprise  # its town and name copied onto the row (derived.row_copies)
+                    row.enterprise_id, row.town_id = enterprise.pk, enterprise.town_id
+                    row.enterprise_name = enterprise.name
                 writer.create(IndicatorRow, self.new_rows)
                 writer.wait()
-                # A row is in its enterprise's town (an enterprise known by its code may have moved).
-                moved = [enterprise.pk for enterprise in self.changed_enterprises.values()
-                         if enterprise.town_id != self._stored_identity[enterprise.pk][0]]
-                if moved:
-                    IndicatorRow.objects.filter(enterprise_id__in=moved).update(town_id=Subquery(
-                        EvaluatedEnterprise.objects.filter(pk=OuterRef("enterprise_id")).values("town_id")[:1]))
+                # A row has its enterprise's town and name (an enterprise known by its code may have moved or been
+                # renamed).
+                row_copies.follow(list(self.changed_enterprises))
                 touched = [enterprise.pk for enterprise in (*self.new_enterprises, *self.changed_enterprises.values())]
                 for part in chunks(touched, 5000):
                     evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk__in=part))

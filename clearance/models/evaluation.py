@@ -118,6 +118,10 @@ class IndicatorRow(models.Model):
     # The enterprise's town, copied onto its rows so that a town's rows of a year are read in the order of their
     # totals from one index; kept by the write paths that create rows or move an enterprise (save() fills it).
     town = models.ForeignKey(Town, models.PROTECT, related_name="+", editable=False, verbose_name=_("town"))
+    # The enterprise's name, copied onto its rows for the same reason: the pages list rows by total, then by name, and
+    # one index on the row (year, [town,] total, enterprise_name, id) gives their first page without a join and a sort.
+    # Kept with the town by derived.row_copies (the one rule; verify_rollups checks it).
+    enterprise_name = models.CharField(_("enterprise name"), max_length=100, editable=False)
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
     )
@@ -168,7 +172,7 @@ class IndicatorRow(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             *Indicator.values, *(score_field(indicator) for indicator in Indicator.values),
-            "total", "position", "graded_count", "grade", "previous_grade", "town", "in_clearance",
+            "total", "position", "graded_count", "grade", "previous_grade", "town", "enterprise_name", "in_clearance",
         ]
     )
 
@@ -182,20 +186,24 @@ class IndicatorRow(models.Model):
         ]
         indexes = [
             models.Index(fields=["year", "size", "grade"], name="clearance_ind_year_size_grade"),
-            models.Index(fields=["year", "grade"], name="clearance_ind_year_grade"),
-            # A town's evaluation page reads its rows of a year by total, best first and the ungraded last: on
-            # PostgreSQL the index clearance_ind_town_total (year, town, total DESC NULLS LAST) of migration 0011,
-            # which SQLite cannot declare, serves it; the city's page clearance_ind_year_total (year, total DESC
-            # NULLS LAST) of migration 0016.
+            # The pages read a year's rows in their order (selectors.evaluation) from indexes of migration 0019,
+            # which SQLite cannot declare (no NULLS LAST): the city's page from clearance_ind_year_total (year,
+            # total DESC NULLS LAST, enterprise_name, id), a town's from clearance_ind_town_total (year, town,
+            # total DESC NULLS LAST, enterprise_name, id), a class's from clearance_ind_grade_total (year, grade,
+            # total DESC NULLS LAST, enterprise_name, id: it serves (year, grade) too), the candidates' from
+            # clearance_ind_year_candidates and a town's candidates from clearance_ind_candidates (year, town,
+            # total NULLS LAST, enterprise_name, id) of the candidates alone; the sorts by score, name and position
+            # from clearance_ind_year_total_asc, clearance_ind_year_name and clearance_ind_year_position.
         ]
 
     def __str__(self):
         return f"{self.enterprise} {self.year}"
 
     def save(self, *args, **kwargs):
-        # A row is in its enterprise's town; the bulk writers set the column themselves.
+        # A row has its enterprise's town and name (derived.row_copies); the bulk writers set the columns themselves.
         if self._state.adding and self.enterprise_id is not None:
             self.town_id = self.town_id or self.enterprise.town_id
+            self.enterprise_name = self.enterprise.name
             self.in_clearance = self.enterprise.clearance_enterprise_id is not None
         super().save(*args, **kwargs)
 

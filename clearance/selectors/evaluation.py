@@ -53,7 +53,9 @@ def evaluation_rows(year: int, *, town: Town | None = None) -> QuerySet:
     rows = IndicatorRow.objects.filter(year=year).select_related("enterprise__town")
     if town is not None:
         rows = rows.filter(town=town)  # the row's own town: one index gives the town's rows by total
-    return with_status(rows).order_by(F("total").desc(nulls_last=True), "enterprise__name")
+    # Ties on the total by the enterprise's name, then the row: the row's own columns, in the order of one index
+    # (derived.row_copies keeps the name), so the first page is read from it rather than the year sorted.
+    return with_status(rows).order_by(F("total").desc(nulls_last=True), "enterprise_name", "pk")
 
 
 def evaluation_rows_by_town_and_name(year: int, *, town: Town | None = None) -> QuerySet:
@@ -64,7 +66,8 @@ def evaluation_rows_by_town_and_name(year: int, *, town: Town | None = None) -> 
 
 def candidates(year: int, *, town: Town | None = None) -> QuerySet:
     """Return YEAR's candidates for clearance (of TOWN), lowest total first, as a town works through them."""
-    return evaluation_rows(year, town=town).filter(candidate=True).order_by(F("total").asc(nulls_last=True), "enterprise__name")
+    return (evaluation_rows(year, town=town).filter(candidate=True)
+            .order_by(F("total").asc(nulls_last=True), "enterprise_name", "pk"))
 
 
 def evaluated_years() -> list[int]:
@@ -238,9 +241,11 @@ def row_count(year: int, *, town: Town | None = None, candidates: bool = False) 
 
 
 class CandidatesByTown(Sequence):
-    """A year's candidates in ROWS' order (by town in display order, then by total), read a page at a time: the towns'
-    candidate counts (EvaluationTownFigure, in the same order) say which towns a page's rows are in, so the database
-    reads those towns' candidates alone instead of sorting the year's (200,000 at a million enterprises)."""
+    """A year's candidates by town in display order, each town's in ROWS' order (total, name, row), read a page at a
+    time: the towns' candidate counts (EvaluationTownFigure, in the same order) say which towns a page's rows are in,
+    so the database reads those towns' candidates alone instead of sorting the year's (200,000 at a million
+    enterprises). A page within one town (nearly every page at scale) is a range of the candidates' index, unsorted;
+    a page across towns sorts those towns' candidates."""
 
     model = IndicatorRow
 
@@ -263,11 +268,15 @@ class CandidatesByTown(Sequence):
             seen += count
         if not towns:
             return []
-        return list(self.rows.filter(town_id__in=towns)[start - first:stop - first])
+        if len(towns) == 1:
+            return list(self.rows.filter(town_id=towns[0])[start - first:stop - first])
+        by_town = self.rows.order_by("town__display_order", "town__name", *self.rows.query.order_by)
+        return list(by_town.filter(town_id__in=towns)[start - first:stop - first])
 
 
 def candidates_by_town(year: int, rows: QuerySet) -> CandidatesByTown:
-    """YEAR's candidates ROWS (ordered by town in display order first) paged by town: one query for the counts."""
+    """YEAR's candidates ROWS (as candidates() orders them) by town in display order, paged by town: one query for the
+    counts."""
     counts = (EvaluationTownFigure.objects.filter(year=year, candidates__gt=0)
               .order_by("town__display_order", "town__name").values_list("town_id", "candidates"))
     return CandidatesByTown(rows, list(counts))

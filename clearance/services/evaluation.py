@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..choices import Indicator, SizeClass
-from ..derived import commitments, evaluation_links, evaluation_rollup, scores
+from ..derived import commitments, evaluation_links, evaluation_rollup, row_copies, scores
 from ..models import (
     Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Project, Scheme, SchemeWeight, Site, Town,
 )
@@ -331,12 +331,8 @@ def clearance_plan_open(*, evaluated: EvaluatedEnterprise, user: User, site: Sit
 
 
 def _keep_in_step(enterprise: EvaluatedEnterprise) -> None:
-    """After ENTERPRISE was created or changed: its rows are in its town, and its clearance twin is found again."""
-    elsewhere = IndicatorRow.objects.filter(enterprise=enterprise).exclude(town_id=enterprise.town_id)
-    moved = list(elsewhere.order_by().values_list("year", "town_id").distinct())
-    if moved:
-        elsewhere.update(town_id=enterprise.town_id)
-        for year, town in moved:
-            evaluation_rollup.refresh(year=year, town_ids=[town, enterprise.town_id])
+    """After ENTERPRISE was created or changed: its rows have its town and name (derived.row_copies), and its clearance
+    twin is found again."""
+    row_copies.follow([enterprise.pk])
     evaluation_links.relink(EvaluatedEnterprise.objects.filter(pk=enterprise.pk))
     enterprise.refresh_from_db(fields=["clearance_enterprise"])

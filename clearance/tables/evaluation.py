@@ -36,12 +36,13 @@ class _TwoDecimalsColumn(tables.Column):
 
 
 def _nulls_last(name: str):
-    """A table's order_<column> method: by NAME, rows without a value last either way, ties by enterprise name."""
+    """A table's order_<column> method: by NAME, rows without a value last either way, ties by enterprise name (the
+    row's copy of it) and row."""
 
     def order(table, queryset, is_descending):
         field = F(name)
         return queryset.order_by(field.desc(nulls_last=True) if is_descending else field.asc(nulls_last=True),
-                                 "enterprise__name", "pk"), True
+                                 "enterprise_name", "pk"), True
 
     return order
 
@@ -62,9 +63,9 @@ class EvaluationTable(tables.Table):
     """A year's evaluated enterprises: figures per 亩, total, position, class, whether in clearance or a candidate."""
 
     name = tables.Column(verbose_name=_("Enterprise"), accessor="enterprise__name", linkify=_card_url,
-                         attrs={"td": {"class": "cell-name"}})
+                         order_by=("enterprise_name", "pk"), attrs={"td": {"class": "cell-name"}})
     town = tables.Column(verbose_name=_("Township"), accessor="enterprise__town__name",
-                         order_by=("enterprise__town__display_order", "enterprise__town__name", "enterprise__name"))
+                         order_by=("town__display_order", "town__name", "enterprise_name", "pk"))
     size = tables.Column(verbose_name=_("Size class"))
     tax_per_mu = _TwoDecimalsColumn(verbose_name=_("Tax per mu (10k yuan/mu)"))
     value_added_per_mu = _TwoDecimalsColumn(verbose_name=_("Value added per mu (10k yuan/mu)"))

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -146,13 +146,11 @@ class CandidatesView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, Li
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[IndicatorRow]:
+        # A town's candidates in their order (total, the enterprise's name kept on the row, the row): read from the
+        # index of the candidates (year, town, total, enterprise_name, id), not sorted. Every town's are put in the
+        # towns' order a page at a time (get_table_data).
         rows = selectors.candidates(self.year or 0, town=self.town)
-        if self.year is None or self.unknown_town:
-            return rows.none()
-        # By the row's own town (its enterprise's, kept on the row): the database then reads the towns in order and
-        # each one's candidates from the index on (year, town, total), rather than sorting a year's million rows.
-        return rows.order_by("town__display_order", "town__name", F("total").asc(nulls_last=True), "enterprise__name",
-                             "pk")
+        return rows.none() if self.year is None or self.unknown_town else rows
 
     def get_table_kwargs(self):
         return {"writable_town_ids": permissions.writable_town_ids(self.request.user)}

@@ -1,12 +1,14 @@
 """python manage.py verify_rollups [--repair]: recompute the derived tables (the monthly rollup, the site tree, each
-site's progress, the evaluation's links to the clearance ledger and its towns' figures, the reuse rollup, the projects' commitments, the
+site's progress, the evaluation's links to the clearance ledger, its rows' copies of their enterprise's town and name
+and its towns' figures, the reuse rollup, the projects' commitments, the
 register's rollup) and report any difference."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clearance.derived import (
-    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, site_progress, site_tree,
+    commitments, evaluation_links, evaluation_rollup, register_rollup, reuse_rollup, rollup, row_copies, site_progress,
+    site_tree,
 )
 from clearance.models import EvaluatedEnterprise, Town
 
@@ -28,6 +30,7 @@ class Command(BaseCommand):
         # After the tree: a site's progress counts what lies inside it.
         progress_found = site_progress.differences()
         links_found = evaluation_links.differences()
+        copies_found = row_copies.differences()
         # After the links: a town's figures count its rows in clearance.
         evaluation_found = evaluation_rollup.differences()
         # The land of each project first: the reuse rollup sums it.
@@ -43,6 +46,8 @@ class Command(BaseCommand):
             self.stdout.write("each site's progress agrees with its events, enterprises and parcels")
         if not links_found:
             self.stdout.write("evaluated enterprises agree with the clearance ledger on which of them are in clearance")
+        if not copies_found:
+            self.stdout.write("indicator rows agree with their enterprises on the town and the name")
         if not evaluation_found:
             self.stdout.write("the towns' evaluation figures agree with the indicator rows")
         if not land_found and not reuse_found:
@@ -51,8 +56,8 @@ class Command(BaseCommand):
             self.stdout.write("each project's commitment agrees with its operator's evaluations")
         if not register_found:
             self.stdout.write("the register's monthly rollup agrees with its items")
-        if not any((found, tree_found, progress_found, links_found, evaluation_found, land_found, reuse_found, commitments_found,
-                    register_found)):
+        if not any((found, tree_found, progress_found, links_found, copies_found, evaluation_found, land_found,
+                    reuse_found, commitments_found, register_found)):
             return
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
@@ -68,6 +73,8 @@ class Command(BaseCommand):
             self.stdout.write(f"site {each['site']}: progress {each['stored']} stored, {each['expected']} by the events")
         for what, pk, stored, expected in links_found:
             self.stdout.write(f"{what} {pk}: {stored} stored, {expected} by the ledger (clearance twin / in clearance)")
+        for pk, stored, expected in copies_found:
+            self.stdout.write(f"indicator row {pk}: town and name {stored} stored, {expected} by its enterprise")
         for each in evaluation_found:
             self.stdout.write(
                 f"{names.get(each['town_id'], each['town_id'])} {each['year']} evaluation {each['figure']}: "
@@ -95,7 +102,9 @@ class Command(BaseCommand):
                     reuse_rollup.rebuild()
                 if links_found:
                     evaluation_links.relink(EvaluatedEnterprise.objects.all())
-                if links_found or evaluation_found:
+                if copies_found:
+                    row_copies.follow()
+                if links_found or copies_found or evaluation_found:
                     evaluation_rollup.rebuild()
                 if commitments_found:
                     commitments.refresh()
@@ -107,8 +116,8 @@ class Command(BaseCommand):
                     site_progress.rebuild()
                 if found:
                     rollup.rebuild()
-            repaired = sum(map(len, (found, tree_found, progress_found, links_found, evaluation_found, land_found, reuse_found,
-                                     commitments_found, register_found)))
+            repaired = sum(map(len, (found, tree_found, progress_found, links_found, copies_found, evaluation_found,
+                                     land_found, reuse_found, commitments_found, register_found)))
             self.stdout.write(
                 f"{repaired} differences repaired: rebuilt from the events, the sites and the indicator rows"
             )
@@ -116,7 +125,8 @@ class Command(BaseCommand):
         raise CommandError(
             f"{len(found)} differences between the rollup and the events, {len(tree_found)} in the site tree, "
             f"{len(progress_found)} in the sites' progress, "
-            f"{len(links_found)} in the evaluation's links, {len(evaluation_found)} in the towns' evaluation figures, "
+            f"{len(links_found)} in the evaluation's links, {len(copies_found)} in the rows' copies of their enterprise, "
+            f"{len(evaluation_found)} in the towns' evaluation figures, "
             f"{len(land_found) + len(reuse_found)} in the reuse figures, {len(commitments_found)} in the projects' "
             f"commitments, {len(register_found)} in the register's rollup (run with --repair)"
         )
