@@ -89,8 +89,10 @@ class CommitmentTable(tables.Table):
         return value_cells(bound, lambda value, record: template_text(value))
 
     def cell_html_committed_full_production_on(self, bound):
-        # The DateColumn's {{ value|date:"Y-m-d" }}.
-        return value_cells(bound, lambda value, record: value.isoformat())
+        # The DateColumn's {{ value|date:"Y-m-d"|default:default }}: a template column has no empty values, the
+        # template shows the default for a missing date (an overdue 复垦 has none).
+        default = template_text(bound.default)
+        return value_cells(bound, lambda value, record: default if value is None else value.isoformat())
 
     def cell_html_evaluation_year(self, bound):
         return value_cells(bound, lambda value, record: template_text(value))
