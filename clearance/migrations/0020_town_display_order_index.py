@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clearance', '0018_site_progress'),
+        ('clearance', '0019_indicator_row_enterprise_name'),
     ]
 
     operations = [
