@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .choices import Category, CommitmentState, Disposal, Grade, ProjectKind, ProjectStage, SizeClass, Stage
+from .forms import OnePassSelect
 from .models import Enterprise, IndicatorRow, Project, Site, SiteProgress, Town
 from .selectors import NOT_STARTED
 from .selectors.projects import NOT_DUE
@@ -107,7 +108,7 @@ class ProjectFilter(django_filters.FilterSet):
 
     town = django_filters.ModelChoiceFilter(
         label=_("Township"), field_name="town", queryset=Town.objects.order_by("display_order", "name"),
-        empty_label=_("All townships"),
+        empty_label=_("All townships"), widget=OnePassSelect,
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ProjectKind.choices, empty_label=_("Any"))
     stage = django_filters.ChoiceFilter(

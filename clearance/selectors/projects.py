@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from ..choices import ProjectKind, ProjectStage
@@ -62,8 +63,10 @@ def with_project_progress(projects: QuerySet[Project], *, as_of: date | None = N
     period_end = period_end or commitment_period_end()
     overdue = Q()
     for name, stage, kind in COMMITTED_STAGES:
-        kept = Exists(ProjectEvent.objects.filter(project=OuterRef("pk"), stage=stage, occurred_on__lte=as_of))
-        overdue |= Q(kind=kind, **{f"{name}__lt": as_of}) & ~kept
+        # A scalar subquery, not EXISTS: PostgreSQL hashes an EXISTS of the select list over every event of the
+        # stage (a list of 20,000 projects: 30 ms for a page of 50), where this is one index probe a row shown.
+        kept = ProjectEvent.objects.filter(project=OuterRef("pk"), stage=stage, occurred_on__lte=as_of).order_by()
+        overdue |= Q(kind=kind, **{f"{name}__lt": as_of}) & IsNull(Subquery(kept.values("pk")[:1]), True)
     return projects.annotate(
         stage=Subquery(_latest_event().values("stage")[:1], output_field=IntegerField()),
         stage_on=Subquery(_latest_event().values("occurred_on")[:1]),

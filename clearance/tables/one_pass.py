@@ -4,17 +4,20 @@ Why: django-tables2 renders each cell through BoundRow.get_cell, which inspects 
 looks for a get_FOO_display through the record, recomputes the column's attributes, then goes through the
 template language: about a quarter of a millisecond a cell, 120 ms for a page of 50 rows of 10 columns. Here
 everything that is the same for a whole column is worked out once (the render method's arguments, whether the
-field has choices, the cell's attributes, a column's own fast path: cell_html), and each cell is a call and an
-f-string. The table template (templates/clearance/includes/_table.html, settings.DJANGO_TABLES2_TEMPLATE) uses it
-for every table; tests/views/test_tables_one_pass.py checks page by page that both renderings are identical.
+field has choices, the cell's attributes, a column's own fast path: the column's cell_html(bound, table) or the
+table's cell_html_FOO(bound), each returning record -> the cell's HTML), and each cell is a call and an f-string;
+the rows' attributes likewise (each callable's arguments inspected once, not for every row). The table template
+(templates/clearance/includes/_table.html, settings.DJANGO_TABLES2_TEMPLATE) uses it for every table;
+tests/views/test_tables_one_pass.py checks page by page that both renderings are identical.
 """
 
 from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2.columns.linkcolumn import BaseLinkColumn
@@ -28,6 +31,40 @@ def _as_template_shows(value) -> str:
     return conditional_escape(value if isinstance(value, str) else str(value))
 
 
+def value_cells(bound, text: Callable) -> Callable:
+    """Return record -> TEXT(value, record), or the column's default where the value is empty, as django-tables2
+    shows the cell: a column's or a table's fast path (cell_html, cell_html_FOO) built on it.
+
+    TEXT must give what the render method gives, as HTML (escaped; template_text for a value shown as it is); the
+    value is read straight from the record (attributes along the accessor), not through django-tables2's Accessor.
+    """
+    parts, empty_values = str(bound.accessor).split("__"), bound.column.empty_values
+    default = _as_template_shows(bound.default)
+
+    def cell(record):
+        value = record
+        for part in parts:
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        return default if value in empty_values else text(value, record)
+
+    return cell
+
+
+# The value of a cell shown as it is: what {{ cell }} shows.
+template_text = _as_template_shows
+
+# An id no record has, reversed once and replaced in the address: reverse() costs more than the cell it links from.
+_PLACEHOLDER_PK = 987654321
+
+
+def url_maker(view_name: str) -> Callable[[int], str]:
+    """Return pk -> the address of VIEW_NAME (which takes one pk) for that record, escaped for HTML."""
+    before, after = (escape(part) for part in reverse(view_name, args=[_PLACEHOLDER_PK]).split(str(_PLACEHOLDER_PK)))
+    return lambda pk: f"{before}{pk}{after}"
+
+
 def _static_td(bound) -> bool:
     """Whether the column's cell attributes are the same for every row (no callable computes them per record)."""
     attrs = {**bound._table.attrs, **bound.column.attrs}
@@ -37,7 +74,12 @@ def _static_td(bound) -> bool:
 def _column_cells(bound, table) -> Callable:
     """Return row -> (the cell's content as HTML, its <td> attributes as HTML) for BOUND's column."""
     column = bound.column
-    fast = column.cell_html(bound, table) if hasattr(column, "cell_html") else None
+    fast = None
+    table_cells = getattr(table, f"cell_html_{bound.name}", None)
+    if table_cells is not None:
+        fast = table_cells(bound)
+    elif hasattr(column, "cell_html"):
+        fast = column.cell_html(bound, table)
     td = bound.attrs["td"].as_html() if _static_td(bound) else None
 
     def attributes(row, value) -> str:

@@ -4,13 +4,14 @@ from decimal import Decimal
 
 import django_tables2 as tables
 from django.db.models import F
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import CommitmentState, ProjectStage
-from ..formatting import number_text
+from ..choices import CommitmentState, ProjectKind, ProjectStage
+from ..formatting import number_formatter, number_text
 from ..models import Project
 from ..selectors.projects import NOT_DUE
+from .one_pass import template_text, url_maker, value_cells
 
 _NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 COMMITMENT_BADGES = {
@@ -50,6 +51,10 @@ class _MoneyColumn(tables.Column):
     def value(self, value):
         return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
+    def cell_html(self, bound, table):
+        text = number_formatter(2, grouped=True)
+        return value_cells(bound, lambda value, record: text(value))
+
 
 class _DateColumn(tables.Column):
     def render(self, value):
@@ -57,6 +62,9 @@ class _DateColumn(tables.Column):
 
     def value(self, value):
         return value.isoformat() if value else ""
+
+    def cell_html(self, bound, table):
+        return value_cells(bound, lambda value, record: value.isoformat())
 
 
 class ProjectTable(tables.Table):
@@ -118,3 +126,35 @@ class ProjectTable(tables.Table):
 
     def value_is_overdue(self, value):
         return str(_("Yes") if value else _("No"))
+
+    # The body's cells in one pass (tables/one_pass.py), each what the render method above gives, worked out once a
+    # page: for 50 rows the generic path (an Accessor, a render call and a reverse() for each cell) took 33 ms.
+
+    def cell_html_name(self, bound):
+        url = url_maker("clearance:project_detail")
+        return value_cells(bound, lambda value, record: f'<a href="{url(record.pk)}">{escape(value)}</a>')
+
+    def cell_html_stage(self, bound):
+        badges = {int(stage): self.render_stage(int(stage)) for stage in ProjectStage}
+        return value_cells(bound, lambda value, record: badges[value])
+
+    def cell_html_town(self, bound):
+        return value_cells(bound, lambda value, record: escape(value.name))
+
+    def cell_html_kind(self, bound):
+        labels = {kind.value: template_text(kind.label) for kind in ProjectKind}
+        return value_cells(bound, lambda value, record: labels.get(value) or template_text(value))
+
+    def cell_html_investor(self, bound):
+        return value_cells(bound, lambda value, record: template_text(value))
+
+    def cell_html_industry(self, bound):
+        return value_cells(bound, lambda value, record: template_text(value))
+
+    def cell_html_commitment_state(self, bound):
+        badges = {state: self.render_commitment_state(state) for state in COMMITMENT_BADGES}
+        return value_cells(bound, lambda value, record: badges[value])
+
+    def cell_html_is_overdue(self, bound):
+        overdue = self.render_is_overdue(True)
+        return value_cells(bound, lambda value, record: overdue if value else "")

@@ -123,6 +123,8 @@ def test_overdue_lists_projects_past_a_committed_date_without_the_stage_by_the_p
     # Each row ends with the state (not due: 未到期) and the stage overdue.
     assert sorted((row[0], row[-2], row[-1]) for row in april) == [("一号项目", "未到期", "开工"),
                                                                   ("复垦项目", "未到期", "验收")]
+    # A 复垦 commits to no 达产 date: its cell shows the dash.
+    assert [row[4] for row in april if row[0] == "复垦项目"] == ["—"]
     assert june == [["没有符合条件的承诺。"]]
     # 履约镇's four due projects have no 达产 recorded.
     assert sorted((row[0], row[-1]) for row in august) == [

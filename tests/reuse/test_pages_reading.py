@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import openpyxl
 import pytest
@@ -16,7 +17,9 @@ from django.utils import timezone
 
 from clearance import services
 from clearance.choices import Disposal, PhotoPhase, ProjectKind, ProjectStage, Stage
+from clearance.models import Project, Town
 from tests.evaluation.builders import below
+from tests.factories import TownFactory
 from tests.reuse.builders import project as build_project
 from tests.reuse.pages import png, vacate
 
@@ -206,3 +209,51 @@ def test_new_project_from_a_site_lands_on_its_land_form(as_official, world, medi
     assert re.search(rf'<input[^>]*name="site" value="{world.parcel.pk}"[^>]*checked', html)
     assert "原胜利钢厂地块 · 共 20.43 亩，空余 20.43 亩 · 2022-05-01 腾退" in html
     assert re.search(r'<details class="card bulk-panel" open>', html)
+
+
+# Towns whose display order is neither their creation's nor their names' (two share an order: by name then).
+TOWNS = {"丙镇": 1, "甲镇": 2, "乙镇": 2, "丁镇": 0}
+
+
+def _spread(*, start: int, count: int):
+    """Add COUNT projects spread over TOWNS, numbered from START, their names not in their creation's order: every
+    third late to start, every fourth a 复垦 past its deadline, every fifth 招商项目 signed."""
+    towns = [TownFactory(name=name, display_order=order) for name, order in TOWNS.items()]
+    today = timezone.localdate()
+    for number in range(start, start + count):
+        kind = ProjectKind.RECLAMATION if number % 4 == 3 else ProjectKind.INVESTMENT
+        made = build_project(towns[number % len(towns)], f"项目{(number * 37) % 1000:03d}", kind=kind, investment="100")
+        if number % 3 == 0:
+            made = services.project_update(project=made, expected_version=made.version, user=None,
+                                           committed_start_on=today - timedelta(days=3))
+        if kind == ProjectKind.RECLAMATION:
+            services.project_update(project=made, expected_version=made.version, user=None,
+                                    deadline=today - timedelta(days=1))
+        if number % 5 == 0 and kind == ProjectKind.INVESTMENT:
+            services.project_event_record(project=made, stage=ProjectStage.SIGNED, on=date(2022, 4, 1), user=None)
+
+
+@pytest.mark.parametrize("query", [{}, {"overdue": "true"}, {"sort": "-stage"}, {"page": "2"}])
+def test_list_reads_a_page_in_the_same_queries_at_two_sizes(as_official, query):
+    url = f"{reverse('clearance:project_list')}?{urlencode(query)}"
+    counts = []
+    for start, count in ((0, 8), (8, 100)):
+        _spread(start=start, count=count)
+        counts.append(query_count(as_official, url))
+
+    # session, user; the period twice; whether the user may create (a group, the towns written for); the filter's
+    # towns; the rows' count and one page of them
+    assert counts == [9, 9]
+
+
+def test_list_is_in_the_towns_display_order_then_by_name_page_after_page(as_official):
+    _spread(start=0, count=70)
+    url = reverse("clearance:project_list")
+
+    shown = [(row.record.town.name, row.record.name) for number in (1, 2)
+             for row in as_official.get(url, {"page": number}).context["table"].page.object_list]
+
+    order = {town.pk: (town.display_order, town.name) for town in Town.objects.all()}
+    expected = sorted(Project.objects.all(), key=lambda each: (*order[each.town_id], each.name))
+    assert shown == [(order[each.town_id][1], each.name) for each in expected]
+    assert shown[0][0] == "丁镇" and shown[-1][0] == "甲镇" and len(shown) == 70

@@ -33,7 +33,10 @@ def pages() -> list:
         ("town evaluation", lambda: f"/evaluation/towns/{_town().pk}/", {}),
         ("candidates", lambda: "/evaluation/candidates/", {}),
         ("commitments", lambda: "/reuse/commitments/", {"year": 2026, "month": 12}),
+        ("commitments overdue", lambda: "/reuse/commitments/", {"year": 2026, "month": 12, "state": "overdue"}),
         ("projects", lambda: "/projects/", {}),
+        ("projects by stage", lambda: "/projects/", {"sort": "-stage"}),
+        ("projects overdue", lambda: "/projects/", {"overdue": "true"}),
         ("register", lambda: "/register/", {}),
         ("reuse towns", lambda: "/reuse/", {"year": 2026, "month": 12}),
     ]
