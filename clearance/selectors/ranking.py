@@ -126,15 +126,12 @@ class ScopeSummary:
 
 
 @dataclass
-class CampaignSummary:
-    """Everything the dashboard and /api/summary/ show for one as-of month."""
+class AsOfMonth:
+    """Figures as of the end of a month of a year, with the year's time elapsed by then (序时进度)."""
 
     year: int
     month: int
     time_progress: Fraction
-    city: ScopeSummary
-    towns: list[ScopeSummary] = field(default_factory=list)
-    counties: list[ScopeSummary] = field(default_factory=list)
 
     @property
     def time_progress_pct(self) -> float:
@@ -142,17 +139,19 @@ class CampaignSummary:
 
 
 @dataclass
-class TownRanking:
+class CampaignSummary(AsOfMonth):
+    """Everything the dashboard and /api/summary/ show for one as-of month."""
+
+    city: ScopeSummary
+    towns: list[ScopeSummary] = field(default_factory=list)
+    counties: list[ScopeSummary] = field(default_factory=list)
+
+
+@dataclass
+class TownRanking(AsOfMonth):
     """The towns ranked as of a month, without the city's figures and the counties': what a town's page shows."""
 
-    year: int
-    month: int
-    time_progress: Fraction
     towns: list[ScopeSummary] = field(default_factory=list)
-
-    @property
-    def time_progress_pct(self) -> float:
-        return round_half_up(self.time_progress)
 
 
 def rank_change(*, rank: int | None, previous: int | None) -> int | None:

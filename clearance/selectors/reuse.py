@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
 from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target, Town
 from .figures import ZERO, period_bounds
-from .ranking import MetricFigure, competition_ranks, completion, light_judge, round_half_up, time_progress
+from .ranking import AsOfMonth, MetricFigure, competition_ranks, completion, light_judge, round_half_up, time_progress
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 ROLLUP_KEYS = ("projects_signed", "investment_signed_wan", "land_reused_mu")
@@ -172,16 +172,11 @@ class ReuseScope:
 
 
 @dataclass
-class ReuseSummary:
-    year: int
-    month: int
-    time_progress: Fraction
+class ReuseSummary(AsOfMonth):
+    """The city's and the towns' reuse figures as of a month."""
+
     city: ReuseScope
     towns: list[ReuseScope] = field(default_factory=list)
-
-    @property
-    def time_progress_pct(self) -> float:
-        return round_half_up(self.time_progress)
 
     @property
     def towns_in_display_order(self) -> list[ReuseScope]:

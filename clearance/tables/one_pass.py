@@ -36,18 +36,22 @@ def value_cells(bound, text: Callable) -> Callable:
     shows the cell: a column's or a table's fast path (cell_html, cell_html_FOO) built on it.
 
     TEXT must give what the render method gives, as HTML (escaped; template_text for a value shown as it is); the
-    value is read straight from the record (attributes along the accessor), not through django-tables2's Accessor.
+    value is read straight from the record (attributes and dict keys along the accessor), not through
+    django-tables2's Accessor.
     """
     parts, empty_values = str(bound.accessor).split("__"), bound.column.empty_values
     default = _as_template_shows(bound.default)
+    # The usual empty values tested without comparing each figure (a Fraction, a Decimal) with None and "".
+    is_empty = (lambda value: value is None or value.__class__ is str and not value) if tuple(empty_values) == (
+        None, "") else (lambda value: value in empty_values)
 
     def cell(record):
         value = record
         for part in parts:
-            value = getattr(value, part, None)
+            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
             if value is None:
                 break
-        return default if value in empty_values else text(value, record)
+        return default if is_empty(value) else text(value, record)
 
     return cell
 

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import force_str
-from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -18,7 +17,7 @@ from django_tables2.utils import OrderBy
 from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, CommitmentState, Metric, ReuseMetric
 from ..formatting import number_formatter, number_text
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
-from .one_pass import table_body
+from .one_pass import table_body, url_maker, value_cells
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -64,29 +63,6 @@ class _RankingColumn(tables.Column):
         return None
 
 
-def _value_cells(bound, text):
-    """record -> TEXT(value, record), or the column's default where the value is empty, as django-tables2 shows it.
-
-    TEXT must give what the column's render() gives, escaped; the value is read straight from the record
-    (attributes and dict keys along the accessor), not through django-tables2's Accessor.
-    """
-    parts, empty_values = str(bound.accessor).split("__"), bound.column.empty_values
-    default = conditional_escape(localize(bound.default))
-    # A figure compared with None and "" costs a Fraction's or Decimal's __eq__ each: thousands a page.
-    is_empty = (lambda value: value is None or value.__class__ is str and not value) if tuple(empty_values) == (
-        None, "") else (lambda value: value in empty_values)
-
-    def cell(record):
-        value = record
-        for part in parts:
-            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
-            if value is None:
-                break
-        return default if is_empty(value) else text(value, record)
-
-    return cell
-
-
 class _FigureColumn(_RankingColumn):
     """An actual or target: enterprises as a whole number, areas and energy with two decimals; numbers in exports."""
 
@@ -102,7 +78,7 @@ class _FigureColumn(_RankingColumn):
 
     def cell_html(self, bound, table):
         text = number_formatter(2 if self.decimals else -1, grouped=True)
-        return _value_cells(bound, lambda value, record: text(value))
+        return value_cells(bound, lambda value, record: text(value))
 
 
 class _PercentColumn(_RankingColumn):
@@ -116,7 +92,7 @@ class _PercentColumn(_RankingColumn):
 
     def cell_html(self, bound, table):
         text = number_formatter(1)
-        return _value_cells(bound, lambda value, record: f"{text(round_half_up(value))}%")
+        return value_cells(bound, lambda value, record: f"{text(round_half_up(value))}%")
 
 
 class _CompletionColumn(_PercentColumn):
@@ -139,7 +115,7 @@ class _CompletionColumn(_PercentColumn):
     def cell_html(self, bound, table):
         text, metric = number_formatter(1), self.metric
         dots = {light: self.dot(light) for light in LIGHT_LABELS}
-        return _value_cells(bound, lambda value, record: f"{text(round_half_up(value))}% {dots[record.metrics[metric].light]}")
+        return value_cells(bound, lambda value, record: f"{text(round_half_up(value))}% {dots[record.metrics[metric].light]}")
 
 
 class _LightColumn(_RankingColumn):
@@ -162,24 +138,18 @@ class _RankColumn(_RankingColumn):
         return int(value)
 
     def cell_html(self, bound, table):
-        return _value_cells(bound, lambda value, record: str(value))
-
-
-# An id no town has, reversed once and replaced in the address: reverse() for each of a hundred towns costs more
-# than the row it links from.
-_PLACEHOLDER_PK = 987654321
+        return value_cells(bound, lambda value, record: str(value))
 
 
 def town_url_maker(view_name: str, query: str = "") -> Callable[[int], str] | None:
-    """Return pk -> the address of VIEW_NAME for that town (with QUERY), escaped for HTML; None where there is no
-    such page."""
+    """Return pk -> the address of VIEW_NAME for that town (with QUERY), escaped for HTML, reversed once
+    (one_pass.url_maker); None where there is no such page."""
     try:
-        address = reverse(view_name, args=[_PLACEHOLDER_PK])
+        address = url_maker(view_name)
     except NoReverseMatch:
         return None
-    before, after = (escape(part) for part in address.split(str(_PLACEHOLDER_PK)))
-    suffix = f"{after}?{escape(query)}" if query else after
-    return lambda pk: f"{before}{pk}{suffix}"
+    suffix = f"?{escape(query)}" if query else ""
+    return lambda pk: f"{address(pk)}{suffix}"
 
 
 class _TownNameColumn(tables.Column):

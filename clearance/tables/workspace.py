@@ -8,31 +8,12 @@ both renderings equal.
 
 
 import django_tables2 as tables
-from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Enterprise, Site
 from ..templatetags.clearance_tags import stage_label
-
-
-def _reader(bound):
-    """record -> the value at BOUND's accessor (attributes along it; None where one is missing)."""
-    parts = str(bound.accessor).split("__")
-
-    def read(record):
-        value = record
-        for part in parts:
-            value = getattr(value, part, None)
-            if value is None:
-                break
-        return value
-
-    return read
-
-
-def _default(bound) -> str:
-    return conditional_escape(localize(bound.default))
+from .one_pass import value_cells
 
 
 class _StageColumn(tables.Column):
@@ -42,17 +23,14 @@ class _StageColumn(tables.Column):
         return stage_label(value) or _("No progress yet")
 
     def cell_html(self, bound, table):
-        read, default, labels = _reader(bound), _default(bound), {}
+        labels = {}  # each stage's label, escaped once
 
-        def cell(record):
-            value = read(record)
-            if value in self.empty_values:
-                return default
+        def text(value, record):
             if value not in labels:
                 labels[value] = conditional_escape(self.render(value))
             return labels[value]
 
-        return cell
+        return value_cells(bound, text)
 
 
 class _DeadlineColumn(tables.Column):
@@ -68,18 +46,14 @@ class _DeadlineColumn(tables.Column):
         return value.isoformat() if value else ""
 
     def cell_html(self, bound, table):
-        read, default = _reader(bound), _default(bound)
         overdue = conditional_escape(_("Overdue"))
 
-        def cell(record):
-            value = read(record)
-            if value in self.empty_values:
-                return default
+        def text(value, record):
             if getattr(record, "is_overdue", False):
                 return f'<span class="badge text-bg-danger" data-overdue>{value.isoformat()} · {overdue}</span>'
             return value.isoformat()
 
-        return cell
+        return value_cells(bound, text)
 
 
 class _LinkColumn(tables.Column):
@@ -91,30 +65,20 @@ class _LinkColumn(tables.Column):
     def cell_html(self, bound, table):
         if self.link.attrs:
             return None
-        read, default = _reader(bound), _default(bound)
 
-        def cell(record):
-            value = read(record)
-            if value in self.empty_values:
-                return default
+        def text(value, record):
             # As django-tables2's LinkTransform: the value's own page where it has one, else the row's.
             target = value if hasattr(value, "get_absolute_url") else record
             return f'<a href="{escape(target.get_absolute_url())}">{conditional_escape(value)}</a>'
 
-        return cell
+        return value_cells(bound, text)
 
 
 class _CountColumn(tables.Column):
     """A whole number (never grouped: USE_THOUSAND_SEPARATOR is off, as {{ value }} shows it)."""
 
     def cell_html(self, bound, table):
-        read, default = _reader(bound), _default(bound)
-
-        def cell(record):
-            value = read(record)
-            return default if value in self.empty_values else str(value)
-
-        return cell
+        return value_cells(bound, lambda value, record: str(value))
 
 
 class SiteTable(tables.Table):
