@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .choices import Category, CommitmentState, Disposal, Grade, ProjectKind, ProjectStage, SizeClass, Stage
-from .forms import OnePassSelect
+from .widgets import OnePassSelect
 from .models import Enterprise, IndicatorRow, Project, Site, SiteProgress, Town
 from .selectors import NOT_STARTED
 from .selectors.projects import NOT_DUE

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from ..formatting import number_formatter
 from .ranking import LIGHT_LABELS
-from .town_rows import DASH, _rows
+from .town_rows import DASH, rows_html
 
 
 class _Cells:
@@ -96,7 +96,7 @@ def bulletin_town_rows(towns: list[dict]) -> SafeString:
             f'<th scope="row" class="text-nowrap">{conditional_escape(town["name"])}</th>{figures}'
             f'<td class="text-end">{score}</td></tr>'
         )
-    return _rows(rows)
+    return rows_html(rows)
 
 
 def bulletin_county_rows(counties: list[dict], *, home_county_id: int | None) -> SafeString:
@@ -122,7 +122,7 @@ def bulletin_county_rows(counties: list[dict], *, home_county_id: int | None) ->
             f'<tr data-county="{"" if pk is None else pk}"{home}>'
             f'<th scope="row" class="text-nowrap">{conditional_escape(county["name"])}</th>{"".join(figures)}</tr>'
         )
-    return _rows(rows)
+    return rows_html(rows)
 
 
 def bulletin_reuse_town_rows(towns) -> SafeString:
@@ -148,12 +148,12 @@ def bulletin_reuse_town_rows(towns) -> SafeString:
             f'<tr data-reuse-scope="{name}"><td data-rank>{_or_dash(town.rank)}</td>'
             f'<th scope="row" class="text-nowrap">{name}</th>{"".join(figures)}{commitments}</tr>'
         )
-    return _rows(rows)
+    return rows_html(rows)
 
 
 def bulletin_register_rows(rows: list[dict]) -> SafeString:
     """The register section (views.register.register_panel's towns): raised, resolved and open in all."""
-    return _rows(
+    return rows_html(
         f'<tr><th scope="row">{conditional_escape(row["town"].name)}</th>'
         f'<td class="text-end">{total.raised}</td><td class="text-end">{total.resolved}</td>'
         f'<td class="text-end{" fw-semibold" if total.open else ""}">{total.open}</td></tr>'

@@ -23,7 +23,8 @@ def light_html(light: str) -> str:
     return format_html('<span class="light light-{}" data-light="{}">{}</span>', light, light, LIGHT_LABELS[light])
 
 
-def _rows(rows: Iterable[str]) -> SafeString:
+def rows_html(rows: Iterable[str]) -> SafeString:
+    """Table rows built as HTML strings, one per line, marked safe (each row escaped its own text)."""
     return mark_safe("\n".join(rows))
 
 
@@ -35,7 +36,7 @@ def town_chart_rows(towns) -> SafeString:
         value = figure.completion_pct
         return f"<td>{DASH if value is None else percent(value) + '%'}</td>"
 
-    return _rows(
+    return rows_html(
         f'<tr><th scope="row">{conditional_escape(town.name)}</th>{"".join(cell(figure) for figure in town.metrics.values())}</tr>'
         for town in towns
     )
@@ -59,7 +60,7 @@ def reuse_town_rows(towns, *, period: dict) -> SafeString:
             f'<td class="text-end" data-reuse-value="land_awaiting_mu">{area(figures["land_awaiting_mu"])}</td>'
             "</tr>"
         )
-    return _rows(rows)
+    return rows_html(rows)
 
 
 def register_cells(row) -> SafeString:
@@ -74,7 +75,7 @@ def register_cells(row) -> SafeString:
 def register_town_rows(rows) -> SafeString:
     """The dashboard's register table: each town, linked to its page, with its counts."""
     town_url = town_url_maker("clearance:town_detail")
-    return _rows(
+    return rows_html(
         f'<tr data-town="{row.town.pk}"><th scope="row"><a href="{town_url(row.town.pk)}">'
         f"{conditional_escape(row.town.name)}</a></th>{register_cells(row)}</tr>"
         for row in rows
@@ -125,4 +126,4 @@ def evaluation_town_rows(panel: dict) -> dict[str, SafeString]:
             f'{held("d-land", row["d_land_mu"], row["d_land_in_clearance_mu"])}'
             f'{held("d-energy", row["d_energy_tce"], row["d_energy_in_clearance_tce"])}</tr>'
         )
-    return {"per_mu": _rows(per_mu_rows), "classes": _rows(class_rows)}
+    return {"per_mu": rows_html(per_mu_rows), "classes": rows_html(class_rows)}

@@ -1,11 +1,11 @@
-"""The project list's town filter is rendered in Python (clearance.forms.OnePassSelect) for speed; it must be what
+"""The project list's town filter is rendered in Python (clearance.widgets.OnePassSelect) for speed; it must be what
 Django's own select templates render: every option, the one selected, groups, attributes and escaping."""
 
 import pytest
 from django import forms
 from django.urls import reverse
 
-from clearance.forms import OnePassSelect
+from clearance.widgets import OnePassSelect
 from tests.factories import TownFactory
 
 CHOICES = [
