@@ -66,10 +66,10 @@ class ProjectLandSitesView(ProjectWriteMixin, View):
 
     def get(self, request, *args, **kwargs):
         text = request.GET.get(SEARCH, "")
-        if not request.headers.get("HX-Request"):
-            query = urlencode({SEARCH: project_selectors.land_search_text(text)})
-            return HttpResponseRedirect(reverse("clearance:project_land", args=[self.project.pk]) + f"?{query}")
         chosen = digits(request.GET.get(SITE, ""))
+        if not request.headers.get("HX-Request"):
+            query = {SEARCH: project_selectors.land_search_text(text), **({SITE: chosen} if chosen else {})}
+            return HttpResponseRedirect(reverse("clearance:project_land", args=[self.project.pk]) + f"?{urlencode(query)}")
         context = {"project": self.project, **land_picker(self.project, text=text, chosen=chosen)}
         return render(request, "clearance/projects/_land_sites.html", context)
 

@@ -53,6 +53,8 @@ def land_picker(project: Project, *, text: str = "", chosen=None) -> dict:
     options = [(site, site is chosen) for site in ([chosen] if chosen else []) + matches.sites]
     return {
         "land_options": [(site.pk, land_label(site), checked) for site, checked in options],
+        # Sent again with each search, so that the site chosen stays checked (a leaf of the town, or none).
+        "land_chosen": chosen.pk if chosen else None,
         "land_search": matches,
         "land_search_length": project_selectors.LAND_SEARCH_LENGTH,
     }

@@ -120,8 +120,7 @@ def test_official_finds_the_land_by_typing_part_of_a_site_s_name_on_a_phone(
     part = site.name[1:3]
     with phone.expect_response(lambda response: "/land/sites/" in response.url):
         search.fill(part)
-    # Checked once the list found has replaced the first one (a site checked while a search is under way would be
-    # swapped out with the list).
+    # The list found has replaced the first one (a tick during a search: the next test).
     expect(phone.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     found = form.locator(f"[data-land-site='{site.pk}']")
     expect(found).to_be_visible()
@@ -139,3 +138,40 @@ def test_official_finds_the_land_by_typing_part_of_a_site_s_name_on_a_phone(
     form.locator("[data-land-save]").tap()
     phone.wait_for_url(re.compile(re.escape(project_url)))
     expect(phone.locator(f"[data-allocation='{site.pk}']")).to_contain_text(site.name)
+
+
+def test_a_site_ticked_while_a_search_is_under_way_stays_ticked_when_the_answer_comes(
+    browser, browser_context_args, live_server, demo
+):
+    town = Town.objects.get(name="曹桥街道")
+    ticked, searched = Site.objects.filter(town=town, children__isnull=True).order_by("name")[:2]
+    project = services.project_create(user=None, town=town, name="浏览器测试选地项目", investor="某科技有限公司")
+    phone = browser.new_context(**{**browser_context_args, **PHONE}).new_page()
+    login(phone, live_server, "official")
+    phone.goto(f"{live_server.url}{project.get_absolute_url()}")
+    form = phone.locator("form[data-land-form]")
+    expect(form.locator(f"[data-land-site='{ticked.pk}']")).to_be_visible()
+    held = []
+
+    def hold_the_first_search(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    phone.route("**/land/sites/**", hold_the_first_search)
+
+    # The official searches another site's name, and ticks a site of the list still shown before the answer comes.
+    form.locator("[data-land-search]").fill(searched.name)
+    for _attempt in range(100):
+        if held:
+            break
+        phone.wait_for_timeout(50)
+    assert held, "the search was not sent"
+    form.locator(f"[data-land-site='{ticked.pk}']").check()
+    held[0].continue_()
+
+    # The late answer does not take the tick away: the site ticked is listed first and checked, beside the one found.
+    expect(form.locator(f"[data-land-site='{searched.pk}']")).to_be_visible()
+    expect(form.locator(f"[data-land-site='{ticked.pk}']")).to_be_checked()
+    assert form.locator("[data-land-site]").first.get_attribute("data-land-site") == str(ticked.pk)

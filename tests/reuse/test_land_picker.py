@@ -126,6 +126,27 @@ def test_without_scripts_the_search_reloads_the_land_page_with_the_sites_found(a
     assert response.url == f"{land_url}?q=%E9%92%A2%E5%8E%82"
 
 
+def test_without_scripts_a_search_keeps_the_site_chosen(as_official, world, project):
+    others = add_sites(world, ["甲地块"])
+    land_url = reverse("clearance:project_land", args=[project.pk])
+    # The search form sends the site chosen (by ?site=) with the text searched.
+    page = as_official.get(land_url, {"site": world.parcel.pk}).content.decode()
+    search_form = page[page.index('<form id="land-search"'):]
+    search_form = search_form[:search_form.index("</form>")]
+    assert f'name="site" id="land-search-site" value="{world.parcel.pk}"' in search_form
+
+    page = as_official.get(land_url, {"q": "甲", "site": world.parcel.pk}).content.decode()
+
+    assert checked(page) == [world.parcel.pk]
+    assert offered(page) == [world.parcel.pk, others[0].pk]
+    # The picker's address followed without htmx keeps it too; a site that is none of the town's is not offered.
+    response = as_official.get(reverse("clearance:project_land_sites", args=[project.pk]), {"q": "甲", "site": world.parcel.pk})
+    assert response.url == f"{land_url}?q=%E7%94%B2&site={world.parcel.pk}"
+    page = as_official.get(land_url, {"q": "甲", "site": world.other_site.pk}).content.decode()
+    assert checked(page) == [] and offered(page) == [others[0].pk]
+    assert 'id="land-search-site" value=""' in page
+
+
 def test_a_site_chosen_by_the_url_is_shown_checked_on_the_project_page_and_the_land_page(as_official, world, project):
     others = add_sites(world, ["甲地块", "乙地块"])
     for url in (project.get_absolute_url(), reverse("clearance:project_land", args=[project.pk])):
