@@ -1,7 +1,5 @@
 """The evaluation's tables: a year's indicator rows with scores and classes, and the candidates for clearance."""
 
-from decimal import Decimal
-
 import django_tables2 as tables
 from django.db.models import F
 from django.urls import reverse
@@ -9,35 +7,15 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ..formatting import number_formatter, number_text
 from ..models import IndicatorRow
 from ..templatetags.clearance_tags import grade_badge
+from .columns import TwoDecimalsColumn, number_attrs
 from .one_pass import template_text, url_maker, value_cells
-
-_NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 
 
 def grade_text(grade: str, *, exempt: bool = False) -> str:
     """The class as an export cell: the letter, 不定等级, or empty."""
     return grade or (str(_("Not graded")) if exempt else "")
-
-
-class _TwoDecimalsColumn(tables.Column):
-    """A number shown to two decimals with grouped thousands, exported as a number; sorted with empty values last."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER.items()})
-        super().__init__(**kwargs)
-
-    def render(self, value):
-        return number_text(value, 2, grouped=True)
-
-    def value(self, value):
-        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(Decimal("0.01"))
-
-    def cell_html(self, bound, table):
-        text = number_formatter(2, grouped=True)
-        return value_cells(bound, lambda value, record: text(value))
 
 
 def _nulls_last(name: str):
@@ -72,10 +50,10 @@ class EvaluationTable(tables.Table):
     town = tables.Column(verbose_name=_("Township"), accessor="enterprise__town__name",
                          order_by=("town__display_order", "town__name", "enterprise_name", "pk"))
     size = tables.Column(verbose_name=_("Size class"))
-    tax_per_mu = _TwoDecimalsColumn(verbose_name=_("Tax per mu (10k yuan/mu)"))
-    value_added_per_mu = _TwoDecimalsColumn(verbose_name=_("Value added per mu (10k yuan/mu)"))
-    total = _TwoDecimalsColumn(verbose_name=_("Score"))
-    position = tables.Column(verbose_name=_("Position"), attrs={part: dict(attrs) for part, attrs in _NUMBER.items()})
+    tax_per_mu = TwoDecimalsColumn(verbose_name=_("Tax per mu (10k yuan/mu)"))
+    value_added_per_mu = TwoDecimalsColumn(verbose_name=_("Value added per mu (10k yuan/mu)"))
+    total = TwoDecimalsColumn(verbose_name=_("Score"))
+    position = tables.Column(verbose_name=_("Position"), attrs=number_attrs())
     grade = tables.Column(verbose_name=pgettext_lazy("evaluation", "Class"), empty_values=(),
                           attrs={"td": {"class": "text-center"}})
     in_clearance = _YesNoColumn(verbose_name=_("In clearance"))
@@ -137,9 +115,9 @@ class CandidateTable(tables.Table):
     town = tables.Column(verbose_name=_("Township"), accessor="enterprise__town__name", orderable=False)
     name = tables.Column(verbose_name=_("Enterprise"), accessor="enterprise__name", linkify=_card_url, orderable=False,
                          attrs={"td": {"class": "cell-name"}})
-    total = _TwoDecimalsColumn(verbose_name=_("Score"), orderable=False)
-    land_mu = _TwoDecimalsColumn(verbose_name=_("Land (mu)"), orderable=False)
-    energy_tce = _TwoDecimalsColumn(verbose_name=_("Energy use (tce)"), orderable=False)
+    total = TwoDecimalsColumn(verbose_name=_("Score"), orderable=False)
+    land_mu = TwoDecimalsColumn(verbose_name=_("Land (mu)"), orderable=False)
+    energy_tce = TwoDecimalsColumn(verbose_name=_("Energy use (tce)"), orderable=False)
     grade = tables.Column(verbose_name=_("Class this year"), orderable=False, attrs={"td": {"class": "text-center"}})
     previous_grade = tables.Column(verbose_name=_("Class last year"), empty_values=(), orderable=False,
                                    attrs={"td": {"class": "text-center"}})

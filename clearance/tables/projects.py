@@ -1,19 +1,16 @@
 """The project list (换鸟): every project with its land, commitments, the stage reached and what is overdue."""
 
-from decimal import Decimal
-
 import django_tables2 as tables
 from django.db.models import F
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import CommitmentState, ProjectKind, ProjectStage
-from ..formatting import number_formatter, number_text
 from ..models import Project
 from ..selectors.projects import NOT_DUE
+from .columns import TwoDecimalsColumn
 from .one_pass import template_text, url_maker, value_cells
 
-_NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 COMMITMENT_BADGES = {
     CommitmentState.MET: "text-bg-success",
     CommitmentState.MISSED: "text-bg-danger",
@@ -38,24 +35,6 @@ def _nulls_last(name: str):
     return order
 
 
-class _MoneyColumn(tables.Column):
-    """A figure to two decimals with grouped thousands, exported as a number."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER.items()})
-        super().__init__(**kwargs)
-
-    def render(self, value):
-        return number_text(value, 2, grouped=True)
-
-    def value(self, value):
-        return None if value is None else Decimal(value).quantize(Decimal("0.01"))
-
-    def cell_html(self, bound, table):
-        text = number_formatter(2, grouped=True)
-        return value_cells(bound, lambda value, record: text(value))
-
-
 class _DateColumn(tables.Column):
     def render(self, value):
         return value.isoformat()
@@ -75,8 +54,8 @@ class ProjectTable(tables.Table):
     kind = tables.Column(verbose_name=_("Kind"))
     investor = tables.Column(verbose_name=_("Investor"), attrs={"td": {"class": "cell-wrap"}})
     industry = tables.Column(verbose_name=_("Industry"))
-    land_mu = _MoneyColumn(verbose_name=_("Land (mu)"))
-    committed_investment_wan = _MoneyColumn(verbose_name=_("Committed investment (10k yuan)"))
+    land_mu = TwoDecimalsColumn(verbose_name=_("Land (mu)"))
+    committed_investment_wan = TwoDecimalsColumn(verbose_name=_("Committed investment (10k yuan)"))
     stage = tables.Column(verbose_name=_("Stage reached"), attrs={"td": {"class": "text-nowrap"}})
     stage_on = _DateColumn(verbose_name=_("Reached on"), attrs={"td": {"class": "text-nowrap"}})
     committed_full_production_on = _DateColumn(

@@ -17,12 +17,12 @@ from django_tables2.utils import OrderBy
 from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, CommitmentState, Metric, ReuseMetric
 from ..formatting import number_formatter, number_text
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
+from .columns import number_attrs
 from .one_pass import table_body, url_maker, value_cells
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
 LIGHT_ORDER = {LIGHT_GREEN: 0, LIGHT_YELLOW: 1, LIGHT_RED: 2}
-_NUMBER_CELL = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 
 
 class _SortedListData(TableListData):
@@ -52,7 +52,7 @@ class _RankingColumn(tables.Column):
 
     def __init__(self, *, group=None, unit=None, **kwargs):
         self.group, self.unit = group, unit
-        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER_CELL.items()})
+        kwargs.setdefault("attrs", number_attrs())
         super().__init__(**kwargs)
 
     def sort_value(self, value, record, table):

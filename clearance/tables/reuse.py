@@ -1,35 +1,12 @@
 """换鸟's commitments (履约) due or overdue, as a table (the towns ranked on 换鸟 are in ranking.py)."""
 
-from decimal import Decimal
-
 import django_tables2 as tables
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import CommitmentState, ProjectStage
-from ..formatting import number_formatter, number_text
-from ..selectors import CENT
+from .columns import TwoDecimalsColumn
 from .one_pass import template_text, url_maker, value_cells
-
-_NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
-
-
-class _TaxColumn(tables.Column):
-    """A 亩均税收 (万元/亩) to two decimals, exported as a number."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("attrs", {part: dict(attrs) for part, attrs in _NUMBER.items()})
-        super().__init__(**kwargs)
-
-    def render(self, value):
-        return number_text(value, 2, grouped=True)
-
-    def value(self, value):
-        return Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT)
-
-    def cell_html(self, bound, table):
-        text = number_formatter(2, grouped=True)
-        return value_cells(bound, lambda value, record: text(value))
 
 
 class CommitmentTable(tables.Table):
@@ -39,10 +16,10 @@ class CommitmentTable(tables.Table):
     town = tables.Column(verbose_name=_("Township"), accessor="town__name",
                          order_by=("town__display_order", "town__name"))
     investor = tables.Column(verbose_name=_("Investor"))
-    committed_tax_per_mu_wan = _TaxColumn(verbose_name=_("Committed tax per mu (10k yuan/mu)"))
+    committed_tax_per_mu_wan = TwoDecimalsColumn(verbose_name=_("Committed tax per mu (10k yuan/mu)"))
     committed_full_production_on = tables.DateColumn(verbose_name=_("Committed full production"), format="Y-m-d")
     evaluation_year = tables.Column(verbose_name=_("Evaluation year"), attrs={"td": {"class": "text-end"}})
-    evaluation_tax_per_mu = _TaxColumn(verbose_name=_("Tax per mu evaluated (10k yuan/mu)"))
+    evaluation_tax_per_mu = TwoDecimalsColumn(verbose_name=_("Tax per mu evaluated (10k yuan/mu)"))
     commitment = tables.Column(verbose_name=_("State"), order_by=("state_order",), empty_values=())
 
     class Meta:
