@@ -147,6 +147,10 @@ class RegisterItem(models.Model):
             # The period's counts: raised, resolved and open by the end of a month, per town.
             models.Index(fields=["raised_on"], name="register_raised_idx"),
             models.Index(fields=["resolved_on"], name="register_resolved_idx"),
+            # A town's open items, oldest first (its page and workspace): read in order, not filtered out of every
+            # town's (2,300 rows read for 22 at a million enterprises).
+            models.Index(fields=["town", "raised_on", "id"], condition=Q(resolved_on__isnull=True),
+                         name="register_open_town_idx"),
         ]
 
     def __str__(self):

@@ -49,6 +49,9 @@ class Target(models.Model):
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="target_not_negative"),
         ]
+        # The years that have a target, an index probe each (selectors.distinct_years): the unique indexes above
+        # are partial, so neither holds every row.
+        indexes = [models.Index(fields=["year"], name="target_year_idx")]
 
     def __str__(self):
         return f"{self.year} {self.get_metric_display()} {self.town or _('city')}: {self.value}"

@@ -19,6 +19,7 @@ from django.db.models.functions import Collate
 from ..choices import Grade, Indicator
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, EvaluationTownFigure, IndicatorRow, Scheme, Town
 from ..models.evaluation import DERIVED, score_field
+from .periods import distinct_years
 
 CENT = Decimal("0.01")
 LOW_GRADES = (Grade.C, Grade.D)
@@ -72,20 +73,7 @@ def candidates(year: int, *, town: Town | None = None) -> QuerySet:
 
 def evaluated_years() -> list[int]:
     """Return the years that have evaluation data, latest first: one index probe per year, not a scan of every row."""
-    table = connection.ops.quote_name(IndicatorRow._meta.db_table)
-    with connection.cursor() as cursor:
-        # A loose index scan: the latest year, then the latest before it, … (SELECT DISTINCT reads the whole index).
-        cursor.execute(
-            f"""
-            WITH RECURSIVE years(year) AS (
-                SELECT MAX(year) FROM {table}
-                UNION ALL
-                SELECT (SELECT MAX(year) FROM {table} WHERE year < years.year) FROM years WHERE years.year IS NOT NULL
-            )
-            SELECT year FROM years WHERE year IS NOT NULL
-            """
-        )
-        return [year for (year,) in cursor.fetchall()]
+    return distinct_years(IndicatorRow, latest_first=True)
 
 
 def latest_evaluated_year() -> int | None:

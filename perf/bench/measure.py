@@ -184,7 +184,8 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
     Then check no update was lost: the events stored equal the successful answers,
     and the rollup agrees with the events (verify_rollups).
     With SERVER (on this machine), also the CPU time the save took: its workers', its PostgreSQL backends' and
-    the clients'.
+    the clients'; and first, one client alone for a few seconds (`alone`): what a save costs with the cores to
+    itself, against which the crowd's cost per save shows what sharing the cores takes.
     """
     wanted = config.clients * max(50, int(config.record_seconds * 100))
     # Two days back: never "in the future" on either side of a time zone, and after every earlier stage
@@ -206,7 +207,36 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         raise BenchError(_("No enterprise is left to record 签约 or 腾退 for."))
     marker = f"bench-{secrets.token_hex(6)}"
     form = {"occurred_on": on.isoformat(), "note": marker, "phase": ""}
-    clients = [HttpClient(config.port) for _client in range(config.clients)]
+    alone = None
+    if server is not None:
+        # The last tenth of the subjects (at most 300, more than a client saves in ALONE_SECONDS) for the client alone.
+        reserved = min(300, len(subjects) // 10)
+        if reserved:
+            alone = _record(config, server, subjects[-reserved:], form, clients=1,
+                            seconds=min(ALONE_SECONDS, config.record_seconds))
+            subjects = subjects[:-reserved]
+    crowd = _record(config, server, subjects, form, clients=config.clients, seconds=config.record_seconds)
+    stored = fetch(config.database_url, "SELECT count(*) FROM clearance_event WHERE note = %s", [marker])[0][0]
+    rollup = verify_rollups(config.database_url)
+    saved = crowd["successes"] + (alone["successes"] if alone else 0)
+    return {
+        **crowd,
+        "machine_cores": os.cpu_count(),
+        "events_stored": stored,
+        "lost_updates": saved - stored,
+        "rollup_agrees": rollup,
+        "alone": alone,
+    }
+
+
+# How long the client alone records before the crowd (long enough for a few hundred saves).
+ALONE_SECONDS = 3.0
+
+
+def _record(config: BenchConfig, server: GunicornServer | None, subjects: list, form: dict, *, clients: int,
+            seconds: float) -> dict:
+    """CLIENTS sign in, then record FORM's stage for SUBJECTS (enterprise, stage), shared out, for SECONDS."""
+    clients = [HttpClient(config.port) for _client in range(clients)]
     latencies: list[list[float]] = [[] for _client in clients]
     # What the server says of each save: its own time (Server-Timing app, without the wait for a worker) and queries.
     served: list[list[tuple[float, int]]] = [[] for _client in clients]
@@ -249,7 +279,7 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         thread.start()
     signed_in.wait()
     started = time.perf_counter()
-    deadline_box["deadline"] = started + config.record_seconds
+    deadline_box["deadline"] = started + seconds
     meter = CpuMeter(config.database_url, server.worker_pids) if server is not None else None
     if meter is not None:
         meter.start()
@@ -263,8 +293,6 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
     successes = [latency for each in latencies for latency in each]
     server_ms = [app_ms for each in served for app_ms, _queries in each]
     queries = sorted({count for each in served for _app_ms, count in each})
-    stored = fetch(config.database_url, "SELECT count(*) FROM clearance_event WHERE note = %s", [marker])[0][0]
-    rollup = verify_rollups(config.database_url)
     return {
         "clients": len(clients),
         "seconds": elapsed,
@@ -278,14 +306,10 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         # The queries of one save as the timing middleware counts them (savepoints included, not BEGIN and COMMIT).
         "queries_per_save": queries,
         # CPU seconds per save: the workers' (Python), their backends' (PostgreSQL) and the clients'.
-        "cpu_ms_per_save": {key.removesuffix("_seconds"): seconds * 1000 / len(successes) for key, seconds in cpu.items()}
+        "cpu_ms_per_save": {key.removesuffix("_seconds"): used * 1000 / len(successes) for key, used in cpu.items()}
         if cpu and successes else None,
-        # What the run got of the machine (the rest went to other work), and what it has.
+        # What the run got of the machine (the rest went to other work).
         "cores_used": sum(cpu.values()) / elapsed if cpu and elapsed > 0 else None,
-        "machine_cores": os.cpu_count(),
-        "events_stored": stored,
-        "lost_updates": len(successes) - stored,
-        "rollup_agrees": rollup,
         # Every enterprise picked was used before the time was up: the rate is a lower bound.
         "ran_out": len(successes) + len(sum(failures, [])) == len(subjects),
     }

@@ -122,9 +122,14 @@ def _recording_goals(recording: dict) -> list[tuple[str, str, str]]:
          f"{recording['per_second']:.0f}/s", _verdict(recording["per_second"] >= GOAL_RECORDINGS_PER_SECOND)),
         (f"recording p95 < {GOAL_RECORDING_P95_MS:g} ms", f"{_ms(p95)} ms",
          _verdict(None if p95 is None else p95 < GOAL_RECORDING_P95_MS)),
-        ("no lost update", f"{recording['successes']} saved, {recording['events_stored']} stored, {rollup}",
+        ("no lost update", f"{_saved(recording)} saved, {recording['events_stored']} stored, {rollup}",
          _verdict(recording["lost_updates"] == 0 and recording["rollup_agrees"] is not False)),
     ]
+
+
+def _saved(recording: dict) -> int:
+    """The saves answered, the crowd's and the client's alone before it (all of them must be stored)."""
+    return recording["successes"] + ((recording.get("alone") or {}).get("successes") or 0)
 
 
 def _recording_line(recording: dict) -> str:
@@ -147,7 +152,22 @@ def _recording_line(recording: dict) -> str:
         f"{' (ran out of enterprises to record before the time was up)' if recording['ran_out'] else ''}: "
         f"{recording['successes']} saved ({recording['per_second']:.0f}/s), {recording['failures']} refused{kinds}, "
         f"median {_ms(recording['median_ms'])} ms, p95 {_ms(recording['p95_ms'])} ms{served}.{spent}"
+        f"{_alone_line(recording)}"
     )
+
+
+def _alone_line(recording: dict) -> str:
+    """One client alone before the crowd: what a save costs with the cores to itself (older results have none)."""
+    alone, crowd = recording.get("alone"), recording.get("cpu_ms_per_save")
+    if not alone or not alone.get("cpu_ms_per_save") or not alone["successes"]:
+        return ""
+    cpu = alone["cpu_ms_per_save"]
+    per_save = sum(cpu.values())
+    shared = (f"; with {recording['clients']} clients a save cost {sum(crowd.values()) / per_save:.2f}× that CPU"
+              if crowd else "")
+    return (f" One client alone first ({alone['seconds']:.1f} s): {alone['successes']} saved "
+            f"({alone['per_second']:.0f}/s), median {_ms(alone['median_ms'])} ms, CPU per save {per_save:.1f} ms "
+            f"({cpu['python']:.1f} workers, {cpu['postgresql']:.1f} PostgreSQL, {cpu['clients']:.1f} client){shared}.")
 
 
 def recording_report(results: dict) -> str:

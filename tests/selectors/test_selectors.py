@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from clearance import selectors, services
 from clearance.selectors.ranking import light_judge
-from clearance.choices import Disposal, Stage
+from clearance.choices import Disposal, Metric, Stage
 
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 
@@ -57,6 +57,24 @@ def test_year_boundary_31_december_counts_in_the_old_year_and_1_january_in_the_n
     assert selectors.city_figures(year=2022, month=1)["energy_freed_tce"] == Decimal("4.00")
     # 签约 and 腾退 of December 2021 are not in 2022's period.
     assert selectors.city_figures(year=2022, month=12)["signed"] == 0
+
+
+def test_the_campaign_s_years_are_those_with_a_target_or_a_figure_each_once_without_the_gaps(
+    django_assert_num_queries,
+):
+    town = TownFactory()
+    assert selectors.campaign_years() == []
+    services.target_set(year=2025, metric=Metric.ENTERPRISES_RECTIFIED, value=Decimal(3), town=town)
+    services.target_set(year=2025, metric=Metric.LAND_VACATED_MU, value=Decimal(3))
+    services.target_set(year=2019, metric=Metric.ENERGY_FREED_TCE, value=Decimal(3))
+    site = SiteFactory(town=town)
+    closed_enterprise(site=site, energy="1", signed=date(2021, 3, 1), vacated=date(2021, 4, 1), closed=date(2022, 5, 1))
+
+    with django_assert_num_queries(1):
+        years = selectors.campaign_years()
+
+    # 2021 (签约 and 腾退) and 2022 (销号) have figures; 2019 and 2025 targets; 2020 and 2023–2024 nothing.
+    assert years == [2019, 2021, 2022, 2025]
 
 
 def test_an_area_and_a_parcel_inside_it_are_not_both_counted():
