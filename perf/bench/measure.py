@@ -184,7 +184,7 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
     Then check no update was lost: the events stored equal the successful answers,
     and the rollup agrees with the events (verify_rollups).
     With SERVER (on this machine), also the CPU time the save took: its workers', its PostgreSQL backends' and
-    the clients'; and first, one client alone for a few seconds (`alone`): what a save costs with the cores to
+    the clients'; and then one client alone for a few seconds (`alone`): what a save costs with the cores to
     itself, against which the crowd's cost per save shows what sharing the cores takes.
     """
     wanted = config.clients * max(50, int(config.record_seconds * 100))
@@ -207,15 +207,13 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
         raise BenchError(_("No enterprise is left to record 签约 or 腾退 for."))
     marker = f"bench-{secrets.token_hex(6)}"
     form = {"occurred_on": on.isoformat(), "note": marker, "phase": ""}
-    alone = None
-    if server is not None:
-        # The last tenth of the subjects (at most 300, more than a client saves in ALONE_SECONDS) for the client alone.
-        reserved = min(300, len(subjects) // 10)
-        if reserved:
-            alone = _record(config, server, subjects[-reserved:], form, clients=1,
-                            seconds=min(ALONE_SECONDS, config.record_seconds))
-            subjects = subjects[:-reserved]
-    crowd = _record(config, server, subjects, form, clients=config.clients, seconds=config.record_seconds)
+    # The last tenth of the subjects (at most 300, more than a client saves in ALONE_SECONDS) for the client alone.
+    reserved = min(300, len(subjects) // 10) if server is not None else 0
+    crowd = _record(config, server, subjects[:len(subjects) - reserved], form, clients=config.clients,
+                    seconds=config.record_seconds)
+    # After the crowd, so that every worker is warm (a worker's first saves load templates and prepare statements).
+    alone = (_record(config, server, subjects[len(subjects) - reserved:], form, clients=1,
+                     seconds=min(ALONE_SECONDS, config.record_seconds)) if reserved else None)
     stored = fetch(config.database_url, "SELECT count(*) FROM clearance_event WHERE note = %s", [marker])[0][0]
     rollup = verify_rollups(config.database_url)
     saved = crowd["successes"] + (alone["successes"] if alone else 0)
@@ -229,7 +227,7 @@ def measure_recording(config: BenchConfig, server: GunicornServer | None = None)
     }
 
 
-# How long the client alone records before the crowd (long enough for a few hundred saves).
+# How long the client alone records after the crowd (long enough for a few hundred saves).
 ALONE_SECONDS = 3.0
 
 

@@ -157,7 +157,7 @@ def _recording_line(recording: dict) -> str:
 
 
 def _alone_line(recording: dict) -> str:
-    """One client alone before the crowd: what a save costs with the cores to itself (older results have none)."""
+    """One client alone after the crowd: what a save costs with the cores to itself (older results have none)."""
     alone, crowd = recording.get("alone"), recording.get("cpu_ms_per_save")
     if not alone or not alone.get("cpu_ms_per_save") or not alone["successes"]:
         return ""
@@ -165,7 +165,7 @@ def _alone_line(recording: dict) -> str:
     per_save = sum(cpu.values())
     shared = (f"; with {recording['clients']} clients a save cost {sum(crowd.values()) / per_save:.2f}× that CPU"
               if crowd else "")
-    return (f" One client alone first ({alone['seconds']:.1f} s): {alone['successes']} saved "
+    return (f" One client alone after ({alone['seconds']:.1f} s): {alone['successes']} saved "
             f"({alone['per_second']:.0f}/s), median {_ms(alone['median_ms'])} ms, CPU per save {per_save:.1f} ms "
             f"({cpu['python']:.1f} workers, {cpu['postgresql']:.1f} PostgreSQL, {cpu['clients']:.1f} client){shared}.")
 

@@ -347,7 +347,7 @@ def test_the_recording_report_compares_a_save_s_cpu_in_the_crowd_with_one_client
 
     table = recording_report(results)
 
-    assert ("One client alone first (3.0 s): 240 saved (80/s), median 11.0 ms, CPU per save 8.0 ms (6.0 workers, "
+    assert ("One client alone after (3.0 s): 240 saved (80/s), median 11.0 ms, CPU per save 8.0 ms (6.0 workers, "
             "1.5 PostgreSQL, 0.5 client); with 16 clients a save cost 2.00× that CPU.") in table
     # The lost-update check counts the saves of both.
     assert "| no lost update | 1240 saved, 1240 stored, rollup agrees | PASS |" in table
@@ -413,7 +413,7 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     assert small["figures_agree"] and large["figures_agree"]
     recording = results["recording"]
     assert recording["successes"] > 0
-    # The client alone saved before the crowd, and its saves are stored too.
+    # The client alone saved after the crowd, and its saves are stored too.
     assert recording["alone"]["clients"] == 1 and recording["alone"]["successes"] > 0
     assert recording["events_stored"] == recording["successes"] + recording["alone"]["successes"]
     assert recording["rollup_agrees"] is True
