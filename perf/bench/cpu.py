@@ -6,6 +6,7 @@ wall time, so they say what one request costs however busy the machine is.
 
 import os
 import resource
+import time
 from pathlib import Path
 
 from .database import database_name, fetch
@@ -62,3 +63,21 @@ class CpuMeter:
                                       for pid, seconds in after["backends"].items()),
             "clients_seconds": after["clients"] - self.before["clients"],
         }
+
+
+def machine_speed_ms(rounds: int = 5) -> float:
+    """Return the CPU ms a fixed pure-Python loop takes on this machine now, the best of ROUNDS (lower is faster).
+
+    Why: this machine's cores run faster or slower from one minute to the next (the host shares them); the same
+    save cost 10 ms of CPU in one run and 16 ms in another. Timed beside each part of a run, it says how fast the
+    machine was then, so that runs, and parts of one run, can be compared.
+    """
+    best = float("inf")
+    for _round in range(rounds):
+        started = time.process_time()
+        total, table = 0, {}
+        for number in range(300_000):
+            total += number * number % 7
+            table[number & 1023] = total
+        best = min(best, (time.process_time() - started) * 1000)
+    return best

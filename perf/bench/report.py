@@ -127,6 +127,15 @@ def _recording_goals(recording: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def _machine_line(parts: list[tuple[str, dict]]) -> str:
+    """How fast the machine was before each part (cpu.machine_speed_ms; older results have none)."""
+    timed = [f"{_ms(part['machine_ms'])} ms before {label}" for label, part in parts if part.get("machine_ms")]
+    if not timed:
+        return ""
+    return ("Machine speed (a fixed Python loop, best of 5, CPU time; lower is faster, and the same code's times "
+            f"follow it): {', '.join(timed)}.")
+
+
 def _saved(recording: dict) -> int:
     """The saves answered, the crowd's and the client's alone before it (all of them must be stored)."""
     return recording["successes"] + ((recording.get("alone") or {}).get("successes") or 0)
@@ -178,8 +187,9 @@ def recording_report(results: dict) -> str:
     for size, recording in results["recordings"].items():
         counts = recording["counts"]
         lines += ["", f"{int(size):,} generated enterprises ({counts['enterprises']:,} in all, "
-                      f"{counts['events']:,} events, {counts['towns']} towns).", _recording_line(recording), "",
-                  "| goal | measured | |", "|---|---|---|"]
+                      f"{counts['events']:,} events, {counts['towns']} towns).", _recording_line(recording)]
+        lines += [line for line in [_machine_line([("the recording", recording)])] if line]
+        lines += ["", "| goal | measured | |", "|---|---|---|"]
         lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in _recording_goals(recording)]
     lines += ["", f"Wall time {results['wall_seconds']:.0f} s."]
     return "\n".join(lines)
@@ -311,6 +321,9 @@ def report(results: dict) -> str:
             lines.append(f"Generation of {label} enterprises: {generation['seconds']:.1f} s "
                          f"({generation['per_minute']:,.0f}/min).")
     lines += _evaluation_lines(sizes, small, large)
+    machine = _machine_line([(f"the {small_label} pages", small), (f"the {large_label} pages", large),
+                             ("the recording", recording or {})])
+    lines += [machine] if machine else []
     lines += ["", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]
     lines += ["", f"Wall time {results['wall_seconds']:.0f} s."]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .client import HttpClient
+from .cpu import machine_speed_ms
 from .config import BenchConfig, BenchError
 from .database import database_name, require_postgresql
 from .measure import (
@@ -41,6 +42,7 @@ def bench(config: BenchConfig) -> dict:
         with GunicornServer(config.database_url, config.port, config.workers, config.redis_url) as server:
             client = HttpClient(config.port)
             client.sign_in("admin")
+            machine_ms = machine_speed_ms()
             pages = measure_pages(client, config, subjects, year, month, log_prefix=f"size {size}: ")
             floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
             served = client.get(f"/api/summary/?year={year}&month={month}")
@@ -52,11 +54,11 @@ def bench(config: BenchConfig) -> dict:
             recording = None
             if is_largest:
                 config.log(f"size {size}: {config.clients} clients recording for {config.record_seconds:g} s")
-                recording = measure_recording(config, server)
+                recording = {"machine_ms": machine_speed_ms(), **measure_recording(config, server)}
             peak_mb = server.peak_worker_mb()
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
                         "pages": pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
-                        "worker_peak_mb": peak_mb}
+                        "worker_peak_mb": peak_mb, "machine_ms": machine_ms}
         if recording is not None:
             results["recording"] = recording
         if index == 0 and config.import_enterprises:
@@ -91,7 +93,7 @@ def bench_recording(config: BenchConfig) -> dict:
         config.log(f"size {size}: {counts}; {config.clients} clients recording for {config.record_seconds:g} s "
                    f"against gunicorn on port {config.port}")
         with GunicornServer(config.database_url, config.port, config.workers, config.redis_url) as server:
-            recording = measure_recording(config, server)
+            recording = {"machine_ms": machine_speed_ms(), **measure_recording(config, server)}
         results["recordings"][str(size)] = {"generation": generation, "counts": counts, **recording}
         results["wall_seconds"] = time.perf_counter() - began
         config.checkpoint(results)

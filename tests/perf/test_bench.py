@@ -29,6 +29,7 @@ from perf.bench import (
     report,
 )
 
+from perf.bench.cpu import machine_speed_ms
 from tests import ports
 
 # This file's own ports, so parallel work on the machine cannot collide.
@@ -353,6 +354,22 @@ def test_the_recording_report_compares_a_save_s_cpu_in_the_crowd_with_one_client
     assert "| no lost update | 1240 saved, 1240 stored, rollup agrees | PASS |" in table
 
 
+def test_the_machine_s_speed_is_timed_and_reported_beside_the_recording():
+    speed = machine_speed_ms(rounds=2)
+    recording = {"clients": 16, "seconds": 10.0, "ran_out": False, "successes": 1000, "failures": 0, "failure_kinds": [],
+                 "per_second": 100.0, "median_ms": 150.0, "p95_ms": 210.0, "server_median_ms": 30.0, "queries_per_save": [9],
+                 "cpu_ms_per_save": None, "cores_used": None, "machine_cores": 2, "events_stored": 1000, "lost_updates": 0,
+                 "rollup_agrees": True, "machine_ms": speed, "counts": {"towns": 108, "enterprises": 5267, "events": 17827}}
+    results = {"config": {"only": "recording", "clients": 16, "workers": 4, "cache": "redis"},
+               "recordings": {"5000": recording}, "wall_seconds": 60.0}
+
+    table = recording_report(results)
+
+    assert speed > 0
+    assert (f"Machine speed (a fixed Python loop, best of 5, CPU time; lower is faster, and the same code's times "
+            f"follow it): {speed:.1f} ms before the recording.") in table
+
+
 # One tiny run ------------------------------------------------------------------------------------
 
 
@@ -412,6 +429,9 @@ def test_tiny_bench_reports_every_page_at_both_sizes_and_loses_no_recording(tmp_
     # /api/summary/'s city figures are the hand-written queries' sums.
     assert small["figures_agree"] and large["figures_agree"]
     recording = results["recording"]
+    # How fast the machine was beside each part, for comparing runs.
+    assert recording["machine_ms"] > 0 and all(each["machine_ms"] > 0 for each in results["sizes"].values())
+    assert "Machine speed (a fixed Python loop" in table
     assert recording["successes"] > 0
     # The client alone saved after the crowd, and its saves are stored too.
     assert recording["alone"]["clients"] == 1 and recording["alone"]["successes"] > 0
