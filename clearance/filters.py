@@ -10,7 +10,7 @@ from .choices import Category, CommitmentState, Disposal, Grade, ProjectKind, Pr
 from .widgets import OnePassSelect
 from .models import Enterprise, IndicatorRow, Project, Site, SiteProgress, Town
 from .selectors import NOT_STARTED
-from .selectors.projects import NOT_DUE
+from .selectors.projects import NOT_DUE, overdue_projects
 
 
 # The "my towns" workspace ----------------------------------------------------
@@ -120,7 +120,7 @@ class ProjectFilter(django_filters.FilterSet):
         label=_("Commitment"), field_name="commitment_state",
         choices=[*CommitmentState.choices, (NOT_DUE, _("Not due"))], empty_label=_("Any"),
     )
-    overdue = django_filters.BooleanFilter(label=_("Overdue"), field_name="is_overdue", widget=_yes_no())
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue", widget=_yes_no())
     name = django_filters.CharFilter(label=_("Name contains"), lookup_expr="icontains")
 
     class Meta:
@@ -131,6 +131,10 @@ class ProjectFilter(django_filters.FilterSet):
         if value == PROJECT_STAGE_NONE:
             return queryset.filter(stage__isnull=True)
         return queryset.filter(stage=int(value))
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = overdue_projects()
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 # The evaluation (亩均效益评价) ---------------------------------------------------

@@ -54,6 +54,26 @@ def _latest_event() -> QuerySet[ProjectEvent]:
     return ProjectEvent.objects.filter(project=OuterRef("pk")).order_by("-stage")
 
 
+def _overdue(as_of: date, missing) -> Q:
+    """A project overdue by AS_OF: a committed date of its kind passed with its stage not recorded by then. MISSING
+    turns the events that would keep a date into "there is none" (the caller's SQL form of it)."""
+    overdue = Q()
+    for name, stage, kind in COMMITTED_STAGES:
+        kept = ProjectEvent.objects.filter(project=OuterRef("pk"), stage=stage, occurred_on__lte=as_of).order_by()
+        overdue |= Q(kind=kind, **{f"{name}__lt": as_of}) & missing(kept)
+    return overdue
+
+
+def overdue_projects(*, as_of: date | None = None) -> Q:
+    """The projects overdue by AS_OF (today), as a filter: with_project_progress's is_overdue, for a whole list.
+
+    NOT EXISTS, which PostgreSQL runs as one hashed anti-join per committed date over the whole list, where
+    filtering on the annotation probes an index four times per project (at 20,000 projects the list's count
+    58 → 26 ms, its page 84 → 53 ms).
+    """
+    return _overdue(as_of or timezone.localdate(), lambda kept: ~Exists(kept))
+
+
 def with_project_progress(projects: QuerySet[Project], *, as_of: date | None = None,
                           period_end: date | None = None) -> QuerySet[Project]:
     """Annotate `stage` and `stage_on` (the most advanced stage reached and its date), `commitment_state`
@@ -61,12 +81,9 @@ def with_project_progress(projects: QuerySet[Project], *, as_of: date | None = N
     passed with its stage not recorded by then (复垦: the deadline and 验收)."""
     as_of = as_of or timezone.localdate()
     period_end = period_end or commitment_period_end()
-    overdue = Q()
-    for name, stage, kind in COMMITTED_STAGES:
-        # A scalar subquery, not EXISTS: PostgreSQL hashes an EXISTS of the select list over every event of the
-        # stage (a list of 20,000 projects: 30 ms for a page of 50), where this is one index probe a row shown.
-        kept = ProjectEvent.objects.filter(project=OuterRef("pk"), stage=stage, occurred_on__lte=as_of).order_by()
-        overdue |= Q(kind=kind, **{f"{name}__lt": as_of}) & IsNull(Subquery(kept.values("pk")[:1]), True)
+    # A scalar subquery, not EXISTS: PostgreSQL hashes an EXISTS of the select list over every event of the
+    # stage (a list of 20,000 projects: 30 ms for a page of 50), where this is one index probe a row shown.
+    overdue = _overdue(as_of, lambda kept: IsNull(Subquery(kept.values("pk")[:1]), True))
     return projects.annotate(
         stage=Subquery(_latest_event().values("stage")[:1], output_field=IntegerField()),
         stage_on=Subquery(_latest_event().values("occurred_on")[:1]),

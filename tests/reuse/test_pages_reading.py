@@ -130,6 +130,32 @@ def test_list_filters(as_official, listed, query, names):
     assert set(rows_of(as_official.get(reverse("clearance:project_list"), query))) == names
 
 
+def test_the_overdue_filter_splits_the_list_as_the_overdue_marks_do(as_official, world, listed):
+    today = timezone.localdate()
+    # Not overdue: no committed date; a start committed in the past and recorded by then; a start still to come;
+    # a 复垦 whose deadline is today (passed only tomorrow).
+    build_project(world.town, "无承诺项目", investment="1")
+    kept = build_project(world.town, "按期开工项目", investment="1", land=[(world.parcel, "0.5")])
+    services.project_update(project=kept, expected_version=kept.version, user=None,
+                            committed_start_on=today - timedelta(days=30))
+    for stage, on in ((ProjectStage.SIGNED, today - timedelta(days=60)), (ProjectStage.LAND_SUPPLIED, today - timedelta(days=50)),
+                      (ProjectStage.CONSTRUCTION_STARTED, today - timedelta(days=40))):
+        services.project_event_record(project=kept, stage=stage, on=on, user=None)
+    coming = build_project(world.town, "未到开工项目", investment="1")
+    services.project_update(project=coming, expected_version=coming.version, user=None,
+                            committed_start_on=today + timedelta(days=5))
+    farm = build_project(world.town, "今日复垦项目", kind=ProjectKind.RECLAMATION)
+    services.project_update(project=farm, expected_version=farm.version, user=None, deadline=today)
+
+    marked = rows_of(as_official.get(reverse("clearance:project_list")))
+    overdue = set(rows_of(as_official.get(reverse("clearance:project_list"), {"overdue": "true"})))
+    on_time = set(rows_of(as_official.get(reverse("clearance:project_list"), {"overdue": "false"})))
+
+    assert overdue == {name for name, row in marked.items() if row.is_overdue} == {"达标项目", "逾期项目", "复垦项目"}
+    assert on_time == {name for name, row in marked.items() if not row.is_overdue} == {
+        "无承诺项目", "按期开工项目", "未到开工项目", "今日复垦项目"}
+
+
 def test_list_filters_by_town(as_official, world, listed):
     build_project(world.other_town, "林埭项目", investment="1")
 
