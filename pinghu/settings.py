@@ -257,6 +257,10 @@ CLEARANCE_TABLE_MAX_PER_PAGE = int(os.environ.get("CLEARANCE_TABLE_MAX_PER_PAGE"
 # DEV_APPS); off otherwise.
 CLEARANCE_TIMING_HEADERS = env_bool("TIMING_HEADERS")
 
+# A WSGI process (each gunicorn worker) compiles the templates and loads the catalogs before its first request,
+# then keeps its long-lived objects out of the garbage collector's full passes (pinghu/warm.py).
+CLEARANCE_GC_FREEZE = env_bool("CLEARANCE_GC_FREEZE", default=True)
+
 # Photos recorded with progress: the largest upload accepted (a phone photo is
 # 2–8 MB; HEIC less), the most pixels a photo may have, and the thumbnails' longest side.
 # 50 MP admits the 48 MP phones (8064 × 6048); a JPEG that large is decoded at 1/8 of its

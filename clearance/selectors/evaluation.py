@@ -195,22 +195,34 @@ def _figures(figure: EvaluationTownFigure) -> dict:
     return {name: getattr(figure, name) for name in EvaluationTownFigure.FIGURES}
 
 
-def classes_by_town(year: int) -> tuple[TownClasses, list[TownClasses]]:
-    """Return YEAR's evaluation for the city and for each town in it (in display order): one query over the towns'
-    figures of the year (EvaluationTownFigure), whatever the number of indicator rows.
+def classes_by_town(*years: int) -> dict[int, tuple[TownClasses, list[TownClasses]]]:
+    """Return, for each of YEARS, its evaluation for the city and for each town in it (in display order): two
+    queries whatever the number of years and indicator rows, the towns and their figures of those years
+    (EvaluationTownFigure, read as values: a hundred towns' figures of two years as models cost more than the rest
+    of the panel).
 
     Every figure is a count or a sum, so the city's are its towns' added up.
     """
-    figures = (EvaluationTownFigure.objects.filter(year=year, rows__gt=0).select_related("town")
-               .order_by("town__display_order", "town__name"))
-    towns, city = [], _no_figures()
-    for figure in figures:
-        values = _figures(figure)
-        for key, value in values.items():
-            if value is not None:
-                city[key] = value if city[key] is None else city[key] + value
-        towns.append(_classes(figure.town, values))
-    return _classes(None, city), towns
+    names = EvaluationTownFigure.FIGURES
+    stored = {
+        (year, town_id): dict(zip(names, values))
+        for year, town_id, *values in EvaluationTownFigure.objects.filter(year__in=years, rows__gt=0)
+        .order_by().values_list("year", "town_id", *names)
+    }
+    towns = list(Town.objects.order_by("display_order", "name"))
+    result = {}
+    for year in years:
+        city, classes = _no_figures(), []
+        for town in towns:
+            values = stored.get((year, town.pk))
+            if values is None:
+                continue
+            for key, value in values.items():
+                if value is not None:
+                    city[key] = value if city[key] is None else city[key] + value
+            classes.append(_classes(town, values))
+        result[year] = (_classes(None, city), classes)
+    return result
 
 
 def town_classes(year: int, town: Town) -> TownClasses:

@@ -1,6 +1,8 @@
 """The register of order (快中求稳) as the pages read it: counts per period, open items of a place, the list."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -11,19 +13,26 @@ from .sites import SiteSubtree
 
 # How many open items a town's page lists before it links to the full list.
 TOWN_OPEN_SHOWN = 20
-COUNTS = ("raised", "resolved", "open")
+# RegisterKind.values builds its list anew at each use.
+KINDS = tuple(RegisterKind.values)
 
 
-@dataclass(frozen=True)
-class RegisterFigures:
-    """Items raised and resolved in a period (1 January to the end of its month), and open at its end."""
+class RegisterFigures(NamedTuple):
+    """Items raised and resolved in a period (1 January to the end of its month), and open at its end.
+
+    A named tuple: a dashboard makes five per town, and the city's are its towns' summed column by column."""
 
     raised: int = 0
     resolved: int = 0
     open: int = 0
 
     def __add__(self, other: "RegisterFigures") -> "RegisterFigures":
-        return RegisterFigures(*(getattr(self, name) + getattr(other, name) for name in COUNTS))
+        return RegisterFigures(self[0] + other[0], self[1] + other[1], self[2] + other[2])
+
+
+def _summed(figures: Iterable[RegisterFigures]) -> RegisterFigures:
+    """FIGURES added up, each count over all of them."""
+    return RegisterFigures(*map(sum, zip(*figures)))
 
 
 @dataclass(frozen=True)
@@ -60,18 +69,21 @@ def register_counts(*, year: int, month: int) -> RegisterCounts:
         .annotate(raised_now=Coalesce(Sum("raised", filter=this_year), 0),
                   resolved_now=Coalesce(Sum("resolved", filter=this_year), 0),
                   raised_by_end=Sum("raised"), resolved_by_end=Sum("resolved"))
+        .values_list("town_id", "kind", "raised_now", "resolved_now", "raised_by_end", "resolved_by_end")
     )
     by_town: dict[int, dict[str, RegisterFigures]] = {}
-    for row in sums:
-        by_town.setdefault(row["town_id"], {})[row["kind"]] = RegisterFigures(
-            row["raised_now"], row["resolved_now"], row["raised_by_end"] - row["resolved_by_end"])
-    rows = []
+    for town_id, kind, raised, resolved, raised_by_end, resolved_by_end in sums:
+        by_town.setdefault(town_id, {})[kind] = RegisterFigures(raised, resolved, raised_by_end - resolved_by_end)
+    none, rows = RegisterFigures(), []
     for town in Town.objects.order_by("display_order", "name"):
-        counted = by_town.get(town.pk, {})
-        kinds = {kind: counted.get(kind, RegisterFigures()) for kind in RegisterKind.values}
-        rows.append(RegisterRow(town, sum(kinds.values(), RegisterFigures()), kinds))
-    city_kinds = {kind: sum((row.kinds[kind] for row in rows), RegisterFigures()) for kind in RegisterKind.values}
-    city = RegisterRow(None, sum((row.total for row in rows), RegisterFigures()), city_kinds)
+        counted = by_town.get(town.pk)
+        if counted is None:
+            rows.append(RegisterRow(town, none, dict.fromkeys(KINDS, none)))
+            continue
+        kinds = {kind: counted.get(kind, none) for kind in KINDS}
+        rows.append(RegisterRow(town, _summed(kinds.values()), kinds))
+    city_kinds = {kind: _summed([row.kinds[kind] for row in rows]) for kind in KINDS}
+    city = RegisterRow(None, _summed(city_kinds.values()), city_kinds)
     return RegisterCounts(year, month, city, rows)
 
 

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
+from django_tables2.rows import BoundRow
 from django_tables2.utils import A, AttributeDict, signature
 
 
@@ -183,6 +184,16 @@ def _row_attributes(table) -> Callable:
         )
 
     return attributes
+
+
+def row_cells(table, record) -> SafeString:
+    """RECORD's cells (<td> elements) as the table's rows show them, for a row outside its data (a total under the
+    rows, as the ranking's city row): what `{% for column, cell in row.items %}<td {{ column.attrs.td.as_html }}>{{
+    cell }}</td>` gives, each column's cell worked out as table_body works it out."""
+    row = BoundRow(record, table=table)
+    return mark_safe("".join(
+        f"<td {attrs}>{content}</td>" for content, attrs in (_column_cells(bound, table)(row) for bound in table.columns)
+    ))
 
 
 def table_body(table) -> SafeString | None:

@@ -18,7 +18,7 @@ from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, Co
 from ..formatting import number_formatter, number_text
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
 from .columns import number_attrs
-from .one_pass import table_body, url_maker, value_cells
+from .one_pass import row_cells, table_body, url_maker, value_cells
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -303,6 +303,10 @@ class _TownsAndCity:
     def city_row(self) -> BoundRow | None:
         """The city's figures: the footer of the page's table, the last row of exports."""
         return None if self.city is None else BoundRow(self.city, table=self)
+
+    def city_cells(self) -> str | None:
+        """The city row's cells for the footer, as the body's rows are built (one_pass.row_cells)."""
+        return None if self.city is None else row_cells(self, self.city)
 
     def as_values(self, exclude_columns=None):
         yield from super().as_values(exclude_columns)

@@ -13,8 +13,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from ..choices import RegisterKind
 from ..formatting import number_formatter
+from ..selectors.register import KINDS
 from .ranking import LIGHT_LABELS, town_url_maker
 
 DASH = "—"
@@ -68,7 +68,7 @@ def register_cells(row) -> SafeString:
     return mark_safe("".join(
         f'<td class="text-end">{figures.raised}</td><td class="text-end">{figures.resolved}</td>'
         f'<td class="text-end{" fw-semibold" if figures.open else ""}">{figures.open}</td>'
-        for figures in (row.total, *(row.kinds[kind] for kind in RegisterKind.values))
+        for figures in (row.total, *(row.kinds[kind] for kind in KINDS))
     ))
 
 

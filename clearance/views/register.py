@@ -37,7 +37,7 @@ def _row(row: selectors.RegisterRow) -> dict:
     return {
         "town": row.town,
         "total": row.total,
-        "kinds": [row.kinds[kind] for kind in RegisterKind.values],
+        "kinds": [row.kinds[kind] for kind in selectors.KINDS],
     }
 
 

@@ -199,12 +199,12 @@ def _evaluation_row(now: evaluation.TownClasses, before: evaluation.TownClasses 
 
 def evaluation_panel() -> dict | None:
     """Return the dashboard's evaluation panel: the latest evaluated year against the year before, for the city and
-    each town (selectors.evaluation.classes_by_town, a few grouped queries per year); None when no year is evaluated."""
+    each town (selectors.evaluation.classes_by_town: two queries); None when no year is evaluated."""
     year = evaluation.latest_evaluated_year()
     if year is None:
         return None
-    city, towns = evaluation.classes_by_town(year)
-    city_before, towns_before = evaluation.classes_by_town(year - 1)
+    both = evaluation.classes_by_town(year, year - 1)
+    (city, towns), (city_before, towns_before) = both[year], both[year - 1]
     before = {each.town.pk: each for each in towns_before}
     has_before = city_before.total > 0
     rows = [_evaluation_row(each, before.get(each.town.pk)) for each in towns]

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template import Context, Template
 from django.urls import reverse
 
 from clearance import selectors, services
@@ -119,6 +120,19 @@ def test_demo_ranking_footer_is_the_city(leader_client):
     assert cells[E_ACTUAL:E_RANK] == ["190", "190", "100.0% 绿灯"]
     assert cells[L_ACTUAL:L_RANK] == ["3,163.00", "2,500.00", "126.5% 绿灯"]
     assert cells[12:15] == ["50,000.00", "45,000.00", "111.1% 绿灯"]
+
+
+def test_the_city_row_is_what_django_tables2_renders(leader_client):
+    """The footer's cells are built in one pass (one_pass.row_cells) like the body's: the same markup as
+    django-tables2's own cells, each with its column's attributes."""
+    response = leader_client.get(reverse("clearance:home"), AUGUST)
+    table = response.context["table"]
+    stock = Template(
+        "{% for column, cell in row.items %}<td {{ column.attrs.td.as_html }}>{{ cell }}</td>{% endfor %}"
+    ).render(Context({"row": table.city_row}))
+
+    assert table.city_cells() == stock
+    assert f"<tr class=\"table-light fw-semibold\" data-city-row>{stock}</tr>" in response.content.decode()
 
 
 def test_demo_xlsx_export_has_the_figures_as_numbers(leader_client):
