@@ -1,10 +1,14 @@
 """One way to show a stored value in words: history, the audit page, the conflict page and the detail pages use it."""
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from simple_history.models import DeletedObject
 
@@ -45,7 +49,15 @@ def number_formatter(places: int = -1, *, grouped: bool = False) -> Callable[[ob
     for each. This reads the active language's separators once and, where they are Python's (Chinese and English
     here), formats with Python's own format spec; elsewhere it falls back to Django's number_format.
     tests/test_formatting.py holds it to the filter's output.
+
+    The formatter is made once per language and format (reading the separators costs more than formatting a
+    hundred numbers, and a dashboard asks for some forty formatters); a change of the format settings forgets them.
     """
+    return _number_formatter(get_language(), places, grouped)
+
+
+@functools.lru_cache(maxsize=128)
+def _number_formatter(language: str | None, places: int, grouped: bool) -> Callable[[object], str]:
     separators = (get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR"), get_format("NUMBER_GROUPING"))
     native = separators == _PYTHON_SEPARATORS or (not grouped and separators[0] == ".")
     spec = "," if grouped else ""
@@ -70,3 +82,13 @@ def number_formatter(places: int = -1, *, grouped: bool = False) -> Callable[[ob
 def number_text(value, places: int = -1, *, grouped: bool = False) -> str:
     """One VALUE as floatformat shows it with PLACES (see number_formatter; build that once for a column)."""
     return number_formatter(places, grouped=grouped)(value)
+
+
+@receiver(setting_changed)
+def _forget_formatters(*, setting, **kwargs) -> None:
+    """A test that changes the language or format settings gets formatters made afresh (Django forgets its own
+    format cache the same way)."""
+    if setting in {"LANGUAGE_CODE", "LANGUAGES", "USE_THOUSAND_SEPARATOR", "FORMAT_MODULE_PATH"} or setting.endswith(
+        ("_SEPARATOR", "NUMBER_GROUPING")
+    ):
+        _number_formatter.cache_clear()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 
 from ..formatting import number_formatter
 from ..models import Site
+from .one_pass import html_text
 from .ranking import town_url_maker
 
 
@@ -27,7 +28,7 @@ def card_maker(*, show_town: bool) -> Callable[[Site], SafeString]:
 
     def card(site: Site) -> SafeString:
         url = site_url(site.pk)
-        place = f"{conditional_escape(site.town.name)} · " if show_town else ""
+        place = f"{html_text(site.town.name)} · " if show_town else ""
         place += f"{area(site.area_mu)} {mu}"
         if site.parent is not None:
             place += " · " + conditional_escape(gettext("in %(area)s") % {"area": site.parent.name})
@@ -52,7 +53,7 @@ def card_maker(*, show_town: bool) -> Callable[[Site], SafeString]:
         return mark_safe(
             f'<article class="card board-card mb-2{overdue}" data-site="{site.pk}"{" data-overdue" if overdue else ""}>'
             f'<div class="card-body p-2"><h3 class="h6 mb-1 text-break-cjk"><a href="{url}">'
-            f'{conditional_escape(site.name)}</a></h3>{"".join(lines)}</div></article>'
+            f'{html_text(site.name)}</a></h3>{"".join(lines)}</div></article>'
         )
 
     return card

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from ..formatting import number_formatter
+from .one_pass import html_text
 from .ranking import LIGHT_LABELS
 from .town_rows import DASH, rows_html
 
@@ -93,7 +94,7 @@ def bulletin_town_rows(towns: list[dict]) -> SafeString:
         score = DASH if town["score"] is None else cells.pct(town["score"])
         rows.append(
             f'<tr data-town="{"" if town["pk"] is None else town["pk"]}"><td data-rank>{rank}</td>'
-            f'<th scope="row" class="text-nowrap">{conditional_escape(town["name"])}</th>{figures}'
+            f'<th scope="row" class="text-nowrap">{html_text(town["name"])}</th>{figures}'
             f'<td class="text-end">{score}</td></tr>'
         )
     return rows_html(rows)
@@ -120,7 +121,7 @@ def bulletin_county_rows(counties: list[dict], *, home_county_id: int | None) ->
             )
         rows.append(
             f'<tr data-county="{"" if pk is None else pk}"{home}>'
-            f'<th scope="row" class="text-nowrap">{conditional_escape(county["name"])}</th>{"".join(figures)}</tr>'
+            f'<th scope="row" class="text-nowrap">{html_text(county["name"])}</th>{"".join(figures)}</tr>'
         )
     return rows_html(rows)
 
@@ -131,7 +132,7 @@ def bulletin_reuse_town_rows(towns) -> SafeString:
     cells = _Cells()
     rows = []
     for town in towns:
-        name = conditional_escape(town.name)
+        name = html_text(town.name)
         figures = []
         for key, figure in town.metrics.items():
             actual = str(figure.actual) if key == "projects_signed" else cells.amount(figure.actual)
@@ -154,7 +155,7 @@ def bulletin_reuse_town_rows(towns) -> SafeString:
 def bulletin_register_rows(rows: list[dict]) -> SafeString:
     """The register section (views.register.register_panel's towns): raised, resolved and open in all."""
     return rows_html(
-        f'<tr><th scope="row">{conditional_escape(row["town"].name)}</th>'
+        f'<tr><th scope="row">{html_text(row["town"].name)}</th>'
         f'<td class="text-end">{total.raised}</td><td class="text-end">{total.resolved}</td>'
         f'<td class="text-end{" fw-semibold" if total.open else ""}">{total.open}</td></tr>'
         for row in rows

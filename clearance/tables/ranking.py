@@ -18,7 +18,7 @@ from ..choices import METRIC_UNITS, REUSE_METRIC_UNITS, REUSE_TARGET_METRICS, Co
 from ..formatting import number_formatter, number_text
 from ..selectors import CENT, DECIMAL_METRICS, LIGHT_GREEN, LIGHT_RED, LIGHT_YELLOW, rank_change, round_half_up
 from .columns import number_attrs
-from .one_pass import row_cells, table_body, url_maker, value_cells
+from .one_pass import html_text, row_cells, table_body, url_maker, value_cells
 
 LIGHT_LABELS = {LIGHT_GREEN: _("Green"), LIGHT_YELLOW: _("Yellow"), LIGHT_RED: _("Red")}
 # Sorted ascending, the lights run from ahead of time to furthest behind.
@@ -166,7 +166,7 @@ class _TownNameColumn(tables.Column):
         town_url = town_url_maker("clearance:town_detail", urlencode(table.period) if table.period else "")
 
         def cell(record):
-            name = conditional_escape(record.name)
+            name = html_text(record.name)
             return name if record.pk is None else f'<a href="{town_url(record.pk)}">{name}</a>'
 
         return cell

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from ..formatting import number_formatter
 from ..selectors.register import KINDS
+from .one_pass import html_text
 from .ranking import LIGHT_LABELS, town_url_maker
 
 DASH = "—"
@@ -37,7 +38,7 @@ def town_chart_rows(towns) -> SafeString:
         return f"<td>{DASH if value is None else percent(value) + '%'}</td>"
 
     return rows_html(
-        f'<tr><th scope="row">{conditional_escape(town.name)}</th>{"".join(cell(figure) for figure in town.metrics.values())}</tr>'
+        f'<tr><th scope="row">{html_text(town.name)}</th>{"".join(cell(figure) for figure in town.metrics.values())}</tr>'
         for town in towns
     )
 
@@ -49,7 +50,7 @@ def reuse_town_rows(towns, *, period: dict) -> SafeString:
     lights = {light: " " + light_html(light) for light in LIGHT_LABELS}
     rows = []
     for town in towns:
-        name, figures = conditional_escape(town.name), town.figures
+        name, figures = html_text(town.name), town.figures
         light = town.metrics["land_reused_mu"].light
         rows.append(
             f'<tr data-reuse-scope="{name}">'
@@ -77,13 +78,13 @@ def register_town_rows(rows) -> SafeString:
     town_url = town_url_maker("clearance:town_detail")
     return rows_html(
         f'<tr data-town="{row.town.pk}"><th scope="row"><a href="{town_url(row.town.pk)}">'
-        f"{conditional_escape(row.town.name)}</a></th>{register_cells(row)}</tr>"
+        f"{html_text(row.town.name)}</a></th>{register_cells(row)}</tr>"
         for row in rows
     )
 
 
 def _evaluation_town(row: dict, town_url) -> str:
-    name = conditional_escape(row["town"].name)
+    name = html_text(row["town"].name)
     return f'<a href="{town_url(row["town"].pk)}">{name}</a>' if town_url else name
 
 
@@ -115,7 +116,7 @@ def evaluation_town_rows(panel: dict) -> dict[str, SafeString]:
 
     per_mu_rows, class_rows = [], []
     for row in panel["towns"]:
-        opening = f'<tr data-town="{conditional_escape(row["town"].name)}"><th scope="row" class="text-break-cjk">{_evaluation_town(row, town_url)}</th>'
+        opening = f'<tr data-town="{html_text(row["town"].name)}"><th scope="row" class="text-break-cjk">{_evaluation_town(row, town_url)}</th>'
         per_mu_rows.append(
             f'{opening}<td class="text-end" data-tax-per-mu>{per_mu(row["tax_per_mu"], row["tax_per_mu_before"])}</td>'
             f'<td class="text-end" data-value-added-per-mu>'
