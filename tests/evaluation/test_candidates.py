@@ -87,7 +87,7 @@ def test_a_town_s_land_and_energy_held_by_c_and_d_and_how_much_is_in_clearance(d
     evaluated(town, "丙", grades={2022: "C"}, land="3", energy="7")
     evaluated(town, "丁", grades={2022: "A"}, land="50", energy="1")
     EnterpriseFactory(site=site, town=town, name="乙")
-    city, towns = classes_by_town(2022)
+    city, towns = classes_by_town(2022)[2022]
     (mine,) = towns
     assert mine.counts["D"] == 2 and mine.counts["C"] == 1 and mine.counts["A"] == 1
     assert mine.land_mu["D"] == Decimal("15.5") and mine.land_in_clearance_mu["D"] == Decimal("5.5")

@@ -120,10 +120,10 @@ def test_verify_rollups_finds_and_repairs_a_towns_evaluation_figure(db):
     evaluated = evaluation.evaluated_enterprise_upsert(town=town, name="某化纤厂")
     evaluation.indicator_row_upsert(enterprise=evaluated, year=2022, size=SizeClass.BELOW, land_mu=Decimal("4"),
                                     tax_wan=Decimal("8"))
-    city, towns = classes_by_town(2022)
+    city, towns = classes_by_town(2022)[2022]
     assert [each.town for each in towns] == [town] and city.tax_per_mu == Decimal("2")
     EvaluationTownFigure.objects.filter(town=town, year=2022).update(tax=Decimal("80"))  # as a bug would leave it
     with pytest.raises(Exception, match="1 in the towns' evaluation figures"):
         call_command("verify_rollups", stdout=io.StringIO())
     call_command("verify_rollups", "--repair", stdout=io.StringIO())
-    assert classes_by_town(2022)[0].tax_per_mu == Decimal("2") and evaluation_rollup.differences() == []
+    assert classes_by_town(2022)[2022][0].tax_per_mu == Decimal("2") and evaluation_rollup.differences() == []

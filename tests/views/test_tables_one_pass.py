@@ -64,6 +64,32 @@ def test_a_tables_body_is_what_django_tables2_renders(client, name, address, que
     assert shown.count("<tr ") >= 1 and "<td" in shown
 
 
+def _thead(html: str, table_marker: str) -> str:
+    """The column headers' row of the table's <thead> (a ranking has the metrics' names in a row above it),
+    whitespace around tags and inside the cells dropped (the template indents them)."""
+    start = html.index(table_marker)
+    head = re.search(r"<thead[^>]*>(.*?)</thead>", html[start:], re.S).group(1)
+    row = re.findall(r"<tr[^>]*>(.*?)</tr>", head, re.S)[-1]
+    return re.sub(r">\s+|\s+<", lambda match: match.group(0).strip(), row.strip())
+
+
+@pytest.mark.parametrize(("name", "address", "query"), pages(), ids=[page[0] for page in pages()])
+def test_a_tables_header_is_what_django_tables2_renders(client, name, address, query):
+    """The header cells are built in one pass too (one_pass.head_cells): the same attributes (the sorted column's
+    class), headers and sort links, the page's other parameters kept in them."""
+    client.force_login(get_user_model().objects.get(username="admin"))
+    response = client.get(address(), {**query, "page": 1})
+    table = response.context["table"]
+    marker = f'data-table="{table.attrs["data-table"]}"'
+    stock = render_to_string(STOCK_TEMPLATE, {"table": table, "request": response.wsgi_request})
+
+    shown = _thead(response.content.decode(), marker)
+    assert shown == _thead(stock, marker)
+    assert shown.count("<th ") == len(table.columns)
+    if any(column.orderable for column in table.columns):
+        assert "page=1" in shown and "href=\"?" in shown
+
+
 def test_the_demo_has_what_the_pages_compare():
     # The pages above show rows only if the demo keeps projects and towns with sites.
     assert Project.objects.exists() and _town().sites.count() > 1
