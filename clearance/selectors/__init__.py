@@ -16,6 +16,7 @@ from .figures import (
     period_bounds,
     to_cents,
     town_figures,
+    town_figures_and_month_before,
 )
 from .periods import (
     closed_months,
@@ -162,6 +163,7 @@ __all__ = [
     "time_progress",
     "to_cents",
     "town_figures",
+    "town_figures_and_month_before",
     "town_attack_groups",
     "town_group_choices",
     "town_pairing",

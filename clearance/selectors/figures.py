@@ -76,6 +76,23 @@ def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]
     return {row.pop("town_id"): to_cents(row) for row in rows}
 
 
+def town_figures_and_month_before(*, year: int, month: int) -> tuple[dict, dict]:
+    """Return town_figures of the period ending with MONTH and of the one ending the month before (empty in
+    January), in one query: the same sums, the second over the rollup's months before MONTH."""
+    before = Q(month__lt=month)
+    # Before _rollup_sums: its aggregates take the fields' names, and these must sum the fields.
+    earlier = {f"before_{key}": Coalesce(Sum(key, filter=before), Value(ZERO if key in DECIMAL_METRICS else 0))
+               for key in FIGURE_KEYS}
+    rows = _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**earlier, **_rollup_sums())
+    now, then = {}, {}
+    for row in rows:
+        town_id = row.pop("town_id")
+        now[town_id] = to_cents({key: row[key] for key in FIGURE_KEYS})
+        if month > 1:
+            then[town_id] = to_cents({key: row[f"before_{key}"] for key in FIGURE_KEYS})
+    return now, then
+
+
 def to_cents(figures: dict) -> dict:
     """Round sums of areas and energy to 0.01: SQLite sums decimals as floats."""
     return {key: value.quantize(CENT) if isinstance(value, Decimal) else value for key, value in figures.items()}

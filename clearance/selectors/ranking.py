@@ -145,6 +145,8 @@ class CampaignSummary(AsOfMonth):
     city: ScopeSummary
     towns: list[ScopeSummary] = field(default_factory=list)
     counties: list[ScopeSummary] = field(default_factory=list)
+    # Each town's overall rank at the end of the month before (by town id), where asked for; None in January.
+    previous_ranks: dict[int, int | None] | None = None
 
 
 @dataclass

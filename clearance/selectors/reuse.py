@@ -236,14 +236,15 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
     commitments = commitment_counts(period_end=period_end)
     targets = _reuse_targets(year)
     towns, city_figures, city_commitments = [], empty_reuse_figures(), empty_commitments()
-    for position, town in enumerate(Town.objects.all()):
-        figures = by_town.get(town.pk) or empty_reuse_figures()
-        town_commitments = commitments.get(town.pk) or empty_commitments()
+    # The towns' ids and names in display order (Town's ordering): a scope needs no more than these.
+    for position, (town_pk, town_name) in enumerate(Town.objects.values_list("pk", "name")):
+        figures = by_town.get(town_pk) or empty_reuse_figures()
+        town_commitments = commitments.get(town_pk) or empty_commitments()
         for key in REUSE_KEYS:
             city_figures[key] += figures[key]
         for key in COMMITMENT_KEYS:
             city_commitments[key] += town_commitments[key]
-        scope = _scope(town.name, figures, targets.get(town.pk, {}), town_commitments, judge, pk=town.pk)
+        scope = _scope(town_name, figures, targets.get(town_pk, {}), town_commitments, judge, pk=town_pk)
         scope.position = position
         towns.append(scope)
     city = _scope(_("the city"), city_figures, targets.get(None, {}), city_commitments, judge)

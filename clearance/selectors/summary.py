@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from ..choices import Metric
 from ..models import BulletinFigure, County, Target, Town
-from .figures import ZERO, city_figures, empty_figures, town_figures
+from .figures import ZERO, city_figures, empty_figures, town_figures, town_figures_and_month_before
 from .ranking import (
     CampaignSummary, MetricFigure, ScopeSummary, TownRanking, competition_ranks, completion, light_judge, time_progress,
 )
@@ -71,8 +71,10 @@ def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decima
     return figures
 
 
-def campaign_summary(*, year: int, month: int) -> CampaignSummary:
-    """Return the city, towns (ranked) and counties (ranked per metric) as of the end of MONTH in YEAR.
+def campaign_summary(*, year: int, month: int, previous_ranks: bool = False) -> CampaignSummary:
+    """Return the city, towns (ranked) and counties (ranked per metric) as of the end of MONTH in YEAR; with
+    PREVIOUS_RANKS also each town's rank at the end of the month before (previous_town_ranks), from the same
+    queries (the towns' sums of both months in one).
 
     Runs a fixed number of queries whatever the number of towns, sites,
     enterprises and events: the database sums, Python only ranks the towns.
@@ -85,7 +87,15 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
         _("the city"), city_actual, targets.get(None, {}), judge,
         signed=city_actual["signed"], vacated=city_actual["vacated"],
     )
-    towns = _town_scopes(year=year, month=month, targets=targets, judge=judge)
+    ranks_before = None
+    if previous_ranks:
+        now, before = town_figures_and_month_before(year=year, month=month)
+        names = list(Town.objects.values_list("pk", "name"))
+        towns = _scopes_of(names, now, targets, judge)
+        if month > 1:
+            ranks_before = _ranks_of(_scopes_of(names, before, targets, lambda completion_value: None))
+    else:
+        towns = _town_scopes(year=year, month=month, targets=targets, judge=judge)
     bulletins = _bulletin_figures(year, month)
     counties = []
     for county in County.objects.all():
@@ -103,6 +113,7 @@ def campaign_summary(*, year: int, month: int) -> CampaignSummary:
         city=city,
         towns=_rank_scopes(towns, overall=True),
         counties=_rank_scopes(counties, overall=False),
+        previous_ranks=ranks_before,
     )
 
 
@@ -116,14 +127,23 @@ def town_ranking(*, year: int, month: int) -> TownRanking:
 
 def _town_scopes(*, year: int, month: int, targets: dict, judge) -> list[ScopeSummary]:
     """Every town's figures against its targets for the period, unranked (two queries)."""
-    actual_by_town = town_figures(year=year, month=month)
-    towns = []
-    for pk, name in Town.objects.values_list("pk", "name"):
+    return _scopes_of(Town.objects.values_list("pk", "name"), town_figures(year=year, month=month), targets, judge)
+
+
+def _scopes_of(towns, actual_by_town: dict, targets: dict, judge) -> list[ScopeSummary]:
+    """Each of TOWNS ((pk, name) in display order) with its figures (ACTUAL_BY_TOWN) against its targets, unranked."""
+    scopes = []
+    for pk, name in towns:
         figures = actual_by_town.get(pk) or empty_figures()
-        towns.append(
+        scopes.append(
             _scope(name, figures, targets.get(pk, {}), judge, pk=pk, signed=figures["signed"], vacated=figures["vacated"])
         )
-    return towns
+    return scopes
+
+
+def _ranks_of(towns: list[ScopeSummary]) -> dict[int, int | None]:
+    """Each town's overall rank, by town id."""
+    return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
 
 
 def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | None:
@@ -135,8 +155,7 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
         return None
     # Only the towns' ranking of that month: neither the city's figures nor the counties'.
     # Ranks only: no light is shown for last month.
-    towns = _town_scopes(year=year, month=month - 1, targets=_targets(year), judge=lambda completion_value: None)
-    return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
+    return _ranks_of(_town_scopes(year=year, month=month - 1, targets=_targets(year), judge=lambda completion_value: None))
 
 
 def home_county_id() -> int | None:

@@ -103,8 +103,13 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
         return self.summary.towns
 
     @cached_property
+    def summary(self) -> CampaignSummary:
+        """The month's summary with last month's ranks (the change column) from the same queries."""
+        return selectors.campaign_summary(year=self.year, month=self.month, previous_ranks=True)
+
+    @property
     def previous_ranks(self) -> dict | None:
-        return selectors.previous_town_ranks(year=self.year, month=self.month)
+        return self.summary.previous_ranks
 
     def get_table_kwargs(self):
         return {

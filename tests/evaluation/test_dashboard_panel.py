@@ -107,8 +107,8 @@ def test_dashboard_with_the_panel_runs_a_fixed_number_of_queries(leader, client,
     client.force_login(leader)
     dashboard(client)
     # The dashboard's own queries for its default period (the economy's, the register's and the reuse section's 6
-    # among them), and the panel's: the latest evaluated year, then for it and the year before one each (the towns'
-    # figures of the year, EvaluationTownFigure, with their names).
-    with django_assert_num_queries(30):
+    # among them), and the panel's: the latest evaluated year, the towns' figures of it and the year before
+    # (EvaluationTownFigure, one query) and the towns.
+    with django_assert_num_queries(27):
         page = dashboard(client)
     assert len(body_rows(page, "evaluation-per-mu")) == towns

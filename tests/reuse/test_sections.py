@@ -75,7 +75,7 @@ def test_the_sections_keep_the_pages_queries_constant(leader_in, django_assert_n
     # Each as in tests/views/test_dashboard.py, with the reuse summary's 6: the dashboard with its evaluation panel
     # (the world's operators are evaluated), the town page without a pairing (the towns ranked without the city's
     # figures and the counties').
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(26):
         dashboard = get(leader_in, "clearance:home", **AUGUST)
     with django_assert_num_queries(20):
         bulletin = get(leader_in, "clearance:bulletin", **AUGUST)

@@ -167,6 +167,44 @@ def test_figures_take_one_query_whatever_the_number_of_events(django_assert_num_
     assert by_town[town.pk]["enterprises_rectified"] == enterprises
 
 
+def test_the_summary_s_ranks_of_the_month_before_are_those_of_the_month_before(django_assert_num_queries):
+    """The dashboard reads last month's ranks from the summary's own queries (both months' sums in one): they must
+    be the ranks previous_town_ranks computes on its own, month by month, and there are none in January."""
+    towns = [TownFactory(name=name) for name in ("甲镇", "乙镇", "丙镇")]
+    for town, target in zip(towns, (4, 2, 8)):
+        services.target_set(year=2022, metric=Metric.ENTERPRISES_RECTIFIED, town=town, value=Decimal(target))
+    # 甲 closes one in January and one in March, 乙 one in February, 丙 two in March: the ranks change each month.
+    for town, month in ((towns[0], 1), (towns[1], 2), (towns[0], 3), (towns[2], 3), (towns[2], 3)):
+        closed_enterprise(site=SiteFactory(town=town), energy="1", signed=date(2022, month, 2),
+                          vacated=date(2022, month, 3), closed=date(2022, month, 4))
+
+    seen = set()
+    for month in (1, 2, 3, 4):
+        summary = selectors.campaign_summary(year=2022, month=month, previous_ranks=True)
+        now, before = selectors.town_figures_and_month_before(year=2022, month=month)
+        alone = selectors.campaign_summary(year=2022, month=month)
+
+        assert summary.previous_ranks == selectors.previous_town_ranks(year=2022, month=month)
+        assert [(town.pk, town.rank) for town in summary.towns] == [(town.pk, town.rank) for town in alone.towns]
+        assert now == selectors.town_figures(year=2022, month=month)
+        if month == 1:
+            assert before == {}
+        else:
+            # A town with figures only this month has zeros before it (town_figures leaves it out: the same figures).
+            alone_before = selectors.town_figures(year=2022, month=month - 1)
+            assert {town.pk: before.get(town.pk, selectors.empty_figures()) for town in towns} == {
+                town.pk: alone_before.get(town.pk, selectors.empty_figures()) for town in towns}
+        seen.add(tuple(sorted((summary.previous_ranks or {}).items())))
+    assert selectors.campaign_summary(year=2022, month=1, previous_ranks=True).previous_ranks is None
+    assert len(seen) >= 3  # the ranks compared did change from month to month
+    # Last month's ranks cost no query of their own: the targets, the city's and the towns' sums, the towns, the
+    # counties and their bulletins either way.
+    with django_assert_num_queries(6):
+        selectors.campaign_summary(year=2022, month=3, previous_ranks=True)
+    with django_assert_num_queries(6):
+        selectors.campaign_summary(year=2022, month=3)
+
+
 def test_monthly_trend_is_cumulative_and_filters_by_town():
     town, other = TownFactory(), TownFactory()
     closed_enterprise(site=SiteFactory(town=town), energy="2", signed=date(2022, 1, 5), vacated=date(2022, 1, 6), closed=date(2022, 1, 7))

@@ -545,11 +545,11 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)  # warm the session
 
-    # session, user, role; years; this month's summary (6); last month's town ranking (targets, figures, towns);
-    # any events; home county; trend; whether the month is closed; whether any year is evaluated (the panel);
-    # the economy's figures of the year (its panel); the register's counts (the towns, its monthly rollup); the
-    # reuse summary (6)
-    with django_assert_num_queries(27):
+    # session, user, role; years; this month's summary with last month's ranks (6: the towns' sums of both months
+    # in one); any events; home county; trend; whether the month is closed; whether any year is evaluated (the
+    # panel); the economy's figures of the year (its panel); the register's counts (the towns, its monthly
+    # rollup); the reuse summary (6)
+    with django_assert_num_queries(24):
         page = dashboard(leader_in, **AUGUST)
 
     assert len(ranking(page)) == size
@@ -561,7 +561,7 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)
 
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(24):
         response = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "xlsx"})
 
     assert len(list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows())) == size + 2
