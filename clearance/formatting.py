@@ -63,9 +63,14 @@ def _number_formatter(language: str | None, places: int, grouped: bool) -> Calla
     spec = "," if grouped else ""
     steps = [Decimal(1).scaleb(-count) for count in range(abs(places) + 1)]
 
+    # A whole number shown without decimals (the counts) needs none of the rounding below.
+    whole_numbers_as_they_are = native and places <= 0
+
     def format_value(value) -> str:
         if value is None:
             return ""
+        if value.__class__ is int and whole_numbers_as_they_are:
+            return f"{value:{spec}d}"
         number = value if isinstance(value, Decimal) else Decimal(str(value))
         whole = number == number.to_integral_value()
         decimals = 0 if whole and places <= 0 else abs(places)

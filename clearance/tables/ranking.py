@@ -115,7 +115,13 @@ class _CompletionColumn(_PercentColumn):
     def cell_html(self, bound, table):
         text, metric = number_formatter(1), self.metric
         dots = {light: self.dot(light) for light in LIGHT_LABELS}
-        return value_cells(bound, lambda value, record: f"{text(round_half_up(value))}% {dots[record.metrics[metric].light]}")
+        # The figure's completion_pct is round_half_up(completion), worked out once for the page's tables and charts.
+
+        def cell(value, record) -> str:
+            figure = record.metrics[metric]
+            return f"{text(figure.completion_pct)}% {dots[figure.light]}"
+
+        return value_cells(bound, cell)
 
 
 class _LightColumn(_RankingColumn):
