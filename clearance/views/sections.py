@@ -1,7 +1,6 @@
 """What the dashboard, a town's page and the bulletin show, built from the selectors' results (no queries here but
 the evaluation panel's selector)."""
 
-from fractions import Fraction
 
 from django.utils.dates import MONTHS_3
 from django.utils.text import capfirst
@@ -11,6 +10,7 @@ from .. import selectors
 from ..api import metric_json
 from ..choices import INDICATOR_UNITS, METRIC_UNITS, Grade, Indicator, Metric
 from ..selectors import CampaignSummary, ScopeSummary
+from ..selectors.ranking import completion
 from ..selectors import evaluation
 from ..tables.town_rows import evaluation_town_rows
 
@@ -167,8 +167,9 @@ def bulletin_tables(summary: CampaignSummary, snapshot: dict | None) -> dict:
 
 
 def _share_pct(part, whole) -> float | None:
-    """PART as a percentage of WHOLE to one decimal; None where WHOLE is 0."""
-    return selectors.round_half_up(Fraction(part) / Fraction(whole) * 100) if whole else None
+    """PART as a percentage of WHOLE to one decimal; None where WHOLE is 0 (exactly, as a completion is: two
+    integer ratios rather than two Fractions made from Decimals, a hundred towns twice a page)."""
+    return selectors.round_half_up(completion(part, whole)) if whole else None
 
 
 def _evaluation_row(now: evaluation.TownClasses, before: evaluation.TownClasses | None) -> dict:

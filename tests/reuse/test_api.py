@@ -112,8 +112,8 @@ def test_reuse_runs_a_fixed_number_of_queries(admin_client, django_assert_num_qu
         reach(taken, ProjectStage.LAND_SUPPLIED, date(2022, 1, 5))
     get_reuse(admin_client, year=2022, month=3)
 
-    # session, user; the summary (6)
-    with django_assert_num_queries(8):
+    # session, user; the summary (5)
+    with django_assert_num_queries(7):
         data = get_reuse(admin_client, year=2022, month=3).json()
 
     assert data["metrics"]["land_reused_mu"] == 5.0 * size

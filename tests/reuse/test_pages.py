@@ -171,10 +171,10 @@ def test_reuse_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_
     _projects_of_size(size)
     leader_in.get(reverse("clearance:reuse"), AUGUST)
 
-    # session, user; the reuse summary (6); years; whether the month is closed
-    with django_assert_num_queries(10):
+    # session, user; the reuse summary (5); years; whether the month is closed
+    with django_assert_num_queries(9):
         shown = page(leader_in, "clearance:reuse", **AUGUST)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         exported = leader_in.get(reverse("clearance:reuse"), {**AUGUST, "_export": "csv"})
 
     assert len(body_rows(shown, "reuse-towns")) == size

@@ -72,14 +72,14 @@ def test_the_sections_keep_the_pages_queries_constant(leader_in, django_assert_n
     for name, args in (("clearance:home", []), ("clearance:bulletin", []), ("clearance:town_detail", [town.pk])):
         leader_in.get(reverse(name, args=args), AUGUST)
 
-    # Each as in tests/views/test_dashboard.py, with the reuse summary's 6: the dashboard with its evaluation panel
+    # Each as in tests/views/test_dashboard.py, with the reuse summary's 5: the dashboard with its evaluation panel
     # (the world's operators are evaluated), the town page without a pairing (the towns ranked without the city's
     # figures and the counties').
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(25):
         dashboard = get(leader_in, "clearance:home", **AUGUST)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         bulletin = get(leader_in, "clearance:bulletin", **AUGUST)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         town_page = get(leader_in, "clearance:town_detail", town.pk, **AUGUST)
 
     assert len(body_rows(dashboard, "dashboard-reuse")) == size + 2

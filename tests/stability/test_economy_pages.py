@@ -129,12 +129,12 @@ def test_the_dashboard_with_the_economy_runs_a_fixed_number_of_queries(client, l
     client.force_login(leader)
     period = {"year": 2022, "month": 8}
     client.get(reverse("clearance:home"), period)
-    # The dashboard's own queries (the register's counts and the reuse summary's 6 among them) and one for the
+    # The dashboard's own queries (the register's counts and the reuse summary's 5 among them) and one for the
     # economy (the figures with the year's base month).
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(23):
         page = client.get(reverse("clearance:home"), period).content.decode()
     assert "data-economy-panel" in page
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         bulletin = client.get(reverse("clearance:bulletin"), period).content.decode()
     assert "data-bulletin-economy" in bulletin
 

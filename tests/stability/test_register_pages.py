@@ -226,4 +226,4 @@ def test_the_register_pages_run_a_fixed_number_of_queries(client, world, django_
 
 
 # An official's view (the pages ask which towns they write for); the same at one item and at thirty.
-QUERIES = {"list": 7, "site": 24, "enterprise": 12, "town": 23, "board": 6, "dashboard": 26, "bulletin": 20}
+QUERIES = {"list": 7, "site": 24, "enterprise": 12, "town": 22, "board": 6, "dashboard": 25, "bulletin": 19}

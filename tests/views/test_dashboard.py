@@ -548,8 +548,8 @@ def test_dashboard_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
     # session, user, role; years; this month's summary with last month's ranks (6: the towns' sums of both months
     # in one); any events; home county; trend; whether the month is closed; whether any year is evaluated (the
     # panel); the economy's figures of the year (its panel); the register's counts (the towns, its monthly
-    # rollup); the reuse summary (6)
-    with django_assert_num_queries(24):
+    # rollup); the reuse summary (5)
+    with django_assert_num_queries(23):
         page = dashboard(leader_in, **AUGUST)
 
     assert len(ranking(page)) == size
@@ -561,7 +561,7 @@ def test_dashboard_exports_run_a_fixed_number_of_queries(leader_in, django_asser
     _campaign_of_size(size)
     leader_in.get(reverse("clearance:home"), AUGUST)
 
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(23):
         response = leader_in.get(reverse("clearance:home"), {**AUGUST, "_export": "xlsx"})
 
     assert len(list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows())) == size + 2
@@ -580,8 +580,8 @@ def test_town_page_runs_a_fixed_number_of_queries(leader_in, django_assert_num_q
 
     # session, user, town; the towns ranked (3: targets, figures, towns); trend; years; pairing with task force,
     # members, member bureaus; the attack groups with their counts (one query however many groups); the sites'
-    # count and one page of them; whether the month is closed; the register's open items; the reuse summary (6)
-    with django_assert_num_queries(22):
+    # count and one page of them; whether the month is closed; the register's open items; the reuse summary (5)
+    with django_assert_num_queries(21):
         response = leader_in.get(url, AUGUST)
 
     assert len(body_rows(response.content.decode(), "sites")) == min(4 + size, 25)
@@ -602,8 +602,8 @@ def test_bulletin_runs_a_fixed_number_of_queries(leader_in, django_assert_num_qu
     leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     # session, user; years; summary (6); home county; whether the month is closed; the economy's figures;
-    # the register's counts (the towns, its monthly rollup); the reuse summary (6)
-    with django_assert_num_queries(20):
+    # the register's counts (the towns, its monthly rollup); the reuse summary (5)
+    with django_assert_num_queries(19):
         response = leader_in.get(reverse("clearance:bulletin"), AUGUST)
 
     assert len(body_rows(response.content.decode(), "bulletin-towns")) == size
