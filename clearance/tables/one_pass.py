@@ -81,6 +81,37 @@ def url_maker(view_name: str) -> Callable[[int], str]:
     return lambda pk: f"{before}{pk}{after}"
 
 
+def page_urls() -> Callable[[models.Model], str]:
+    """Return record -> escape(record.get_absolute_url()), reversed once per model where the address depends on the
+    pk alone: worked out from a record of the model made with a placeholder pk, and used only if it gives the first
+    record's own address (else each record's get_absolute_url, as before)."""
+    makers: dict[type, Callable | None] = {}
+
+    def maker_for(record) -> Callable | None:
+        try:
+            probe = type(record)(pk=_PLACEHOLDER_PK).get_absolute_url()
+        except Exception:  # an address built from more than the pk (a related row, say)
+            return None
+        parts = probe.split(str(_PLACEHOLDER_PK))
+        if len(parts) != 2:
+            return None
+        before, after = escape(parts[0]), escape(parts[1])
+
+        def url(pk) -> str:
+            return f"{before}{pk}{after}"
+
+        return url if url(record.pk) == escape(record.get_absolute_url()) else None
+
+    def url_of(record) -> str:
+        kind = type(record)
+        if kind not in makers:
+            makers[kind] = maker_for(record)
+        maker = makers[kind]
+        return maker(record.pk) if maker is not None else escape(record.get_absolute_url())
+
+    return url_of
+
+
 def link_cells(bound, view_name: str, pk_of: Callable = lambda record: record.pk) -> Callable:
     """Return record -> the cell's value, escaped, linking to VIEW_NAME of PK_OF(record): a name column's fast path."""
     url = url_maker(view_name)

@@ -8,12 +8,12 @@ both renderings equal.
 
 
 import django_tables2 as tables
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Enterprise, Site
 from ..templatetags.clearance_tags import stage_label
-from .one_pass import value_cells
+from .one_pass import page_urls, value_cells
 
 
 class _StageColumn(tables.Column):
@@ -66,10 +66,12 @@ class _LinkColumn(tables.Column):
         if self.link.attrs:
             return None
 
+        url_of = page_urls()
+
         def text(value, record):
             # As django-tables2's LinkTransform: the value's own page where it has one, else the row's.
             target = value if hasattr(value, "get_absolute_url") else record
-            return f'<a href="{escape(target.get_absolute_url())}">{conditional_escape(value)}</a>'
+            return f'<a href="{url_of(target)}">{conditional_escape(value)}</a>'
 
         return value_cells(bound, text)
 

@@ -93,3 +93,33 @@ def test_a_tables_header_is_what_django_tables2_renders(client, name, address, q
 def test_the_demo_has_what_the_pages_compare():
     # The pages above show rows only if the demo keeps projects and towns with sites.
     assert Project.objects.exists() and _town().sites.count() > 1
+
+
+class _PkOnly:
+    def __init__(self, pk):
+        self.pk = pk
+
+    def get_absolute_url(self):
+        return f"/things/{self.pk}/?a=1&b=2"
+
+
+class _ByName(_PkOnly):
+    def __init__(self, pk, name="x"):
+        super().__init__(pk)
+        self.name = name
+
+    def get_absolute_url(self):
+        return f"/things/{self.name}/{self.pk}/"
+
+
+def test_a_rows_link_is_its_own_page_whether_reversed_once_or_asked_each_time():
+    """one_pass.page_urls reverses once per model where the address is made of the pk alone, and asks each record
+    where it is not (an address with the record's name): the links are each record's own page either way."""
+    from django.utils.html import escape
+
+    from clearance.tables.one_pass import page_urls
+
+    url_of = page_urls()
+    records = [_PkOnly(7), _PkOnly(123), _ByName(7, "甲镇"), _ByName(8, "乙镇"), _PkOnly(987654)]
+    assert [url_of(record) for record in records] == [escape(record.get_absolute_url()) for record in records]
+    assert url_of(_PkOnly(5)) == "/things/5/?a=1&amp;b=2"
