@@ -75,10 +75,19 @@ template_text = _as_template_shows
 _PLACEHOLDER_PK = 987654321
 
 
+def _with_pk(address: str) -> Callable[[int], str] | None:
+    """Return pk -> ADDRESS (made for _PLACEHOLDER_PK) for that pk, escaped for HTML; None where the placeholder is
+    not in it exactly once."""
+    parts = address.split(str(_PLACEHOLDER_PK))
+    if len(parts) != 2:
+        return None
+    before, after = escape(parts[0]), escape(parts[1])
+    return lambda pk: f"{before}{pk}{after}"
+
+
 def url_maker(view_name: str) -> Callable[[int], str]:
     """Return pk -> the address of VIEW_NAME (which takes one pk) for that record, escaped for HTML."""
-    before, after = (escape(part) for part in reverse(view_name, args=[_PLACEHOLDER_PK]).split(str(_PLACEHOLDER_PK)))
-    return lambda pk: f"{before}{pk}{after}"
+    return _with_pk(reverse(view_name, args=[_PLACEHOLDER_PK]))
 
 
 def page_urls() -> Callable[[models.Model], str]:
@@ -89,18 +98,10 @@ def page_urls() -> Callable[[models.Model], str]:
 
     def maker_for(record) -> Callable | None:
         try:
-            probe = type(record)(pk=_PLACEHOLDER_PK).get_absolute_url()
+            url = _with_pk(type(record)(pk=_PLACEHOLDER_PK).get_absolute_url())
         except Exception:  # an address built from more than the pk (a related row, say)
             return None
-        parts = probe.split(str(_PLACEHOLDER_PK))
-        if len(parts) != 2:
-            return None
-        before, after = escape(parts[0]), escape(parts[1])
-
-        def url(pk) -> str:
-            return f"{before}{pk}{after}"
-
-        return url if url(record.pk) == escape(record.get_absolute_url()) else None
+        return url if url is not None and url(record.pk) == escape(record.get_absolute_url()) else None
 
     def url_of(record) -> str:
         kind = type(record)

@@ -116,7 +116,6 @@ class _CompletionColumn(_PercentColumn):
         text, metric = number_formatter(1), self.metric
         dots = {light: self.dot(light) for light in LIGHT_LABELS}
         # The figure's completion_pct is round_half_up(completion), worked out once for the page's tables and charts.
-
         def cell(value, record) -> str:
             figure = record.metrics[metric]
             return f"{text(figure.completion_pct)}% {dots[figure.light]}"
