@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from ..choices import Region
 from ..models import EconomyFigure, EconomyYear
+from .compiled import compiled_read
 
 FIGURE_FIELDS = (
     "value_added_growth_pct", "manufacturing_investment_yi", "manufacturing_investment_growth_pct", "employment",
@@ -74,6 +75,17 @@ def _region_figures(region: Region, row: dict | None, base: dict | None) -> Regi
     )
 
 
+@compiled_read(EconomyFigure)
+def _figure_rows(*, year: int, month: int) -> QuerySet[EconomyFigure]:
+    base_month = EconomyYear.objects.filter(year=OuterRef("year")).values("employment_base_month")[:1]
+    return (
+        EconomyFigure.objects.filter(year=year, month__lte=month)
+        .annotate(base_month=Subquery(base_month))
+        .order_by("month", "region")
+        .values("region", "month", "base_month", *FIGURE_FIELDS)
+    )
+
+
 def economy_panel(*, year: int, month: int) -> EconomyPanel | None:
     """Return the economy panel of YEAR as of MONTH; None when the year has no figures up to MONTH (one query).
 
@@ -81,13 +93,7 @@ def economy_panel(*, year: int, month: int) -> EconomyPanel | None:
     the change in employment is counted against the end of the year's base month (EconomyYear), when chosen
     and not after the month shown.
     """
-    base_month = EconomyYear.objects.filter(year=OuterRef("year")).values("employment_base_month")[:1]
-    rows = list(
-        EconomyFigure.objects.filter(year=year, month__lte=month)
-        .annotate(base_month=Subquery(base_month))
-        .order_by("month", "region")
-        .values("region", "month", "base_month", *FIGURE_FIELDS)
-    )
+    rows = _figure_rows(year=year, month=month)
     if not rows:
         return None
     by_key = {(row["region"], row["month"]): row for row in rows}

@@ -19,6 +19,8 @@ from django.db.models.functions import Collate
 from ..choices import Grade, Indicator
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, EvaluationTownFigure, IndicatorRow, Scheme, Town
 from ..models.evaluation import DERIVED, score_field
+from .compiled import compiled_read
+from .figures import towns_in_order
 from .periods import distinct_years
 
 CENT = Decimal("0.01")
@@ -195,6 +197,12 @@ def _figures(figure: EvaluationTownFigure) -> dict:
     return {name: getattr(figure, name) for name in EvaluationTownFigure.FIGURES}
 
 
+@compiled_read(EvaluationTownFigure)
+def _town_figure_rows(*, years: tuple[int, ...]) -> QuerySet[EvaluationTownFigure]:
+    return EvaluationTownFigure.objects.filter(year__in=years, rows__gt=0).order_by().values_list(
+        "year", "town_id", *EvaluationTownFigure.FIGURES)
+
+
 def classes_by_town(*years: int) -> dict[int, tuple[TownClasses, list[TownClasses]]]:
     """Return, for each of YEARS, its evaluation for the city and for each town in it (in display order): two
     queries whatever the number of years and indicator rows, the towns and their figures of those years
@@ -205,11 +213,9 @@ def classes_by_town(*years: int) -> dict[int, tuple[TownClasses, list[TownClasse
     """
     names = EvaluationTownFigure.FIGURES
     stored = {
-        (year, town_id): dict(zip(names, values))
-        for year, town_id, *values in EvaluationTownFigure.objects.filter(year__in=years, rows__gt=0)
-        .order_by().values_list("year", "town_id", *names)
+        (year, town_id): dict(zip(names, values)) for year, town_id, *values in _town_figure_rows(years=years)
     }
-    towns = list(Town.objects.order_by("display_order", "name"))
+    towns = towns_in_order()
     result = {}
     for year in years:
         city, classes = _no_figures(), []

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from ..choices import Metric, Stage
 from ..models import Event, MonthlyFigure, Site, Target, Town
+from .compiled import compiled_read
 from .periods import distinct_years, last_complete_month, latest_closed_period
 
 
@@ -70,20 +71,41 @@ def city_figures(*, year: int, month: int) -> dict[str, Decimal | int]:
     return to_cents(_rollup_of_period(year=year, month=month).aggregate(**_rollup_sums()))
 
 
+@compiled_read(Town)
+def town_names() -> QuerySet[Town]:
+    """(pk, name) of every town, in display order (one query)."""
+    return Town.objects.values_list("pk", "name")
+
+
+@compiled_read(Town)
+def towns_in_order() -> QuerySet[Town]:
+    """Every town, in display order (one query)."""
+    return Town.objects.order_by("display_order", "name")
+
+
+@compiled_read(MonthlyFigure)
+def _town_sums(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
+    return _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**_rollup_sums())
+
+
 def town_figures(*, year: int, month: int) -> dict[int, dict[str, Decimal | int]]:
     """Return each town's figures for the period, keyed by town id; towns without events are absent (one query)."""
-    rows = _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**_rollup_sums())
-    return {row.pop("town_id"): to_cents(row) for row in rows}
+    return {row.pop("town_id"): to_cents(row) for row in _town_sums(year=year, month=month)}
+
+
+@compiled_read(MonthlyFigure)
+def _town_sums_and_month_before(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
+    before = Q(month__lt=month)
+    # Before _rollup_sums: its aggregates take the fields' names, and these must sum the fields.
+    earlier = {f"before_{key}": Coalesce(Sum(key, filter=before), Value(ZERO if key in DECIMAL_METRICS else 0))
+               for key in FIGURE_KEYS}
+    return _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**earlier, **_rollup_sums())
 
 
 def town_figures_and_month_before(*, year: int, month: int) -> tuple[dict, dict]:
     """Return town_figures of the period ending with MONTH and of the one ending the month before (empty in
     January), in one query: the same sums, the second over the rollup's months before MONTH."""
-    before = Q(month__lt=month)
-    # Before _rollup_sums: its aggregates take the fields' names, and these must sum the fields.
-    earlier = {f"before_{key}": Coalesce(Sum(key, filter=before), Value(ZERO if key in DECIMAL_METRICS else 0))
-               for key in FIGURE_KEYS}
-    rows = _rollup_of_period(year=year, month=month).order_by().values("town_id").annotate(**earlier, **_rollup_sums())
+    rows = _town_sums_and_month_before(year=year, month=month)
     now, then = {}, {}
     for row in rows:
         town_id = row.pop("town_id")
@@ -121,15 +143,21 @@ def default_period() -> tuple[int, int]:
     return last_complete_month()
 
 
+@compiled_read(MonthlyFigure)
+def _monthly_sums(*, year: int, month: int, town_id: int | None) -> QuerySet[MonthlyFigure]:
+    rows = _rollup_of_period(year=year, month=month)
+    if town_id is not None:
+        rows = rows.filter(town_id=town_id)
+    return rows.order_by().values("month").annotate(**_rollup_sums())
+
+
 def monthly_trend(*, year: int, month: int, town: Town | None = None) -> list[dict]:
     """Return, for each month 1…MONTH of YEAR, the cumulative figures to the end of that month (one query).
 
     With TOWN, only that town's events count.
     """
-    rows = _rollup_of_period(year=year, month=month)
-    if town is not None:
-        rows = rows.filter(town=town)
-    by_month = {row.pop("month"): to_cents(row) for row in rows.order_by().values("month").annotate(**_rollup_sums())}
+    sums = _monthly_sums(year=year, month=month, town_id=None if town is None else town.pk)
+    by_month = {row.pop("month"): to_cents(row) for row in sums}
     running = empty_figures()
     trend = []
     for each_month in range(1, month + 1):

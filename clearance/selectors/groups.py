@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from ..choices import Stage
 from ..models import AttackGroup, Enterprise, Event, Town
 from ..ordering import natural_rank, naturally_sorted
+from .compiled import compiled_read
 
 
 def _counted(queryset: QuerySet) -> Coalesce:
@@ -24,16 +25,20 @@ def town_attack_groups(*, town: Town) -> list[AttackGroup]:
     Each carries enterprise_count and signed_count, vacated_count, closed_count: its enterprises that reached
     the stage, whatever the date (as the sites' progress). One query however many groups; none without a pairing.
     """
+    return naturally_sorted(_groups_with_counts(town_id=town.pk), key=lambda each: each.name)
+
+
+@compiled_read(AttackGroup)
+def _groups_with_counts(*, town_id: int) -> QuerySet[AttackGroup]:
     group = OuterRef("pk")
-    groups = AttackGroup.objects.filter(
-        task_force__pairing__town=town, task_force__pairing__ended_on__isnull=True
+    return AttackGroup.objects.filter(
+        task_force__pairing__town_id=town_id, task_force__pairing__ended_on__isnull=True
     ).annotate(
         enterprise_count=_counted(Enterprise.objects.filter(responsible_group=group)),
         signed_count=_counted(Event.objects.filter(enterprise__responsible_group=group, stage=Stage.SIGNED)),
         vacated_count=_counted(Event.objects.filter(enterprise__responsible_group=group, stage=Stage.VACATED)),
         closed_count=_counted(Event.objects.filter(enterprise__responsible_group=group, stage=Stage.CLOSED)),
     )
-    return naturally_sorted(groups, key=lambda each: each.name)
 
 
 def town_group_choices(*, town: Town) -> list[tuple[int, str]]:

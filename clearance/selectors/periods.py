@@ -4,11 +4,12 @@ import calendar
 from datetime import date
 
 from django.db import connections, router
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import ReportingPeriod
+from .compiled import compiled_read
 
 
 def distinct_years(*models: type[Model], latest_first: bool = False) -> list[int]:
@@ -40,14 +41,24 @@ def month_label(year: int, month: int) -> str:
     return _("%(year)s, month %(month)s") % {"year": year, "month": month}
 
 
+@compiled_read(ReportingPeriod)
+def _latest_closed() -> QuerySet[ReportingPeriod]:
+    return ReportingPeriod.objects.filter(closed=True).order_by("-year", "-month")[:1]
+
+
 def latest_closed_period() -> ReportingPeriod | None:
     """Return the latest closed month, or None when no month is closed (one query)."""
-    return ReportingPeriod.objects.filter(closed=True).order_by("-year", "-month").first()
+    return next(iter(_latest_closed()), None)
+
+
+@compiled_read(ReportingPeriod)
+def _closed(*, year: int, month: int) -> QuerySet[ReportingPeriod]:
+    return ReportingPeriod.objects.filter(year=year, month=month, closed=True)[:1]
 
 
 def closed_period(*, year: int, month: int) -> ReportingPeriod | None:
     """Return the closed month YEAR-MONTH, or None when it is open (one query)."""
-    return ReportingPeriod.objects.filter(year=year, month=month, closed=True).first()
+    return next(iter(_closed(year=year, month=month)), None)
 
 
 def closed_months(dates) -> list[tuple[int, int]]:

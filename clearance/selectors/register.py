@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 
 from ..choices import RegisterKind
 from ..models import Enterprise, RegisterItem, RegisterMonthlyFigure, Site, Town
+from .compiled import compiled_read
+from .figures import towns_in_order
 from .sites import SiteSubtree
 
 # How many open items a town's page lists before it links to the full list.
@@ -52,6 +54,19 @@ class RegisterCounts:
     towns: list[RegisterRow]
 
 
+@compiled_read(RegisterMonthlyFigure)
+def _register_sums(*, year: int, month: int) -> QuerySet[RegisterMonthlyFigure]:
+    this_year = Q(year=year)
+    return (
+        RegisterMonthlyFigure.objects.filter(Q(year__lt=year) | Q(year=year, month__lte=month)).order_by()
+        .values("town_id", "kind")
+        .annotate(raised_now=Coalesce(Sum("raised", filter=this_year), 0),
+                  resolved_now=Coalesce(Sum("resolved", filter=this_year), 0),
+                  raised_by_end=Sum("raised"), resolved_by_end=Sum("resolved"))
+        .values_list("town_id", "kind", "raised_now", "resolved_now", "raised_by_end", "resolved_by_end")
+    )
+
+
 def register_counts(*, year: int, month: int) -> RegisterCounts:
     """Return, per town (every town, in display order) and for the city (their sum), the items raised
     (raised_on from 1 January to the end of MONTH), resolved (resolved_on in the same days) and open at the
@@ -62,20 +77,11 @@ def register_counts(*, year: int, month: int) -> RegisterCounts:
     the day it was raised (a constraint), so those open at the end are those raised by then less those resolved by
     then.
     """
-    this_year = Q(year=year)
-    sums = (
-        RegisterMonthlyFigure.objects.filter(Q(year__lt=year) | Q(year=year, month__lte=month)).order_by()
-        .values("town_id", "kind")
-        .annotate(raised_now=Coalesce(Sum("raised", filter=this_year), 0),
-                  resolved_now=Coalesce(Sum("resolved", filter=this_year), 0),
-                  raised_by_end=Sum("raised"), resolved_by_end=Sum("resolved"))
-        .values_list("town_id", "kind", "raised_now", "resolved_now", "raised_by_end", "resolved_by_end")
-    )
     by_town: dict[int, dict[str, RegisterFigures]] = {}
-    for town_id, kind, raised, resolved, raised_by_end, resolved_by_end in sums:
+    for town_id, kind, raised, resolved, raised_by_end, resolved_by_end in _register_sums(year=year, month=month):
         by_town.setdefault(town_id, {})[kind] = RegisterFigures(raised, resolved, raised_by_end - resolved_by_end)
     none, rows = RegisterFigures(), []
-    for town in Town.objects.order_by("display_order", "name"):
+    for town in towns_in_order():
         counted = by_town.get(town.pk)
         if counted is None:
             rows.append(RegisterRow(town, none, dict.fromkeys(KINDS, none)))

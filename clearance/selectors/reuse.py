@@ -11,8 +11,9 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext as _
 
 from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
-from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target, Town
-from .figures import ZERO, period_bounds
+from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target
+from .compiled import compiled_read
+from .figures import ZERO, period_bounds, town_names
 from .ranking import AsOfMonth, MetricFigure, competition_ranks, completion, light_judge, round_half_up, time_progress
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
@@ -61,27 +62,35 @@ def _sum(name: str, filter: Q | None = None):
     return Coalesce(Sum(name, filter=filter), Value(ZERO), output_field=DECIMAL)
 
 
-def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
-    """Return each town's four reuse figures for the period (two grouped queries over the monthly rollups: the 换鸟
-    rollup's sums of the period and of every month up to its end in one, the land vacated up to its end)."""
-    figures: dict[int, dict] = {}
+@compiled_read(ReuseMonthlyFigure)
+def _reuse_sums(*, year: int, month: int) -> QuerySet[ReuseMonthlyFigure]:
     this_year = Q(year=year)
-    rows = (
+    return (
         ReuseMonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id")
         .annotate(projects=Sum("projects_signed", filter=this_year),
                   investment=_sum("investment_signed_wan", filter=this_year),
                   reused=_sum("land_reused_mu", filter=this_year), reused_by_end=_sum("land_reused_mu"))
     )
-    vacated = MonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id").annotate(
+
+
+@compiled_read(MonthlyFigure)
+def _vacated_by_end(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
+    return MonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id").annotate(
         land=_sum("land_vacated_mu"))
+
+
+def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
+    """Return each town's four reuse figures for the period (two grouped queries over the monthly rollups: the 换鸟
+    rollup's sums of the period and of every month up to its end in one, the land vacated up to its end)."""
+    figures: dict[int, dict] = {}
     awaiting: dict[int, Decimal] = {}
-    for row in rows:
+    for row in _reuse_sums(year=year, month=month):
         town = figures.setdefault(row["town_id"], empty_reuse_figures())
         town["projects_signed"] = row["projects"] or 0
         town["investment_signed_wan"] = _cents(row["investment"])
         town["land_reused_mu"] = _cents(row["reused"])
         awaiting[row["town_id"]] = -_cents(row["reused_by_end"])
-    for row in vacated:
+    for row in _vacated_by_end(year=year, month=month):
         awaiting[row["town_id"]] = awaiting.get(row["town_id"], ZERO) + _cents(row["land"])
     for town_id, land in awaiting.items():
         figures.setdefault(town_id, empty_reuse_figures())["land_awaiting_mu"] = land
@@ -137,14 +146,18 @@ def commitment_counts(*, period_end: date) -> dict[int, dict]:
     """Return per town the due commitments and how many are met, missed and unverified (one grouped query)."""
     # Counted on the town (never empty), not the id: the town and the state are in project_due_idx, so the index
     # alone is read.
-    rows = (
+    return {row.pop("town_id"): row for row in _commitment_rows(period_end=period_end)}
+
+
+@compiled_read(Project)
+def _commitment_rows(*, period_end: date) -> QuerySet[Project]:
+    return (
         due_projects(period_end=period_end).order_by().values("town_id")
         .annotate(
             due=Count("town"),
             **{state: Count("town", filter=Q(commitment=state)) for state in CommitmentState.values},
         )
     )
-    return {row.pop("town_id"): row for row in rows}
 
 
 def empty_commitments() -> dict:
@@ -191,10 +204,15 @@ class ReuseSummary(AsOfMonth):
         )
 
 
+@compiled_read(Target)
+def _reuse_target_rows(*, year: int) -> QuerySet[Target]:
+    return Target.objects.filter(year=year, metric__in=REUSE_TARGET_METRICS).order_by().values_list(
+        "town_id", "metric", "value")
+
+
 def _reuse_targets(year: int) -> dict[int | None, dict[str, Decimal]]:
     targets: dict[int | None, dict[str, Decimal]] = {}
-    rows = Target.objects.filter(year=year, metric__in=REUSE_TARGET_METRICS).order_by()
-    for town_id, metric, value in rows.values_list("town_id", "metric", "value"):
+    for town_id, metric, value in _reuse_target_rows(year=year):
         targets.setdefault(town_id, {})[metric] = value
     return targets
 
@@ -237,7 +255,7 @@ def reuse_summary(*, year: int, month: int) -> ReuseSummary:
     targets = _reuse_targets(year)
     towns, city_figures, city_commitments = [], empty_reuse_figures(), empty_commitments()
     # The towns' ids and names in display order (Town's ordering): a scope needs no more than these.
-    for position, (town_pk, town_name) in enumerate(Town.objects.values_list("pk", "name")):
+    for position, (town_pk, town_name) in enumerate(town_names()):
         figures = by_town.get(town_pk) or empty_reuse_figures()
         town_commitments = commitments.get(town_pk) or empty_commitments()
         for key in REUSE_KEYS:

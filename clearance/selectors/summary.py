@@ -3,12 +3,13 @@
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from ..choices import Metric
-from ..models import BulletinFigure, County, Target, Town
-from .figures import ZERO, city_figures, empty_figures, town_figures, town_figures_and_month_before
+from ..models import BulletinFigure, County, Target
+from .compiled import compiled_read
+from .figures import ZERO, city_figures, empty_figures, town_figures, town_figures_and_month_before, town_names
 from .ranking import (
     CampaignSummary, MetricFigure, ScopeSummary, TownRanking, competition_ranks, completion, light_judge, time_progress,
 )
@@ -45,16 +46,21 @@ def _rank_scopes(scopes: list[ScopeSummary], *, overall: bool) -> list[ScopeSumm
     return sorted(scopes, key=lambda scope: (scope.rank is None, scope.rank or 0))
 
 
+@compiled_read(Target)
+def _target_rows(*, year: int) -> QuerySet[Target]:
+    return Target.objects.filter(year=year).order_by().values_list("town_id", "metric", "value")
+
+
 def _targets(year: int) -> dict[int | None, dict[str, Decimal]]:
     """Return the year's targets keyed by town id (None for the city) and metric, in one query."""
     targets: dict[int | None, dict[str, Decimal]] = {}
-    for town_id, metric, value in Target.objects.filter(year=year).order_by().values_list("town_id", "metric", "value"):
+    for town_id, metric, value in _target_rows(year=year):
         targets.setdefault(town_id, {})[metric] = value
     return targets
 
 
-def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decimal, Decimal | None]]]:
-    """Return each county's latest bulletin figure per metric of YEAR at or before MONTH, in one query."""
+@compiled_read(BulletinFigure)
+def _latest_bulletin_rows(*, year: int, month: int) -> QuerySet[BulletinFigure]:
     latest_month = (
         BulletinFigure.objects.filter(
             county=OuterRef("county"), metric=OuterRef("metric"), year=year, month__lte=month
@@ -62,11 +68,15 @@ def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decima
         .order_by("-month")
         .values("month")[:1]
     )
-    rows = BulletinFigure.objects.filter(year=year, month=Subquery(latest_month)).values_list(
+    return BulletinFigure.objects.filter(year=year, month=Subquery(latest_month)).values_list(
         "county_id", "metric", "actual", "target"
     )
+
+
+def _bulletin_figures(year: int, month: int) -> dict[int, dict[str, tuple[Decimal, Decimal | None]]]:
+    """Return each county's latest bulletin figure per metric of YEAR at or before MONTH, in one query."""
     figures: dict[int, dict[str, tuple[Decimal, Decimal | None]]] = {}
-    for county_id, metric, actual, target in rows:
+    for county_id, metric, actual, target in _latest_bulletin_rows(year=year, month=month):
         figures.setdefault(county_id, {})[metric] = (actual, target)
     return figures
 
@@ -90,7 +100,7 @@ def campaign_summary(*, year: int, month: int, previous_ranks: bool = False) -> 
     ranks_before = None
     if previous_ranks:
         now, before = town_figures_and_month_before(year=year, month=month)
-        names = list(Town.objects.values_list("pk", "name"))
+        names = town_names()
         towns = _scopes_of(names, now, targets, judge)
         if month > 1:
             ranks_before = _ranks_of(_scopes_of(names, before, targets, lambda completion_value: None))
@@ -98,7 +108,7 @@ def campaign_summary(*, year: int, month: int, previous_ranks: bool = False) -> 
         towns = _town_scopes(year=year, month=month, targets=targets, judge=judge)
     bulletins = _bulletin_figures(year, month)
     counties = []
-    for county in County.objects.all():
+    for county in _counties():
         if county.is_home:
             figures, county_targets = city_actual, targets.get(None, {})
         else:
@@ -127,7 +137,7 @@ def town_ranking(*, year: int, month: int) -> TownRanking:
 
 def _town_scopes(*, year: int, month: int, targets: dict, judge) -> list[ScopeSummary]:
     """Every town's figures against its targets for the period, unranked (two queries)."""
-    return _scopes_of(Town.objects.values_list("pk", "name"), town_figures(year=year, month=month), targets, judge)
+    return _scopes_of(town_names(), town_figures(year=year, month=month), targets, judge)
 
 
 def _scopes_of(towns, actual_by_town: dict, targets: dict, judge) -> list[ScopeSummary]:
@@ -160,4 +170,14 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
 
 def home_county_id() -> int | None:
     """Return the id of the county whose figures are computed (this city), or None (one query)."""
-    return County.objects.filter(is_home=True).values_list("pk", flat=True).first()
+    return next(iter(_home_county()), None)
+
+
+@compiled_read(County)
+def _home_county() -> QuerySet[County]:
+    return County.objects.filter(is_home=True).values_list("pk", flat=True)[:1]
+
+
+@compiled_read(County)
+def _counties() -> QuerySet[County]:
+    return County.objects.all()
