@@ -19,7 +19,7 @@ from django.db.models.functions import Collate
 from ..choices import Grade, Indicator
 from ..models import Adjustment, Enterprise, EvaluatedEnterprise, EvaluationTownFigure, IndicatorRow, Scheme, Town
 from ..models.evaluation import DERIVED, score_field
-from .compiled import compiled_read
+from .compiled import aggregated, compiled_read
 from .figures import towns_in_order
 from .periods import distinct_years
 
@@ -78,8 +78,13 @@ def evaluated_years() -> list[int]:
     return distinct_years(IndicatorRow, latest_first=True)
 
 
+@compiled_read(IndicatorRow)
+def _latest_year() -> QuerySet[IndicatorRow]:
+    return aggregated(IndicatorRow.objects.all(), year=Max("year"))
+
+
 def latest_evaluated_year() -> int | None:
-    return IndicatorRow.objects.aggregate(year=Max("year"))["year"]
+    return _latest_year()[0]["year"]
 
 
 def clearance_enterprise_of(evaluated: EvaluatedEnterprise) -> Enterprise | None:

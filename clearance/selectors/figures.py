@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 
 from ..choices import Metric, Stage
 from ..models import Event, MonthlyFigure, Site, Target, Town
-from .compiled import compiled_read
+from .compiled import aggregated, compiled_read
 from .periods import distinct_years, last_complete_month, latest_closed_period
 
 
@@ -66,9 +66,14 @@ def _rollup_of_period(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
     return MonthlyFigure.objects.filter(year=year, month__lte=month)
 
 
+@compiled_read(MonthlyFigure)
+def _city_sums(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
+    return aggregated(_rollup_of_period(year=year, month=month), **_rollup_sums())
+
+
 def city_figures(*, year: int, month: int) -> dict[str, Decimal | int]:
     """Return the city's figures for the period ending with MONTH of YEAR (one query over the monthly rollup)."""
-    return to_cents(_rollup_of_period(year=year, month=month).aggregate(**_rollup_sums()))
+    return to_cents(_city_sums(year=year, month=month)[0])
 
 
 @compiled_read(Town)
@@ -125,9 +130,14 @@ def empty_figures() -> dict[str, Decimal | int]:
     return {key: (ZERO if key in (Metric.LAND_VACATED_MU, Metric.ENERGY_FREED_TCE) else 0) for key in FIGURE_KEYS}
 
 
+@compiled_read(Event)
+def _latest_event_date() -> QuerySet[Event]:
+    return Event.objects.order_by("-occurred_on").values_list("occurred_on", flat=True)[:1]
+
+
 def latest_period() -> tuple[int, int] | None:
     """Return (year, month) of the latest dated event, or None when nothing is recorded yet."""
-    last = Event.objects.order_by("-occurred_on").values_list("occurred_on", flat=True).first()
+    last = next(iter(_latest_event_date()), None)
     return (last.year, last.month) if last else None
 
 

@@ -71,6 +71,16 @@ def light_judge(progress: Fraction) -> Callable[[Fraction | None], str | None]:
     return judge
 
 
+def exact_mean(values: list[Fraction]) -> Fraction | None:
+    """The mean of VALUES exactly (None for none): over their common denominator, one reduction rather than one per
+    addition (a score is the mean of a town's completions, a hundred towns a ranking)."""
+    if not values:
+        return None
+    denominator = lcm(*(value.denominator for value in values))
+    numerator = sum(value.numerator * (denominator // value.denominator) for value in values)
+    return Fraction(numerator, denominator * len(values))
+
+
 def competition_ranks(values: dict[Any, Fraction | None]) -> dict[Any, int | None]:
     """Rank KEYS by value, highest first; equal values share a rank (1, 2, 2, 4); None is unranked."""
     ranks = dict.fromkeys(values)

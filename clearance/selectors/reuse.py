@@ -14,7 +14,9 @@ from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, 
 from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target
 from .compiled import compiled_read
 from .figures import ZERO, period_bounds, town_names
-from .ranking import AsOfMonth, MetricFigure, competition_ranks, completion, light_judge, round_half_up, time_progress
+from .ranking import (
+    AsOfMonth, MetricFigure, competition_ranks, completion, exact_mean, light_judge, round_half_up, time_progress,
+)
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 ROLLUP_KEYS = ("projects_signed", "investment_signed_wan", "land_reused_mu")
@@ -235,7 +237,7 @@ def _rank(towns: list[ReuseScope]) -> list[ReuseScope]:
     for town in towns:
         completions = [town.metrics[metric].completion for metric in REUSE_TARGET_METRICS
                        if town.metrics[metric].completion is not None]
-        town.score = sum(completions, Fraction(0)) / len(completions) if completions else None
+        town.score = exact_mean(completions)
     ranks = competition_ranks({index: town.score for index, town in enumerate(towns)})
     for index, town in enumerate(towns):
         town.rank = ranks[index]

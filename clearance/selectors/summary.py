@@ -1,7 +1,6 @@
 """The campaign summary of a month: the city, the towns ranked and the counties, against their targets."""
 
 from decimal import Decimal
-from fractions import Fraction
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
@@ -11,7 +10,8 @@ from ..models import BulletinFigure, County, Target
 from .compiled import compiled_read
 from .figures import ZERO, city_figures, empty_figures, town_figures, town_figures_and_month_before, town_names
 from .ranking import (
-    CampaignSummary, MetricFigure, ScopeSummary, TownRanking, competition_ranks, completion, light_judge, time_progress,
+    CampaignSummary, MetricFigure, ScopeSummary, TownRanking, competition_ranks, completion, exact_mean, light_judge,
+    time_progress,
 )
 
 
@@ -38,7 +38,7 @@ def _rank_scopes(scopes: list[ScopeSummary], *, overall: bool) -> list[ScopeSumm
         return scopes
     for scope in scopes:
         completions = [figure.completion for figure in scope.metrics.values() if figure.completion is not None]
-        scope.score = sum(completions, Fraction(0)) / len(completions) if completions else None
+        scope.score = exact_mean(completions)
     ranks = competition_ranks({index: scope.score for index, scope in enumerate(scopes)})
     for index, scope in enumerate(scopes):
         scope.rank = ranks[index]

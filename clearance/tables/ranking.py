@@ -1,5 +1,6 @@
 """The dashboard's rankings: towns and counties by completion, built in one pass, sorted on exact values."""
 
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -8,6 +9,7 @@ import django_tables2 as tables
 from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import force_str
 from django.utils.html import conditional_escape, escape, format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_tables2.data import TableListData
@@ -114,13 +116,19 @@ class _CompletionColumn(_PercentColumn):
 
     def cell_html(self, bound, table):
         text, metric = number_formatter(1), self.metric
-        dots = {light: self.dot(light) for light in LIGHT_LABELS}
+        dots = _light_dots(get_language())
         # The figure's completion_pct is round_half_up(completion), worked out once for the page's tables and charts.
         def cell(value, record) -> str:
             figure = record.metrics[metric]
             return f"{text(figure.completion_pct)}% {dots[figure.light]}"
 
         return value_cells(bound, cell)
+
+
+@functools.lru_cache(maxsize=16)
+def _light_dots(language: str | None) -> dict[str, str]:
+    """Each light's dot in LANGUAGE: the same markup for every completion column of every page (six a dashboard)."""
+    return {light: _CompletionColumn.dot(light) for light in LIGHT_LABELS}
 
 
 class _LightColumn(_RankingColumn):
@@ -190,17 +198,7 @@ class _RankChangeColumn(_RankingColumn):
         return rank_change(rank=record.rank, previous=table.previous_ranks.get(record.pk))
 
     def render(self, record, table):
-        change = self.change(record, table)
-        if change is None:
-            return format_html('<span data-rank-change="" title="{}">—</span>', _("No ranking the month before"))
-        if change == 0:
-            return format_html('<span data-rank-change="0" title="{}">—</span>', _("Unchanged"))
-        arrow, css, text = ("↑", "rank-up", _("Up %(places)s")) if change > 0 else ("↓", "rank-down", _("Down %(places)s"))
-        places = abs(change)
-        return format_html(
-            '<span class="{}" data-rank-change="{}" title="{}">{}{}</span>',
-            css, change, text % {"places": places}, arrow, places,
-        )
+        return _rank_change_html(self.change(record, table))
 
     def value(self, record, table):
         return self.change(record, table)
@@ -209,15 +207,27 @@ class _RankChangeColumn(_RankingColumn):
         return self.change(record, table)
 
     def cell_html(self, bound, table):
-        shown: dict[int | None, str] = {}  # a change's markup, made once per value
+        markup, language = _rank_change_markup, get_language()
+        return lambda record: markup(language, self.change(record, table))
 
-        def cell(record):
-            change = self.change(record, table)
-            if change not in shown:
-                shown[change] = conditional_escape(self.render(record, table))
-            return shown[change]
 
-        return cell
+def _rank_change_html(change: int | None) -> str:
+    if change is None:
+        return format_html('<span data-rank-change="" title="{}">—</span>', _("No ranking the month before"))
+    if change == 0:
+        return format_html('<span data-rank-change="0" title="{}">—</span>', _("Unchanged"))
+    arrow, css, text = ("↑", "rank-up", _("Up %(places)s")) if change > 0 else ("↓", "rank-down", _("Down %(places)s"))
+    places = abs(change)
+    return format_html(
+        '<span class="{}" data-rank-change="{}" title="{}">{}{}</span>',
+        css, change, text % {"places": places}, arrow, places,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _rank_change_markup(language: str | None, change: int | None) -> str:
+    """A change's cell in LANGUAGE, made once per value: a hundred towns' changes are a few dozen values."""
+    return conditional_escape(_rank_change_html(change))
 
 
 def _metric_columns() -> list[tuple[str, tables.Column]]:

@@ -294,6 +294,13 @@ def test_ranks_are_one_plus_the_number_of_higher_values(values):
                      for index, value in enumerate(values)}
 
 
+@given(values=st.lists(st.fractions(min_value=-1000, max_value=1000, max_denominator=10**6), max_size=6))
+def test_a_score_is_the_exact_mean(values):
+    from clearance.selectors.ranking import exact_mean
+
+    assert exact_mean(values) == (sum(values, Fraction(0)) / len(values) if values else None)
+
+
 @given(value=fractions, month=st.integers(min_value=1, max_value=12))
 def test_a_light_judged_with_the_band_worked_out_once_is_the_light(value, month):
     progress = selectors.time_progress(month)
