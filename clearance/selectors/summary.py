@@ -103,7 +103,7 @@ def campaign_summary(*, year: int, month: int, previous_ranks: bool = False) -> 
         names = town_names()
         towns = _scopes_of(names, now, targets, judge)
         if month > 1:
-            ranks_before = _ranks_of(_scopes_of(names, before, targets, lambda completion_value: None))
+            ranks_before = _overall_ranks(names, before, targets)
     else:
         towns = _town_scopes(year=year, month=month, targets=targets, judge=judge)
     bulletins = _bulletin_figures(year, month)
@@ -151,9 +151,17 @@ def _scopes_of(towns, actual_by_town: dict, targets: dict, judge) -> list[ScopeS
     return scopes
 
 
-def _ranks_of(towns: list[ScopeSummary]) -> dict[int, int | None]:
-    """Each town's overall rank, by town id."""
-    return {town.pk: town.rank for town in _rank_scopes(towns, overall=True)}
+def _overall_ranks(towns, actual_by_town: dict, targets: dict) -> dict[int, int | None]:
+    """Each of TOWNS' overall rank by town id, its score worked out as _rank_scopes works it out from its figures
+    (ACTUAL_BY_TOWN) against its targets, without the rest of a scope (metric ranks, lights): last month's ranks."""
+    empty = empty_figures()
+    scores = {}
+    for pk, _name in towns:
+        figures, town_targets = actual_by_town.get(pk) or empty, targets.get(pk, {})
+        completions = [value for metric in METRICS
+                       if (value := completion(figures[metric], town_targets.get(metric))) is not None]
+        scores[pk] = exact_mean(completions)
+    return competition_ranks(scores)
 
 
 def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | None:
@@ -165,7 +173,7 @@ def previous_town_ranks(*, year: int, month: int) -> dict[int, int | None] | Non
         return None
     # Only the towns' ranking of that month: neither the city's figures nor the counties'.
     # Ranks only: no light is shown for last month.
-    return _ranks_of(_town_scopes(year=year, month=month - 1, targets=_targets(year), judge=lambda completion_value: None))
+    return _overall_ranks(town_names(), town_figures(year=year, month=month - 1), _targets(year))
 
 
 def home_county_id() -> int | None:

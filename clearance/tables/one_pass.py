@@ -37,6 +37,18 @@ def html_text(value) -> str:
     return conditional_escape(value)
 
 
+def attributes_html(attrs: AttributeDict) -> str:
+    """ATTRS as AttributeDict.as_html renders them (callables called, None and nested attributes left out), each
+    key and value escaped by html_text rather than through format_html: a table has some thirty to render."""
+    parts = []
+    for key, value in attrs.items():
+        if callable(value):
+            value = value()
+        if key not in _NOT_ATTRIBUTES and value is not None:
+            parts.append(f'{html_text(key)}="{html_text(value)}"')
+    return " ".join(parts)
+
+
 def _as_template_shows(value) -> str:
     """VALUE as {{ cell }} shows it: in local time, localized, escaped (django.template.base.render_value_in_context)."""
     value = localize(template_localtime(value))
@@ -134,14 +146,14 @@ def _column_cells(bound, table) -> Callable:
         fast = table_cells(bound)
     elif hasattr(column, "cell_html"):
         fast = column.cell_html(bound, table)
-    td = bound.attrs["td"].as_html() if _static_td(bound) else None
+    td = attributes_html(bound.attrs["td"]) if _static_td(bound) else None
 
     def attributes(row, value) -> str:
         if td is not None:
             return td
         # As BoundRow.items() leaves them for the column's attrs to read.
         bound.current_record, bound.current_value = row.record, value
-        return bound.attrs["td"].as_html()
+        return attributes_html(bound.attrs["td"])
 
     if fast is not None and td is not None:
         return lambda row: (fast(row.record), td)
@@ -246,7 +258,7 @@ def head_cells(table, request, *, aria_sort: bool = False) -> SafeString:
         sort = ""
         if aria_sort and bound.is_ordered:
             sort = f' aria-sort="{"descending" if bound.order_by_alias.is_descending else "ascending"}"'
-        cells.append(f'<th {bound.attrs["th"].as_html()} scope="col"{sort}>{header}</th>')
+        cells.append(f'<th {attributes_html(bound.attrs["th"])} scope="col"{sort}>{header}</th>')
     return mark_safe("".join(cells))
 
 

@@ -9,7 +9,7 @@ templates' own (tests/views/test_dashboard_rows.py reads the sections as users s
 
 from collections.abc import Iterable
 
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -110,7 +110,7 @@ def evaluation_town_rows(panel: dict) -> dict[str, SafeString]:
         return f'<td class="text-end" data-grade="{entry["grade"]}">{entry["count"]}{before}</td>'
 
     def held(key: str, amount, inside) -> str:
-        words = conditional_escape(in_clearance % {"amount": money(inside)})
+        words = html_text(in_clearance % {"amount": money(inside)})
         return (f'<td class="text-end" data-{key}>{money(amount)}'
                 f'<small class="d-block text-secondary" data-in-clearance>{words}</small></td>')
 

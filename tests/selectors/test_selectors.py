@@ -185,6 +185,10 @@ def test_the_summary_s_ranks_of_the_month_before_are_those_of_the_month_before(d
         alone = selectors.campaign_summary(year=2022, month=month)
 
         assert summary.previous_ranks == selectors.previous_town_ranks(year=2022, month=month)
+        if month > 1:
+            # The ranks the towns had in the full ranking of the month before (per-metric ranks, lights and all).
+            ranked_then = selectors.town_ranking(year=2022, month=month - 1)
+            assert summary.previous_ranks == {town.pk: town.rank for town in ranked_then.towns}
         assert [(town.pk, town.rank) for town in summary.towns] == [(town.pk, town.rank) for town in alone.towns]
         assert now == selectors.town_figures(year=2022, month=month)
         if month == 1:
