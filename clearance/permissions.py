@@ -6,6 +6,7 @@ from django.db.models import Exists, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Town
+from .selectors.compiled import compiled_read
 
 LEADERS_GROUP = "leaders"
 OFFICIALS_GROUP = "officials"
@@ -25,7 +26,17 @@ def is_admin(user: AbstractBaseUser) -> bool:
 
 def is_leader(user: AbstractBaseUser) -> bool:
     """Leaders read every page and export and write nothing."""
-    return user.is_authenticated and not is_admin(user) and user.groups.filter(name=LEADERS_GROUP).exists()
+    return user.is_authenticated and not is_admin(user) and _in_group(user, LEADERS_GROUP)
+
+
+def _in_group(user: AbstractBaseUser, name: str) -> bool:
+    """Whether USER is in the group NAME (one query: every page asks it)."""
+    return bool(_group_membership(user_id=user.pk, name=name))
+
+
+@compiled_read(Group)
+def _group_membership(*, user_id: int, name: str) -> QuerySet[Group]:
+    return Group.objects.filter(user=user_id, name=name).values_list("pk", flat=True)[:1]
 
 
 def is_official(user: AbstractBaseUser) -> bool:
@@ -35,7 +46,7 @@ def is_official(user: AbstractBaseUser) -> bool:
         and user.is_active
         and not is_admin(user)
         and not is_leader(user)
-        and user.groups.filter(name=OFFICIALS_GROUP).exists()
+        and _in_group(user, OFFICIALS_GROUP)
     )
 
 

@@ -270,6 +270,8 @@ class _RankingTable(tables.Table):
         groups: list[tuple[str | None, int]] = []
         for column in self.columns:
             group = getattr(column.column, "group", None)
+            # Each name translated once: comparing two lazy names translates both, each time.
+            group = None if group is None else str(group)
             if groups and groups[-1][0] == group:
                 groups[-1] = (group, groups[-1][1] + 1)
             else:

@@ -7,14 +7,17 @@ from datetime import date
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.db.models import Model
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 # Every module with a compiled read, so that the registry is complete.
+from clearance import permissions  # noqa: F401
 from clearance.selectors import compiled, economy, evaluation, figures, groups, periods, register, reuse, summary  # noqa: F401
 from clearance.models import AttackGroup, ReportingPeriod, Town
+from clearance.permissions import LEADERS_GROUP, OFFICIALS_GROUP
 from clearance.selectors.compiled import COMPILED_READS, compiled_read
 
 # The demo's campaign is 2022 (January to August); 2021 has targets only, 2019 nothing at all.
@@ -23,6 +26,7 @@ ARGUMENTS = {
     "month": (1, 8, 12),
     "period_end": (date(2022, 1, 31), date(2022, 8, 31), date(2030, 12, 31)),
     "years": ((2022, 2021), (2021, 2020)),
+    "name": (LEADERS_GROUP, OFFICIALS_GROUP),
 }
 
 
@@ -33,9 +37,15 @@ def _town_ids():
     return (Town.objects.order_by("pk").values_list("pk", flat=True).first(), with_groups, 987654)
 
 
-def _calls(read, town_ids):
+def _user_ids():
+    # The demo's leader and official, and an id no user has.
+    users = get_user_model().objects.filter(username__in=("leader", "official")).order_by("username")
+    return (*users.values_list("pk", flat=True), 987654)
+
+
+def _calls(read, town_ids, user_ids):
     names = list(inspect.signature(read.queryset).parameters)
-    choices = {**ARGUMENTS, "town_id": town_ids}
+    choices = {**ARGUMENTS, "town_id": town_ids, "user_id": user_ids}
     missing = [name for name in names if name not in choices]
     assert not missing, f"{read.__qualname__}: give test_compiled.ARGUMENTS values for {missing}"
     for values in itertools.product(*(choices[name] for name in names)):
@@ -56,11 +66,11 @@ def _comparable(rows, queryset):
 @pytest.mark.usefixtures("demo_db")
 def test_every_compiled_read_gives_its_querysets_rows(db):
     assert len(COMPILED_READS) >= 15
-    town_ids = _town_ids()
+    town_ids, user_ids = _town_ids(), _user_ids()
     empty = []
     for read in COMPILED_READS:
         checked_rows = 0
-        for arguments in _calls(read, town_ids):
+        for arguments in _calls(read, town_ids, user_ids):
             expected = list(read.queryset(**arguments))
             first, again = read(**arguments), read(**arguments)
             shown = f"{read.__module__}.{read.__qualname__}({arguments})"
