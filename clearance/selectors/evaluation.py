@@ -217,21 +217,20 @@ def classes_by_town(*years: int) -> dict[int, tuple[TownClasses, list[TownClasse
     Every figure is a count or a sum, so the city's are its towns' added up.
     """
     names = EvaluationTownFigure.FIGURES
-    stored = {
-        (year, town_id): dict(zip(names, values)) for year, town_id, *values in _town_figure_rows(years=years)
-    }
+    stored: dict[int, dict[int, tuple]] = {year: {} for year in years}
+    for year, town_id, *values in _town_figure_rows(years=years):
+        stored[year][town_id] = values
     towns = towns_in_order()
     result = {}
     for year in years:
-        city, classes = _no_figures(), []
-        for town in towns:
-            values = stored.get((year, town.pk))
-            if values is None:
-                continue
-            for key, value in values.items():
-                if value is not None:
-                    city[key] = value if city[key] is None else city[key] + value
-            classes.append(_classes(town, values))
+        of_year = stored[year]
+        classes = [_classes(town, dict(zip(names, of_year[town.pk]))) for town in towns if town.pk in of_year]
+        # Column by column: each figure summed over the towns that have it (None where none has).
+        city = _no_figures()
+        for name, column in zip(names, zip(*of_year.values())):
+            present = [value for value in column if value is not None]
+            if present:
+                city[name] = sum(present)
         result[year] = (_classes(None, city), classes)
     return result
 
