@@ -7,8 +7,8 @@ queryset from its keyword arguments alone; the first call with given arguments c
 it, and later calls run the same SQL with the same parameters. The rows are read fresh every time (nothing of the
 data is kept), converted by the compiler that made the SQL, exactly as the queryset would give them.
 
-The SQL is kept on the connection (a thread's own, as Django's are), at most MAX_ENTRIES per function, the oldest
-forgotten first. The decorated function must depend on nothing but its arguments and the code (not on the date,
+The SQL is kept on the connection (a thread's own, as Django's are), at most MAX_ENTRIES of all the functions, the
+least recently used forgotten first. The decorated function must depend on nothing but its arguments and the code (not on the date,
 the language, a setting or the data): tests/selectors/test_compiled.py holds every such function's rows to the
 queryset's own.
 """
@@ -22,8 +22,9 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet, Value
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
 
-# Per function and connection: a page asks for a few periods, a town's page for a hundred towns' periods.
-MAX_ENTRIES = 512
+# Per connection, all functions together, the least recently used forgotten first: an entry keeps its expressions
+# for converting values (some 10–60 KiB), and a page asks for a dozen or so per period (and town).
+MAX_ENTRIES = 256
 
 # Every function decorated, for the tests to hold each to its queryset.
 COMPILED_READS: list[Callable[..., list]] = []
@@ -33,15 +34,16 @@ _SHAPES = {ValuesIterable: _VALUES, ValuesListIterable: _TUPLES, FlatValuesListI
 
 
 class _Compiled:
-    """A queryset's SQL and parameters, the compiler that made them (for its converters) and the rows' shape."""
+    """A queryset's SQL and parameters, what converts its values (as its compiler would) and the rows' shape; not
+    the query or its compiler (some 50 KiB each, where this keeps a few)."""
 
-    __slots__ = ("sql", "params", "compiler", "shape", "names", "model", "fields", "db")
+    __slots__ = ("sql", "params", "converters", "width", "shape", "names", "model", "fields", "db")
 
     def __init__(self, queryset: QuerySet):
         shape = _SHAPES.get(queryset._iterable_class)
         if shape is None:
             raise TypeError(f"@compiled_read needs a values(), values_list() or plain queryset, not {queryset._iterable_class}")
-        self.model, self.db = queryset.model, queryset.db
+        self.model, self.db, self.fields = queryset.model, queryset.db, []
         if shape == _MODELS:
             # Instances as Model.from_db makes them from their fields' values, annotations set beside: only where
             # the queryset needs nothing else (no related rows, no deferred fields, nothing to prefetch).
@@ -53,11 +55,17 @@ class _Compiled:
             self.fields = [field.attname for field in self.model._meta.concrete_fields]
             queryset = queryset.values_list(*self.fields, *query.annotation_select)
         query = queryset.query
-        self.compiler = query.get_compiler(queryset.db)
+        compiler = query.get_compiler(queryset.db)
         try:
-            self.sql, self.params = self.compiler.as_sql()
+            self.sql, self.params = compiler.as_sql()
         except EmptyResultSet:
             self.sql, self.params = "", ()
+        # As SQLCompiler.results_iter converts a row (its converters worked out once, here) and execute_sql trims it.
+        columns = [column[0] for column in compiler.select[0 : compiler.col_count]] if self.sql else []
+        if compiler.has_composite_fields(columns):
+            raise TypeError("@compiled_read does not read composite primary keys")
+        self.converters = list(compiler.get_converters(columns).items())
+        self.width = compiler.col_count if compiler.has_extra_select else None
         self.shape = shape
         # As ValuesIterable names a row's values.
         self.names = list(query.selected) if query.selected else [
@@ -69,13 +77,13 @@ class _Compiled:
             return []
         with connection.cursor() as cursor:
             cursor.execute(self.sql, self.params)
-            fetched = cursor.fetchall()
-        compiler = self.compiler
-        if compiler.has_extra_select:
-            fetched = [row[: compiler.col_count] for row in fetched]
-        rows = compiler.results_iter(results=[fetched], tuple_expected=self.shape == _TUPLES)
+            rows = cursor.fetchall()
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
+        if self.converters:
+            rows = self._converted(rows, connection)
         if self.shape == _TUPLES:
-            return list(rows)
+            return rows if not self.converters else [tuple(row) for row in rows]
         if self.shape == _FLAT:
             return [row[0] for row in rows]
         if self.shape == _MODELS:
@@ -83,6 +91,18 @@ class _Compiled:
         names = self.names
         return [dict(zip(names, row)) for row in rows]
 
+    def _converted(self, rows, connection) -> list[list]:
+        """SQLCompiler.apply_converters, with the converters worked out at compile time."""
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in self.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            converted.append(row)
+        return converted
 
     def _instances(self, rows) -> list:
         model, db, fields = self.model, self.db, self.fields
@@ -99,8 +119,8 @@ class _Compiled:
 def compiled_read(model: type[Model]) -> Callable:
     """Decorate a function of keyword arguments returning a queryset of MODEL: calling it returns the queryset's rows
     as a list, its SQL compiled once per connection and arguments. A values() or values_list() queryset gives what it
-    gives; a plain one (no select_related, only, defer or prefetch_related) its instances, with their annotations. The function is
-    still there as `.queryset(**arguments)` (the tests compare the two)."""
+    gives; a plain one (no select_related, only, defer or prefetch_related) its instances, with their annotations.
+    The function is still there as `.queryset(**arguments)` (the tests compare the two)."""
 
     def decorate(build: Callable[..., QuerySet]) -> Callable[..., list]:
         @wraps(build)
@@ -108,16 +128,15 @@ def compiled_read(model: type[Model]) -> Callable:
             connection = connections[router.db_for_read(model)]
             memo = connection.__dict__.get("compiled_reads")
             if memo is None:
-                memo = connection.__dict__["compiled_reads"] = {}
-            entries = memo.get(build)
-            if entries is None:
-                entries = memo[build] = OrderedDict()
-            key = tuple(sorted(arguments.items()))
-            compiled = entries.get(key)
+                memo = connection.__dict__["compiled_reads"] = OrderedDict()
+            key = (build, *sorted(arguments.items()))
+            compiled = memo.get(key)
             if compiled is None:
-                compiled = entries[key] = _Compiled(build(**arguments))
-                while len(entries) > MAX_ENTRIES:
-                    entries.popitem(last=False)
+                compiled = memo[key] = _Compiled(build(**arguments))
+                while len(memo) > MAX_ENTRIES:
+                    memo.popitem(last=False)
+            else:
+                memo.move_to_end(key)
             return compiled.rows(connection)
 
         rows.queryset = build

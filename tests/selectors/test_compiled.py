@@ -128,9 +128,12 @@ def test_a_queryset_with_related_rows_is_refused(db):
         with_task_force()
 
 
-def test_each_function_keeps_at_most_max_entries(db, monkeypatch):
+def test_a_connection_keeps_at_most_max_entries_the_least_recently_used_forgotten(db, monkeypatch):
     monkeypatch.setattr(compiled, "MAX_ENTRIES", 3)
-    for year in range(2000, 2010):
+    for year in range(2000, 2004):
         summary._target_rows(year=year)
-    kept = connections["default"].__dict__["compiled_reads"][summary._target_rows.queryset]
-    assert list(kept) == [(("year", year),) for year in (2007, 2008, 2009)]
+    summary._target_rows(year=2001)  # used again: now the most recent
+    figures.town_names()
+    kept = connections["default"].__dict__["compiled_reads"]
+    assert list(kept) == [(summary._target_rows.queryset, ("year", 2003)), (summary._target_rows.queryset, ("year", 2001)),
+                          (figures.town_names.queryset,)]
