@@ -3,14 +3,14 @@
 Why: building a queryset (filter, annotate: each a clone that resolves its expressions again) and compiling it to SQL
 cost a page about a third of its Python: 10 ms of the dashboard's and of a town's page, though the pages ask the
 same questions, with the same arguments, request after request. A function decorated with @compiled_read builds its
-queryset from its keyword arguments alone; the first call with given arguments compiles
-it, and later calls run the same SQL with the same parameters. The rows are read fresh every time (nothing of the
-data is kept), converted by the compiler that made the SQL, exactly as the queryset would give them.
+queryset from its keyword arguments alone; the first call with given arguments compiles it, and later calls run the
+same SQL with the same parameters. The rows are read fresh every time (nothing of the data is kept), converted by
+the converters the compiler chose, exactly as the queryset would give them.
 
 The SQL is kept on the connection (a thread's own, as Django's are), at most MAX_ENTRIES of all the functions, the
-least recently used forgotten first. The decorated function must depend on nothing but its arguments and the code (not on the date,
-the language, a setting or the data): tests/selectors/test_compiled.py holds every such function's rows to the
-queryset's own.
+least recently used forgotten first. The decorated function must depend on nothing but its arguments and the code
+(not on the date, the language, a setting or the data): tests/selectors/test_compiled.py holds every such
+function's rows to the queryset's own.
 """
 
 from collections import OrderedDict
@@ -35,14 +35,15 @@ _SHAPES = {ValuesIterable: _VALUES, ValuesListIterable: _TUPLES, FlatValuesListI
 
 class _Compiled:
     """A queryset's SQL and parameters, what converts its values (as its compiler would) and the rows' shape; not
-    the query or its compiler (some 50 KiB each, where this keeps a few)."""
+    the query or its compiler (the converters still keep their expressions: see MAX_ENTRIES)."""
 
     __slots__ = ("sql", "params", "converters", "width", "shape", "names", "model", "fields", "db")
 
     def __init__(self, queryset: QuerySet):
         shape = _SHAPES.get(queryset._iterable_class)
         if shape is None:
-            raise TypeError(f"@compiled_read needs a values(), values_list() or plain queryset, not {queryset._iterable_class}")
+            raise TypeError(
+                f"@compiled_read needs a values(), values_list() or plain queryset, not {queryset._iterable_class}")
         self.model, self.db, self.fields = queryset.model, queryset.db, []
         if shape == _MODELS:
             # Instances as Model.from_db makes them from their fields' values, annotations set beside: only where
