@@ -131,9 +131,10 @@ def recompute(scheme: Scheme) -> int:
                 UPDATE {table} SET {assignments}, total = ranked.t, position = ranked.pos, graded_count = ranked.n,
                     grade = {grade}
                 FROM (SELECT q.*, RANK() OVER (ORDER BY q.t DESC) AS pos, COUNT(*) OVER () AS n FROM ({select_sql}) q) ranked
-                WHERE {table}.id = ranked.id AND ({changed})
+                WHERE {table}.id = ranked.id AND {table}.year = %s AND {table}.size = %s AND ({changed})
                 """,
-                [*grade_params, *params, *grade_params],
+                # The group's own rows on this side too: without it the whole table (every year) was read to join.
+                [*grade_params, *params, scheme.year, scheme.size, *grade_params],
             )
             written = cursor.rowcount
         graded_count = rows.filter(graded_filter()).count()

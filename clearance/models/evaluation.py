@@ -112,12 +112,18 @@ class EvaluatedEnterprise(models.Model):
 class IndicatorRow(models.Model):
     """One enterprise's figures for one year (亩均数据), with the scores the evaluation of that year gives it."""
 
+    # No index of its own: unique_indicator_row_per_year (enterprise, year) serves the lookups by enterprise. Every
+    # index of the table is written again for each row a recompute rescores (its total moves: no HOT update), so an
+    # index too many costs a recompute of a million rows seconds (docs/performance.md, "Evaluation at scale").
     enterprise = models.ForeignKey(
-        EvaluatedEnterprise, models.PROTECT, related_name="indicator_rows", verbose_name=_("enterprise")
+        EvaluatedEnterprise, models.PROTECT, related_name="indicator_rows", verbose_name=_("enterprise"), db_index=False
     )
     # The enterprise's town, copied onto its rows so that a town's rows of a year are read in the order of their
     # totals from one index; kept by the write paths that create rows or move an enterprise (save() fills it).
-    town = models.ForeignKey(Town, models.PROTECT, related_name="+", editable=False, verbose_name=_("town"))
+    # No index of its own either: the pages read a town's rows by year (clearance_ind_town_total), and only deleting a
+    # town (PROTECT) looks for its rows without a year.
+    town = models.ForeignKey(Town, models.PROTECT, related_name="+", editable=False, verbose_name=_("town"),
+                             db_index=False)
     # The enterprise's name, copied onto its rows for the same reason: the pages list rows by total, then by name, and
     # one index on the row (year, [town,] total, enterprise_name, id) gives their first page without a join and a sort.
     # Kept with the town by derived.row_copies (the one rule; verify_rollups checks it).
