@@ -1,14 +1,16 @@
-"""The register's monthly rollup (RegisterMonthlyFigure): per town, month and kind, the items raised and resolved.
+"""The register's rollups: per town, month and kind (RegisterMonthlyFigure) and per town, year and kind
+(RegisterYearlyFigure), the items raised and resolved.
 
 Why: the dashboard, the bulletin and a town's page count the register's items of a period and those open at its end;
 counting the items is a scan of a province's tens of thousands (17 ms at a million enterprises, and growing), summing
-at most a row per town, month and kind is not.
+at most a row per town, month and kind is not. The items open at a period's end sum the earlier years' rows and the
+period's year's months (RegisterYearlyFigure), a few hundred rows rather than every month of every year.
 
 How it stays exact: the figures are counts of a town's items by the month of raised_on and of resolved_on. The
 services (services.register) call refresh() for the item's town after every create, change, resolution and delete, in
 the same transaction: it locks the town's row, so two writers of one town's items take turns, and recomputes that
-town's rows from its items. Bulk writers (generate_scale) call it for the towns they wrote. differences() recomputes
-everything; `verify_rollups` reports and repairs.
+town's rows, monthly and yearly, from its items. Bulk writers (generate_scale) call it for the towns they wrote.
+differences() recomputes both from the items; `verify_rollups` reports and repairs.
 """
 
 from collections.abc import Iterable
@@ -17,25 +19,59 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from ..models import RegisterItem, RegisterMonthlyFigure, Town
+from ..models import RegisterItem, RegisterMonthlyFigure, RegisterYearlyFigure, Town
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int, str]  # (town id, year, month, kind)
+YearBucket = tuple[int, int, str]  # (town id, year, kind)
+NOTHING = {"raised": 0, "resolved": 0}
 
 
-def computed(town_ids: Iterable[int] | None = None) -> dict[Bucket, dict[str, int]]:
-    """The items of TOWN_IDS (every town when None) counted by the month raised and the month resolved (two queries)."""
+def _counted(town_ids: Iterable[int] | None, *, by_month: bool) -> dict[tuple, dict[str, int]]:
+    """The items of TOWN_IDS (every town when None) counted by the month (or year) raised and the month (or year)
+    resolved, per town and kind: two queries."""
     items = RegisterItem.objects.order_by()
     if town_ids is not None:
         items = items.filter(town_id__in=list(town_ids))
-    figures: dict[Bucket, dict[str, int]] = {}
+    figures: dict[tuple, dict[str, int]] = {}
     for name, day, only in (("raised", "raised_on", Q()), ("resolved", "resolved_on", Q(resolved_on__isnull=False))):
-        rows = (items.filter(only).annotate(bucket_year=ExtractYear(day), bucket_month=ExtractMonth(day))
-                .values("town_id", "bucket_year", "bucket_month", "kind").annotate(n=Count("pk")))
+        buckets = {"bucket_year": ExtractYear(day)}
+        if by_month:
+            buckets["bucket_month"] = ExtractMonth(day)
+        rows = items.filter(only).annotate(**buckets).values("town_id", *buckets, "kind").annotate(n=Count("pk"))
         for row in rows:
-            bucket = (row["town_id"], row["bucket_year"], row["bucket_month"], row["kind"])
-            figures.setdefault(bucket, {"raised": 0, "resolved": 0})[name] = row["n"]
+            bucket = (row["town_id"], row["bucket_year"], *((row["bucket_month"],) if by_month else ()), row["kind"])
+            figures.setdefault(bucket, dict(NOTHING))[name] = row["n"]
     return figures
+
+
+def computed(town_ids: Iterable[int] | None = None) -> dict[Bucket, dict[str, int]]:
+    """The items of TOWN_IDS (every town when None) counted by the month raised and the month resolved."""
+    return _counted(town_ids, by_month=True)
+
+
+def computed_years(town_ids: Iterable[int] | None = None) -> dict[YearBucket, dict[str, int]]:
+    """The same counts by the year raised and the year resolved."""
+    return _counted(town_ids, by_month=False)
+
+
+def _write(town_ids: list[int] | None) -> None:
+    """Delete the rows of TOWN_IDS (all when None) and write them again from the items."""
+    monthly, yearly = RegisterMonthlyFigure.objects.all(), RegisterYearlyFigure.objects.all()
+    if town_ids is not None:
+        monthly, yearly = monthly.filter(town_id__in=town_ids), yearly.filter(town_id__in=town_ids)
+    monthly.delete()
+    yearly.delete()
+    RegisterMonthlyFigure.objects.bulk_create(
+        [RegisterMonthlyFigure(town_id=town, year=year, month=month, kind=kind, **counts)
+         for (town, year, month, kind), counts in computed(town_ids).items()],
+        batch_size=2000,
+    )
+    RegisterYearlyFigure.objects.bulk_create(
+        [RegisterYearlyFigure(town_id=town, year=year, kind=kind, **counts)
+         for (town, year, kind), counts in computed_years(town_ids).items()],
+        batch_size=2000,
+    )
 
 
 @transaction.atomic
@@ -46,37 +82,34 @@ def refresh(town_ids: Iterable[int]) -> None:
         return
     # A second writer of the same town's items waits, then counts after this one.
     lock_rows(Town, towns)
-    RegisterMonthlyFigure.objects.filter(town_id__in=towns).delete()
-    RegisterMonthlyFigure.objects.bulk_create(
-        [RegisterMonthlyFigure(town_id=town, year=year, month=month, kind=kind, **counts)
-         for (town, year, month, kind), counts in computed(towns).items()],
-        batch_size=2000,
-    )
+    _write(towns)
 
 
 @transaction.atomic
 def rebuild() -> None:
     """Recompute every town's rows (verify_rollups --repair)."""
-    RegisterMonthlyFigure.objects.all().delete()
-    RegisterMonthlyFigure.objects.bulk_create(
-        [RegisterMonthlyFigure(town_id=town, year=year, month=month, kind=kind, **counts)
-         for (town, year, month, kind), counts in computed().items()],
-        batch_size=2000,
-    )
+    _write(None)
+
+
+def _compared(expected: dict, stored: dict, describe) -> list[dict]:
+    found = []
+    for bucket in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get(bucket, NOTHING), stored.get(bucket, NOTHING)
+        for name in ("raised", "resolved"):
+            if want[name] != have[name]:
+                found.append({**describe(bucket), "figure": name, "rollup": have[name], "items": want[name]})
+    return found
 
 
 def differences() -> list[dict]:
-    """Compare the rows with a count of every item; one entry per differing figure."""
-    expected = computed()
-    stored = {(row.town_id, row.year, row.month, row.kind): {"raised": row.raised, "resolved": row.resolved}
+    """Compare both rollups with a count of every item; one entry per differing figure (month None: a year's row)."""
+    months = {(row.town_id, row.year, row.month, row.kind): {"raised": row.raised, "resolved": row.resolved}
               for row in RegisterMonthlyFigure.objects.all()}
-    found = []
-    nothing = {"raised": 0, "resolved": 0}
-    for bucket in sorted(expected.keys() | stored.keys()):
-        want, have = expected.get(bucket, nothing), stored.get(bucket, nothing)
-        for name in ("raised", "resolved"):
-            if want[name] != have[name]:
-                town, year, month, kind = bucket
-                found.append({"town_id": town, "year": year, "month": month, "kind": kind, "figure": name,
-                              "rollup": have[name], "items": want[name]})
-    return found
+    years = {(row.town_id, row.year, row.kind): {"raised": row.raised, "resolved": row.resolved}
+             for row in RegisterYearlyFigure.objects.all()}
+    return [
+        *_compared(computed(), months,
+                   lambda bucket: dict(zip(("town_id", "year", "month", "kind"), bucket))),
+        *_compared(computed_years(), years,
+                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None, "kind": bucket[2]}),
+    ]

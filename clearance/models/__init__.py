@@ -1,6 +1,6 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, SiteAncestry, SiteProgress
+from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, RegisterYearlyFigure, SiteAncestry, SiteProgress
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -22,6 +22,7 @@ __all__ = [
     "ProjectSite",
     "RegisterItem",
     "RegisterMonthlyFigure",
+    "RegisterYearlyFigure",
     "ReuseMonthlyFigure",
     "project_sites_vacated",
     "SchemeWeight",

@@ -4,11 +4,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ..choices import RegisterKind
-from ..models import Enterprise, RegisterItem, RegisterMonthlyFigure, Site, Town
+from ..models import Enterprise, RegisterItem, RegisterMonthlyFigure, RegisterYearlyFigure, Site, Town
 from .compiled import compiled_read
 from .figures import towns_in_order
 from .sites import SiteSubtree
@@ -56,15 +56,19 @@ class RegisterCounts:
 
 @compiled_read(RegisterMonthlyFigure)
 def _register_sums(*, year: int, month: int) -> QuerySet[RegisterMonthlyFigure]:
-    this_year = Q(year=year)
-    return (
-        RegisterMonthlyFigure.objects.filter(Q(year__lt=year) | Q(year=year, month__lte=month)).order_by()
-        .values("town_id", "kind")
-        .annotate(raised_now=Coalesce(Sum("raised", filter=this_year), 0),
-                  resolved_now=Coalesce(Sum("resolved", filter=this_year), 0),
-                  raised_by_end=Sum("raised"), resolved_by_end=Sum("resolved"))
-        .values_list("town_id", "kind", "raised_now", "resolved_now", "raised_by_end", "resolved_by_end")
+    """Per town and kind: the items raised and resolved in YEAR's months up to MONTH, and before YEAR (one query, two
+    rows at most per town and kind: this year's months, and the earlier years')."""
+    this_year = (
+        RegisterMonthlyFigure.objects.filter(year=year, month__lte=month).order_by().values_list("town_id", "kind")
+        .annotate(raised_now=Sum("raised"), resolved_now=Sum("resolved"),
+                  raised_before=Value(0, IntegerField()), resolved_before=Value(0, IntegerField()))
     )
+    earlier_years = (
+        RegisterYearlyFigure.objects.filter(year__lt=year).order_by().values_list("town_id", "kind")
+        .annotate(raised_now=Value(0, IntegerField()), resolved_now=Value(0, IntegerField()),
+                  raised_before=Sum("raised"), resolved_before=Sum("resolved"))
+    )
+    return this_year.union(earlier_years, all=True)
 
 
 def register_counts(*, year: int, month: int) -> RegisterCounts:
@@ -72,14 +76,17 @@ def register_counts(*, year: int, month: int) -> RegisterCounts:
     (raised_on from 1 January to the end of MONTH), resolved (resolved_on in the same days) and open at the
     period's end (raised by then and not resolved by then), in all and by kind.
 
-    Two queries: the towns, and the sums of the register's monthly rollup (RegisterMonthlyFigure) up to the period's
-    end, not the items (a join of the towns with the rollup takes twice as long). An item is resolved on or after
-    the day it was raised (a constraint), so those open at the end are those raised by then less those resolved by
-    then.
+    Two queries: the towns, and the sums of the register's rollups up to the period's end (the months of the
+    period's year, RegisterMonthlyFigure, and the years before it, RegisterYearlyFigure), not the items (a join of
+    the towns with the rollup takes twice as long). An item is resolved on or after the day it was raised (a
+    constraint), so those open at the end are those raised by then less those resolved by then.
     """
     by_town: dict[int, dict[str, RegisterFigures]] = {}
-    for town_id, kind, raised, resolved, raised_by_end, resolved_by_end in _register_sums(year=year, month=month):
-        by_town.setdefault(town_id, {})[kind] = RegisterFigures(raised, resolved, raised_by_end - resolved_by_end)
+    for town_id, kind, raised, resolved, raised_before, resolved_before in _register_sums(year=year, month=month):
+        kinds = by_town.setdefault(town_id, {})
+        # This year's and the earlier years' rows of a town and kind, in either order.
+        kinds[kind] = kinds.get(kind, RegisterFigures()) + RegisterFigures(
+            raised, resolved, raised + raised_before - resolved - resolved_before)
     none, rows = RegisterFigures(), []
     for town in towns_in_order():
         counted = by_town.get(town.pk)

@@ -52,6 +52,7 @@ from clearance.models import (
     ProjectSite,
     RegisterItem,
     RegisterMonthlyFigure,
+    RegisterYearlyFigure,
     ReportingPeriod,
     ReuseMonthlyFigure,
     Profile,
@@ -223,7 +224,8 @@ def test_admin_registers_every_clearance_model_with_its_history():
         model for model in apps.get_app_config("clearance").get_models()
         if not hasattr(model, "instance_type")
         and model not in (BackgroundJob, EvaluationTownFigure, JobFile, MonthlyFigure, Profile, ProjectSite,
-                          RegisterMonthlyFigure, ReportingPeriod, SchemeWeight, SiteAncestry, SiteProgress)
+                          RegisterMonthlyFigure, RegisterYearlyFigure, ReportingPeriod, SchemeWeight, SiteAncestry,
+                          SiteProgress)
     }
 
     assert app_models == set(CLEARANCE_MODELS)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from clearance import services
 from clearance.choices import RegisterKind
 from clearance.derived import register_rollup
-from clearance.models import RegisterItem, RegisterMonthlyFigure
+from clearance.models import RegisterItem, RegisterMonthlyFigure, RegisterYearlyFigure
 from clearance.selectors.register import RegisterFigures, register_counts
 
 from tests.factories import TownFactory
@@ -91,3 +91,43 @@ def test_the_rollup_follows_every_write_and_verify_rollups_repairs_it(world, ite
         call_command("verify_rollups", stdout=io.StringIO())
     call_command("verify_rollups", "--repair", stdout=io.StringIO())
     assert register_rollup.differences() == []
+
+
+def test_open_at_the_end_counts_every_earlier_year_and_the_months_of_its_own(world):
+    """The open items sum the earlier years' yearly rows and the period's year's months (RegisterYearlyFigure beside
+    RegisterMonthlyFigure): for every month of five years, each figure is what counting the items themselves gives."""
+    spans = [
+        (date(2019, 3, 5), date(2021, 7, 1)), (date(2019, 11, 30), None), (date(2020, 1, 1), date(2020, 12, 31)),
+        (date(2020, 12, 31), date(2021, 1, 1)), (date(2021, 6, 15), date(2023, 2, 28)), (date(2022, 2, 2), None),
+        (date(2023, 12, 1), date(2023, 12, 31)),
+    ]
+    for raised_on, resolved_on in spans:
+        raise_item(world, on=raised_on, resolved_on=resolved_on, user=world.admin)
+    raise_item(world, site=world.other_site, on=date(2018, 5, 5), kind=RegisterKind.HAZARD, user=world.admin)
+
+    for year in range(2019, 2024):
+        for month in range(1, 13):
+            end = date(year + month // 12, month % 12 + 1, 1)  # the day after the period's end
+            start = date(year, 1, 1)
+            raised = sum(start <= on < end for on, _ in spans)
+            resolved = sum(done is not None and start <= done < end for _, done in spans)
+            still_open = sum(on < end and (done is None or done >= end) for on, done in spans)
+            counts = register_counts(year=year, month=month)
+            assert figures(counts, world.town) == (raised, resolved, still_open), (year, month)
+            # The other town's hazard, raised in 2018 and never resolved, is open at every end, raised in none.
+            assert figures(counts, world.other_town) == (0, 0, 1), (year, month)
+            assert figures(counts) == (raised, resolved, still_open + 1), (year, month)
+    assert register_rollup.differences() == []
+
+
+def test_verify_rollups_finds_and_repairs_a_wrong_yearly_row(world, items):
+    RegisterYearlyFigure.objects.filter(town=world.town, year=2021).update(resolved=3)  # as a bug would
+
+    assert figures(register_counts(year=2022, month=1), world.town) != (2, 1, 2)
+    out = io.StringIO()
+    with pytest.raises(Exception, match="in the register's rollup"):
+        call_command("verify_rollups", stdout=out)
+    assert f"{world.town.name} 2021 dispute resolved: register rollup 3, items 0" in out.getvalue()
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    assert register_rollup.differences() == []
+    assert figures(register_counts(year=2022, month=1), world.town) == (2, 1, 2)

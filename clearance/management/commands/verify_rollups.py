@@ -55,7 +55,7 @@ class Command(BaseCommand):
         if not commitments_found:
             self.stdout.write("each project's commitment agrees with its operator's evaluations")
         if not register_found:
-            self.stdout.write("the register's monthly rollup agrees with its items")
+            self.stdout.write("the register's monthly and yearly rollups agree with its items")
         if not any((found, tree_found, progress_found, links_found, copies_found, evaluation_found, land_found,
                     reuse_found, commitments_found, register_found)):
             return
@@ -90,8 +90,9 @@ class Command(BaseCommand):
         for pk, stored, expected in commitments_found:
             self.stdout.write(f"project {pk}: commitment {stored} stored, {expected} by its operator's evaluations")
         for each in register_found:
+            when = str(each["year"]) if each["month"] is None else f"{each['year']}-{each['month']:02d}"
             self.stdout.write(
-                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['kind']} "
+                f"{names.get(each['town_id'], each['town_id'])} {when} {each['kind']} "
                 f"{each['figure']}: register rollup {each['rollup']}, items {each['items']}"
             )
         if repair:
