@@ -1,11 +1,13 @@
-"""The monthly reuse rollup (ReuseMonthlyFigure): each town's reuse figures per calendar month.
+"""The reuse rollups: each town's reuse figures per calendar month (ReuseMonthlyFigure) and per year
+(ReuseYearlyFigure).
 
 Why: as with the clearance figures, a period's figures are sums of at most twelve rows per town, and the
-land awaiting reuse sums every month up to the period, so the dashboard's cost does not grow with the
-projects or the years. How it stays exact: a project write (its events, its land, its committed
-investment) is rare, so the services recompute the rollup rows of the project's town from its project
-events, in the write's transaction, with the town's row locked so two writers take turns.
-`differences()` recomputes everything and lists any disagreement; `manage.py verify_rollups` reports it.
+land awaiting reuse sums the land reused up to the period, the earlier years' rows and the period's year's
+months, so the dashboard's cost does not grow with the projects or the years. How it stays exact: a
+project write (its events, its land, its committed investment) is rare, so the services recompute both
+rollups' rows of the project's town from its project events, in the write's transaction, with the town's
+row locked so two writers take turns. `differences()` recomputes everything and lists any disagreement;
+`manage.py verify_rollups` reports it.
 """
 
 from collections.abc import Iterable
@@ -14,30 +16,39 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
-from ..models import Project, ProjectEvent, ProjectSite, ReuseMonthlyFigure, Town
+from ..models import Project, ProjectEvent, ProjectSite, ReuseMonthlyFigure, ReuseYearlyFigure, Town
 from ..selectors.reuse import ROLLUP_KEYS, reuse_aggregates
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
+YearBucket = tuple[int, int]  # (town id, year)
 
 
-def contributions(town_ids: Iterable[int] | None = None) -> dict[Bucket, dict]:
-    """Return the reuse figures of the project events of TOWN_IDS (all when None) per (town, year, month)."""
+def _counted(town_ids: Iterable[int] | None, *, by_month: bool) -> dict[tuple, dict]:
     events = ProjectEvent.objects.order_by()
     if town_ids is not None:
         events = events.filter(project__town_id__in=list(town_ids))
-    rows = (
-        events.annotate(bucket_year=ExtractYear("occurred_on"), bucket_month=ExtractMonth("occurred_on"))
-        .values("project__town_id", "bucket_year", "bucket_month")
-        .annotate(**reuse_aggregates())
-    )
+    buckets = {"bucket_year": ExtractYear("occurred_on")}
+    if by_month:
+        buckets["bucket_month"] = ExtractMonth("occurred_on")
+    rows = events.annotate(**buckets).values("project__town_id", *buckets).annotate(**reuse_aggregates())
     found = {}
     for row in rows:
-        bucket = (row.pop("project__town_id"), row.pop("bucket_year"), row.pop("bucket_month"))
+        bucket = (row.pop("project__town_id"), *(row.pop(name) for name in buckets))
         figures = {key: _exact(key, row[key]) for key in ROLLUP_KEYS}
         if any(figures.values()):
             found[bucket] = figures
     return found
+
+
+def contributions(town_ids: Iterable[int] | None = None) -> dict[Bucket, dict]:
+    """Return the reuse figures of the project events of TOWN_IDS (all when None) per (town, year, month)."""
+    return _counted(town_ids, by_month=True)
+
+
+def year_contributions(town_ids: Iterable[int] | None = None) -> dict[YearBucket, dict]:
+    """The same per (town, year)."""
+    return _counted(town_ids, by_month=False)
 
 
 def _exact(key: str, value):
@@ -47,15 +58,20 @@ def _exact(key: str, value):
 
 
 def refresh(town_ids: Iterable[int | None]) -> None:
-    """Recompute the rollup rows of TOWN_IDS from their project events; call it inside the write's transaction."""
+    """Recompute both rollups' rows of TOWN_IDS from their project events; call it inside the write's transaction."""
     ids = sorted({pk for pk in town_ids if pk is not None})
     if not ids:
         return
     lock_rows(Town, ids)
     ReuseMonthlyFigure.objects.filter(town_id__in=ids).delete()
+    ReuseYearlyFigure.objects.filter(town_id__in=ids).delete()
     ReuseMonthlyFigure.objects.bulk_create(
         [ReuseMonthlyFigure(town_id=town, year=year, month=month, **figures)
          for (town, year, month), figures in sorted(contributions(ids).items())]
+    )
+    ReuseYearlyFigure.objects.bulk_create(
+        [ReuseYearlyFigure(town_id=town, year=year, **figures)
+         for (town, year), figures in sorted(year_contributions(ids).items())]
     )
 
 
@@ -64,24 +80,36 @@ def rebuild() -> None:
     refresh(Town.objects.values_list("pk", flat=True))
 
 
-def differences() -> list[dict]:
-    """Compare the rollup with a recomputation from every project event; one entry per differing figure."""
-    expected = contributions()
-    actual = {}
-    for row in ReuseMonthlyFigure.objects.values("town_id", "year", "month", *ROLLUP_KEYS):
-        bucket = (row.pop("town_id"), row.pop("year"), row.pop("month"))
-        figures = {key: _exact(key, row[key]) for key in ROLLUP_KEYS}
+def _stored(rows, size: int) -> dict[tuple, dict]:
+    found = {}
+    for row in rows:
+        bucket = tuple(row[:size])
+        figures = {key: _exact(key, value) for key, value in zip(ROLLUP_KEYS, row[size:])}
         if any(figures.values()):
-            actual[bucket] = figures
+            found[bucket] = figures
+    return found
+
+
+def _compared(expected: dict, actual: dict, describe) -> list[dict]:
     found = []
     for bucket in sorted(expected.keys() | actual.keys()):
         want, have = expected.get(bucket, {}), actual.get(bucket, {})
         for key in ROLLUP_KEYS:
             if want.get(key, 0) != have.get(key, 0):
-                town, year, month = bucket
-                found.append({"town_id": town, "year": year, "month": month, "figure": key,
-                              "rollup": have.get(key, 0), "events": want.get(key, 0)})
+                found.append({**describe(bucket), "figure": key, "rollup": have.get(key, 0), "events": want.get(key, 0)})
     return found
+
+
+def differences() -> list[dict]:
+    """Compare both rollups with a recomputation from every project event; one entry per differing figure (month
+    None: a year's row)."""
+    months = _stored(ReuseMonthlyFigure.objects.values_list("town_id", "year", "month", *ROLLUP_KEYS), 3)
+    years = _stored(ReuseYearlyFigure.objects.values_list("town_id", "year", *ROLLUP_KEYS), 2)
+    return [
+        *_compared(contributions(), months, lambda bucket: dict(zip(("town_id", "year", "month"), bucket))),
+        *_compared(year_contributions(), years,
+                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None}),
+    ]
 
 
 def allocated_land():

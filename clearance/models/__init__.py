@@ -7,7 +7,9 @@ from .periods import ReportingPeriod
 from .people import Profile
 from .places import AttackGroup, Bureau, BureauHead, County, Pairing, PairingQuerySet, TaskForce, TaskForceMember, Town
 from .records import Enterprise, Event, Photo, PhotoFields, Site, photo_upload_to
-from .reuse import Project, ProjectEvent, ProjectPhoto, ProjectSite, ReuseMonthlyFigure, project_sites_vacated
+from .reuse import (
+    Project, ProjectEvent, ProjectPhoto, ProjectSite, ReuseMonthlyFigure, ReuseYearlyFigure, project_sites_vacated,
+)
 from .stability import EconomyFigure, EconomyYear, RegisterItem
 from .targets import BulletinFigure, Target
 
@@ -24,6 +26,7 @@ __all__ = [
     "RegisterMonthlyFigure",
     "RegisterYearlyFigure",
     "ReuseMonthlyFigure",
+    "ReuseYearlyFigure",
     "project_sites_vacated",
     "SchemeWeight",
     "Scheme",

@@ -271,3 +271,26 @@ class ReuseMonthlyFigure(models.Model):
 
     def __str__(self):
         return f"{self.town} {self.year}-{self.month:02d}"
+
+
+class ReuseYearlyFigure(models.Model):
+    """Derived, never edited: one town's reuse figures for the project events dated in one calendar year.
+
+    The land awaiting reuse at a period's end takes the land reused up to it, over every year: the earlier years'
+    rows and the period's year's months (ReuseMonthlyFigure) rather than every month of every year. Kept with the
+    monthly rows by clearance.derived.reuse_rollup; `verify_rollups` checks them.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="reuse_years", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    projects_signed = models.IntegerField(default=0)
+    investment_signed_wan = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    land_reused_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("yearly reuse figure")
+        verbose_name_plural = _("yearly reuse figures")
+        constraints = [models.UniqueConstraint(fields=["town", "year"], name="one_reuse_year_figure")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}"

@@ -6,12 +6,14 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Case, CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case, CharField, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When,
+)
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext as _
 
 from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
-from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, Target
+from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, ReuseYearlyFigure, Target
 from .compiled import compiled_read
 from .figures import ZERO, period_bounds, town_names
 from .ranking import (
@@ -66,13 +68,19 @@ def _sum(name: str, filter: Q | None = None):
 
 @compiled_read(ReuseMonthlyFigure)
 def _reuse_sums(*, year: int, month: int) -> QuerySet[ReuseMonthlyFigure]:
-    this_year = Q(year=year)
-    return (
-        ReuseMonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id")
-        .annotate(projects=Sum("projects_signed", filter=this_year),
-                  investment=_sum("investment_signed_wan", filter=this_year),
-                  reused=_sum("land_reused_mu", filter=this_year), reused_by_end=_sum("land_reused_mu"))
+    """Per town: YEAR's figures up to MONTH, and the land reused before YEAR (one query, two rows at most per town:
+    the period's year's months, and the earlier years)."""
+    zero, none = Value(ZERO, output_field=DECIMAL), Value(0, output_field=IntegerField())
+    this_year = (
+        ReuseMonthlyFigure.objects.filter(year=year, month__lte=month).order_by().values_list("town_id")
+        .annotate(projects=Sum("projects_signed"), investment=_sum("investment_signed_wan"),
+                  reused=_sum("land_reused_mu"), reused_before=zero)
     )
+    earlier_years = (
+        ReuseYearlyFigure.objects.filter(year__lt=year).order_by().values_list("town_id")
+        .annotate(projects=none, investment=zero, reused=zero, reused_before=_sum("land_reused_mu"))
+    )
+    return this_year.union(earlier_years, all=True)
 
 
 @compiled_read(MonthlyFigure)
@@ -82,16 +90,17 @@ def _vacated_by_end(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
 
 
 def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
-    """Return each town's four reuse figures for the period (two grouped queries over the monthly rollups: the 换鸟
-    rollup's sums of the period and of every month up to its end in one, the land vacated up to its end)."""
+    """Return each town's four reuse figures for the period (two grouped queries over the rollups: the 换鸟 rollups'
+    sums of the period's months and of the land reused in the earlier years in one, the land vacated up to its end)."""
     figures: dict[int, dict] = {}
     awaiting: dict[int, Decimal] = {}
-    for row in _reuse_sums(year=year, month=month):
-        town = figures.setdefault(row["town_id"], empty_reuse_figures())
-        town["projects_signed"] = row["projects"] or 0
-        town["investment_signed_wan"] = _cents(row["investment"])
-        town["land_reused_mu"] = _cents(row["reused"])
-        awaiting[row["town_id"]] = -_cents(row["reused_by_end"])
+    for town_id, projects, investment, reused, reused_before in _reuse_sums(year=year, month=month):
+        town = figures.setdefault(town_id, empty_reuse_figures())
+        # A town's row of this year's months and its row of the earlier years, in either order.
+        town["projects_signed"] += projects or 0
+        town["investment_signed_wan"] += _cents(investment)
+        town["land_reused_mu"] += _cents(reused)
+        awaiting[town_id] = awaiting.get(town_id, ZERO) - _cents(reused) - _cents(reused_before)
     for row in _vacated_by_end(year=year, month=month):
         awaiting[row["town_id"]] = awaiting.get(row["town_id"], ZERO) + _cents(row["land"])
     for town_id, land in awaiting.items():

@@ -55,6 +55,7 @@ from clearance.models import (
     RegisterYearlyFigure,
     ReportingPeriod,
     ReuseMonthlyFigure,
+    ReuseYearlyFigure,
     Profile,
     Scheme,
     SchemeWeight,
@@ -217,15 +218,15 @@ def test_admin_registers_every_clearance_model_with_its_history():
     # A scheme's weights are part of it, edited on its page (an inline) and saved with it in one scheme_update.
     # A project's land (ProjectSite) is part of it, an inline of its page, each row through project_land_set.
     # The monthly reuse rollup is derived too, but shown (read-only) for the admins who check a 换鸟 figure.
-    # The towns' evaluation figures and the register's monthly rollup are derived like MonthlyFigure
+    # The towns' evaluation figures, the register's rollups and the yearly reuse rollup are derived like MonthlyFigure
     # (clearance.derived.evaluation_rollup and register_rollup), checked by verify_rollups: no admin either; so is
     # each site's progress (clearance.derived.site_progress), which the battle board reads.
     app_models = {
         model for model in apps.get_app_config("clearance").get_models()
         if not hasattr(model, "instance_type")
         and model not in (BackgroundJob, EvaluationTownFigure, JobFile, MonthlyFigure, Profile, ProjectSite,
-                          RegisterMonthlyFigure, RegisterYearlyFigure, ReportingPeriod, SchemeWeight, SiteAncestry,
-                          SiteProgress)
+                          RegisterMonthlyFigure, RegisterYearlyFigure, ReportingPeriod, ReuseYearlyFigure, SchemeWeight,
+                          SiteAncestry, SiteProgress)
     }
 
     assert app_models == set(CLEARANCE_MODELS)

@@ -1,5 +1,6 @@
 """The four reuse figures for any period, worked on paper (tests/reuse/builders.one_town_worked_on_paper)."""
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ from django.core.management import call_command
 
 from clearance import services
 from clearance.choices import ProjectStage, Stage
-from clearance.models import ReuseMonthlyFigure
+from clearance.models import ReuseMonthlyFigure, ReuseYearlyFigure
 from clearance.selectors.reuse import reuse_summary
 from tests.reuse.builders import one_town_worked_on_paper, project, reach, vacated_site
 
@@ -108,3 +109,20 @@ def test_the_summary_runs_the_same_queries_with_more_projects(django_assert_num_
     with django_assert_num_queries(5):
         summary = reuse_summary(year=2022, month=8)
     assert summary.city.figures["projects_signed"] == 6
+
+
+def test_verify_rollups_finds_and_repairs_a_wrong_yearly_row():
+    """The land awaiting reuse reads the earlier years from ReuseYearlyFigure: a wrong row there moves it, and
+    verify_rollups reports it and repairs it."""
+    world = one_town_worked_on_paper()
+    ReuseYearlyFigure.objects.filter(town=world["town"], year=2022).update(land_reused_mu=Decimal("40"))  # as a bug would
+    figures, _ = town_figures(world["town"], 2023, 1)
+    assert figures["land_awaiting_mu"] == Decimal("20")  # 60 vacated less 40, where 45 were reused
+
+    out = io.StringIO()
+    with pytest.raises(Exception, match="in the reuse figures"):
+        call_command("verify_rollups", stdout=out)
+    assert f"{world['town'].name} 2022 land_reused_mu: reuse rollup 40.00, project events 45.00" in out.getvalue()
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    figures, _ = town_figures(world["town"], 2023, 1)
+    assert figures["land_awaiting_mu"] == Decimal("15")

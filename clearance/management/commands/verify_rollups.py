@@ -83,8 +83,9 @@ class Command(BaseCommand):
         for pk, stored, allocated in land_found:
             self.stdout.write(f"project {pk}: land {stored} stored, {allocated} by the sites it takes")
         for each in reuse_found:
+            when = str(each["year"]) if each["month"] is None else f"{each['year']}-{each['month']:02d}"
             self.stdout.write(
-                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
+                f"{names.get(each['town_id'], each['town_id'])} {when} {each['figure']}: "
                 f"reuse rollup {each['rollup']}, project events {each['events']}"
             )
         for pk, stored, expected in commitments_found:
