@@ -1,4 +1,5 @@
-"""The monthly rollup (MonthlyFigure): each town's figures per calendar month, kept in step with the events.
+"""The monthly rollup (MonthlyFigure): each town's figures per calendar month, kept in step with the events; and
+the same per calendar year (YearlyFigure), kept with it.
 
 Why: the dashboard's period always starts on 1 January, so its figures are sums
 of whole months. Summing at most twelve rollup rows per town costs the same with
@@ -14,9 +15,11 @@ inside `clearance.derived.kept_in_step`, which, in the same transaction,
      aggregates the selectors use (selectors.figure_aggregates),
   3. compute them again after the write, and
   4. add the difference to the rollup rows with one atomic upsert per month
-     (`x = x + delta`), so concurrent writers to the same month never lose one.
+     (`x = x + delta`), so concurrent writers to the same month never lose one,
+     and to the year's row the same way.
 A new event, the write recording makes all day, has nothing before: its figures are
-added by one INSERT … SELECT of the same aggregates, compiled once per process.
+added by one INSERT … SELECT of the same aggregates, compiled once per process (on
+PostgreSQL the year's row in the same statement, a second INSERT in a WITH).
 Bulk writers (the ledger's batched import, generate_scale) call
 `rebuild(town_ids)` instead. `differences()` recomputes everything from the
 events and lists any disagreement; `manage.py verify_rollups` reports it.
@@ -30,29 +33,23 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
-from ..models import Enterprise, Event, MonthlyFigure, Site
+from ..models import Enterprise, Event, MonthlyFigure, Site, YearlyFigure
 from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
 from . import prepared
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
+YearBucket = tuple[int, int]  # (town id, year)
 
 
-def _contribution_rows(events: Q) -> QuerySet:
-    """The figures of the events matching EVENTS per (town, year, month): bucket_town, bucket_year, bucket_month and
-    FIGURE_KEYS, by the aggregates the selectors use."""
-    return (
-        events_with_leaf_flag()
-        .filter(events)
-        .annotate(
-            bucket_town=Coalesce("enterprise__town_id", "site__town_id"),
-            bucket_year=ExtractYear("occurred_on"),
-            bucket_month=ExtractMonth("occurred_on"),
-        )
-        .order_by()
-        .values("bucket_town", "bucket_year", "bucket_month")
-        .annotate(**figure_aggregates())
-    )
+def _contribution_rows(events: Q, *, by_month: bool = True) -> QuerySet:
+    """The figures of the events matching EVENTS per (town, year, month), or per (town, year) when not BY_MONTH:
+    bucket_town, bucket_year[, bucket_month] and FIGURE_KEYS, by the aggregates the selectors use."""
+    buckets = {"bucket_town": Coalesce("enterprise__town_id", "site__town_id"), "bucket_year": ExtractYear("occurred_on")}
+    if by_month:
+        buckets["bucket_month"] = ExtractMonth("occurred_on")
+    return events_with_leaf_flag().filter(events).annotate(**buckets).order_by().values(*buckets).annotate(
+        **figure_aggregates())
 
 
 def contributions(events: Q) -> dict[Bucket, dict]:
@@ -63,12 +60,21 @@ def contributions(events: Q) -> dict[Bucket, dict]:
     }
 
 
-def _upsert_sql() -> str:
-    """INSERT INTO the rollup … ON CONFLICT adding to the month's row, for a VALUES list or a SELECT to follow."""
-    table = connection.ops.quote_name(MonthlyFigure._meta.db_table)
+def year_contributions(events: Q) -> dict[YearBucket, dict]:
+    """The same per (town, year)."""
+    return {
+        (row.pop("bucket_town"), row.pop("bucket_year")): to_cents(row)
+        for row in _contribution_rows(events, by_month=False)
+    }
+
+
+def _upsert_sql(model=MonthlyFigure) -> str:
+    """INSERT INTO MODEL's table … ON CONFLICT adding to the bucket's row, for a VALUES list or a SELECT to follow."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    bucket = "town_id, year, month" if model is MonthlyFigure else "town_id, year"
     increments = ", ".join(f"{key} = {table}.{key} + EXCLUDED.{key}" for key in FIGURE_KEYS)
-    return (f"INSERT INTO {table} (town_id, year, month, {', '.join(FIGURE_KEYS)}) {{rows}} "
-            f"ON CONFLICT (town_id, year, month) DO UPDATE SET {increments}")
+    return (f"INSERT INTO {table} ({bucket}, {', '.join(FIGURE_KEYS)}) {{rows}} "
+            f"ON CONFLICT ({bucket}) DO UPDATE SET {increments}")
 
 
 # Stands for the new event's id while the statement is compiled; no event has a negative id.
@@ -76,28 +82,40 @@ _EVENT_ID_SLOT = -7_654_321_987
 
 
 @functools.cache
-def _new_event_statement(vendor: str) -> tuple[str, tuple, tuple[int, ...]]:
-    """Return the statement adding a new event's figures to the rollup, its parameters and where the event's id goes.
+def _new_event_statements(vendor: str) -> tuple[tuple[str, tuple, tuple[int, ...]], ...]:
+    """Return the statements adding a new event's figures to the rollups (its month's row and its year's), each with
+    its parameters and where the event's id goes.
 
     Compiled once per process (and database vendor): building the aggregate query through the ORM costs
-    more than running it. Months whose figures the event leaves at zero are not written (nor locked).
+    more than running it. Months whose figures the event leaves at zero are not written (nor locked). On
+    PostgreSQL one statement writes both rows (the month's INSERT in a WITH): no round trip more a save.
     """
     select, params = _contribution_rows(Q(pk=_EVENT_ID_SLOT)).query.sql_with_params()
     figures = ", ".join(f"contribution.{key}" for key in FIGURE_KEYS)
     some_figure = " OR ".join(f"contribution.{key} <> 0" for key in FIGURE_KEYS)
-    rows = (f"SELECT contribution.bucket_town, contribution.bucket_year, contribution.bucket_month, {figures} "
-            f"FROM ({select}) contribution WHERE {some_figure}")
-    slots = tuple(index for index, param in enumerate(params) if isinstance(param, int) and param == _EVENT_ID_SLOT)
-    return _upsert_sql().format(rows=rows), tuple(params), slots
+    month_rows = (f"SELECT contribution.bucket_town, contribution.bucket_year, contribution.bucket_month, {figures} "
+                  f"FROM ({select}) contribution WHERE {some_figure}")
+    year_rows = month_rows.replace("contribution.bucket_month, ", "", 1)
+    statements = [(_upsert_sql(MonthlyFigure).format(rows=month_rows), tuple(params)),
+                  (_upsert_sql(YearlyFigure).format(rows=year_rows), tuple(params))]
+    if vendor == "postgresql":
+        (month_sql, month_params), (year_sql, year_params) = statements
+        statements = [(f"WITH month_written AS ({month_sql}) {year_sql}", (*month_params, *year_params))]
+    return tuple(
+        (sql, values, tuple(index for index, param in enumerate(values) if isinstance(param, int) and param == _EVENT_ID_SLOT))
+        for sql, values in statements
+    )
 
 
 def _add_new_event(event_id: int) -> None:
-    """Add the figures of the event EVENT_ID, just inserted, to its month's rollup row: one statement."""
-    sql, params, slots = _new_event_statement(connection.vendor)
-    prepared.execute("rollup_new_event", sql, [event_id if index in slots else param for index, param in enumerate(params)])
+    """Add the figures of the event EVENT_ID, just inserted, to its month's and its year's rollup rows: one statement
+    on PostgreSQL, two elsewhere."""
+    for number, (sql, params, slots) in enumerate(_new_event_statements(connection.vendor)):
+        prepared.execute(f"rollup_new_event_{number}", sql,
+                         [event_id if index in slots else param for index, param in enumerate(params)])
 
 
-def _difference(after: dict[Bucket, dict], before: dict[Bucket, dict]) -> dict[Bucket, dict]:
+def _difference(after: dict, before: dict) -> dict:
     """Return AFTER − BEFORE per bucket, leaving out buckets where nothing changed."""
     deltas = {}
     for bucket in after.keys() | before.keys():
@@ -108,15 +126,17 @@ def _difference(after: dict[Bucket, dict], before: dict[Bucket, dict]) -> dict[B
     return deltas
 
 
-def _apply(deltas: dict[Bucket, dict]) -> None:
-    """Add DELTAS to the rollup rows, creating missing ones: one upsert per month, safe under concurrent writers."""
-    if not deltas:
-        return
-    sql = _upsert_sql().format(rows=f"VALUES ({', '.join(['%s'] * (3 + len(FIGURE_KEYS)))})")
-    # Sorted, so two writers touching the same months lock them in the same order.
-    params = [(*bucket, *(delta[key] for key in FIGURE_KEYS)) for bucket, delta in sorted(deltas.items())]
+def _apply(deltas: dict[Bucket, dict], year_deltas: dict[YearBucket, dict]) -> None:
+    """Add DELTAS to the months' rows and YEAR_DELTAS to the years', creating missing ones: one upsert per row, safe
+    under concurrent writers."""
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for model, changes, size in ((MonthlyFigure, deltas, 3), (YearlyFigure, year_deltas, 2)):
+            if not changes:
+                continue
+            sql = _upsert_sql(model).format(rows=f"VALUES ({', '.join(['%s'] * (size + len(FIGURE_KEYS)))})")
+            # Sorted, so two writers touching the same rows lock them in the same order (months, then years).
+            params = [(*bucket, *(delta[key] for key in FIGURE_KEYS)) for bucket, delta in sorted(changes.items())]
+            cursor.executemany(sql, params)
 
 
 def _site_family(site: Site) -> set[int]:
@@ -128,21 +148,23 @@ def _site_family(site: Site) -> set[int]:
 class Tracked:
     """What a write may change the figures of, and those figures before it: settle() adds the difference."""
 
-    def __init__(self, instance, events: Q, before: dict[Bucket, dict]):
+    def __init__(self, instance, events: Q, before: dict[Bucket, dict], years_before: dict[YearBucket, dict]):
         self.instance = instance
         self.events = events
         self.before = before
+        self.years_before = years_before
         self.created = instance.pk is None
 
     def settle(self) -> None:
-        """Add to the rollup what the write changed; call it after the save or delete, in the same transaction."""
+        """Add to the rollups what the write changed; call it after the save or delete, in the same transaction."""
         instance, events = self.instance, self.events
         if isinstance(instance, Event) and self.created:
             _add_new_event(instance.pk)  # nothing before, and its id known only now: its figures are the difference
             return
         if isinstance(instance, Site) and instance.pk is not None:
             events = events | Q(site_id=instance.pk)  # a new site's own id
-        _apply(_difference(contributions(events), self.before))
+        _apply(_difference(contributions(events), self.before),
+               _difference(year_contributions(events), self.years_before))
 
 
 def track(instance, *, locked: bool = False) -> Tracked | None:
@@ -167,69 +189,82 @@ def track(instance, *, locked: bool = False) -> Tracked | None:
         events = Q(site_id__in=family)
     else:
         return None
-    return Tracked(instance, events, contributions(events) if instance.pk or isinstance(instance, Site) else {})
+    if not (instance.pk or isinstance(instance, Site)):
+        return Tracked(instance, events, {}, {})
+    return Tracked(instance, events, contributions(events), year_contributions(events))
 
 
 # Bulk writes and verification -----------------------------------------------------
 
 
-def _all_buckets(town_ids: Iterable[int] | None) -> dict[Bucket, dict]:
-    if town_ids is None:
-        return contributions(Q())
-    ids = list(town_ids)
-    return contributions(Q(enterprise__town_id__in=ids) | Q(site__town_id__in=ids))
+def _of_towns(town_ids: list[int] | None) -> Q:
+    return Q() if town_ids is None else Q(enterprise__town_id__in=town_ids) | Q(site__town_id__in=town_ids)
 
 
 def rebuild(town_ids: Iterable[int] | None = None) -> None:
-    """Recompute the rollup rows of TOWN_IDS (every town when None) from the events, in the caller's transaction.
+    """Recompute both rollups' rows of TOWN_IDS (every town when None) from the events, in the caller's transaction.
 
     For bulk writers, which insert and update many rows at once.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Writers that applied a delta before this commit are counted by the recomputation;
-            # writers after it wait for this lock, then add their delta on top.
+            # writers after it wait for this lock, then add their delta on top (the month's row first, as they do).
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(MonthlyFigure._meta.db_table)} "
-                               "IN SHARE ROW EXCLUSIVE MODE")
-        rows = MonthlyFigure.objects.all()
+                for model in (MonthlyFigure, YearlyFigure):
+                    cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} "
+                                   "IN SHARE ROW EXCLUSIVE MODE")
         town_ids = None if town_ids is None else list(town_ids)
-        if town_ids is not None:
-            rows = rows.filter(town_id__in=town_ids)
-        rows.delete()
+        for model in (MonthlyFigure, YearlyFigure):
+            rows = model.objects.all()
+            if town_ids is not None:
+                rows = rows.filter(town_id__in=town_ids)
+            rows.delete()
         MonthlyFigure.objects.bulk_create(
-            [
-                MonthlyFigure(town_id=town, year=year, month=month, **figures)
-                for (town, year, month), figures in _all_buckets(town_ids).items()
-            ],
+            [MonthlyFigure(town_id=town, year=year, month=month, **figures)
+             for (town, year, month), figures in contributions(_of_towns(town_ids)).items()],
+            batch_size=2000,
+        )
+        YearlyFigure.objects.bulk_create(
+            [YearlyFigure(town_id=town, year=year, **figures)
+             for (town, year), figures in year_contributions(_of_towns(town_ids)).items()],
             batch_size=2000,
         )
 
 
+def _stored(model, bucket: tuple[str, ...]) -> dict[tuple, dict]:
+    rows = model.objects.values(*bucket, *FIGURE_KEYS)
+    buckets = {tuple(row.pop(name) for name in bucket): to_cents(row) for row in rows}
+    return {key: figures for key, figures in buckets.items() if any(figures.values())}
+
+
 def stored() -> dict[Bucket, dict]:
-    """Return the rollup rows as they are, leaving out rows that are all zero (as if absent)."""
-    rows = MonthlyFigure.objects.values("town_id", "year", "month", *FIGURE_KEYS)
-    buckets = {
-        (row.pop("town_id"), row.pop("year"), row.pop("month")): to_cents(row) for row in rows
-    }
-    return {bucket: figures for bucket, figures in buckets.items() if any(figures.values())}
+    """Return the monthly rollup's rows as they are, leaving out rows that are all zero (as if absent)."""
+    return _stored(MonthlyFigure, ("town_id", "year", "month"))
 
 
-def differences() -> list[dict]:
-    """Compare the rollup with a recomputation from every event; return one entry per differing figure."""
-    expected = {bucket: figures for bucket, figures in contributions(Q()).items() if any(figures.values())}
-    actual = stored()
+def _compared(expected: dict, actual: dict, describe) -> list[dict]:
     found = []
     for bucket in sorted(expected.keys() | actual.keys()):
         want, have = expected.get(bucket, empty_figures()), actual.get(bucket, empty_figures())
         for key in FIGURE_KEYS:
             if Decimal(want[key]) != Decimal(have[key]):
-                town, year, month = bucket
-                found.append(
-                    {"town_id": town, "year": year, "month": month, "figure": key,
-                     "rollup": have[key], "events": want[key]}
-                )
+                found.append({**describe(bucket), "figure": key, "rollup": have[key], "events": want[key]})
     return found
+
+
+def differences() -> list[dict]:
+    """Compare both rollups with a recomputation from every event; return one entry per differing figure (month
+    None: a year's row)."""
+    def nonzero(figures: dict) -> dict:
+        return {bucket: each for bucket, each in figures.items() if any(each.values())}
+
+    return [
+        *_compared(nonzero(contributions(Q())), stored(),
+                   lambda bucket: dict(zip(("town_id", "year", "month"), bucket))),
+        *_compared(nonzero(year_contributions(Q())), _stored(YearlyFigure, ("town_id", "year")),
+                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None}),
+    ]
 
 
 def stored_count() -> int:

@@ -1,6 +1,9 @@
 """The models of the campaign, by sub-domain; import them from here."""
 
-from .derived import EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, RegisterYearlyFigure, SiteAncestry, SiteProgress
+from .derived import (
+    EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, RegisterYearlyFigure, SiteAncestry, SiteProgress,
+    YearlyFigure,
+)
 from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
@@ -27,6 +30,7 @@ __all__ = [
     "RegisterYearlyFigure",
     "ReuseMonthlyFigure",
     "ReuseYearlyFigure",
+    "YearlyFigure",
     "project_sites_vacated",
     "SchemeWeight",
     "Scheme",

@@ -63,6 +63,33 @@ class MonthlyFigure(models.Model):
         return f"{self.town} {self.year}-{self.month:02d}"
 
 
+class YearlyFigure(models.Model):
+    """Derived, never edited: one town's figures for the events dated in one calendar year (MonthlyFigure's months
+    summed).
+
+    The land awaiting reuse takes the land vacated up to a period's end, over every year: the earlier years' rows
+    and the period's year's months, rather than every month of every year (a hundred towns' eight years of months
+    at a province's scale). clearance.derived.rollup adds to it what it adds to a month, in the same statement
+    where the database allows (PostgreSQL), and `verify_rollups` recomputes it from the events.
+    """
+
+    town = models.ForeignKey(Town, models.CASCADE, related_name="yearly_figures", verbose_name=_("town"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    enterprises_rectified = models.IntegerField(default=0)
+    land_vacated_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    energy_freed_tce = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    signed = models.IntegerField(default=0)
+    vacated = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("yearly figure")
+        verbose_name_plural = _("yearly figures")
+        constraints = [models.UniqueConstraint(fields=["town", "year"], name="one_yearly_figure")]
+
+    def __str__(self):
+        return f"{self.town} {self.year}"
+
+
 def _sum_field(**options):
     """A sum of the indicator rows' figures (six decimals each), large enough for a province's year."""
     return models.DecimalField(max_digits=26, decimal_places=6, **options)

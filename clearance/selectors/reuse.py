@@ -13,7 +13,9 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext as _
 
 from ..choices import LAND_REUSED_STAGE, REUSE_TARGET_METRICS, CommitmentState, ProjectKind, ProjectStage, ReuseMetric
-from ..models import IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, ReuseYearlyFigure, Target
+from ..models import (
+    IndicatorRow, MonthlyFigure, Project, ProjectEvent, ReuseMonthlyFigure, ReuseYearlyFigure, Target, YearlyFigure,
+)
 from .compiled import compiled_read
 from .figures import ZERO, period_bounds, town_names
 from .ranking import (
@@ -57,11 +59,6 @@ def reuse_events() -> QuerySet[ProjectEvent]:
     return ProjectEvent.objects.order_by()
 
 
-def _up_to(year: int, month: int) -> Q:
-    """Rollup rows of every month up to the end of MONTH in YEAR, whatever the year."""
-    return Q(year__lt=year) | Q(year=year, month__lte=month)
-
-
 def _sum(name: str, filter: Q | None = None):
     return Coalesce(Sum(name, filter=filter), Value(ZERO), output_field=DECIMAL)
 
@@ -85,13 +82,19 @@ def _reuse_sums(*, year: int, month: int) -> QuerySet[ReuseMonthlyFigure]:
 
 @compiled_read(MonthlyFigure)
 def _vacated_by_end(*, year: int, month: int) -> QuerySet[MonthlyFigure]:
-    return MonthlyFigure.objects.filter(_up_to(year, month)).order_by().values("town_id").annotate(
+    """Per town, the land vacated in YEAR's months up to MONTH, and in the years before (one query, two rows at most
+    per town)."""
+    this_year = MonthlyFigure.objects.filter(year=year, month__lte=month).order_by().values_list("town_id").annotate(
         land=_sum("land_vacated_mu"))
+    earlier_years = YearlyFigure.objects.filter(year__lt=year).order_by().values_list("town_id").annotate(
+        land=_sum("land_vacated_mu"))
+    return this_year.union(earlier_years, all=True)
 
 
 def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
     """Return each town's four reuse figures for the period (two grouped queries over the rollups: the 换鸟 rollups'
-    sums of the period's months and of the land reused in the earlier years in one, the land vacated up to its end)."""
+    sums of the period's months and of the land reused in the earlier years in one, the clearance rollups' land
+    vacated in the period's months and in the earlier years in the other)."""
     figures: dict[int, dict] = {}
     awaiting: dict[int, Decimal] = {}
     for town_id, projects, investment, reused, reused_before in _reuse_sums(year=year, month=month):
@@ -101,8 +104,8 @@ def reuse_town_figures(*, year: int, month: int) -> dict[int, dict]:
         town["investment_signed_wan"] += _cents(investment)
         town["land_reused_mu"] += _cents(reused)
         awaiting[town_id] = awaiting.get(town_id, ZERO) - _cents(reused) - _cents(reused_before)
-    for row in _vacated_by_end(year=year, month=month):
-        awaiting[row["town_id"]] = awaiting.get(row["town_id"], ZERO) + _cents(row["land"])
+    for town_id, land in _vacated_by_end(year=year, month=month):
+        awaiting[town_id] = awaiting.get(town_id, ZERO) + _cents(land)
     for town_id, land in awaiting.items():
         figures.setdefault(town_id, empty_reuse_figures())["land_awaiting_mu"] = land
     return figures

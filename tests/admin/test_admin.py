@@ -56,6 +56,7 @@ from clearance.models import (
     ReportingPeriod,
     ReuseMonthlyFigure,
     ReuseYearlyFigure,
+    YearlyFigure,
     Profile,
     Scheme,
     SchemeWeight,
@@ -218,7 +219,7 @@ def test_admin_registers_every_clearance_model_with_its_history():
     # A scheme's weights are part of it, edited on its page (an inline) and saved with it in one scheme_update.
     # A project's land (ProjectSite) is part of it, an inline of its page, each row through project_land_set.
     # The monthly reuse rollup is derived too, but shown (read-only) for the admins who check a 换鸟 figure.
-    # The towns' evaluation figures, the register's rollups and the yearly reuse rollup are derived like MonthlyFigure
+    # The towns' evaluation figures, the register's rollups and the yearly rollups are derived like MonthlyFigure
     # (clearance.derived.evaluation_rollup and register_rollup), checked by verify_rollups: no admin either; so is
     # each site's progress (clearance.derived.site_progress), which the battle board reads.
     app_models = {
@@ -226,7 +227,7 @@ def test_admin_registers_every_clearance_model_with_its_history():
         if not hasattr(model, "instance_type")
         and model not in (BackgroundJob, EvaluationTownFigure, JobFile, MonthlyFigure, Profile, ProjectSite,
                           RegisterMonthlyFigure, RegisterYearlyFigure, ReportingPeriod, ReuseYearlyFigure, SchemeWeight,
-                          SiteAncestry, SiteProgress)
+                          SiteAncestry, SiteProgress, YearlyFigure)
     }
 
     assert app_models == set(CLEARANCE_MODELS)

@@ -8,6 +8,7 @@ and so do the site tree and the sites' parent links, and each site's stored prog
 (the battle board's column and card) and a recomputation.
 """
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,7 +22,8 @@ from hypothesis.extra.django import TestCase
 from clearance import selectors, services
 from clearance.derived import rollup, site_progress, site_tree
 from clearance.choices import Disposal, Stage
-from clearance.models import Enterprise, Event, MonthlyFigure, Site
+from clearance.models import Enterprise, Event, MonthlyFigure, Site, YearlyFigure
+from clearance.selectors.reuse import reuse_town_figures
 
 from tests.factories import EnterpriseFactory, SiteFactory, TownFactory, close_out
 
@@ -148,6 +150,28 @@ def test_differences_name_the_month_and_figure_and_verify_rollups_repairs_them()
     call_command("verify_rollups", "--repair")
     assert rollup.differences() == []
     assert selectors.city_figures(year=2022, month=3)["energy_freed_tce"] == Decimal("12.50")
+
+
+@pytest.mark.django_db
+def test_a_wrong_yearly_row_is_found_and_repaired_and_the_land_awaiting_reuse_reads_it():
+    """YearlyFigure holds the years before a period for the land awaiting reuse: a wrong row there moves it."""
+    site = SiteFactory(area_mu=Decimal("6.93"))
+    services.event_record(site=site, stage=Stage.VACATED, on=date(2021, 12, 1), user=None)
+    awaiting = reuse_town_figures(year=2022, month=6)[site.town_id]["land_awaiting_mu"]
+    assert awaiting == Decimal("6.93")  # vacated in 2021: the year's row
+
+    YearlyFigure.objects.filter(year=2021).update(land_vacated_mu=Decimal("1.00"))  # as a bug would
+    assert reuse_town_figures(year=2022, month=6)[site.town_id]["land_awaiting_mu"] == Decimal("1.00")
+    [difference] = rollup.differences()
+    assert (difference["year"], difference["month"], difference["figure"]) == (2021, None, "land_vacated_mu")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 differences"):
+        call_command("verify_rollups", stdout=out)
+    assert f"{site.town.name} 2021 land_vacated_mu: rollup 1.00, events 6.93" in out.getvalue()
+
+    call_command("verify_rollups", "--repair", stdout=io.StringIO())
+    assert rollup.differences() == []
+    assert reuse_town_figures(year=2022, month=6)[site.town_id]["land_awaiting_mu"] == Decimal("6.93")
 
 
 @pytest.mark.django_db

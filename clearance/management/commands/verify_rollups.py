@@ -13,6 +13,13 @@ from clearance.derived import (
 from clearance.models import EvaluatedEnterprise, Town
 
 
+def _when(difference: dict) -> str:
+    """A rollup row's period: 2022-03 for a month's row, 2022 for a year's."""
+    if difference["month"] is None:
+        return str(difference["year"])
+    return f"{difference['year']}-{difference['month']:02d}"
+
+
 class Command(BaseCommand):
     help = (
         "Recompute every town's monthly figures from the events, and the site tree from the sites' parents, "
@@ -39,7 +46,7 @@ class Command(BaseCommand):
         commitments_found = commitments.differences()
         register_found = register_rollup.differences()
         if not found:
-            self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows)")
+            self.stdout.write(f"rollup agrees with the events ({rollup.stored_count()} monthly rows, and the yearly rows)")
         if not tree_found:
             self.stdout.write("site tree agrees with the sites' containing areas")
         if not progress_found:
@@ -62,7 +69,7 @@ class Command(BaseCommand):
         names = dict(Town.objects.values_list("pk", "name"))
         for each in found:
             self.stdout.write(
-                f"{names.get(each['town_id'], each['town_id'])} {each['year']}-{each['month']:02d} {each['figure']}: "
+                f"{names.get(each['town_id'], each['town_id'])} {_when(each)} {each['figure']}: "
                 f"rollup {each['rollup']}, events {each['events']}"
             )
         for each in tree_found:
@@ -83,17 +90,15 @@ class Command(BaseCommand):
         for pk, stored, allocated in land_found:
             self.stdout.write(f"project {pk}: land {stored} stored, {allocated} by the sites it takes")
         for each in reuse_found:
-            when = str(each["year"]) if each["month"] is None else f"{each['year']}-{each['month']:02d}"
             self.stdout.write(
-                f"{names.get(each['town_id'], each['town_id'])} {when} {each['figure']}: "
+                f"{names.get(each['town_id'], each['town_id'])} {_when(each)} {each['figure']}: "
                 f"reuse rollup {each['rollup']}, project events {each['events']}"
             )
         for pk, stored, expected in commitments_found:
             self.stdout.write(f"project {pk}: commitment {stored} stored, {expected} by its operator's evaluations")
         for each in register_found:
-            when = str(each["year"]) if each["month"] is None else f"{each['year']}-{each['month']:02d}"
             self.stdout.write(
-                f"{names.get(each['town_id'], each['town_id'])} {when} {each['kind']} "
+                f"{names.get(each['town_id'], each['town_id'])} {_when(each)} {each['kind']} "
                 f"{each['figure']}: register rollup {each['rollup']}, items {each['items']}"
             )
         if repair:
