@@ -16,10 +16,10 @@ inside `clearance.derived.kept_in_step`, which, in the same transaction,
   3. compute them again after the write, and
   4. add the difference to the rollup rows with one atomic upsert per month
      (`x = x + delta`), so concurrent writers to the same month never lose one,
-     and to the year's row the same way.
+     and to the year's row the same way (the year's rows first, then the months').
 A new event, the write recording makes all day, has nothing before: its figures are
-added by one INSERT … SELECT of the same aggregates, compiled once per process (on
-PostgreSQL the year's row in the same statement, a second INSERT in a WITH).
+added by INSERT … SELECT of the same aggregates, compiled once per process: one for
+its year's row, then one for its month's.
 Bulk writers (the ledger's batched import, generate_scale) call
 `rebuild(town_ids)` instead. `differences()` recomputes everything from the
 events and lists any disagreement; `manage.py verify_rollups` reports it.
@@ -83,12 +83,14 @@ _EVENT_ID_SLOT = -7_654_321_987
 
 @functools.cache
 def _new_event_statements(vendor: str) -> tuple[tuple[str, tuple, tuple[int, ...]], ...]:
-    """Return the statements adding a new event's figures to the rollups (its month's row and its year's), each with
-    its parameters and where the event's id goes.
+    """Return the statements adding a new event's figures to the rollups, its year's row first, then its month's:
+    each with its parameters and where the event's id goes.
 
     Compiled once per process (and database vendor): building the aggregate query through the ORM costs
-    more than running it. Months whose figures the event leaves at zero are not written (nor locked). On
-    PostgreSQL one statement writes both rows (the month's INSERT in a WITH): no round trip more a save.
+    more than running it. Months whose figures the event leaves at zero are not written (nor locked).
+    Two statements, in that order, rather than one with a WITH: PostgreSQL runs a WITH's INSERT that the
+    main statement does not read after it, so the order would differ from the corrections' (_apply), and
+    two writers taking a year's and a month's rows in opposite orders can deadlock.
     """
     select, params = _contribution_rows(Q(pk=_EVENT_ID_SLOT)).query.sql_with_params()
     figures = ", ".join(f"contribution.{key}" for key in FIGURE_KEYS)
@@ -96,20 +98,13 @@ def _new_event_statements(vendor: str) -> tuple[tuple[str, tuple, tuple[int, ...
     month_rows = (f"SELECT contribution.bucket_town, contribution.bucket_year, contribution.bucket_month, {figures} "
                   f"FROM ({select}) contribution WHERE {some_figure}")
     year_rows = month_rows.replace("contribution.bucket_month, ", "", 1)
-    statements = [(_upsert_sql(MonthlyFigure).format(rows=month_rows), tuple(params)),
-                  (_upsert_sql(YearlyFigure).format(rows=year_rows), tuple(params))]
-    if vendor == "postgresql":
-        (month_sql, month_params), (year_sql, year_params) = statements
-        statements = [(f"WITH month_written AS ({month_sql}) {year_sql}", (*month_params, *year_params))]
-    return tuple(
-        (sql, values, tuple(index for index, param in enumerate(values) if isinstance(param, int) and param == _EVENT_ID_SLOT))
-        for sql, values in statements
-    )
+    slots = tuple(index for index, param in enumerate(params) if isinstance(param, int) and param == _EVENT_ID_SLOT)
+    return ((_upsert_sql(YearlyFigure).format(rows=year_rows), tuple(params), slots),
+            (_upsert_sql(MonthlyFigure).format(rows=month_rows), tuple(params), slots))
 
 
 def _add_new_event(event_id: int) -> None:
-    """Add the figures of the event EVENT_ID, just inserted, to its month's and its year's rollup rows: one statement
-    on PostgreSQL, two elsewhere."""
+    """Add the figures of the event EVENT_ID, just inserted, to its year's and its month's rollup rows."""
     for number, (sql, params, slots) in enumerate(_new_event_statements(connection.vendor)):
         prepared.execute(f"rollup_new_event_{number}", sql,
                          [event_id if index in slots else param for index, param in enumerate(params)])
@@ -130,11 +125,12 @@ def _apply(deltas: dict[Bucket, dict], year_deltas: dict[YearBucket, dict]) -> N
     """Add DELTAS to the months' rows and YEAR_DELTAS to the years', creating missing ones: one upsert per row, safe
     under concurrent writers."""
     with connection.cursor() as cursor:
-        for model, changes, size in ((MonthlyFigure, deltas, 3), (YearlyFigure, year_deltas, 2)):
+        # Years, then months, as a new event's statements take them.
+        for model, changes, size in ((YearlyFigure, year_deltas, 2), (MonthlyFigure, deltas, 3)):
             if not changes:
                 continue
             sql = _upsert_sql(model).format(rows=f"VALUES ({', '.join(['%s'] * (size + len(FIGURE_KEYS)))})")
-            # Sorted, so two writers touching the same rows lock them in the same order (months, then years).
+            # Sorted, so two writers touching the same rows lock them in the same order.
             params = [(*bucket, *(delta[key] for key in FIGURE_KEYS)) for bucket, delta in sorted(changes.items())]
             cursor.executemany(sql, params)
 
@@ -209,9 +205,9 @@ def rebuild(town_ids: Iterable[int] | None = None) -> None:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Writers that applied a delta before this commit are counted by the recomputation;
-            # writers after it wait for this lock, then add their delta on top (the month's row first, as they do).
+            # writers after it wait for this lock, then add their delta on top (the year's table first, as they do).
             with connection.cursor() as cursor:
-                for model in (MonthlyFigure, YearlyFigure):
+                for model in (YearlyFigure, MonthlyFigure):
                     cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} "
                                    "IN SHARE ROW EXCLUSIVE MODE")
         town_ids = None if town_ids is None else list(town_ids)

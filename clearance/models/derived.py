@@ -69,8 +69,8 @@ class YearlyFigure(models.Model):
 
     The land awaiting reuse takes the land vacated up to a period's end, over every year: the earlier years' rows
     and the period's year's months, rather than every month of every year (a hundred towns' eight years of months
-    at a province's scale). clearance.derived.rollup adds to it what it adds to a month, in the same statement
-    where the database allows (PostgreSQL), and `verify_rollups` recomputes it from the events.
+    at a province's scale). clearance.derived.rollup adds to it what it adds to a month, in the same transaction
+    (the year's row before the month's, in every writer), and `verify_rollups` recomputes it from the events.
     """
 
     town = models.ForeignKey(Town, models.CASCADE, related_name="yearly_figures", verbose_name=_("town"))
