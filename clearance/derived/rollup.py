@@ -18,8 +18,8 @@ inside `clearance.derived.kept_in_step`, which, in the same transaction,
      (`x = x + delta`), so concurrent writers to the same month never lose one,
      and to the year's row the same way (the year's rows first, then the months').
 A new event, the write recording makes all day, has nothing before: its figures are
-added by INSERT … SELECT of the same aggregates, compiled once per process: one for
-its year's row, then one for its month's.
+added by INSERT … SELECT of the same aggregates, compiled once per process: its year's
+row, then its month's (one statement on PostgreSQL).
 Bulk writers (the ledger's batched import, generate_scale) call
 `rebuild(town_ids)` instead. `differences()` recomputes everything from the
 events and lists any disagreement; `manage.py verify_rollups` reports it.
@@ -88,19 +88,27 @@ def _new_event_statements(vendor: str) -> tuple[tuple[str, tuple, tuple[int, ...
 
     Compiled once per process (and database vendor): building the aggregate query through the ORM costs
     more than running it. Months whose figures the event leaves at zero are not written (nor locked).
-    Two statements, in that order, rather than one with a WITH: PostgreSQL runs a WITH's INSERT that the
-    main statement does not read after it, so the order would differ from the corrections' (_apply), and
-    two writers taking a year's and a month's rows in opposite orders can deadlock.
+    Every writer takes a year's row before a month's (as _apply does), or two writers could each hold a row
+    the other waits for. On PostgreSQL one statement: the year's upsert in a WITH that the month's reads
+    (a WITH no one reads runs after the main statement, which would take the month first); two elsewhere.
     """
     select, params = _contribution_rows(Q(pk=_EVENT_ID_SLOT)).query.sql_with_params()
     figures = ", ".join(f"contribution.{key}" for key in FIGURE_KEYS)
     some_figure = " OR ".join(f"contribution.{key} <> 0" for key in FIGURE_KEYS)
     month_rows = (f"SELECT contribution.bucket_town, contribution.bucket_year, contribution.bucket_month, {figures} "
-                  f"FROM ({select}) contribution WHERE {some_figure}")
+                  f"FROM ({select}) contribution WHERE ({some_figure})")
     year_rows = month_rows.replace("contribution.bucket_month, ", "", 1)
-    slots = tuple(index for index, param in enumerate(params) if isinstance(param, int) and param == _EVENT_ID_SLOT)
-    return ((_upsert_sql(YearlyFigure).format(rows=year_rows), tuple(params), slots),
-            (_upsert_sql(MonthlyFigure).format(rows=month_rows), tuple(params), slots))
+    year_sql, month_sql = _upsert_sql(YearlyFigure).format(rows=year_rows), _upsert_sql(MonthlyFigure).format(rows=month_rows)
+    if vendor == "postgresql":
+        # The month's row is written where the year's was: the same bucket, the year's upsert done first.
+        month_sql = _upsert_sql(MonthlyFigure).format(rows=f"{month_rows} AND EXISTS (SELECT 1 FROM year_written)")
+        statements = [(f"WITH year_written AS ({year_sql} RETURNING 1) {month_sql}", (*params, *params))]
+    else:
+        statements = [(year_sql, tuple(params)), (month_sql, tuple(params))]
+    return tuple(
+        (sql, values, tuple(index for index, param in enumerate(values) if isinstance(param, int) and param == _EVENT_ID_SLOT))
+        for sql, values in statements
+    )
 
 
 def _add_new_event(event_id: int) -> None:
