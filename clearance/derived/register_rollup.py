@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from ..models import RegisterItem, RegisterMonthlyFigure, RegisterYearlyFigure, Town
+from .compare import differing
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int, str]  # (town id, year, month, kind)
@@ -91,25 +92,14 @@ def rebuild() -> None:
     _write(None)
 
 
-def _compared(expected: dict, stored: dict, describe) -> list[dict]:
-    found = []
-    for bucket in sorted(expected.keys() | stored.keys()):
-        want, have = expected.get(bucket, NOTHING), stored.get(bucket, NOTHING)
-        for name in ("raised", "resolved"):
-            if want[name] != have[name]:
-                found.append({**describe(bucket), "figure": name, "rollup": have[name], "items": want[name]})
-    return found
-
-
 def differences() -> list[dict]:
     """Compare both rollups with a count of every item; one entry per differing figure (month None: a year's row)."""
     months = {(row.town_id, row.year, row.month, row.kind): {"raised": row.raised, "resolved": row.resolved}
               for row in RegisterMonthlyFigure.objects.all()}
     years = {(row.town_id, row.year, row.kind): {"raised": row.raised, "resolved": row.resolved}
              for row in RegisterYearlyFigure.objects.all()}
+    counts = {"keys": ("raised", "resolved"), "empty": NOTHING, "source": "items"}
     return [
-        *_compared(computed(), months,
-                   lambda bucket: dict(zip(("town_id", "year", "month", "kind"), bucket))),
-        *_compared(computed_years(), years,
-                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None, "kind": bucket[2]}),
+        *differing(computed(), months, names=("town_id", "year", "month", "kind"), **counts),
+        *differing(computed_years(), years, names=("town_id", "year", "kind"), **counts),
     ]

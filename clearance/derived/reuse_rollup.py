@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
 from ..models import Project, ProjectEvent, ProjectSite, ReuseMonthlyFigure, ReuseYearlyFigure, Town
 from ..selectors.reuse import ROLLUP_KEYS, reuse_aggregates
+from .compare import differing
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
@@ -90,25 +91,15 @@ def _stored(rows, size: int) -> dict[tuple, dict]:
     return found
 
 
-def _compared(expected: dict, actual: dict, describe) -> list[dict]:
-    found = []
-    for bucket in sorted(expected.keys() | actual.keys()):
-        want, have = expected.get(bucket, {}), actual.get(bucket, {})
-        for key in ROLLUP_KEYS:
-            if want.get(key, 0) != have.get(key, 0):
-                found.append({**describe(bucket), "figure": key, "rollup": have.get(key, 0), "events": want.get(key, 0)})
-    return found
-
-
 def differences() -> list[dict]:
     """Compare both rollups with a recomputation from every project event; one entry per differing figure (month
     None: a year's row)."""
     months = _stored(ReuseMonthlyFigure.objects.values_list("town_id", "year", "month", *ROLLUP_KEYS), 3)
     years = _stored(ReuseYearlyFigure.objects.values_list("town_id", "year", *ROLLUP_KEYS), 2)
+    figures = {"keys": ROLLUP_KEYS, "empty": {}, "source": "events"}
     return [
-        *_compared(contributions(), months, lambda bucket: dict(zip(("town_id", "year", "month"), bucket))),
-        *_compared(year_contributions(), years,
-                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None}),
+        *differing(contributions(), months, names=("town_id", "year", "month"), **figures),
+        *differing(year_contributions(), years, names=("town_id", "year"), **figures),
     ]
 
 

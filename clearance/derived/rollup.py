@@ -27,7 +27,6 @@ events and lists any disagreement; `manage.py verify_rollups` reports it.
 
 import functools
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -36,6 +35,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from ..models import Enterprise, Event, MonthlyFigure, Site, YearlyFigure
 from ..selectors import FIGURE_KEYS, empty_figures, events_with_leaf_flag, figure_aggregates, to_cents
 from . import prepared
+from .compare import differing
 from .locks import lock_rows
 
 Bucket = tuple[int, int, int]  # (town id, year, month)
@@ -247,27 +247,17 @@ def stored() -> dict[Bucket, dict]:
     return _stored(MonthlyFigure, ("town_id", "year", "month"))
 
 
-def _compared(expected: dict, actual: dict, describe) -> list[dict]:
-    found = []
-    for bucket in sorted(expected.keys() | actual.keys()):
-        want, have = expected.get(bucket, empty_figures()), actual.get(bucket, empty_figures())
-        for key in FIGURE_KEYS:
-            if Decimal(want[key]) != Decimal(have[key]):
-                found.append({**describe(bucket), "figure": key, "rollup": have[key], "events": want[key]})
-    return found
-
-
 def differences() -> list[dict]:
     """Compare both rollups with a recomputation from every event; return one entry per differing figure (month
     None: a year's row)."""
     def nonzero(figures: dict) -> dict:
         return {bucket: each for bucket, each in figures.items() if any(each.values())}
 
+    figures = {"keys": FIGURE_KEYS, "empty": empty_figures(), "source": "events"}
     return [
-        *_compared(nonzero(contributions(Q())), stored(),
-                   lambda bucket: dict(zip(("town_id", "year", "month"), bucket))),
-        *_compared(nonzero(year_contributions(Q())), _stored(YearlyFigure, ("town_id", "year")),
-                   lambda bucket: {"town_id": bucket[0], "year": bucket[1], "month": None}),
+        *differing(nonzero(contributions(Q())), stored(), names=("town_id", "year", "month"), **figures),
+        *differing(nonzero(year_contributions(Q())), _stored(YearlyFigure, ("town_id", "year")),
+                   names=("town_id", "year"), **figures),
     ]
 
 

@@ -34,7 +34,21 @@ class SiteAncestry(models.Model):
         return f"{self.site_id} ⊂ {self.ancestor_id} ({self.depth})"
 
 
-class MonthlyFigure(models.Model):
+class TownFigures(models.Model):
+    """The clearance figures of one town's events of a period (derived.rollup's FIGURE_KEYS): the columns the monthly
+    and the yearly rollup share."""
+
+    enterprises_rectified = models.IntegerField(default=0)
+    land_vacated_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    energy_freed_tce = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    signed = models.IntegerField(default=0)
+    vacated = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthlyFigure(TownFigures):
     """Derived, never edited: one town's figures for the events dated in one calendar month.
 
     The dashboard sums at most twelve of these per town instead of scanning every
@@ -46,11 +60,6 @@ class MonthlyFigure(models.Model):
     town = models.ForeignKey(Town, models.CASCADE, related_name="monthly_figures", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
     month = models.PositiveSmallIntegerField(_("month"))
-    enterprises_rectified = models.IntegerField(default=0)
-    land_vacated_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    energy_freed_tce = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    signed = models.IntegerField(default=0)
-    vacated = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly figure")
@@ -63,7 +72,7 @@ class MonthlyFigure(models.Model):
         return f"{self.town} {self.year}-{self.month:02d}"
 
 
-class YearlyFigure(models.Model):
+class YearlyFigure(TownFigures):
     """Derived, never edited: one town's figures for the events dated in one calendar year (MonthlyFigure's months
     summed).
 
@@ -75,11 +84,6 @@ class YearlyFigure(models.Model):
 
     town = models.ForeignKey(Town, models.CASCADE, related_name="yearly_figures", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
-    enterprises_rectified = models.IntegerField(default=0)
-    land_vacated_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    energy_freed_tce = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    signed = models.IntegerField(default=0)
-    vacated = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("yearly figure")
@@ -147,7 +151,19 @@ class EvaluationTownFigure(models.Model):
         return f"{self.town} {self.year}"
 
 
-class RegisterMonthlyFigure(models.Model):
+class RegisterCounts(models.Model):
+    """One town's register items of one kind raised in a period, and those resolved in it: the columns the monthly
+    and the yearly register rollup share."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=RegisterKind.choices)
+    raised = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RegisterMonthlyFigure(RegisterCounts):
     """Derived, never edited: one town's items of the register (快中求稳) of one kind raised in one calendar month, and
     those resolved in it.
 
@@ -161,9 +177,6 @@ class RegisterMonthlyFigure(models.Model):
     town = models.ForeignKey(Town, models.CASCADE, related_name="register_figures", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
     month = models.PositiveSmallIntegerField(_("month"))
-    kind = models.CharField(_("kind"), max_length=10, choices=RegisterKind.choices)
-    raised = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly register figure")
@@ -177,7 +190,7 @@ class RegisterMonthlyFigure(models.Model):
         return f"{self.town} {self.year}-{self.month:02d} {self.kind}"
 
 
-class RegisterYearlyFigure(models.Model):
+class RegisterYearlyFigure(RegisterCounts):
     """Derived, never edited: one town's items of the register of one kind raised in one calendar year, and those
     resolved in it.
 
@@ -190,9 +203,6 @@ class RegisterYearlyFigure(models.Model):
 
     town = models.ForeignKey(Town, models.CASCADE, related_name="register_years", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
-    kind = models.CharField(_("kind"), max_length=10, choices=RegisterKind.choices)
-    raised = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("yearly register figure")

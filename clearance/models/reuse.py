@@ -249,7 +249,19 @@ class ProjectPhoto(PhotoFields):
         ordering = ["event", "uploaded_at"]
 
 
-class ReuseMonthlyFigure(models.Model):
+class ReuseFigures(models.Model):
+    """One town's reuse figures of a period (selectors.reuse.ROLLUP_KEYS): the columns the monthly and the yearly
+    reuse rollup share."""
+
+    projects_signed = models.IntegerField(default=0)
+    investment_signed_wan = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    land_reused_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        abstract = True
+
+
+class ReuseMonthlyFigure(ReuseFigures):
     """Derived, never edited: one town's reuse figures for the project events dated in one calendar month.
 
     `land_awaiting_mu` needs no column: it is the vacated leaf land of MonthlyFigure up to a month, less
@@ -259,9 +271,6 @@ class ReuseMonthlyFigure(models.Model):
     town = models.ForeignKey(Town, models.CASCADE, related_name="reuse_figures", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
     month = models.PositiveSmallIntegerField(_("month"))
-    projects_signed = models.IntegerField(default=0)
-    investment_signed_wan = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    land_reused_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         verbose_name = _("monthly reuse figure")
@@ -273,7 +282,7 @@ class ReuseMonthlyFigure(models.Model):
         return f"{self.town} {self.year}-{self.month:02d}"
 
 
-class ReuseYearlyFigure(models.Model):
+class ReuseYearlyFigure(ReuseFigures):
     """Derived, never edited: one town's reuse figures for the project events dated in one calendar year.
 
     The land awaiting reuse at a period's end takes the land reused up to it, over every year: the earlier years'
@@ -283,9 +292,6 @@ class ReuseYearlyFigure(models.Model):
 
     town = models.ForeignKey(Town, models.CASCADE, related_name="reuse_years", verbose_name=_("town"))
     year = models.PositiveSmallIntegerField(_("year"))
-    projects_signed = models.IntegerField(default=0)
-    investment_signed_wan = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    land_reused_mu = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         verbose_name = _("yearly reuse figure")
