@@ -6,16 +6,17 @@ E; where it is missing or ≤ 0 the indicator scores 0 for everyone. A score is 
 benchmark, 0), cap), 0 for a null value; the total adds the year's adjustments. The position is 1 + the
 number of totals above (RANK), the class follows position ÷ |E| against the cut-offs.
 
-One aggregate query for the means, one UPDATE … FROM a windowed SELECT writing the graded rows whose scores,
-position or class changed, a count of the graded, one UPDATE
-clearing the rows outside E: the work per row is the database's, whatever the number of rows.
+One aggregate query for the means, the size of E and the rows outside it still scored; one UPDATE … FROM a
+windowed SELECT writing the graded rows whose scores, position or class changed; one UPDATE clearing the rows
+outside E when there are any: the work per row is the database's, whatever the number of rows.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Avg, DecimalField, F, FloatField, Func, Q, Sum, Value
+from django.db.models import OuterRef, Subquery, Avg, Count, DecimalField, F, FloatField, Func, Q, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Round
 from django.utils import timezone
@@ -45,17 +46,31 @@ def _exact(indicator: str):
     return F(indicator)
 
 
-def benchmarks(scheme: Scheme, weights: dict[str, SchemeWeight]) -> dict[str, float | None]:
-    """Return each indicator's benchmark for SCHEME: its fixed value, else the mean over the graded rows; None when ≤ 0."""
-    graded = IndicatorRow.objects.filter(graded_filter(), year=scheme.year, size=scheme.size)
-    means = graded.aggregate(**{indicator: Avg(_exact(indicator), output_field=FloatField()) for indicator in Indicator.values})
+@dataclass
+class GroupFigures:
+    """What the scoring of a year and size class needs from its rows before it writes, read in one aggregate."""
+
+    benchmarks: dict[str, float | None]  # per indicator: the fixed value, else the mean over E; None when ≤ 0
+    graded: int  # |E|
+    stale: int  # rows outside E that still carry scores or a class: the rows the clearing UPDATE writes
+
+
+def group_figures(scheme: Scheme, weights: dict[str, SchemeWeight]) -> GroupFigures:
+    """Read SCHEME's group once: each indicator's benchmark, how many rows are graded and how many outside E still
+    have scores (the clearing UPDATE is skipped when none has: scanning the group for nothing cost a second and a
+    half at a million rows)."""
+    graded = graded_filter()
+    sums = {indicator: Avg(_exact(indicator), filter=graded, output_field=FloatField()) for indicator in Indicator.values}
+    sums["graded_rows"] = Count("pk", filter=graded)
+    sums["stale_rows"] = Count("pk", filter=~graded & ~Q(grade="", total__isnull=True))
+    found = IndicatorRow.objects.filter(year=scheme.year, size=scheme.size).aggregate(**sums)
     result = {}
     for indicator in Indicator.values:
         weight = weights.get(indicator)
         fixed = weight.fixed_benchmark if weight is not None else None
-        value = float(fixed) if fixed is not None else means[indicator]
+        value = float(fixed) if fixed is not None else found[indicator]
         result[indicator] = value if value is not None and value > 0 else None
-    return result
+    return GroupFigures(benchmarks=result, graded=found["graded_rows"], stale=found["stale_rows"])
 
 
 @contextmanager
@@ -81,7 +96,8 @@ def recompute(scheme: Scheme) -> int:
     # the second with the first's writes in view, and a scheme edit cannot slip in between the means and the update.
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     weights = {weight.indicator: weight for weight in scheme.weights.all()}
-    used = benchmarks(scheme, weights)
+    group = group_figures(scheme, weights)
+    used = group.benchmarks
     cap = float(scheme.cap)
     scores = {}
     for index, indicator in enumerate(Indicator.values):
@@ -137,15 +153,16 @@ def recompute(scheme: Scheme) -> int:
                 [*grade_params, *params, scheme.year, scheme.size, *grade_params],
             )
             written = cursor.rowcount
-        graded_count = rows.filter(graded_filter()).count()
-        written += rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
-            **{score_field(indicator): None for indicator in Indicator.values},
-            total=None, position=None, graded_count=None, grade="",
-        )
+        if group.stale:
+            written += rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
+                **{score_field(indicator): None for indicator in Indicator.values},
+                total=None, position=None, graded_count=None, grade="",
+            )
+        # A row new to this group takes its class of the year before, graded or not (only the rows that have none
+        # are looked at: the year before's own scoring refreshes the whole group when a class there moves).
+        previous_grades_refresh(year=scheme.year, size=scheme.size, unset_only=True)
         if written:
-            # This group's classes are the next year's "class the year before"; a row new to this group (it was
-            # written: it had no scores) takes its class of the year before. Nothing written, no class moved.
-            previous_grades_refresh(year=scheme.year, size=scheme.size)
+            # This group's classes are the next year's "class the year before". Nothing written, no class moved.
             if previous_grades_refresh(year=scheme.year + 1):
                 # The next year's candidates look at these classes.
                 evaluation_rollup.refresh(year=scheme.year + 1)
@@ -154,16 +171,23 @@ def recompute(scheme: Scheme) -> int:
         for indicator, weight in weights.items():
             if weight.benchmark_used != used[indicator]:
                 SchemeWeight.objects.filter(pk=weight.pk).update(benchmark_used=used[indicator])
-        Scheme.objects.filter(pk=scheme.pk).update(graded_count=graded_count, computed_at=timezone.now())
-    return graded_count
+        Scheme.objects.filter(pk=scheme.pk).update(graded_count=group.graded, computed_at=timezone.now())
+    return group.graded
 
 
-def previous_grades_refresh(*, year: int, size: str | None = None) -> int:
+def previous_grades_refresh(*, year: int, size: str | None = None, unset_only: bool = False) -> int:
     """Copy each enterprise's class of YEAR − 1 onto its row of YEAR (of SIZE when given) where it differs ('' when it
-    had none); one UPDATE."""
+    had none); one UPDATE.
+
+    With UNSET_ONLY, only the rows that have no class of the year before ('': new rows among them). A scoring of
+    YEAR uses it: it moves none of YEAR − 1's classes (whose own scoring refreshes YEAR whole), so only a row new to
+    YEAR can be behind, and looking up the year before of every row cost seconds at a million.
+    """
     before = IndicatorRow.objects.filter(enterprise_id=OuterRef("enterprise_id"), year=year - 1).order_by().values("grade")[:1]
     expected = Coalesce(Subquery(before), Value(""))
     rows = IndicatorRow.objects.filter(year=year)
     if size is not None:
         rows = rows.filter(size=size)
+    if unset_only:
+        rows = rows.filter(previous_grade="")
     return rows.annotate(expected=expected).exclude(previous_grade=F("expected")).update(previous_grade=expected)

@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from clearance import services
 from clearance.choices import SizeClass
@@ -110,3 +113,49 @@ def test_the_cut_offs(db):
     grades = "".join(rows[f"企业{index + 1:02d}"].grade for index in range(10))
     # p/n ≤ 0.20: 1, 2 → A; ≤ 0.70: 3 … 7 → B; ≤ 0.95: 8, 9 → C; 10 → D.
     assert grades == "AABBBBBCCD"
+
+
+# Any sequence of the services' writes over two years keeps what the scoring keeps ---------------------------
+
+_NAMES = ("甲", "乙", "丙", "丁", "戊")
+_row_writes = st.tuples(
+    st.sampled_from(_NAMES),
+    st.sampled_from((2021, 2022)),
+    st.sampled_from(("0", "5", "10", "20")),  # land: 0 takes the row out of the graded set
+    st.sampled_from(("-10", "40", "100", "300")),  # tax
+    st.booleans(),  # exempt
+)
+
+
+class ScoringKeepsItsInvariants(HypothesisTestCase):
+    """Rows of two years written in any order, corrected, taken out of and back into the graded set: after every
+    write each row's "class the year before" is its enterprise's class of the year before, no row outside the
+    graded set keeps a score or a class, and each scheme counts its graded rows.
+
+    A scoring only looks up the year before for rows that have none recorded, and skips clearing the rows outside
+    the graded set when its first read finds none: this holds those two shortcuts to the full work they replace.
+    """
+
+    def setUp(self):
+        self.town = TownFactory(name="试点镇")
+
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(_row_writes, min_size=1, max_size=10))
+    # A class of 2021 that moves after the enterprise's 2022 row has it; a row that leaves E and comes back.
+    @example([("甲", 2022, "10", "100", False), ("甲", 2021, "10", "100", False), ("乙", 2021, "10", "300", False),
+              ("乙", 2021, "0", "300", False), ("乙", 2021, "10", "300", False), ("丙", 2021, "5", "-10", True)])
+    def test_after_every_write(self, writes):
+        for name, year, land, tax, exempt in writes:
+            enterprise = evaluated_enterprise_upsert(town=self.town, name=name)
+            indicator_row_upsert(enterprise=enterprise, year=year, size=SizeClass.BELOW, exempt=exempt,
+                                 land_mu=Decimal(land), tax_wan=Decimal(tax), power_10k_kwh=Decimal("10"))
+            grades = {(row.enterprise_id, row.year): row.grade for row in IndicatorRow.objects.all()}
+            for row in IndicatorRow.objects.all():
+                assert row.previous_grade == grades.get((row.enterprise_id, row.year - 1), ""), (row, writes)
+                if row.land_mu <= 0 or row.exempt:
+                    assert row.total is None and row.grade == "" and row.position is None, (row, writes)
+                else:
+                    assert row.grade and row.total is not None, (row, writes)
+            for scheme in Scheme.objects.all():
+                graded = IndicatorRow.objects.filter(year=scheme.year, size=scheme.size).exclude(grade="").count()
+                assert scheme.graded_count == graded, (scheme, writes)
