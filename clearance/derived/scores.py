@@ -37,6 +37,12 @@ def graded_filter() -> Q:
     return Q(land_mu__gt=0, exempt=False)
 
 
+def stale_filter() -> Q:
+    """The rows outside the graded set that still carry a score or a class (the land was taken away, or the row
+    made exempt, since it was scored): the rows a scoring clears."""
+    return ~graded_filter() & ~Q(grade="", total__isnull=True)
+
+
 def _exact(indicator: str):
     """INDICATOR as an exact number for summing: a float sum depends on the order of the rows, which PostgreSQL's
     parallel workers and every rewrite of the rows change, so the same rows would give means (and every score)
@@ -62,7 +68,7 @@ def group_figures(scheme: Scheme, weights: dict[str, SchemeWeight]) -> GroupFigu
     graded = graded_filter()
     sums = {indicator: Avg(_exact(indicator), filter=graded, output_field=FloatField()) for indicator in Indicator.values}
     sums["graded_rows"] = Count("pk", filter=graded)
-    sums["stale_rows"] = Count("pk", filter=~graded & ~Q(grade="", total__isnull=True))
+    sums["stale_rows"] = Count("pk", filter=stale_filter())
     found = IndicatorRow.objects.filter(year=scheme.year, size=scheme.size).aggregate(**sums)
     result = {}
     for indicator in Indicator.values:
@@ -154,18 +160,17 @@ def recompute(scheme: Scheme) -> int:
             )
             written = cursor.rowcount
         if group.stale:
-            written += rows.exclude(graded_filter()).exclude(grade="", total__isnull=True).update(
+            written += rows.filter(stale_filter()).update(
                 **{score_field(indicator): None for indicator in Indicator.values},
                 total=None, position=None, graded_count=None, grade="",
             )
         # A row new to this group takes its class of the year before, graded or not (only the rows that have none
         # are looked at: the year before's own scoring refreshes the whole group when a class there moves).
         previous_grades_refresh(year=scheme.year, size=scheme.size, unset_only=True)
-        if written:
-            # This group's classes are the next year's "class the year before". Nothing written, no class moved.
-            if previous_grades_refresh(year=scheme.year + 1):
-                # The next year's candidates look at these classes.
-                evaluation_rollup.refresh(year=scheme.year + 1)
+        # This group's classes are the next year's "class the year before" (nothing written, no class moved), and
+        # the next year's candidates look at them.
+        if written and previous_grades_refresh(year=scheme.year + 1):
+            evaluation_rollup.refresh(year=scheme.year + 1)
         # Every write of a row's figures ends here (the services score its year again): the towns' figures too.
         evaluation_rollup.refresh(year=scheme.year)
         for indicator, weight in weights.items():
