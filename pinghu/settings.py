@@ -286,6 +286,10 @@ CLEARANCE_LEDGER_MAX_ROWS = int(os.environ.get("CLEARANCE_LEDGER_MAX_ROWS", "200
 CLEARANCE_LEDGER_MAX_UNPACKED_BYTES = int(float(os.environ.get("CLEARANCE_LEDGER_MAX_UNPACKED_MB", "256")) * 1024 * 1024)
 CLEARANCE_LEDGER_SHEET_MAX_CELLS = int(os.environ.get("CLEARANCE_LEDGER_SHEET_MAX_CELLS", "5000000"))
 
+# A change that moves the scores of a year and size class with more graded enterprises than this (as last scored)
+# is scored by the task worker instead of inside the request: at a million a scheme change takes minutes.
+CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS = int(os.environ.get("CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS", "50000"))
+
 # Background jobs: a running job whose worker has given no sign of life for this many seconds is failed (the
 # worker was killed; its transaction was rolled back). Uploads waiting for a confirmation are removed after
 # this many hours (on the next upload, and by `manage.py prune_jobs` from cron).

@@ -100,7 +100,9 @@ def recompute(scheme: Scheme) -> int:
     """Compute the scores and classes of SCHEME's year and size class; return how many rows were graded."""
     # The scheme's row is the group's lock: two recomputations of one year and size class run one after the other,
     # the second with the first's writes in view, and a scheme edit cannot slip in between the means and the update.
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    # NO KEY: a change queuing a scoring for the task worker (a ScoringRequest, whose foreign key takes a KEY SHARE
+    # lock on this row) need not wait for a scoring that runs.
+    scheme = Scheme.objects.select_for_update(no_key=True).get(pk=scheme.pk)
     weights = {weight.indicator: weight for weight in scheme.weights.all()}
     group = group_figures(scheme, weights)
     used = group.benchmarks

@@ -4,7 +4,7 @@ from .derived import (
     EvaluationTownFigure, MonthlyFigure, RegisterMonthlyFigure, RegisterYearlyFigure, SiteAncestry, SiteProgress,
     YearlyFigure,
 )
-from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
+from .evaluation import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight, ScoringRequest
 from .jobs import BackgroundJob, JobFile
 from .periods import ReportingPeriod
 from .people import Profile
@@ -33,6 +33,7 @@ __all__ = [
     "YearlyFigure",
     "project_sites_vacated",
     "SchemeWeight",
+    "ScoringRequest",
     "Scheme",
     "IndicatorRow",
     "EvaluatedEnterprise",

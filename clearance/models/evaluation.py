@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import Cast, NullIf
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -293,6 +294,26 @@ class SchemeWeight(models.Model):
 
     def __str__(self):
         return f"{self.scheme} {self.get_indicator_display()}"
+
+
+class ScoringRequest(models.Model):
+    """A change whose scoring was handed to the task worker: its scheme's group had too many graded enterprises to be
+    scored inside the request (CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS).
+
+    Written in the change's transaction, deleted by the task that scores the group. A row of its own rather than a
+    flag on the scheme: the task holds the scheme's row for the whole scoring, and a change made meanwhile must not
+    wait for it to say that it needs scoring too. While any is left, the pages say the scores shown are from before.
+    """
+
+    scheme = models.ForeignKey(Scheme, models.CASCADE, related_name="scoring_requests", verbose_name=_("scheme"))
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("scoring waiting for the task worker")
+        verbose_name_plural = _("scorings waiting for the task worker")
+
+    def __str__(self):
+        return f"{self.scheme} {self.requested_at:%Y-%m-%d %H:%M}"
 
 
 class Adjustment(models.Model):

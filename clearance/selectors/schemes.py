@@ -1,11 +1,12 @@
 """Reads of the evaluation's admin pages: the schemes per year and size class, and how a year's classes stand."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Min
 
 from ..choices import Grade, Indicator, SizeClass
-from ..models import IndicatorRow, Scheme
+from ..models import IndicatorRow, Scheme, ScoringRequest
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 
 
@@ -72,3 +73,26 @@ def grade_counts(*, year: int, size: str) -> dict[str, int]:
 def year_has_data(*, year: int, size: str) -> bool:
     """Return whether YEAR has evaluation data of SIZE."""
     return IndicatorRow.objects.filter(year=year, size=size).exists()
+
+
+@dataclass(frozen=True, order=True)
+class WaitingScoring:
+    """A year and size class whose scoring waits for the task worker (services.evaluation.scores_refresh), since when."""
+
+    year: int
+    size: str
+    since: datetime
+
+    @property
+    def size_label(self) -> str:
+        return SizeClass(self.size).label
+
+
+def scoring_waiting(years=None) -> list[WaitingScoring]:
+    """Return the year and size classes (of YEARS, or all) whose scores wait for the task worker, each with its
+    earliest change waiting, in order: one query. The pages say that the scores they show are from before."""
+    requests = ScoringRequest.objects.all()
+    if years is not None:
+        requests = requests.filter(scheme__year__in=list(years))
+    rows = requests.order_by().values_list("scheme__year", "scheme__size").annotate(since=Min("requested_at"))
+    return sorted(WaitingScoring(year, size, since) for year, size, since in rows)

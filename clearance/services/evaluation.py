@@ -1,24 +1,31 @@
 """The evaluation's writes: schemes, adjustments, a row corrected by hand, the scores, a clearance plan opened.
 
-Every change that moves a score (a row, a scheme, an adjustment) scores its year and size class again in the
-same transaction (derived.scores.recompute: a few set-based statements, whatever the number of rows).
+Every change that moves a score (a row, a scheme, an adjustment) scores its year and size class again
+(derived.scores.recompute: a few set-based statements, whatever the number of rows): in the same transaction, or,
+for a change made on a page to a group too large to score inside a request, by the task worker (scores_refresh).
 """
 
+import logging
+import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ..background import task
 from ..choices import Indicator, SizeClass
 from ..derived import commitments, evaluation_links, evaluation_rollup, row_copies, scores
 from ..models import (
-    Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Project, Scheme, SchemeWeight, Site, Town,
+    Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Project, Scheme, SchemeWeight, ScoringRequest, Site, Town,
 )
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..selectors.evaluation import clearance_enterprise_of
-from .base import StaleEditError, User, delete_recorded, save_validated
+from .base import StaleEditError, User, delete_recorded, locked_or_busy, save_validated
 from .records import enterprise_create, site_create
+
+logger = logging.getLogger(__name__)
 
 # The scheme's settings a page edits besides the weights.
 SCHEME_FIELDS = ("cap", "cut_a", "cut_b", "cut_c")
@@ -56,12 +63,62 @@ def scores_recompute(*, year: int, size: str | None = None) -> int:
     return graded
 
 
+def scores_refresh(*, year: int, size: str) -> bool:
+    """Score YEAR's SIZE class again after a change made on a page or in the admin; return whether it was queued.
+
+    In this transaction when the group is small. When it had more graded enterprises than
+    CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS at its last scoring, the change is saved now and scored by the task
+    worker (scoring_task): at a million enterprises a scheme change takes minutes, longer than a request may, and
+    the pages say meanwhile that the scores shown are from before it (selectors.schemes.scoring_waiting).
+    """
+    scheme = scheme_ensure(year=year, size=size)
+    if (scheme.graded_count or 0) <= settings.CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS:
+        scores_recompute(year=year, size=size)
+        return False
+    # In the change's transaction: a change rolled back leaves nothing waiting (the database backend's task too).
+    ScoringRequest.objects.create(scheme=scheme)
+    scoring_task.enqueue(scheme.pk)
+    return True
+
+
+@task()
+def scoring_task(scheme_id: int) -> int:
+    """The task the worker runs for changes to a group too large to score inside their requests: scoring_run."""
+    return scoring_run(scheme_id=scheme_id)
+
+
+@transaction.atomic
+def scoring_run(*, scheme_id: int) -> int:
+    """Score the group of scheme SCHEME_ID for the changes waiting for it; return how many it scored (0: none was
+    left, another run had scored them).
+
+    Every change queues a task; the first to run scores them all and the others find nothing left, at the cost of
+    one query each.
+    """
+    scheme = Scheme.objects.select_for_update(no_key=True).filter(pk=scheme_id).first()
+    if scheme is None:  # deleted since (its requests with it)
+        return 0
+    # Read under the scheme's lock, which a scoring holds to its end: what a scoring that ran meanwhile scored is
+    # deleted already, and every change read here committed before the statements below start, which see it.
+    waiting = list(scheme.scoring_requests.values_list("pk", flat=True))
+    if not waiting:
+        return 0
+    started = time.perf_counter()
+    scores_recompute(year=scheme.year, size=scheme.size)
+    ScoringRequest.objects.filter(pk__in=waiting).delete()
+    logger.info("Scored %s for %s waiting changes in %.1f s", scheme, len(waiting), time.perf_counter() - started)
+    return len(waiting)
+
+
 @transaction.atomic
 def scheme_update(*, scheme: Scheme, expected_version: int, user: User,
                   weights: dict[str, tuple[Decimal, Decimal | None]], **fields) -> Scheme:
     """Change SCHEME as edited on a page loaded at EXPECTED_VERSION: FIELDS (cap, cut-offs) and WEIGHTS, per indicator
-    (weight, fixed benchmark or None); refuse a stale edit; score the year and size class again."""
-    current = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    (weight, fixed benchmark or None); refuse a stale edit, and a scheme the task worker is scoring; score the year
+    and size class again."""
+    current = locked_or_busy(Scheme.objects.filter(pk=scheme.pk), busy=_(
+        "The enterprises of %(scheme)s are being scored by the task worker; save your change again when that has "
+        "finished (this page says so while it runs).") % {"scheme": scheme})
     if current.version != expected_version:
         raise StaleEditError(current)
     unknown = set(fields) - set(SCHEME_FIELDS)
@@ -78,7 +135,7 @@ def scheme_update(*, scheme: Scheme, expected_version: int, user: User,
         if row.pk is None or row.weight != weight or row.fixed_benchmark != benchmark:
             row.weight, row.fixed_benchmark = weight, benchmark
             save_validated(row, user=user)
-    scores.recompute(current)
+    scores_refresh(year=current.year, size=current.size)
     return current
 
 
@@ -120,14 +177,22 @@ def adjustment_delete(*, adjustment: Adjustment, user: User) -> None:
 def _rescore_enterprise_year(enterprise: EvaluatedEnterprise, year: int) -> None:
     size = IndicatorRow.objects.filter(enterprise=enterprise, year=year).values_list("size", flat=True).first()
     if size is not None:
-        scores_recompute(year=year, size=size)
+        scores_refresh(year=year, size=size)
+
+
+def _row_locked(row: IndicatorRow) -> IndicatorRow:
+    """ROW as stored, locked; refused after a short wait while the task worker's scoring holds it."""
+    return locked_or_busy(IndicatorRow.objects.filter(pk=row.pk), busy=_(
+        "%(year)s is being scored by the task worker; save your correction again when that has finished (this page "
+        "says so while it runs).") % {"year": row.year})
 
 
 @transaction.atomic
 def indicator_row_update(*, row: IndicatorRow, expected_version: int, user: User, **fields) -> IndicatorRow:
     """Correct FIELDS (figures, size class, exemption) of ROW as edited on a page loaded at EXPECTED_VERSION; refuse a
-    stale edit; score the year again (both size classes when the row changed class)."""
-    current = IndicatorRow.objects.select_for_update().get(pk=row.pk)
+    stale edit, and a row the task worker is scoring; score the year again (both size classes when the row changed
+    class)."""
+    current = _row_locked(row)
     if current.version != expected_version:
         raise StaleEditError(current)
     old_size = current.size
@@ -135,7 +200,7 @@ def indicator_row_update(*, row: IndicatorRow, expected_version: int, user: User
         setattr(current, name, value)
     save_validated(current, user=user, bump_version=True)
     for size in {old_size, current.size}:
-        scores_recompute(year=current.year, size=size)
+        scores_refresh(year=current.year, size=size)
     current.refresh_from_db()
     return current
 
@@ -253,7 +318,7 @@ def indicator_row_create(*, enterprise: EvaluatedEnterprise, year: int, user: Us
                                      % {"name": enterprise.name, "year": year}, code="indicator_row_exists")})
     row = IndicatorRow(enterprise=enterprise, year=year, **fields)
     save_validated(row, user=user)
-    scores_recompute(year=row.year, size=row.size)
+    scores_refresh(year=row.year, size=row.size)
     row.refresh_from_db()
     return row
 
@@ -261,12 +326,12 @@ def indicator_row_create(*, enterprise: EvaluatedEnterprise, year: int, user: Us
 @transaction.atomic
 def indicator_row_delete(*, row: IndicatorRow, expected_version: int, user: User | None) -> None:
     """Delete ROW as seen at EXPECTED_VERSION (kept in the history); score its year and size class again."""
-    current = IndicatorRow.objects.select_for_update().get(pk=row.pk)
+    current = _row_locked(row)
     if current.version != expected_version:
         raise StaleEditError(current)
     year, size = current.year, current.size
     delete_recorded(current, user=user)
-    scores_recompute(year=year, size=size)
+    scores_refresh(year=year, size=size)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from ..forms import ClearancePlanForm
 from ..models import EvaluatedEnterprise, IndicatorRow, Town
 from ..rules import MAX_YEAR, MIN_YEAR
 from ..selectors import evaluation as selectors
+from ..selectors.schemes import scoring_waiting
 from ..services import evaluation as services
 from ..tables import CandidateTable, EvaluationTable
 from .tables import KnownCountMixin, TableQueryMixin
@@ -49,7 +50,8 @@ class _EvaluationYearMixin(TableQueryMixin):
         return None
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(year=self.year, years=selectors.evaluated_years(), **kwargs)
+        return super().get_context_data(year=self.year, years=selectors.evaluated_years(),
+                                        scoring_waiting=scoring_waiting([self.year]), **kwargs)
 
 
 class _EvaluationTableView(_EvaluationYearMixin, KnownCountMixin, SingleTableMixin, FilterView):
@@ -196,6 +198,7 @@ class EvaluationCardView(DetailView):
             clearance_enterprise=selectors.clearance_enterprise_of(self.object),
             candidate=bool(latest is not None and latest.candidate),
             latest=latest,
+            scoring_waiting=scoring_waiting(year.row.year for year in card),
             can_write=permissions.can_write_town(self.request.user, self.object.town),
             is_admin=permissions.is_admin(self.request.user),
         )

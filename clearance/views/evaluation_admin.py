@@ -21,7 +21,7 @@ from ..models import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..rules import MAX_YEAR, MIN_YEAR
 from ..selectors.history import adjustment_history, indicator_row_history, scheme_history
-from ..selectors.schemes import grade_counts, scheme_lines, year_has_data
+from ..selectors.schemes import grade_counts, scheme_lines, scoring_waiting, year_has_data
 from ..services import evaluation as services
 from ..services.base import StaleEditError
 from ..services.jobs import INDICATORS_CSV_NAME, INDICATORS_XLSX_NAME, indicators_job_create
@@ -38,6 +38,12 @@ def refuse_unless_admin(request) -> None:
 def class_moves(before: dict[str, int], after: dict[str, int]) -> str:
     """Say how many enterprises each class held before and after a rescoring: "A 3 → 4, B 5 → 4 …"."""
     return pgettext("list separator", ", ").join(f"{grade} {before[grade]} → {after[grade]}" for grade in Grade.values)
+
+
+def scoring_waits(year: int, size: str | None = None) -> bool:
+    """Whether the scoring of YEAR (of its SIZE class) waits for the task worker: the change just saved was too large
+    to score inside the request (services.evaluation.scores_refresh), and its scores move when the task has run."""
+    return any(size is None or waiting.size == size for waiting in scoring_waiting([year]))
 
 
 # Schemes ----------------------------------------------------------------------------------------------------
@@ -99,6 +105,7 @@ class SchemeListView(View):
     def get(self, request):
         return render(request, "clearance/evaluation/schemes.html", {
             "lines": scheme_lines(), "indicators": list(Indicator), "can_edit": permissions.is_admin(request.user),
+            "scoring_waiting": scoring_waiting(),
         })
 
 
@@ -136,6 +143,12 @@ class SchemeUpdateView(View):
         except ValidationError as error:
             apply_service_errors(form, error)
             return self._page(form)
+        if scoring_waits(year, size):
+            messages.success(request, _(
+                "The scheme of %(scheme)s was saved. Its %(count)s enterprises are being scored again by the task "
+                "worker; their classes change when it finishes."
+            ) % {"scheme": scheme, "count": scheme.graded_count})
+            return HttpResponseRedirect(scheme.get_absolute_url())
         after = grade_counts(year=year, size=size)
         messages.success(request, _(
             "The scheme of %(scheme)s was saved and the enterprises scored again. Enterprises per class: %(moves)s."
@@ -153,6 +166,7 @@ class SchemeUpdateView(View):
             "counts": grade_counts(year=scheme.year, size=scheme.size),
             "weight_rows": [(*row, used.get(row[0])) for row in form.weight_rows()],
             "history": scheme_history(scheme=scheme) if scheme.pk else [],
+            "scoring_waiting": [waiting for waiting in scoring_waiting([scheme.year]) if waiting.size == scheme.size],
         })
 
 
@@ -178,9 +192,13 @@ class SchemeCopyView(AdminRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return HttpResponseRedirect(reverse("clearance:schemes"))
-        messages.success(request, _("The schemes of %(year)s were copied to %(next)s: %(schemes)s; %(next)s was scored "
-                                    "again.") % {"year": year, "next": year + 1,
-                                                 "schemes": pgettext("list separator", ", ").join(map(str, copied))})
+        if scoring_waits(year + 1):
+            message = _("The schemes of %(year)s were copied to %(next)s: %(schemes)s; the task worker is scoring "
+                        "%(next)s again, and its scores change when it finishes.")
+        else:
+            message = _("The schemes of %(year)s were copied to %(next)s: %(schemes)s; %(next)s was scored again.")
+        messages.success(request, message % {"year": year, "next": year + 1,
+                                             "schemes": pgettext("list separator", ", ").join(map(str, copied))})
         return HttpResponseRedirect(reverse("clearance:schemes"))
 
 
@@ -233,8 +251,13 @@ class AdjustmentsView(View):
         except ValidationError as error:
             apply_service_errors(form, error)
             return self._page(form)
-        messages.success(request, _("%(points)s points for %(year)s recorded for %(name)s; %(year)s was scored again.")
-                         % {"points": f"{adjustment.points.quantize(Decimal('0.01')):+}", "year": adjustment.year, "name": self.enterprise.name})
+        if scoring_waits(adjustment.year):
+            message = _("%(points)s points for %(year)s recorded for %(name)s; the task worker is scoring %(year)s "
+                        "again, and its scores change when it finishes.")
+        else:
+            message = _("%(points)s points for %(year)s recorded for %(name)s; %(year)s was scored again.")
+        messages.success(request, message % {"points": f"{adjustment.points.quantize(Decimal('0.01')):+}",
+                                             "year": adjustment.year, "name": self.enterprise.name})
         return HttpResponseRedirect(request.path)
 
     def _page(self, form):
@@ -243,6 +266,7 @@ class AdjustmentsView(View):
             "enterprise": self.enterprise, "adjustments": adjustments, "form": form, "years": self.years,
             "can_edit": permissions.is_admin(self.request.user),
             "history": adjustment_history(enterprise=self.enterprise),
+            "scoring_waiting": scoring_waiting(self.years),
         })
 
 
@@ -263,7 +287,12 @@ class AdjustmentDeleteView(AdminRequiredMixin, View):
             return self.get(request, pk)
         enterprise, year = self.adjustment.enterprise, self.adjustment.year
         services.adjustment_delete(adjustment=self.adjustment, user=request.user)
-        messages.success(request, _("The adjustment was removed; %(year)s was scored again.") % {"year": year})
+        if scoring_waits(year):
+            message = _("The adjustment was removed; the task worker is scoring %(year)s again, and its scores change "
+                        "when it finishes.")
+        else:
+            message = _("The adjustment was removed; %(year)s was scored again.")
+        messages.success(request, message % {"year": year})
         return HttpResponseRedirect(reverse("clearance:evaluation_adjustments", args=[enterprise.pk]))
 
 
@@ -314,14 +343,18 @@ class IndicatorRowUpdateView(AdminRequiredMixin, View):
         except ValidationError as error:
             apply_service_errors(form, error)
             return self._page(form)
-        messages.success(request, _("The evaluation data of %(name)s for %(year)s was saved; %(year)s was scored again.")
-                         % {"name": row.enterprise.name, "year": row.year})
+        if scoring_waits(row.year):
+            message = _("The evaluation data of %(name)s for %(year)s was saved; the task worker is scoring %(year)s "
+                        "again, and its scores change when it finishes.")
+        else:
+            message = _("The evaluation data of %(name)s for %(year)s was saved; %(year)s was scored again.")
+        messages.success(request, message % {"name": row.enterprise.name, "year": row.year})
         return HttpResponseRedirect(request.path)
 
     def _page(self, form):
         return render(self.request, self.template_name, {
             "row": self.row, "enterprise": self.row.enterprise, "form": form,
-            "history": indicator_row_history(row=self.row),
+            "history": indicator_row_history(row=self.row), "scoring_waiting": scoring_waiting([self.row.year]),
         })
 
 

@@ -211,8 +211,9 @@ def _evaluation_lines(sizes: list[int], small: dict, large: dict) -> list[str]:
         "|---|---|---|",
     ]
     for key, label in (("full_seconds", "every score changed (a weight, then back)"),
-                       ("unchanged_seconds", "nothing changed"), ("adjustment_seconds", "one adjustment added, removed")):
-        lines.append(f"| {label} | {_seconds(both[0]['recompute'][key])} | {_seconds(both[1]['recompute'][key])} |")
+                       ("unchanged_seconds", "nothing changed"), ("adjustment_seconds", "one adjustment added, removed"),
+                       ("queued_request_seconds", "one adjustment saved, its scoring queued for the worker")):
+        lines.append(f"| {label} | {_seconds(both[0]['recompute'].get(key))} | {_seconds(both[1]['recompute'].get(key))} |")
     lines += ["", f"| town evaluation read (ms, median / max) | queries | {sizes[0]:,} | {sizes[1]:,} |", "|---|---|---|---|"]
     for key, label in EVALUATION_READS:
         low, high = (each["reads"][key] for each in both)

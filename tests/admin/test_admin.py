@@ -60,6 +60,7 @@ from clearance.models import (
     Profile,
     Scheme,
     SchemeWeight,
+    ScoringRequest,
     Site,
     SiteAncestry,
     SiteProgress,
@@ -215,7 +216,8 @@ def test_admin_registers_every_clearance_model_with_its_history():
     # ReportingPeriod is closed and reopened on the periods page (/periods/), through its services, only.
     # A Profile is part of a person, kept on the people page (clearance/views/people.py) with its account, through
     # clearance/services/people.py; an admin page of its own would edit a phone apart from its person.
-    # Background jobs and their uploads are the worker's bookkeeping, followed on the ledger import pages.
+    # Background jobs and their uploads are the worker's bookkeeping, followed on the ledger import pages; so are the
+    # scorings waiting for the worker (ScoringRequest), which every evaluation page of their year announces.
     # A scheme's weights are part of it, edited on its page (an inline) and saved with it in one scheme_update.
     # A project's land (ProjectSite) is part of it, an inline of its page, each row through project_land_set.
     # The monthly reuse rollup is derived too, but shown (read-only) for the admins who check a 换鸟 figure.
@@ -227,7 +229,7 @@ def test_admin_registers_every_clearance_model_with_its_history():
         if not hasattr(model, "instance_type")
         and model not in (BackgroundJob, EvaluationTownFigure, JobFile, MonthlyFigure, Profile, ProjectSite,
                           RegisterMonthlyFigure, RegisterYearlyFigure, ReportingPeriod, ReuseYearlyFigure, SchemeWeight,
-                          SiteAncestry, SiteProgress, YearlyFigure)
+                          ScoringRequest, SiteAncestry, SiteProgress, YearlyFigure)
     }
 
     assert app_models == set(CLEARANCE_MODELS)

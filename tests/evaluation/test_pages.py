@@ -329,8 +329,8 @@ def test_evaluation_queries_do_not_grow_with_rows(client, evaluation, django_ass
     client.force_login(evaluation.official)
 
     # session, user, year check (latest year), the towns of the filter, the count, the page's rows, the years,
-    # the towns' links
-    with django_assert_num_queries(8):
+    # the towns' links, the scorings waiting for the task worker
+    with django_assert_num_queries(9):
         response = get(client, reverse("clearance:evaluation"))
 
     assert len(listed(response)) == min(count + 7, 50)
@@ -342,8 +342,8 @@ def test_town_view_queries_do_not_grow_with_rows(client, evaluation, django_asse
     scores_recompute(year=2022)
     client.force_login(evaluation.official)
 
-    # session, user, town, latest year, count, rows, years, the town's classes
-    with django_assert_num_queries(8):
+    # session, user, town, latest year, count, rows, years, the town's classes, the scorings waiting
+    with django_assert_num_queries(9):
         response = get(client, reverse("clearance:evaluation_town", args=[evaluation.town.pk]))
 
     assert len(listed(response)) == min(count + 6, 50)
@@ -357,8 +357,8 @@ def test_candidates_queries_do_not_grow_with_rows(client, evaluation, django_ass
         scores_recompute(year=year)
     client.force_login(evaluation.official)
 
-    # session, user, latest year, years, whether a leader, writable towns, count, towns, rows
-    with django_assert_num_queries(9):
+    # session, user, latest year, years, whether a leader, writable towns, count, towns, rows, the scorings waiting
+    with django_assert_num_queries(10):
         response = get(client, reverse("clearance:evaluation_candidates"))
 
     assert response.context["table"].paginator.count >= count // 4
@@ -373,8 +373,8 @@ def test_card_queries_do_not_grow_with_years(client, evaluation, django_assert_n
     client.force_login(evaluation.official)
 
     # session, user, enterprise and town, rows, schemes, weights, adjustments, clearance enterprise by name,
-    # whether it may write for the town (leaders excluded in the same query)
-    with django_assert_num_queries(9):
+    # whether it may write for the town (leaders excluded in the same query), the scorings waiting
+    with django_assert_num_queries(10):
         response = get(client, reverse("clearance:evaluation_card", args=[firm.pk]))
 
     assert len(response.context["card"]) == years + 2

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clearance.choices import Grade, SizeClass
-from clearance.models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme
+from clearance.models import Adjustment, Enterprise, EvaluatedEnterprise, IndicatorRow, Scheme, ScoringRequest
 from clearance.selectors.evaluation import candidates, clearance_enterprise_of, evaluation_rows
 from perf.evaluation import credit_code
 from perf.scale import ScaleError, generate_scale, town_prefix
@@ -164,10 +164,12 @@ def test_bench_evaluation_times_the_recompute_and_the_reads_and_leaves_the_score
     results = json.loads(out.getvalue())
     assert results["recompute"]["rows"] == 150
     assert results["recompute"]["full_seconds"] > 0 and results["recompute"]["adjustment_seconds"] > 0
+    assert results["recompute"]["queued_request_seconds"] > 0
     assert set(results["reads"]) == {"rows_first_page", "rows_count", "town_classes", "candidates_first_page",
                                      "total_median_ms"}
     assert all(each["queries"] == 1 for key, each in results["reads"].items() if key != "total_median_ms")
     assert sorted(IndicatorRow.objects.values_list("pk", "total", "position", "grade")) == before
+    assert not ScoringRequest.objects.exists()  # the queued adjustment's scoring ran
     assert not Adjustment.objects.filter(reason="基准测试").exists()
 
 

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{results['year']}: {recompute['rows']:,} rows ({recompute['graded']:,} graded); recompute "
             f"{recompute['full_seconds']:.1f} s with every score changed, {recompute['unchanged_seconds']:.1f} s "
-            f"with none, {recompute['adjustment_seconds'] or 0:.1f} s for one adjustment."
+            f"with none, {recompute['adjustment_seconds'] or 0:.1f} s for one adjustment "
+            f"({(recompute['queued_request_seconds'] or 0) * 1000:.0f} ms in the request with its scoring queued)."
         )
         for key, each in reads.items():
             if isinstance(each, dict):
