@@ -4,13 +4,14 @@ Every write that moves a score goes through services.evaluation, which scores th
 the scores, positions and classes are shown and never edited.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import Grade, Indicator
 from ..models import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme, SchemeWeight
 from ..models.evaluation import score_field
+from ..selectors.schemes import scoring_waits
 from ..services import evaluation as services
 from .base import ClearanceAdmin, ReadOnlyInline, ServiceInline, VersionedForm, adopt, form_values, refused_on
 
@@ -141,13 +142,24 @@ class IndicatorRowAdmin(ClassMixin, ClearanceAdmin):
     def service_save(self, request, obj, form, change):
         values = form_values(obj, form)
         if change:
-            return services.indicator_row_update(
+            saved = services.indicator_row_update(
                 row=obj, expected_version=form.cleaned_data["expected_version"], user=request.user, **values,
             )
-        return services.indicator_row_create(user=request.user, **values)
+        else:
+            saved = services.indicator_row_create(user=request.user, **values)
+        say_if_scoring_waits(self, request, saved.year)
+        return saved
 
     def service_delete(self, request, obj):
         services.indicator_row_delete(row=obj, expected_version=obj.version, user=request.user)
+        say_if_scoring_waits(self, request, obj.year)
+
+
+def say_if_scoring_waits(page: admin.ModelAdmin, request, year: int) -> None:
+    """Tell the admin when the change just saved is scored by the task worker (a large year), not yet."""
+    if scoring_waits(year):
+        page.message_user(request, _("The task worker is scoring %(year)s again: its scores, positions and classes "
+                                     "change when it finishes.") % {"year": year}, messages.INFO)
 
 
 # Schemes ---------------------------------------------------------------------------------------------------
@@ -211,6 +223,7 @@ class SchemeAdmin(ClearanceAdmin):
                 weights=weights, **fields,
             )
         adopt(form.instance, saved)
+        say_if_scoring_waits(self, request, saved.year)
 
     def service_delete(self, request, obj):
         services.scheme_delete(scheme=obj, expected_version=obj.version, user=request.user)
@@ -235,7 +248,10 @@ class AdjustmentAdmin(ClearanceAdmin):
         return False
 
     def service_save(self, request, obj, form, change):
-        return services.adjustment_add(user=request.user, **form_values(obj, form))
+        adjustment = services.adjustment_add(user=request.user, **form_values(obj, form))
+        say_if_scoring_waits(self, request, adjustment.year)
+        return adjustment
 
     def service_delete(self, request, obj):
         services.adjustment_delete(adjustment=obj, user=request.user)
+        say_if_scoring_waits(self, request, obj.year)

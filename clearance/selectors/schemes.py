@@ -96,3 +96,9 @@ def scoring_waiting(years=None) -> list[WaitingScoring]:
         requests = requests.filter(scheme__year__in=list(years))
     rows = requests.order_by().values_list("scheme__year", "scheme__size").annotate(since=Min("requested_at"))
     return sorted(WaitingScoring(year, size, since) for year, size, since in rows)
+
+
+def scoring_waits(year: int, size: str | None = None) -> bool:
+    """Whether the scoring of YEAR (of its SIZE class) waits for the task worker: the change just saved was too large
+    to score inside the request (services.evaluation.scores_refresh), and its scores move when the task has run."""
+    return any(size is None or waiting.size == size for waiting in scoring_waiting([year]))

@@ -21,7 +21,7 @@ from ..models import Adjustment, EvaluatedEnterprise, IndicatorRow, Scheme
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
 from ..rules import MAX_YEAR, MIN_YEAR
 from ..selectors.history import adjustment_history, indicator_row_history, scheme_history
-from ..selectors.schemes import grade_counts, scheme_lines, scoring_waiting, year_has_data
+from ..selectors.schemes import grade_counts, scheme_lines, scoring_waiting, scoring_waits, year_has_data
 from ..services import evaluation as services
 from ..services.base import StaleEditError
 from ..services.jobs import INDICATORS_CSV_NAME, INDICATORS_XLSX_NAME, indicators_job_create
@@ -38,12 +38,6 @@ def refuse_unless_admin(request) -> None:
 def class_moves(before: dict[str, int], after: dict[str, int]) -> str:
     """Say how many enterprises each class held before and after a rescoring: "A 3 → 4, B 5 → 4 …"."""
     return pgettext("list separator", ", ").join(f"{grade} {before[grade]} → {after[grade]}" for grade in Grade.values)
-
-
-def scoring_waits(year: int, size: str | None = None) -> bool:
-    """Whether the scoring of YEAR (of its SIZE class) waits for the task worker: the change just saved was too large
-    to score inside the request (services.evaluation.scores_refresh), and its scores move when the task has run."""
-    return any(size is None or waiting.size == size for waiting in scoring_waiting([year]))
 
 
 # Schemes ----------------------------------------------------------------------------------------------------

@@ -212,6 +212,21 @@ def test_an_adjustment_deleted_in_the_admin_takes_its_points_back(admin_client, 
     assert (rows["丁"].total, rows["丁"].position) == (Decimal("36.11111111"), 4)
 
 
+def test_a_change_in_the_admin_to_a_large_year_says_the_worker_scores_it(admin_client, rows, settings):
+    settings.CLEARANCE_SCORING_IN_REQUEST_MAX_ROWS = 0  # every group is large; the tasks are kept, not run
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    row = rows["丁"]
+
+    added = admin_client.post(admin_url(Adjustment, "add"), {
+        "enterprise": row.enterprise.pk, "year": "2022", "points": "20", "reason": "高新技术企业"})
+    corrected = admin_client.post(admin_url(IndicatorRow, "change", row.pk), row_data(row, tax_wan="200"))
+
+    waiting = "2022 年度正在后台重新评分，完成后得分、名次和等级随之更新。"
+    assert waiting in messages_of(added) and waiting in messages_of(corrected)
+    row.refresh_from_db()
+    assert (row.tax_wan, row.total) == (Decimal("200"), Decimal("36.11111111"))  # saved; scored when the task runs
+
+
 @pytest.mark.parametrize("model", [IndicatorRow, EvaluatedEnterprise, Adjustment], ids=lambda model: model.__name__)
 def test_the_evaluation_lists_read_the_same_queries_at_two_sizes(admin_client, admin_user, model):
     town = TownFactory(name="试点镇")
