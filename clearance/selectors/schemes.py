@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections, router
 from django.db.models import Count, Min
 
 from ..choices import Grade, Indicator, SizeClass
@@ -42,7 +43,7 @@ def scheme_lines() -> list[SchemeLine]:
     holding data (a year imported without a scheme shows the defaults scheme_ensure would give it).
     """
     schemes = {(scheme.year, scheme.size): scheme for scheme in Scheme.objects.prefetch_related("weights")}
-    present = set(IndicatorRow.objects.order_by().values_list("year", "size").distinct())
+    present = groups_with_data()
     lines = []
     order = {size: index for index, size in enumerate(SizeClass.values)}
     for year, size in sorted(set(schemes) | present, key=lambda key: (-key[0], order[key[1]])):
@@ -61,10 +62,35 @@ def scheme_lines() -> list[SchemeLine]:
     return lines
 
 
+def groups_with_data() -> set[tuple[int, str]]:
+    """Return the (year, size class) pairs that have evaluation data: one query, a few index probes per year.
+
+    SELECT DISTINCT read every row (0.3 s at two million): each year is found by a loose index scan on the
+    (year, size, grade) index (as selectors.periods.distinct_years), then each size class of it by a probe.
+    """
+    connection = connections[router.db_for_read(IndicatorRow)]
+    table = connection.ops.quote_name(IndicatorRow._meta.db_table)
+    sizes = " UNION ALL ".join("SELECT %s AS size" for _size in SizeClass.values)
+    sql = (
+        f"WITH RECURSIVE years(year) AS (SELECT MIN(year) FROM {table} UNION ALL "
+        f"SELECT (SELECT MIN(year) FROM {table} WHERE year > years.year) FROM years WHERE years.year IS NOT NULL) "
+        f"SELECT years.year, sizes.size FROM years CROSS JOIN ({sizes}) sizes WHERE years.year IS NOT NULL "
+        # A scalar subquery, LIMIT 1: an EXISTS the planner turned into a join hashing every row of the table.
+        f"AND (SELECT 1 FROM {table} found WHERE found.year = years.year AND found.size = sizes.size LIMIT 1) IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, SizeClass.values)
+        return {(year, size) for year, size in cursor.fetchall()}
+
+
 def grade_counts(*, year: int, size: str) -> dict[str, int]:
-    """Return how many of YEAR's enterprises of SIZE are in each class (A–D, then "" for those not graded)."""
+    """Return how many of YEAR's enterprises of SIZE are in each class (A–D, then "" for those not graded).
+
+    COUNT(*), not of the key: read from the index on (year, size, grade) alone; counting the key read the table
+    (1.7 s instead of 0.2 for the 582,000 rows of a size class at a million).
+    """
     counts = dict(
-        IndicatorRow.objects.filter(year=year, size=size).order_by().values("grade").annotate(n=Count("pk"))
+        IndicatorRow.objects.filter(year=year, size=size).order_by().values("grade").annotate(n=Count("*"))
         .values_list("grade", "n")
     )
     return {grade: counts.get(grade, 0) for grade in [*Grade.values, ""]}
