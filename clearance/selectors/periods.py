@@ -20,20 +20,23 @@ def distinct_years(*models: type[Model], latest_first: bool = False) -> list[int
     where the ORM reads the first model (a replica when one is configured).
     """
     connection = connections[router.db_for_read(models[0])]
-    first, beyond = ("MAX", "<") if latest_first else ("MIN", ">")
     scans, reads = [], []
     for number, model in enumerate(models):
-        table = connection.ops.quote_name(model._meta.db_table)
-        scans.append(
-            f"years_{number}(year) AS (SELECT {first}(year) FROM {table} UNION ALL "
-            f"SELECT (SELECT {first}(year) FROM {table} WHERE year {beyond} years_{number}.year) FROM years_{number} "
-            f"WHERE years_{number}.year IS NOT NULL)"
-        )
+        scans.append(year_scan(f"years_{number}", connection.ops.quote_name(model._meta.db_table), latest_first))
         reads.append(f"SELECT year FROM years_{number} WHERE year IS NOT NULL")
     sql = f"WITH RECURSIVE {', '.join(scans)} {' UNION '.join(reads)} ORDER BY 1{' DESC' if latest_first else ''}"
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [year for (year,) in cursor.fetchall()]
+
+
+def year_scan(name: str, table: str, latest_first: bool = False) -> str:
+    """The loose index scan of TABLE's years as a recursive CTE NAME(year) for a WITH RECURSIVE: its first year, then
+    the first after it, and so on (one index probe each), ending with a NULL row."""
+    first, beyond = ("MAX", "<") if latest_first else ("MIN", ">")
+    return (f"{name}(year) AS (SELECT {first}(year) FROM {table} UNION ALL "
+            f"SELECT (SELECT {first}(year) FROM {table} WHERE year {beyond} {name}.year) FROM {name} "
+            f"WHERE {name}.year IS NOT NULL)")
 
 
 def month_label(year: int, month: int) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Count, Min
 from ..choices import Grade, Indicator, SizeClass
 from ..models import IndicatorRow, Scheme, ScoringRequest
 from ..models.evaluation import DEFAULT_CAP, DEFAULT_CUTOFFS, DEFAULT_WEIGHTS
+from .periods import year_scan
 
 
 @dataclass
@@ -66,14 +67,13 @@ def groups_with_data() -> set[tuple[int, str]]:
     """Return the (year, size class) pairs that have evaluation data: one query, a few index probes per year.
 
     SELECT DISTINCT read every row (0.3 s at two million): each year is found by a loose index scan on the
-    (year, size, grade) index (as selectors.periods.distinct_years), then each size class of it by a probe.
+    (year, size, grade) index (selectors.periods.year_scan), then each size class of it by a probe.
     """
     connection = connections[router.db_for_read(IndicatorRow)]
     table = connection.ops.quote_name(IndicatorRow._meta.db_table)
     sizes = " UNION ALL ".join("SELECT %s AS size" for _size in SizeClass.values)
     sql = (
-        f"WITH RECURSIVE years(year) AS (SELECT MIN(year) FROM {table} UNION ALL "
-        f"SELECT (SELECT MIN(year) FROM {table} WHERE year > years.year) FROM years WHERE years.year IS NOT NULL) "
+        f"WITH RECURSIVE {year_scan('years', table)} "
         f"SELECT years.year, sizes.size FROM years CROSS JOIN ({sizes}) sizes WHERE years.year IS NOT NULL "
         # A scalar subquery, LIMIT 1: an EXISTS the planner turned into a join hashing every row of the table.
         f"AND (SELECT 1 FROM {table} found WHERE found.year = years.year AND found.size = sizes.size LIMIT 1) IS NOT NULL"
@@ -114,12 +114,15 @@ class WaitingScoring:
         return SizeClass(self.size).label
 
 
-def scoring_waiting(years=None) -> list[WaitingScoring]:
-    """Return the year and size classes (of YEARS, or all) whose scores wait for the task worker, each with its
-    earliest change waiting, in order: one query. The pages say that the scores they show are from before."""
+def scoring_waiting(years=None, size: str | None = None) -> list[WaitingScoring]:
+    """Return the year and size classes (of YEARS, or all; of SIZE, or both) whose scores wait for the task worker,
+    each with its earliest change waiting, in order: one query. The pages say that the scores they show are from
+    before."""
     requests = ScoringRequest.objects.all()
     if years is not None:
         requests = requests.filter(scheme__year__in=list(years))
+    if size is not None:
+        requests = requests.filter(scheme__size=size)
     rows = requests.order_by().values_list("scheme__year", "scheme__size").annotate(since=Min("requested_at"))
     return sorted(WaitingScoring(year, size, since) for year, size, since in rows)
 
@@ -127,4 +130,4 @@ def scoring_waiting(years=None) -> list[WaitingScoring]:
 def scoring_waits(year: int, size: str | None = None) -> bool:
     """Whether the scoring of YEAR (of its SIZE class) waits for the task worker: the change just saved was too large
     to score inside the request (services.evaluation.scores_refresh), and its scores move when the task has run."""
-    return any(size is None or waiting.size == size for waiting in scoring_waiting([year]))
+    return bool(scoring_waiting([year], size))

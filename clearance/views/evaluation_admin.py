@@ -160,7 +160,7 @@ class SchemeUpdateView(View):
             "counts": grade_counts(year=scheme.year, size=scheme.size),
             "weight_rows": [(*row, used.get(row[0])) for row in form.weight_rows()],
             "history": scheme_history(scheme=scheme) if scheme.pk else [],
-            "scoring_waiting": [waiting for waiting in scoring_waiting([scheme.year]) if waiting.size == scheme.size],
+            "scoring_waiting": scoring_waiting([scheme.year], scheme.size),
         })
 
 
