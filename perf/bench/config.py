@@ -9,6 +9,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pinghu_bench"
 DEFAULT_SIZES = (5_000, 1_000_000)
 QUICK_SIZES = (1_000, 20_000)
 
+# Rounds of the flat pages measured at both sizes in turn (measure_in_turn): an even number, so that each size
+# goes first as often.
+IN_TURN_ROUNDS = 4
 MIN_REQUESTS = 3  # timed requests of a page however slow it is
 # gunicorn kills a worker busy for longer; its queries are cancelled a little before, so a page that
 # slow fails (502) instead of leaving PostgreSQL busy under the measurements that follow.

@@ -55,6 +55,11 @@ def recreate_database(database_url: str, *, template: str | None = None) -> None
     )
 
 
+def drop_database(database_url: str) -> None:
+    """Drop the database of DATABASE_URL if it exists, even with sessions open."""
+    server_execute(database_url, f"DROP DATABASE IF EXISTS {quote_name(database_name(database_url))} WITH (FORCE)")
+
+
 def database_exists(database_url: str) -> bool:
     return bool(server_execute(database_url, "SELECT 1 FROM pg_database WHERE datname = %s",
                                params=[database_name(database_url)]))

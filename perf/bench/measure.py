@@ -107,6 +107,47 @@ def measure_page(client: HttpClient, path: str, *, warmup: int, requests: int, b
     }
 
 
+def measure_in_turn(config: BenchConfig, small: HttpClient, large: HttpClient, paths: dict[str, tuple[str, str]],
+                    *, rounds: int) -> dict[str, dict]:
+    """Measure each page of PATHS (page key → its path at the small size, at the large) at both sizes in turn:
+    ROUNDS rounds, each config.requests cold requests at one size then as many at the other, the order swapped each
+    round, through SMALL and LARGE (clients of the two sizes' servers). Return per page each size's median over all
+    its rounds and large ÷ small.
+
+    Why: measured one size after the other, minutes apart, the two sizes do not see the same machine. On this kind of
+    machine its pace moved by 43% between them (run 8), which a ratio cannot tell from the page's own growth. In
+    turn, a change of pace weighs on both sizes alike.
+    """
+    found = {}
+    for key, (small_path, large_path) in paths.items():
+        sides = {"small": (small, small_path), "large": (large, large_path)}
+        samples: dict[str, list[float]] = {"small": [], "large": []}
+        db: dict[str, list[float]] = {"small": [], "large": []}
+        failed = None
+        for round_index in range(rounds):
+            for side in ("small", "large") if round_index % 2 == 0 else ("large", "small"):
+                client, path = sides[side]
+                measured = measure_page(client, path, requests=config.requests,
+                                        warmup=config.warmup * config.workers if round_index == 0 else 1,
+                                        budget_seconds=config.page_budget_seconds / rounds)
+                if "error" in measured:
+                    failed = f"{path} at the {side} size: {measured['error']}"
+                    break
+                samples[side] += measured["samples_ms"]
+                db[side].append(measured["db_median_ms"])
+            if failed:
+                break
+        if failed:
+            found[key] = {"error": failed}
+            continue
+        medians = {side: statistics.median(samples[side]) for side in samples}
+        found[key] = {"rounds": rounds, "requests": len(samples["small"]),
+                      "small_median_ms": medians["small"], "large_median_ms": medians["large"],
+                      "small_db_ms": statistics.median(db["small"]), "large_db_ms": statistics.median(db["large"]),
+                      "ratio": medians["large"] / medians["small"]}
+    return found
+
+
 def failed_page(path: str, response: Response | None, error: OSError | None = None) -> dict:
     """A page that answered something else than 200, or nothing (its worker killed): no figures, what happened."""
     if response is not None:

@@ -49,7 +49,8 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
     """Return (goal, measured, PASS/MISS) for each goal the results can answer: one row per judged page first."""
     sizes = results["config"]["sizes"]
     small, large = (results["sizes"][str(size)] for size in sizes)
-    rows = [_page_goal(page, sizes, small["pages"].get(page.key), large["pages"].get(page.key))
+    in_turn = (large.get("in_turn") or {}).get("pages", {})
+    rows = [_page_goal(page, sizes, small["pages"].get(page.key), large["pages"].get(page.key), in_turn.get(page.key))
             for page in PAGES if page.goal_ms is not None]
     admin_median = (large["pages"].get("admin") or {}).get("median_ms")
     for key, label in (("dashboard", "dashboard"), ("api", "/api/summary/")):
@@ -84,9 +85,13 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _page_goal(page: Page, sizes: list[int], small: dict | None, large: dict | None) -> tuple[str, str, str]:
+def _page_goal(page: Page, sizes: list[int], small: dict | None, large: dict | None,
+               in_turn: dict | None = None) -> tuple[str, str, str]:
     """PAGE's row: its median at the large size under its line, as many queries at both sizes, and for the flat
-    pages large ÷ small within GOAL_LARGE_OVER_SMALL; missing or failed at either size, it misses."""
+    pages large ÷ small within GOAL_LARGE_OVER_SMALL; missing or failed at either size, it misses.
+
+    A flat page measured at both sizes in turn (IN_TURN) is judged on those figures, the median and the ratio alike:
+    the machine the same for both sizes. The figures of the sizes measured one after the other follow, for reading."""
     parts = [f"median < {page.goal_ms:g} ms"]
     if page.flat:
         parts.append(f"large ÷ small ≤ {GOAL_LARGE_OVER_SMALL:g}")
@@ -101,6 +106,12 @@ def _page_goal(page: Page, sizes: list[int], small: dict | None, large: dict | N
     growth = ratio(median, small["median_ms"])
     constant = small["queries"] == large["queries"] and not (small["queries_varied"] or large["queries_varied"])
     figures = [f"{median:.1f} ms", *([_times(growth)] if page.flat else []), _queries(small, large, unit=" queries")]
+    if page.flat and in_turn is not None:
+        if "error" in in_turn:
+            return goal, f"failed in turn: {in_turn['error']}", _verdict(False)
+        figures = [f"{in_turn['large_median_ms']:.1f} ms", f"{_times(in_turn['ratio'])} in turn",
+                   _queries(small, large, unit=" queries"), f"one size after the other {median:.1f} ms, {_times(growth)}"]
+        median, growth = in_turn["large_median_ms"], in_turn["ratio"]
     passed = median < page.goal_ms and constant and (not page.flat or (growth is not None and growth <= GOAL_LARGE_OVER_SMALL))
     return goal, ", ".join(figures), _verdict(passed)
 
@@ -269,6 +280,34 @@ def _page_table(results: dict, small: dict, large: dict) -> list[str]:
     return [*lines, "", *notes]
 
 
+def _in_turn_table(sizes: list[int], small: dict, large: dict) -> list[str]:
+    """The flat pages measured at both sizes in turn, beside their figures measured one size after the other."""
+    in_turn = large.get("in_turn")
+    if not in_turn:
+        return []
+    measured = [each for each in in_turn["pages"].values() if "error" not in each]
+    rounds = f"{measured[0]['rounds']} rounds, {measured[0]['requests']} cold requests a size in all" if measured else ""
+    lines = [
+        f"Measured in turn: the pages judged on large ÷ small, both sizes served side by side and requested in turn "
+        f"({rounds}; the order swapped each round), the machine's fixed loop at {_ms(in_turn['machine_ms'])} ms before:",
+        "",
+        f"| page | {sizes[0]:,}: median | db | {sizes[1]:,}: median | db | large ÷ small | one size after the other |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for page in PAGES:
+        each = in_turn["pages"].get(page.key)
+        if each is None:
+            continue
+        if "error" in each:
+            lines.append(f"| {page.label} | failed: {each['error']} | | | | | |")
+            continue
+        low, high = small["pages"].get(page.key) or {}, large["pages"].get(page.key) or {}
+        lines.append(f"| {page.label} | {_ms(each['small_median_ms'])} | {_ms(each['small_db_ms'])} "
+                     f"| {_ms(each['large_median_ms'])} | {_ms(each['large_db_ms'])} | {_times(each['ratio'])} "
+                     f"| {_times(ratio(high.get('median_ms'), low.get('median_ms')))} |")
+    return [*lines, ""]
+
+
 def _subjects_line(small: dict, large: dict) -> str:
     """Which town, site, evaluated enterprise and project the pages show at both sizes (by id: the largest of a kind
     may differ between sizes), and how big each is."""
@@ -296,6 +335,7 @@ def report(results: dict) -> str:
         f"{results['config']['towns']} generated towns, gunicorn {results['config']['workers']} workers, PostgreSQL.",
         "",
         *_page_table(results, small, large),
+        *_in_turn_table(sizes, small, large),
         _subjects_line(small, large),
     ]
     recording = results.get("recording")
@@ -323,7 +363,7 @@ def report(results: dict) -> str:
                          f"({generation['per_minute']:,.0f}/min).")
     lines += _evaluation_lines(sizes, small, large)
     machine = _machine_line([(f"the {small_label} pages", small), (f"the {large_label} pages", large),
-                             ("the recording", recording or {})])
+                             ("the pages in turn", large.get("in_turn") or {}), ("the recording", recording or {})])
     lines += [machine] if machine else []
     lines += ["", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {goal} | {measured} | {verdict} |" for goal, measured, verdict in goals(results)]

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from .client import HttpClient
 from .cpu import machine_speed_ms
-from .config import BenchConfig, BenchError
-from .database import database_name, require_postgresql
+from .config import IN_TURN_ROUNDS, PAGES, BenchConfig, BenchError
+from .database import database_name, drop_database, recreate_database, require_postgresql, with_database
 from .measure import (
-    figures_agree, measure_evaluation, measure_floor, measure_import, measure_pages, measure_recording,
+    figures_agree, measure_evaluation, measure_floor, measure_import, measure_in_turn, measure_pages, measure_recording,
+    page_path,
 )
 from .prepare import database_counts, generate, pick_subjects, prepare_base
 from .server import GunicornServer
@@ -33,6 +34,17 @@ def bench(config: BenchConfig) -> dict:
     # Both sizes as of the current month, as leaders open the dashboard; generate_scale dates events up to today.
     today = timezone.localdate()
     year, month = today.year, today.month
+    # The small size is kept in a copy while the large is generated, so that the flat pages can be measured at both
+    # sizes in turn (measure_in_turn).
+    small_copy = with_database(config.database_url, database_name(config.database_url) + "_small")
+    try:
+        _measure_sizes(config, results, small_copy, year, month, began)
+    finally:
+        drop_database(small_copy)
+    return results
+
+
+def _measure_sizes(config: BenchConfig, results: dict, small_copy: str, year: int, month: int, began: float) -> None:
     for index, size in enumerate(config.sizes):
         is_largest = index == len(config.sizes) - 1
         generation = generate(config, size)
@@ -47,6 +59,11 @@ def bench(config: BenchConfig) -> dict:
             floor = measure_floor(config.database_url, year, month, warmup=config.warmup, requests=config.requests)
             served = client.get(f"/api/summary/?year={year}&month={month}")
             agree = figures_agree(floor, json.loads(served.body)) if served.status == 200 else None
+            in_turn = None
+            if index > 0:
+                config.log(f"size {size}: the flat pages at both sizes in turn, {IN_TURN_ROUNDS} rounds")
+                small_subjects = results["sizes"][str(config.sizes[0])]["subjects"]
+                in_turn = _in_turn(config, client, small_copy, small_subjects, subjects, year, month)
             evaluation = None
             if config.evaluation:
                 config.log(f"size {size}: the evaluation's recompute and a town's evaluation reads")
@@ -59,6 +76,11 @@ def bench(config: BenchConfig) -> dict:
         size_results = {"generation": generation, "counts": counts, "subjects": subjects, "period": [year, month],
                         "pages": pages, "floor": floor, "figures_agree": agree, "evaluation": evaluation,
                         "worker_peak_mb": peak_mb, "machine_ms": machine_ms}
+        if in_turn is not None:
+            size_results["in_turn"] = in_turn
+        if index == 0:
+            # gunicorn has stopped: nothing is connected to the database, which a copy needs.
+            recreate_database(small_copy, template=database_name(config.database_url))
         if recording is not None:
             results["recording"] = recording
         if index == 0 and config.import_enterprises:
@@ -67,7 +89,25 @@ def bench(config: BenchConfig) -> dict:
         results["sizes"][str(size)] = size_results
         results["wall_seconds"] = time.perf_counter() - began
         config.checkpoint(results)
-    return results
+
+
+def _in_turn(config: BenchConfig, large: HttpClient, small_url: str, small_subjects: dict, large_subjects: dict,
+             year: int, month: int) -> dict:
+    """Serve the small size's copy beside the large size's server and measure the flat pages (those judged on
+    large ÷ small) at both in turn; return the machine's pace before and each page's figures."""
+    period = f"year={year}&month={month}"
+    paths = {}
+    for page in PAGES:
+        both = (page_path(page, small_subjects, period), page_path(page, large_subjects, period))
+        if page.flat and None not in both:
+            paths[page.key] = both
+    # Its own cache prefix: the two servers share the cache server.
+    with GunicornServer(small_url, config.port + 1, config.workers, config.redis_url,
+                        environment={"CACHE_KEY_PREFIX": "bench-small"}):
+        small = HttpClient(config.port + 1)
+        small.sign_in("admin")
+        return {"machine_ms": machine_speed_ms(),
+                "pages": measure_in_turn(config, small, large, paths, rounds=IN_TURN_ROUNDS)}
 
 
 def bench_recording(config: BenchConfig) -> dict:
