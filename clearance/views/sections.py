@@ -13,6 +13,7 @@ from ..formatting import number_formatter
 from ..selectors import CampaignSummary, ScopeSummary
 from ..selectors.ranking import completion
 from ..selectors import evaluation
+from ..selectors.schemes import scoring_waiting
 from ..tables.town_rows import evaluation_town_rows
 
 # The classes A to D (Grade.values builds its list anew at each use).
@@ -205,7 +206,9 @@ def _evaluation_row(now: evaluation.TownClasses, before: evaluation.TownClasses 
 
 def evaluation_panel() -> dict | None:
     """Return the dashboard's evaluation panel: the latest evaluated year against the year before, for the city and
-    each town (selectors.evaluation.classes_by_town: two queries); None when no year is evaluated."""
+    each town (selectors.evaluation.classes_by_town: two queries), and whether either year's scoring waits for the
+    task worker (one query: its classes are then from before the latest change, as the evaluation pages say);
+    None when no year is evaluated."""
     year = evaluation.latest_evaluated_year()
     if year is None:
         return None
@@ -220,6 +223,7 @@ def evaluation_panel() -> dict | None:
         "year": year,
         "before": year - 1,
         "has_before": has_before,
+        "scoring_waiting": scoring_waiting([year, year - 1]),
         "city": _evaluation_row(city, city_before if has_before else None),
         "towns": rows,
         "chart": {

@@ -99,12 +99,19 @@ def test_a_scheme_change_is_saved_at_once_and_its_classes_move_when_scored(rows,
     schemes = admin_client.get(reverse("clearance:schemes")).content.decode()
     evaluation = admin_client.get(reverse("clearance:evaluation") + "?year=2022").content.decode()
     assert 'data-scoring-waiting="2022-below"' in schemes and 'data-scoring-waiting="2022-below"' in evaluation
+    # The dashboard's evaluation panel still counts the classes of before, and says so.
+    panel = admin_client.get(reverse("clearance:home")).context["evaluation"]
+    assert panel["city"]["grades"][2]["count"] == 1 and panel["scoring_waiting"][0].year == 2022
+    assert "2022 年度规下企业正在后台重新评分" in admin_client.get(reverse("clearance:home")).content.decode()
 
     run_queued(queued)
 
     assert grades(rows) == {"甲": "B", "乙": "B", "丙": "B", "丁": "B"}
     evaluation = admin_client.get(reverse("clearance:evaluation") + "?year=2022").content.decode()
     assert "data-scoring-waiting" not in evaluation
+    dashboard = admin_client.get(reverse("clearance:home"))
+    assert dashboard.context["evaluation"]["city"]["grades"][1]["count"] == 4
+    assert "data-scoring-waiting" not in dashboard.content.decode()
 
 
 def test_changes_waiting_together_are_scored_once(rows, admin_user, queued):

@@ -108,7 +108,7 @@ def test_dashboard_with_the_panel_runs_a_fixed_number_of_queries(leader, client,
     dashboard(client)
     # The dashboard's own queries for its default period (the economy's, the register's and the reuse section's 5
     # among them), and the panel's: the latest evaluated year, the towns' figures of it and the year before
-    # (EvaluationTownFigure, one query) and the towns.
-    with django_assert_num_queries(26):
+    # (EvaluationTownFigure, one query), the towns and whether either year's scoring waits for the task worker.
+    with django_assert_num_queries(27):
         page = dashboard(client)
     assert len(body_rows(page, "evaluation-per-mu")) == towns
