@@ -1,5 +1,6 @@
 """The register of order (快中求稳): its list, recording, editing and resolving an item; its dashboard and bulletin panel."""
 
+from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib import messages
@@ -9,6 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.generic import FormView
@@ -20,6 +23,7 @@ from ..choices import RegisterKind
 from ..models import Enterprise, RegisterItem, Site, Town
 from ..register_forms import STATUS_OPEN, RegisterFilter, RegisterItemEditForm, RegisterItemForm, RegisterResolveForm
 from ..selectors import register as selectors
+from ..tables.one_pass import url_maker
 from ..tables.register import RegisterTable
 from ..tables.town_rows import register_cells, register_town_rows
 from .evaluation import export_links
@@ -57,13 +61,48 @@ def register_panel(*, year: int, month: int) -> dict:
     }
 
 
-def open_items_section(items: list, *, can_write: bool, new_query: str = "", limit: int | None = None,
-                       more_query: str = "") -> dict:
-    """Return the open items of a page (a site, an enterprise, a town) as its include shows them."""
+@dataclass(frozen=True)
+class OpenItemLine:
+    """An open item as the list of a page shows it, every text made once (the include only places them)."""
+
+    pk: int
+    kind: str
+    subject: str
+    subject_url: str
+    raised: str
+    group: str
+    description: str
+    edit_url: str
+
+
+def _open_item_lines(items: list[selectors.OpenItem], *, editable: bool) -> list[OpenItemLine]:
+    # Each address reversed once for the list (url_maker), each kind's name looked up once.
+    site_url, enterprise_url = url_maker("clearance:site_detail"), url_maker("clearance:enterprise_detail")
+    edit_url = url_maker("clearance:register_item_update") if editable else None
+    kinds, raised = dict(RegisterKind.choices), _("raised %(date)s")
+    return [
+        OpenItemLine(
+            pk=item.pk,
+            kind=str(kinds[item.kind]),
+            subject=item.enterprise_name if item.enterprise_id else item.site_name,
+            subject_url=mark_safe(enterprise_url(item.enterprise_id) if item.enterprise_id else site_url(item.site_id)),
+            raised=raised % {"date": item.raised_on.isoformat()},
+            group=item.group_name or "",
+            description=Truncator(item.description).chars(140),
+            edit_url=mark_safe(edit_url(item.pk)) if edit_url else "",
+        )
+        for item in items
+    ]
+
+
+def open_items_section(items: list[selectors.OpenItem], *, can_write: bool, new_query: str = "",
+                       limit: int | None = None, more_query: str = "") -> dict:
+    """Return the open items of a page (a site, an enterprise, a town) as its include shows them: each item's line
+    with an address to edit it where the page may record items (CAN_WRITE, NEW_QUERY)."""
     shown = items if limit is None else items[:limit]
     register_url = reverse("clearance:register")
     return {
-        "items": shown,
+        "items": _open_item_lines(shown, editable=can_write and bool(new_query)),
         "more": limit is not None and len(items) > limit,
         "list_url": f"{register_url}?status={STATUS_OPEN}{'&' + more_query if more_query else ''}",
         "new_url": f"{reverse('clearance:register_item_create')}?{new_query}" if can_write and new_query else "",

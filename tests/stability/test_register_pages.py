@@ -183,6 +183,50 @@ def test_the_site_page_shows_the_open_items_of_its_parcels_and_enterprises_the_t
     assert "data-register-open" not in other_card
 
 
+def open_lines(html: str) -> list[str]:
+    """Each open item's line as a reader sees it: its text, then the addresses it links to."""
+    items = re.findall(r'<li class="list-group-item" data-register-item="\d+">(.*?)</li>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) + " → " + " ".join(re.findall(r'href="([^"]+)"', item))
+            for item in items]
+
+
+def test_each_open_item_names_its_kind_subject_date_and_group_and_links_to_edit_only_where_the_page_may(client, world):
+    group = AttackGroup.objects.get(task_force__pairing__town=world.town)
+    item = raise_item(world, enterprise=world.enterprise, kind=RegisterKind.PETITION, on=date(2022, 3, 1),
+                      responsible_group=group)
+    RegisterItem.objects.filter(pk=item.pk).update(description="租" * 150)
+    hazard = raise_item(world, site=world.parcel, kind=RegisterKind.HAZARD, on=date(2022, 4, 2))
+    client.force_login(world.official)
+    # A long description is cut at 140 characters, Django's Chinese ellipsis ("...") included.
+    edit = reverse("clearance:register_item_update", args=[item.pk])
+    enterprise_line = (f"信访 {world.enterprise.name} 发现于 2022-03-01 · {group.name} {'租' * 137}... 编辑或销号 → "
+                       f"{world.enterprise.get_absolute_url()} {edit}")
+
+    # The site page may record items: each line links to its subject and to its editing.
+    assert open_lines(page(client, world.site.get_absolute_url())) == [
+        enterprise_line,
+        f"安全隐患 {world.parcel.name} 发现于 2022-04-02 租金纠纷 编辑或销号 → {world.parcel.get_absolute_url()} "
+        f"{reverse('clearance:register_item_update', args=[hazard.pk])}",
+    ]
+    # The town page lists them for reading: no editing there.
+    town = open_lines(page(client, reverse("clearance:town_detail", args=[world.town.pk])))
+    assert town[0] == f"信访 {world.enterprise.name} 发现于 2022-03-01 · {group.name} {'租' * 137}... → " \
+                      f"{world.enterprise.get_absolute_url()}"
+
+
+def test_a_town_page_lists_its_oldest_twenty_open_items_and_links_to_the_rest(client, world):
+    raise_item(world, on=date(2022, 1, 5))
+    many_items(world, 25)
+    client.force_login(world.leader)
+
+    town = page(client, reverse("clearance:town_detail", args=[world.town.pk]))
+
+    lines = open_lines(town)
+    assert len(lines) == 20 and lines[0] == f"矛盾纠纷 {world.site.name} 发现于 2022-01-05 租金纠纷 → {world.site.get_absolute_url()}"
+    assert 'data-register-open="20"' in town and "data-register-more" in town
+    assert re.search(r'id="register-heading">.*?20\+</span>', town, re.S)
+
+
 def test_the_dashboard_and_the_bulletin_count_the_period(client, world):
     raise_item(world, on=date(2022, 3, 1), resolved_on=date(2022, 3, 9))
     raise_item(world, site=world.parcel, kind=RegisterKind.HAZARD, on=date(2022, 4, 2))
