@@ -86,6 +86,9 @@ class Project(models.Model):
             # every project at a million enterprises' 20,000 projects).
             models.Index(fields=["kind", "committed_full_production_on"], include=["town", "commitment"],
                          name="project_due_idx"),
+            # One town's due commitments (its page): a range of this index, not a filter over every town's.
+            models.Index(fields=["town", "kind", "committed_full_production_on"], include=["commitment"],
+                         name="project_town_due_idx"),
         ]
 
     def __str__(self):

@@ -199,7 +199,8 @@ class TownDetailView(PeriodMixin, TableQueryMixin, SingleTableMixin, DetailView)
             pairing=selectors.town_pairing(town=town),
             attack_groups=selectors.town_attack_groups(town=town),
             register=town_register(town=town),
-            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month), town_pk=town.pk),
+            reuse=reuse_panel(reuse_summary(year=self.year, month=self.month, commitments_of=town.pk),
+                              town_pk=town.pk),
         )
         return context
 

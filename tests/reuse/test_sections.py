@@ -1,5 +1,7 @@
 """The 换鸟 sections of the dashboard, a town's page and the bulletin: what they show, and constant queries."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -40,6 +42,13 @@ def test_town_page_shows_its_figures_target_light_rank_and_its_missed_commitment
     missed = (f'href="{reverse("clearance:reuse_commitments")}?year=2022&amp;month=8&amp;state=missed'
               f'&amp;town={committed.pk}" data-reuse-commitment="missed">1<')
     assert missed in other_section
+    # Each page counts its own town's commitments alone (as the bulletin's row of each town does).
+    assert commitments(other_section) == {"due": "4", "met": "1", "missed": "1", "unverified": "2"}
+    assert commitments(section) == {"due": "0", "met": "0", "missed": "0", "unverified": "0"}
+
+
+def commitments(section: str) -> dict[str, str]:
+    return dict(re.findall(r'data-reuse-commitment="(\w+)">(\d+)<', section))
 
 
 def test_dashboard_shows_the_city_and_each_town_s_land_reused_and_awaiting(leader_in):
@@ -73,9 +82,9 @@ def test_the_sections_keep_the_pages_queries_constant(leader_in, django_assert_n
         leader_in.get(reverse(name, args=args), AUGUST)
 
     # Each as in tests/views/test_dashboard.py, with the reuse summary's 5: the dashboard with its evaluation panel
-    # (the world's operators are evaluated), the town page without a pairing (the towns ranked without the city's
-    # figures and the counties').
-    with django_assert_num_queries(25):
+    # (the world's operators are evaluated, and whether their scoring waits), the town page without a pairing (the
+    # towns ranked without the city's figures and the counties').
+    with django_assert_num_queries(26):
         dashboard = get(leader_in, "clearance:home", **AUGUST)
     with django_assert_num_queries(19):
         bulletin = get(leader_in, "clearance:bulletin", **AUGUST)
