@@ -16,7 +16,7 @@ from .. import permissions, selectors
 from ..api import PeriodError, parse_period
 from ..models import Town
 from ..selectors import CampaignSummary, TownRanking
-from ..selectors.reuse import reuse_summary
+from ..selectors.reuse import CITY_COMMITMENTS, reuse_summary
 from ..tables import CountyRankingTable, SiteTable, TownRankingTable
 from ..tables.bulletin_rows import (
     bulletin_county_rows,
@@ -131,7 +131,8 @@ class DashboardView(PeriodMixin, TableQueryMixin, SingleTableMixin, TemplateView
         summary = self.summary
         trend = trend_chart(selectors.monthly_trend(year=self.year, month=self.month), summary.city)
         period = {"year": self.year, "month": self.month}
-        reuse = reuse_panel(reuse_summary(**period))
+        # The dashboard shows the city's commitments, none of a town's.
+        reuse = reuse_panel(reuse_summary(**period, commitments_of=CITY_COMMITMENTS))
         context.update(self.period_context())
         context.update(
             role=role,

@@ -12,7 +12,7 @@ from clearance.choices import CommitmentState
 from clearance.derived import commitments as derived_commitments
 from clearance.models import IndicatorRow, Project
 from clearance.services import evaluation
-from clearance.selectors.reuse import due_projects, reuse_summary
+from clearance.selectors.reuse import CITY_COMMITMENTS, due_projects, reuse_summary
 from tests.evaluation.builders import below
 from tests.reuse.builders import project, vacated_site
 from tests.factories import TownFactory
@@ -79,6 +79,34 @@ def test_the_counts_per_period(commitments):
     assert summary.city.commitments == {"due": 4, "met": 1, "missed": 1, "unverified": 2}
     town = next(scope for scope in summary.towns if scope.pk == commitments["town"].pk)
     assert town.commitments == summary.city.commitments
+
+
+@pytest.mark.parametrize(("month", "expected"), [
+    (8, {"due": 4, "met": 1, "missed": 1, "unverified": 2}),
+    (3, {"due": 2, "met": 1, "missed": 0, "unverified": 1}),
+])
+def test_a_page_counting_the_city_s_or_one_town_s_commitments_alone_gets_the_same_counts(commitments, month, expected):
+    other = TownFactory(name="别镇")
+    town = commitments["town"]
+
+    city_only = reuse_summary(year=2022, month=month, commitments_of=CITY_COMMITMENTS)
+    town_only = reuse_summary(year=2022, month=month, commitments_of=town.pk)
+    other_only = reuse_summary(year=2022, month=month, commitments_of=other.pk)
+
+    assert city_only.city.commitments == expected
+    assert next(scope for scope in town_only.towns if scope.pk == town.pk).commitments == expected
+    assert next(scope for scope in other_only.towns if scope.pk == other.pk).commitments == {
+        "due": 0, "met": 0, "missed": 0, "unverified": 0}
+    # What was not counted is None, never a zero that reads as a count.
+    assert all(scope.commitments is None for scope in city_only.towns)
+    assert town_only.city.commitments is None and other_only.city.commitments is None
+    assert [scope.pk for scope in town_only.towns if scope.commitments is not None] == [town.pk]
+
+
+def test_the_city_s_commitments_alone_are_zeros_before_any_is_due(commitments):
+    summary = reuse_summary(year=2021, month=1, commitments_of=CITY_COMMITMENTS)
+
+    assert summary.city.commitments == {"due": 0, "met": 0, "missed": 0, "unverified": 0}
 
 
 def test_a_committed_value_with_more_decimals_than_the_figures_is_compared_exactly(commitments):

@@ -60,6 +60,9 @@ def test_dashboard_shows_the_city_and_each_town_s_land_reused_and_awaiting(leade
         ["换鸟镇", "1", "45.00 红灯", "15.00"],
     ]
     assert f'href="{reverse("clearance:reuse")}?year=2022&amp;month=8" data-reuse-link' in page
+    # The city's commitments: every town's, counted at once.
+    assert commitments(page.split('data-reuse-commitments')[1].split("</ul>")[0]) == {
+        "due": "4", "met": "1", "missed": "1", "unverified": "2"}
 
 
 def test_bulletin_shows_the_city_the_towns_ranked_and_the_commitments(leader_in):
