@@ -169,13 +169,13 @@ def _commitment_rows(*, period_end: date, town_id: int | None = None) -> QuerySe
     projects = due_projects(period_end=period_end)
     if town_id is not None:
         projects = projects.filter(town_id=town_id)
-    return (
-        projects.order_by().values("town_id")
-        .annotate(
-            due=Count("town"),
-            **{state: Count("town", filter=Q(commitment=state)) for state in CommitmentState.values},
-        )
-    )
+    return projects.order_by().values("town_id").annotate(**_commitment_sums())
+
+
+def _commitment_sums() -> dict:
+    """The due commitments and how many are in each state, as aggregates of due_projects."""
+    return {"due": Count("town"),
+            **{state: Count("town", filter=Q(commitment=state)) for state in CommitmentState.values}}
 
 
 def city_commitment_counts(*, period_end: date) -> dict:
@@ -189,11 +189,7 @@ def _city_commitment_rows(*, period_end: date) -> QuerySet[Project]:
     # A constant is never grouped by: one row over every due project, zeros when none is due.
     return (
         due_projects(period_end=period_end).order_by().annotate(city=Value(1)).values("city")
-        .annotate(
-            due=Count("town"),
-            **{state: Count("town", filter=Q(commitment=state)) for state in CommitmentState.values},
-        )
-        .values("due", *CommitmentState.values)
+        .annotate(**_commitment_sums()).values(*COMMITMENT_KEYS)
     )
 
 
@@ -297,12 +293,12 @@ def reuse_summary(*, year: int, month: int, commitments_of: int | str | None = N
     judge = light_judge(progress)
     period_end = period_bounds(year=year, month=month)[1]
     by_town = reuse_town_figures(year=year, month=month)
-    every_town = commitments_of is None
     if commitments_of == CITY_COMMITMENTS:
         commitments, city_commitments = {}, city_commitment_counts(period_end=period_end)
     else:
         commitments = commitment_counts(period_end=period_end, town_id=commitments_of)
-        city_commitments = empty_commitments() if every_town else None
+        city_commitments = None if commitments_of is not None else {
+            key: sum(counts[key] for counts in commitments.values()) for key in COMMITMENT_KEYS}
     targets = _reuse_targets(year)
     towns, city_figures = [], empty_reuse_figures()
     # The towns' ids and names in display order (Town's ordering): a scope needs no more than these.
@@ -310,12 +306,8 @@ def reuse_summary(*, year: int, month: int, commitments_of: int | str | None = N
         figures = by_town.get(town_pk) or empty_reuse_figures()
         for key in REUSE_KEYS:
             city_figures[key] += figures[key]
-        town_commitments = None
-        if every_town or town_pk == commitments_of:
-            town_commitments = commitments.get(town_pk) or empty_commitments()
-        if every_town:
-            for key in COMMITMENT_KEYS:
-                city_commitments[key] += town_commitments[key]
+        counted = commitments_of is None or commitments_of == town_pk
+        town_commitments = (commitments.get(town_pk) or empty_commitments()) if counted else None
         scope = _scope(town_name, figures, targets.get(town_pk, {}), town_commitments, judge, pk=town_pk)
         scope.position = position
         towns.append(scope)
