@@ -29,9 +29,6 @@ class RegisterFigures(NamedTuple):
     resolved: int = 0
     open: int = 0
 
-    def __add__(self, other: "RegisterFigures") -> "RegisterFigures":
-        return RegisterFigures(self[0] + other[0], self[1] + other[1], self[2] + other[2])
-
 
 def _summed(figures: Iterable[RegisterFigures]) -> RegisterFigures:
     """FIGURES added up, each count over all of them."""
@@ -82,19 +79,26 @@ def register_counts(*, year: int, month: int) -> RegisterCounts:
     the towns with the rollup takes twice as long). An item is resolved on or after the day it was raised (a
     constraint), so those open at the end are those raised by then less those resolved by then.
     """
-    by_town: dict[int, dict[str, RegisterFigures]] = {}
+    # Plain counts per town and kind first, the figures made once each: this year's and the earlier years' rows of
+    # a town and kind come in either order, and at a million enterprises every town has both for every kind.
+    counts: dict[int, dict[str, list[int]]] = {}
     for town_id, kind, raised, resolved, raised_before, resolved_before in _register_sums(year=year, month=month):
-        kinds = by_town.setdefault(town_id, {})
-        # This year's and the earlier years' rows of a town and kind, in either order.
-        kinds[kind] = kinds.get(kind, RegisterFigures()) + RegisterFigures(
-            raised, resolved, raised + raised_before - resolved - resolved_before)
+        still_open = raised + raised_before - resolved - resolved_before
+        kinds = counts.setdefault(town_id, {})
+        found = kinds.get(kind)
+        if found is None:
+            kinds[kind] = [raised, resolved, still_open]
+        else:
+            found[0] += raised
+            found[1] += resolved
+            found[2] += still_open
     none, rows = RegisterFigures(), []
     for town in towns_in_order():
-        counted = by_town.get(town.pk)
+        counted = counts.get(town.pk)
         if counted is None:
             rows.append(RegisterRow(town, none, dict.fromkeys(KINDS, none)))
             continue
-        kinds = {kind: counted.get(kind, none) for kind in KINDS}
+        kinds = {kind: RegisterFigures(*counted[kind]) if kind in counted else none for kind in KINDS}
         rows.append(RegisterRow(town, _summed(kinds.values()), kinds))
     city_kinds = {kind: _summed([row.kinds[kind] for row in rows]) for kind in KINDS}
     city = RegisterRow(None, _summed(city_kinds.values()), city_kinds)
