@@ -115,9 +115,15 @@ def empty_reuse_figures() -> dict:
     return {"projects_signed": 0, "investment_signed_wan": ZERO, "land_reused_mu": ZERO, "land_awaiting_mu": ZERO}
 
 
+_CENT = Decimal("0.01")
+
+
 def _cents(value) -> Decimal:
-    # SQLite sums decimals as floats: back to the cent.
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    # PostgreSQL's sums are decimals already (rounded without a detour through text: a million enterprises' towns
+    # make a thousand a page); SQLite sums decimals as floats: back to the cent.
+    if value.__class__ is Decimal:
+        return value.quantize(_CENT)
+    return Decimal(str(value or 0)).quantize(_CENT)
 
 
 # 履约 -------------------------------------------------------------------------------------------------
