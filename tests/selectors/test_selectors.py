@@ -334,3 +334,14 @@ def test_completion_is_rounded_half_up_for_display():
     assert selectors.round_half_up(Fraction(3163 * 100, 2500)) == 126.5
     assert selectors.round_half_up(Fraction(50000 * 100, 45000)) == 111.1
     assert selectors.round_half_up(Fraction(2005, 20)) == 100.3  # 100.25 → 100.3
+
+
+def test_rounding_half_up_is_exact_and_rounds_halves_away_from_zero():
+    # What reports do (四舍五入), on the exact value: a negative gap's half goes down, not towards zero.
+    assert selectors.round_half_up(Fraction(-2005, 20)) == -100.3
+    assert selectors.round_half_up(Fraction(-2004, 20)) == -100.2
+    assert selectors.round_half_up(Fraction(5, 2), places=0) == 3.0
+    assert selectors.round_half_up(Fraction(12345, 1000), places=2) == 12.35
+    # Just below a half, by less than the 28 digits a Decimal division keeps: still rounded down.
+    assert selectors.round_half_up(Fraction(10**40 * 5 - 1, 10**42)) == 0.0
+    assert selectors.round_half_up(None) is None
