@@ -83,15 +83,10 @@ def register_counts(*, year: int, month: int) -> RegisterCounts:
     # a town and kind come in either order, and at a million enterprises every town has both for every kind.
     counts: dict[int, dict[str, list[int]]] = {}
     for town_id, kind, raised, resolved, raised_before, resolved_before in _register_sums(year=year, month=month):
-        still_open = raised + raised_before - resolved - resolved_before
-        kinds = counts.setdefault(town_id, {})
-        found = kinds.get(kind)
-        if found is None:
-            kinds[kind] = [raised, resolved, still_open]
-        else:
-            found[0] += raised
-            found[1] += resolved
-            found[2] += still_open
+        summed = counts.setdefault(town_id, {}).setdefault(kind, [0, 0, 0])
+        summed[0] += raised
+        summed[1] += resolved
+        summed[2] += raised + raised_before - resolved - resolved_before
     none, rows = RegisterFigures(), []
     for town in towns_in_order():
         counted = counts.get(town.pk)
